@@ -1,0 +1,64 @@
+"""Errors of the scheduling domain.
+
+Every error the engine or a service raises for a reason a user can act on derives from
+``RoundtableError`` and carries a stable ``code`` (the CLI's JSON ``error.code``, §11):
+
+    RoundtableError
+    ├── BadInput            code "bad_input": a field's value is wrong (CLI exit 2)
+    │   └── NotFound        code "not_found": an id names nothing in this workspace
+    └── Refused             refused by the rules (CLI exit 3)
+        ├── SlotUnavailable code "slot_unavailable"
+        ├── Forbidden       code "forbidden"
+        ├── TargetBusy      code "target_busy"
+        ├── NotInPool       code "not_in_pool"
+        └── LinkRefused     codes "link_used", "link_expired", "link_revoked", "link_unknown"
+"""
+
+from __future__ import annotations
+
+
+class RoundtableError(Exception):
+    """Base of every error a user can be told about."""
+
+    code = "error"
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class BadInput(RoundtableError):
+    code = "bad_input"
+
+
+class NotFound(BadInput):
+    code = "not_found"
+
+
+class Refused(RoundtableError):
+    code = "refused"
+
+
+class SlotUnavailable(Refused):
+    code = "slot_unavailable"
+
+
+class Forbidden(Refused):
+    code = "forbidden"
+
+
+class TargetBusy(Refused):
+    code = "target_busy"
+
+
+class NotInPool(Refused):
+    code = "not_in_pool"
+
+
+class LinkRefused(Refused):
+    """A one-time link that cannot be used; ``code`` says why and nothing more."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code

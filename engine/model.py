@@ -1,0 +1,286 @@
+"""Domain values shared by the engine, storage, services and every surface.
+
+Everything here is a frozen dataclass or an enum from the standard library. Ids are the
+configuration ids of §10 (``alice``, ``sales``, ``demo``): unique inside one workspace,
+stable across ``config apply``. Instants are timezone-aware UTC ``datetime`` values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+
+MINUTES_PER_DAY = 24 * 60
+
+
+class PageKind(StrEnum):
+    MEMBER = "member"
+    RESOURCE = "resource"
+
+
+class Method(StrEnum):
+    """How a pool distributes bookings (§5)."""
+
+    ROUND_ROBIN = "round_robin"
+    POOLED = "pooled"
+    POOLED_PRIORITY = "pooled_priority"
+
+
+class Cycle(StrEnum):
+    """Reporting cycle of a pool (§5.4), in the workspace time zone."""
+
+    WEEKLY = "weekly"
+    MONTHLY = "monthly"
+    QUARTERLY = "quarterly"
+    CONTINUOUS = "continuous"
+
+
+class Priority(StrEnum):
+    """Priority of a pool member; ``rank`` is higher for the more preferred."""
+
+    HIGHEST = "highest"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+    LOWEST = "lowest"
+
+    @property
+    def rank(self) -> int:
+        return _PRIORITY_RANK[self]
+
+
+_PRIORITY_RANK = {
+    Priority.HIGHEST: 5,
+    Priority.HIGH: 4,
+    Priority.MEDIUM: 3,
+    Priority.LOW: 2,
+    Priority.LOWEST: 1,
+}
+
+
+class MasterMode(StrEnum):
+    """How a master page assigns bookings (§6)."""
+
+    DYNAMIC = "dynamic"
+    STATIC = "static"
+    PAGES_FIRST = "pages_first"
+    EVENT_TYPES_FIRST = "event_types_first"
+
+
+class StaticMethod(StrEnum):
+    """The choice a static master page makes among the event type's free pages."""
+
+    POOLED = "pooled"
+    POOLED_PRIORITY = "pooled_priority"
+    FIND_MEMBER_BY_TIME = "find_member_by_time"
+
+
+class LedgerKind(StrEnum):
+    RECEIVED = "received"
+    REMOVED = "removed"
+
+
+class BookingStatus(StrEnum):
+    CONFIRMED = "confirmed"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class LocalRange:
+    """A wall-clock range in a page's zone, in minutes after local midnight; end may be 1440."""
+
+    start: int
+    end: int
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.start < self.end <= MINUTES_PER_DAY:
+            raise ValueError(f"bad local range {self.start}-{self.end}")
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """A booking page: a member (a Slack user) or a resource (a room, a device).
+
+    ``hours`` has seven entries, Monday first; ``overrides`` replace a local date's hours
+    (an empty tuple is a day off).
+    """
+
+    id: str
+    kind: PageKind
+    name: str
+    timezone: str
+    hours: tuple[tuple[LocalRange, ...], ...] = ((),) * 7
+    overrides: Mapping[date, tuple[LocalRange, ...]] = field(default_factory=dict)
+    slack_user: str | None = None
+    capacity: int | None = None
+    max_per_day: int | None = None
+    max_per_week: int | None = None
+
+    def __post_init__(self) -> None:
+        if len(self.hours) != 7:
+            raise ValueError("hours needs seven weekdays, Monday first")
+
+
+@dataclass(frozen=True, slots=True)
+class FormField:
+    id: str
+    label: str
+    required: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class EventType:
+    """What is booked. ``step`` defaults to ``duration`` (§4.4)."""
+
+    id: str
+    name: str
+    duration: timedelta
+    step: timedelta | None = None
+    buffer_before: timedelta = timedelta(0)
+    buffer_after: timedelta = timedelta(0)
+    min_notice: timedelta = timedelta(0)
+    max_days_ahead: int = 60
+    reminders: tuple[timedelta, ...] = (timedelta(hours=24), timedelta(minutes=15))
+    pages: tuple[str, ...] = ()
+    form: tuple[FormField, ...] = ()
+
+    @property
+    def slot_step(self) -> timedelta:
+        return self.step if self.step is not None else self.duration
+
+
+@dataclass(frozen=True, slots=True)
+class PoolMember:
+    """A page's membership of a pool; ``joined`` is the join order (lower joined earlier)."""
+
+    page: str
+    priority: Priority = Priority.MEDIUM
+    active: bool = True
+    joined: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Pool:
+    id: str
+    name: str
+    method: Method
+    cycle: Cycle = Cycle.MONTHLY
+    automatic_correction: bool = True
+    members: tuple[PoolMember, ...] = ()
+    managers: tuple[str, ...] = ()
+    channel: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SeatRef:
+    """One seat of a dynamic rule: exactly one of a page or a pool."""
+
+    page: str | None = None
+    pool: str | None = None
+
+    def __post_init__(self) -> None:
+        if (self.page is None) == (self.pool is None):
+            raise ValueError("a seat names exactly one of page or pool")
+
+
+@dataclass(frozen=True, slots=True)
+class DynamicRule:
+    event_type: str
+    primary: SeatRef
+    additional: tuple[SeatRef, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class MasterPage:
+    """What customers open.
+
+    ``rules`` serve ``dynamic`` pages; ``event_types`` serve the other modes; ``method`` is
+    the static choice. ``one_time_links_only`` hides a dynamic page from everyone but holders
+    of a one-time link.
+    """
+
+    id: str
+    name: str
+    mode: MasterMode
+    rules: tuple[DynamicRule, ...] = ()
+    event_types: tuple[str, ...] = ()
+    method: StaticMethod | None = None
+    one_time_links_only: bool = False
+
+    def offered_event_types(self) -> tuple[str, ...]:
+        if self.mode is MasterMode.DYNAMIC:
+            return tuple(rule.event_type for rule in self.rules)
+        return self.event_types
+
+
+@dataclass(frozen=True, slots=True)
+class Workspace:
+    id: str
+    timezone: str
+    admins: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class BusyBlock:
+    """An external busy block on a page (e.g. from a calendar export)."""
+
+    page: str
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class WorkspaceConfig:
+    """The whole configuration of one workspace, as in a §10 file."""
+
+    workspace: Workspace
+    pages: tuple[Page, ...] = ()
+    event_types: tuple[EventType, ...] = ()
+    pools: tuple[Pool, ...] = ()
+    master_pages: tuple[MasterPage, ...] = ()
+    busy: tuple[BusyBlock, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Occupancy:
+    """A confirmed booking occupying one page (as owner or participant), with its buffers."""
+
+    page: str
+    start: datetime
+    end: datetime
+    buffer_before: timedelta = timedelta(0)
+    buffer_after: timedelta = timedelta(0)
+    booking_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerEntry:
+    """One distribution event of a pool: a booking received by, or removed from, a page."""
+
+    pool: str
+    page: str
+    kind: LedgerKind
+    at: datetime
+    booking_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Schedule:
+    """Everything the engine needs to answer one question, loaded in bulk by storage.
+
+    ``occupancy`` and ``busy`` are keyed by page id and cover at least the question's range
+    widened by a week on each side (so per-week limits and buffers are right) and the
+    booking horizon from ``now``. ``ledger`` is keyed by pool id and holds at least every
+    entry of the current cycle plus each member's latest ``received`` entry.
+    """
+
+    workspace: Workspace
+    pages: Mapping[str, Page]
+    event_types: Mapping[str, EventType]
+    pools: Mapping[str, Pool]
+    master_pages: Mapping[str, MasterPage]
+    occupancy: Mapping[str, tuple[Occupancy, ...]] = field(default_factory=dict)
+    busy: Mapping[str, tuple[BusyBlock, ...]] = field(default_factory=dict)
+    ledger: Mapping[str, tuple[LedgerEntry, ...]] = field(default_factory=dict)
