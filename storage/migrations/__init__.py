@@ -1,0 +1,1 @@
+"""Alembic migrations of the Roundtable schema, run by ``storage.db.upgrade``."""
