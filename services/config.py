@@ -1,0 +1,156 @@
+"""Use cases of configuration as code (§10): apply a file, export, show, pick a workspace."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from sqlalchemy import Engine
+
+from engine.errors import BadInput, NotFound
+from engine.model import WorkspaceConfig
+from services.config_file import dump_config, read_config
+from storage.uow import UnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class SectionChanges:
+    """Ids of one section that a configuration added, changed or archived."""
+
+    added: tuple[str, ...] = ()
+    changed: tuple[str, ...] = ()
+    archived: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.added or self.changed or self.archived)
+
+
+@dataclass(frozen=True, slots=True)
+class ApplySummary:
+    """What ``apply_config`` did to a workspace.
+
+    ``sections`` is keyed by the file's section names (``booking_pages``, ``event_types``,
+    ``pools``, ``master_pages``); ``workspace_changed`` tells of a new time zone or admins.
+    """
+
+    workspace: str
+    created: bool
+    workspace_changed: bool
+    sections: Mapping[str, SectionChanges]
+    busy_added: int
+    busy_removed: int
+
+    @property
+    def changed(self) -> bool:
+        return (
+            self.created
+            or self.workspace_changed
+            or any(self.sections.values())
+            or bool(self.busy_added or self.busy_removed)
+        )
+
+
+def apply_config(engine: Engine, path: str | Path, *, workspace: str | None = None) -> ApplySummary:
+    """Make a workspace's stored configuration equal to a file, in one transaction.
+
+    The whole file is validated before the database is touched. ``workspace``, when given,
+    must be the workspace the file configures.
+
+    Raises:
+        ConfigInvalid: the file holds a problem; nothing was written.
+        BadInput: the file configures another workspace than ``workspace``.
+    """
+    config = read_config(path)
+    if workspace is not None and workspace != config.workspace.id:
+        raise BadInput(
+            f"{path} configures workspace {config.workspace.id}, not {workspace}",
+            field="workspace",
+        )
+    with UnitOfWork(engine) as uow:
+        exists = config.workspace.id in uow.config.workspace_ids()
+        before = uow.config.load(config.workspace.id) if exists else None
+        uow.config.save(config)
+        after = uow.config.load(config.workspace.id)
+        uow.commit()
+    return _summary(before, after)
+
+
+def load_config(engine: Engine, workspace: str) -> WorkspaceConfig:
+    """Return the stored configuration of a workspace.
+
+    Raises:
+        NotFound: the database holds no such workspace.
+    """
+    with UnitOfWork(engine) as uow:
+        return uow.config.load(workspace)
+
+
+def export_config(engine: Engine, workspace: str) -> str:
+    """Write a workspace's stored configuration as a file that applies back to it.
+
+    Raises:
+        NotFound: the database holds no such workspace.
+    """
+    return dump_config(load_config(engine, workspace))
+
+
+def choose_workspace(engine: Engine, requested: str | None) -> str:
+    """Return the workspace a command acts on: ``requested``, else the only one there is.
+
+    Raises:
+        NotFound: ``requested`` is not in the database.
+        BadInput: nothing was requested and the database holds no workspace, or several.
+    """
+    with UnitOfWork(engine) as uow:
+        known = uow.config.workspace_ids()
+    if requested is not None:
+        if requested not in known:
+            raise NotFound(f"unknown workspace '{requested}'", field="workspace")
+        return requested
+    if len(known) == 1:
+        return known[0]
+    if not known:
+        raise BadInput(
+            "the database holds no workspace yet; run `roundtable config apply FILE` first",
+            field="workspace",
+        )
+    raise BadInput(
+        f"the database holds several workspaces ({', '.join(known)}); choose one with --workspace",
+        field="workspace",
+    )
+
+
+def _summary(before: WorkspaceConfig | None, after: WorkspaceConfig) -> ApplySummary:
+    old = before or WorkspaceConfig(workspace=after.workspace)
+    busy_old, busy_new = Counter(old.busy), Counter(after.busy)
+    return ApplySummary(
+        workspace=after.workspace.id,
+        created=before is None,
+        workspace_changed=before is not None and before.workspace != after.workspace,
+        sections={
+            "booking_pages": _changes(old.pages, after.pages),
+            "event_types": _changes(old.event_types, after.event_types),
+            "pools": _changes(old.pools, after.pools),
+            "master_pages": _changes(old.master_pages, after.master_pages),
+        },
+        busy_added=(busy_new - busy_old).total(),
+        busy_removed=(busy_old - busy_new).total(),
+    )
+
+
+class _Identified(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+def _changes(old: Iterable[_Identified], new: Iterable[_Identified]) -> SectionChanges:
+    before = {item.id: item for item in old}
+    after = {item.id: item for item in new}
+    return SectionChanges(
+        added=tuple(key for key in after if key not in before),
+        changed=tuple(key for key in after if key in before and after[key] != before[key]),
+        archived=tuple(key for key in before if key not in after),
+    )
