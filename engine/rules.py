@@ -1,0 +1,289 @@
+"""Master pages, rules and panels (§6): who may fill each seat, and who gets a booking.
+
+``seat_candidates`` turns a master page and event type into seats; ``engine.search``
+finds the offered times for them; ``assign`` fills the seats at a chosen start.
+
+Choices where §6 is silent:
+
+* Static rules have no pool and so no ledger. ``pooled`` prefers the free page with the
+  fewest confirmed bookings from ``now`` to the horizon (the least loaded), then the order
+  in which the event type lists its pages; ``pooled_priority`` takes that listed order as
+  the priority (first listed = highest). A static page without a method is ``pooled``.
+* A ``pick`` is only for ``find_member_by_time`` and the customer-selection modes; any other
+  master page refuses one. In the selection modes ``assign`` needs a pick unless the event
+  type lists a single page (a step with one choice is skipped); in ``find_member_by_time``
+  it needs one unless exactly one page is free at the start.
+* In ``find_member_by_time`` the customer picks the time from the union of the pages, so
+  the pick must be free at that time but need not share that time's grid.
+* ``assign`` and ``free_pages`` check the start against the slots of the requester's local
+  date of the start and the day after, i.e. the view a customer picks a time from (and
+  one more day so that a slot ending after midnight is bookable too).
+* A round-robin seat without a member who has a slot within the horizon offers nothing.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from engine.distribution import preference_order
+from engine.errors import BadInput, SlotUnavailable
+from engine.intervals import to_utc
+from engine.lookup import find
+from engine.model import (
+    MINUTES_PER_DAY,
+    EventType,
+    MasterMode,
+    MasterPage,
+    Method,
+    Schedule,
+    SeatRef,
+    StaticMethod,
+)
+from engine.search import Seat, SlotSearch
+from engine.zones import local_to_utc, zone
+
+_STATIC_POOLED = (None, StaticMethod.POOLED, StaticMethod.POOLED_PRIORITY)
+_SELECTION = (MasterMode.PAGES_FIRST, MasterMode.EVENT_TYPES_FIRST)
+
+
+@dataclass(frozen=True, slots=True)
+class SeatAssignment:
+    """The page given one seat; ``pool`` is set when it came from a pool (for the ledger)."""
+
+    page: str
+    pool: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    """The pages of one booking; the first seat owns it."""
+
+    seats: tuple[SeatAssignment, ...]
+
+    @property
+    def owner(self) -> str:
+        return self.seats[0].page
+
+    @property
+    def participants(self) -> tuple[str, ...]:
+        return tuple(seat.page for seat in self.seats[1:])
+
+
+def seat_candidates(
+    schedule: Schedule,
+    master_page: str,
+    event_type: str,
+    tz: str,
+    now: datetime,
+    pick: str | None = None,
+) -> tuple[Seat, ...]:
+    """Return the seats of a booking of ``event_type`` on ``master_page``, primary first.
+
+    Args:
+        schedule: the loaded configuration, bookings and ledger.
+        master_page: the master page's id.
+        event_type: the event type's id.
+        tz: the requester's time zone (a round-robin seat checks its next member's slots).
+        now: the current instant.
+        pick: the page the customer chose, where the master page lets them choose.
+
+    Raises:
+        NotFound: an id names nothing.
+        BadInput: the master page does not offer the event type, takes no pick, or the
+            pick is not one of the event type's pages.
+    """
+    master, kind = _request(schedule, master_page, event_type)
+    if master.mode is MasterMode.DYNAMIC:
+        _refuse_pick(pick)
+        rule = next(rule for rule in master.rules if rule.event_type == event_type)
+        if rule.primary.pool is not None and any(
+            ref.pool == rule.primary.pool for ref in rule.additional
+        ):
+            raise BadInput(f"pool '{rule.primary.pool}' is both primary and additional")
+        refs = (rule.primary, *rule.additional)
+        return tuple(_dynamic_seat(schedule, kind, ref, tz, now) for ref in refs)
+    for page in kind.pages:
+        find(schedule.pages, page, "page")
+    if master.mode is MasterMode.STATIC and master.method in _STATIC_POOLED:
+        _refuse_pick(pick)
+        if master.method is StaticMethod.POOLED_PRIORITY:
+            return (Seat(kind.pages),)
+        return (Seat(_least_loaded(schedule, kind, now)),)
+    if pick is None:
+        return (Seat(kind.pages),)
+    if pick not in kind.pages:
+        raise BadInput(f"'{pick}' is not a page of event type '{kind.id}'", field="pick")
+    return (Seat((pick,)),)
+
+
+def assign(
+    schedule: Schedule,
+    master_page: str,
+    event_type: str,
+    start: datetime,
+    tz: str,
+    now: datetime,
+    pick: str | None = None,
+) -> Assignment:
+    """Choose the pages of a booking starting at ``start`` (§5, §6).
+
+    Seats are filled in order, primary first, each by its method among the pages free at
+    ``start`` that still leave the remaining seats fillable by distinct pages.
+
+    Args:
+        schedule: the loaded configuration, bookings and ledger.
+        master_page: the master page's id.
+        event_type: the event type's id.
+        start: the chosen start.
+        tz: the requester's time zone.
+        now: the current instant.
+        pick: the page the customer chose, where the master page lets them choose.
+
+    Raises:
+        NotFound: an id names nothing.
+        BadInput: as for ``seat_candidates``, or a needed pick is missing.
+        SlotUnavailable: ``start`` is not offered, or the pick is not free then.
+    """
+    master, kind = _request(schedule, master_page, event_type)
+    start = to_utc(start)
+    by_time = master.mode is MasterMode.STATIC and master.method is StaticMethod.FIND_MEMBER_BY_TIME
+    if by_time and pick is not None and pick not in kind.pages:
+        raise BadInput(f"'{pick}' is not a page of event type '{kind.id}'", field="pick")
+    if master.mode in _SELECTION and pick is None and len(kind.pages) > 1:
+        raise BadInput("pick one of the event type's pages", field="pick")
+    seats = seat_candidates(schedule, master_page, event_type, tz, now, None if by_time else pick)
+    search = _offering(schedule, kind, seats, start, tz, now)
+    if by_time:
+        free = search.valid_pages(seats[0], start)
+        if pick is None and len(free) != 1:
+            raise BadInput("pick one of the pages free at that time", field="pick")
+        chosen = pick or free[0]
+        if chosen not in free:
+            raise SlotUnavailable(f"'{chosen}' is not free at {start.isoformat()}")
+        return Assignment((SeatAssignment(chosen),))
+    pages: list[str] = []
+    for index in range(len(seats)):
+        pages.append(_choices(search, index, pages, start)[0])
+    return Assignment(
+        tuple(SeatAssignment(page, seat.pool) for page, seat in zip(pages, seats, strict=True))
+    )
+
+
+def free_pages(
+    schedule: Schedule,
+    master_page: str,
+    event_type: str,
+    start: datetime,
+    tz: str,
+    now: datetime,
+) -> list[str]:
+    """Return the pages that may own a booking at ``start``, most preferred first.
+
+    For ``find_member_by_time`` and the selection modes these are the pages the customer
+    may pick at that time.
+
+    Args:
+        schedule: the loaded configuration, bookings and ledger.
+        master_page: the master page's id.
+        event_type: the event type's id.
+        start: the chosen start.
+        tz: the requester's time zone.
+        now: the current instant.
+
+    Raises:
+        NotFound: an id names nothing.
+        BadInput: the master page does not offer the event type.
+        SlotUnavailable: ``start`` is not offered.
+    """
+    _, kind = _request(schedule, master_page, event_type)
+    start = to_utc(start)
+    seats = seat_candidates(schedule, master_page, event_type, tz, now)
+    return _choices(_offering(schedule, kind, seats, start, tz, now), 0, [], start)
+
+
+def _request(schedule: Schedule, master_page: str, event_type: str) -> tuple[MasterPage, EventType]:
+    master = find(schedule.master_pages, master_page, "master page")
+    if event_type not in master.offered_event_types():
+        raise BadInput(
+            f"master page '{master_page}' does not offer event type '{event_type}'",
+            field="event_type",
+        )
+    return master, find(schedule.event_types, event_type, "event type")
+
+
+def _refuse_pick(pick: str | None) -> None:
+    if pick is not None:
+        raise BadInput("this master page assigns pages itself; it takes no pick", field="pick")
+
+
+def _dynamic_seat(
+    schedule: Schedule, kind: EventType, ref: SeatRef, tz: str, now: datetime
+) -> Seat:
+    if ref.page is not None:
+        find(schedule.pages, ref.page, "page")
+        return Seat((ref.page,))
+    pool = find(schedule.pools, ref.pool or "", "pool")
+    order = preference_order(
+        pool, schedule.ledger.get(pool.id, ()), schedule.workspace.timezone, now
+    )
+    for page in order:
+        find(schedule.pages, page, "page")
+    if pool.method is not Method.ROUND_ROBIN:
+        return Seat(tuple(order), pool.id)
+    # Members with no slot within the horizon (on leave, fully booked) lose their turn.
+    horizon = to_utc(now) + timedelta(days=kind.max_days_ahead) + kind.duration
+    for page in order:
+        alone = SlotSearch(schedule, kind, (Seat((page,)),), now, horizon, tz, now)
+        if next(alone.slots(), None) is not None:
+            return Seat((page,), pool.id)
+    return Seat((), pool.id)
+
+
+def _least_loaded(schedule: Schedule, kind: EventType, now: datetime) -> tuple[str, ...]:
+    """Order the event type's pages by confirmed bookings from now to the horizon."""
+    now = to_utc(now)
+    horizon = now + timedelta(days=kind.max_days_ahead)
+    load = Counter(
+        {
+            page: sum(
+                now <= to_utc(booking.start) < horizon
+                for booking in schedule.occupancy.get(page, ())
+            )
+            for page in kind.pages
+        }
+    )
+    return tuple(sorted(kind.pages, key=lambda page: load[page]))
+
+
+def _offering(
+    schedule: Schedule,
+    kind: EventType,
+    seats: tuple[Seat, ...],
+    start: datetime,
+    tz: str,
+    now: datetime,
+) -> SlotSearch:
+    """Return the search of the view holding ``start``.
+
+    Raises:
+        SlotUnavailable: ``start`` is not offered in it.
+    """
+    local_zone = zone(tz)
+    day = start.astimezone(local_zone).date()
+    view_start = local_to_utc(day, 0, local_zone)
+    view_end = local_to_utc(day, 2 * MINUTES_PER_DAY, local_zone)
+    search = SlotSearch(schedule, kind, seats, view_start, view_end, tz, now)
+    if not search.offers(start):
+        raise SlotUnavailable(f"{start.isoformat()} is not an offered time")
+    return search
+
+
+def _choices(search: SlotSearch, index: int, chosen: list[str], start: datetime) -> list[str]:
+    """Return the pages seat ``index`` may take after ``chosen``, in the seat's order."""
+    return [
+        page
+        for page in search.valid_pages(search.seats[index], start)
+        if page not in chosen and search.fill(start, [*chosen, page]) is not None
+    ]

@@ -1,0 +1,183 @@
+"""The candidate grid and the seat check of §4, shared by offering and assignment.
+
+A request is a tuple of ``Seat`` values, each listing the pages that may fill it (most
+preferred first). ``SlotSearch`` computes every page's free windows once, builds
+``C = ⋂ seats (⋃ pages F_E(p))`` by merging and intersecting normal forms, walks the grid
+of each window of ``C`` and keeps a candidate when the seats can be filled by distinct
+pages that are each free for the whole meeting (§4.3):
+
+* when no page can fill two seats (the usual case: a person plus a pool of rooms), a
+  candidate is offered iff each seat has one page whose window holds it, answered by
+  bisecting the seat's windows sorted by start against their running maximum end;
+* otherwise each seat lists at most ``len(seats)`` valid pages (a seat with that many
+  choices can always be filled last) and ``engine.matching`` looks for distinct pages.
+
+Choices where §4 is silent: a window that the range cuts restarts the grid at the range
+start (``C`` is clipped first, as §4.1 says); the grid steps in absolute time, so it keeps
+its alignment across a DST change only when the change is a multiple of the alignment.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from itertools import accumulate, chain
+
+from engine.availability import FreeTime
+from engine.errors import BadInput
+from engine.intervals import Interval, intersect, merge, to_utc
+from engine.matching import match
+from engine.model import EventType, Schedule
+from engine.zones import align_up, zone
+
+_ALIGNMENTS = (60, 30, 20, 15, 10, 5)
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """An offered meeting time ``[start, end)`` in UTC."""
+
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Seat:
+    """One place of a meeting to fill: the pages that may take it, most preferred first.
+
+    ``pool`` names the pool the pages came from, for the distribution ledger.
+    """
+
+    pages: tuple[str, ...]
+    pool: str | None = None
+
+
+def alignment(step: timedelta) -> timedelta:
+    """Return the largest of 60, 30, 20, 15, 10 and 5 minutes dividing ``step``, else 1 minute."""
+    for minutes in _ALIGNMENTS:
+        if step % timedelta(minutes=minutes) == timedelta(0):
+            return timedelta(minutes=minutes)
+    return timedelta(minutes=1)
+
+
+class _Cover:
+    """The windows of one seat's pages: their union and a fast "does one page hold it"."""
+
+    def __init__(self, windows: Sequence[Sequence[Interval]]) -> None:
+        ordered = sorted(chain.from_iterable(windows), key=lambda window: window.start)
+        self.union = merge(ordered)
+        self._starts = [window.start for window in ordered]
+        # The furthest end among windows starting at or before each one: some window
+        # holds [t, t_end) iff the furthest end of those starting by t reaches t_end.
+        self._reach = list(accumulate((window.end for window in ordered), max))
+
+    def holds(self, start: datetime, end: datetime) -> bool:
+        i = bisect_right(self._starts, start) - 1
+        return i >= 0 and self._reach[i] >= end
+
+
+class SlotSearch:
+    """Offered slots of one event type for some seats over one range (§4)."""
+
+    def __init__(
+        self,
+        schedule: Schedule,
+        event_type: EventType,
+        seats: Sequence[Seat],
+        start: datetime,
+        end: datetime,
+        tz: str,
+        now: datetime,
+    ) -> None:
+        """Prepare the search of ``[start, end)`` as seen at ``now`` by a requester in ``tz``.
+
+        Raises:
+            BadInput: the event type's duration or step is not positive, or ``tz`` is unknown.
+        """
+        if event_type.duration <= timedelta(0) or event_type.slot_step <= timedelta(0):
+            raise BadInput(f"event type '{event_type.id}' needs a positive duration and step")
+        now = to_utc(now)
+        self.event_type = event_type
+        self.seats = tuple(seats)
+        self._tz = zone(tz)
+        self._horizon = now + timedelta(days=event_type.max_days_ahead)
+        # Windows may be clipped to where a candidate can be: from the notice on (§4.2
+        # takes the later of a and now + notice) up to the last start's meeting end.
+        self.free = FreeTime(
+            schedule,
+            event_type,
+            max(to_utc(start), now + event_type.min_notice),
+            min(to_utc(end), self._horizon + event_type.duration),
+        )
+        pages = [page for seat in self.seats for page in set(seat.pages)]
+        self._disjoint = len(pages) == len(set(pages))
+
+    def slots(self) -> Iterator[Slot]:
+        """Yield the offered slots in order, lazily."""
+        if not self.seats:
+            return
+        duration, step = self.event_type.duration, self.event_type.slot_step
+        unit = alignment(step)
+        covers = [
+            _Cover([self.free.of(page).intervals for page in seat.pages]) for seat in self.seats
+        ]
+        combined = covers[0].union
+        for cover in covers[1:]:
+            combined = intersect(combined, cover.union)
+        for window in combined:
+            start = align_up(window.start, self._tz, unit)
+            while start < self._horizon and start + duration <= window.end:
+                end = start + duration
+                if (
+                    all(cover.holds(start, end) for cover in covers)
+                    if self._disjoint
+                    else self.fill(start) is not None
+                ):
+                    yield Slot(start, end)
+                start += step
+
+    def offers(self, start: datetime) -> bool:
+        """Tell whether ``start`` is one of the offered slots."""
+        start = to_utc(start)
+        for slot in self.slots():
+            if slot.start >= start:
+                return slot.start == start
+        return False
+
+    def valid_pages(self, seat: Seat, start: datetime, limit: int | None = None) -> list[str]:
+        """Return the pages of ``seat`` free for the meeting at ``start``, in seat order.
+
+        Args:
+            seat: the seat whose pages to check.
+            start: the meeting's start.
+            limit: stop after this many pages.
+        """
+        end = start + self.event_type.duration
+        valid: list[str] = []
+        for page in seat.pages:
+            if self.free.of(page).fits(start, end):
+                valid.append(page)
+                if len(valid) == limit:
+                    break
+        return valid
+
+    def fill(self, start: datetime, chosen: Sequence[str] = ()) -> list[str] | None:
+        """Return distinct valid pages for the seats after ``chosen``, or None if impossible.
+
+        Args:
+            start: the meeting's start.
+            chosen: pages already given to the first seats, which no later seat may take.
+        """
+        rest = self.seats[len(chosen) :]
+        taken = set(chosen)
+        options = [
+            [
+                page
+                for page in self.valid_pages(seat, start, len(rest) + len(taken))
+                if page not in taken
+            ]
+            for seat in rest
+        ]
+        return match(options)
