@@ -10,9 +10,10 @@ from typing import Any, TypeVar
 from sqlmodel import Session, SQLModel, select
 
 from engine.errors import NotFound
-from storage.tables import WorkspaceRow
+from storage.tables import ConfigEntityRow, WorkspaceRow
 
 RowT = TypeVar("RowT", bound=SQLModel)
+EntityT = TypeVar("EntityT", bound=ConfigEntityRow)
 KeyT = TypeVar("KeyT")
 
 

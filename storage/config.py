@@ -38,7 +38,7 @@ from engine.model import (
     Workspace,
     WorkspaceConfig,
 )
-from storage.common import assign, find_workspace, minutes, sync, utcnow
+from storage.common import EntityT, assign, find_workspace, minutes, sync, utcnow
 from storage.tables import (
     BusyBlockRow,
     ConfigEntityRow,
@@ -61,7 +61,6 @@ CONFIG_SOURCE = "config"
 PRIMARY = "primary"
 ADDITIONAL = "additional"
 
-EntityT = TypeVar("EntityT", bound=ConfigEntityRow)
 ListedT = TypeVar("ListedT", bound=ListedRow)
 
 

@@ -20,6 +20,15 @@ from engine.errors import NotFound
 from storage.common import workspace_pk
 from storage.config import ConfigRepository
 from storage.db import BEGIN_IMMEDIATE
+from storage.repositories import (
+    AuditRepository,
+    BookingRepository,
+    LedgerRepository,
+    LinkRepository,
+    OutboxRepository,
+    WorkspaceRepository,
+)
+from storage.schedule import ScheduleRepository
 from storage.tables import PageRow
 
 
@@ -28,6 +37,13 @@ class UnitOfWork:
 
     session: Session
     config: ConfigRepository
+    schedules: ScheduleRepository
+    bookings: BookingRepository
+    ledger: LedgerRepository
+    links: LinkRepository
+    outbox: OutboxRepository
+    audit: AuditRepository
+    workspaces: WorkspaceRepository
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
@@ -35,6 +51,13 @@ class UnitOfWork:
     def __enter__(self) -> Self:
         self.session = Session(self._engine, expire_on_commit=False)
         self.config = ConfigRepository(self.session)
+        self.schedules = ScheduleRepository(self.session)
+        self.bookings = BookingRepository(self.session)
+        self.ledger = LedgerRepository(self.session)
+        self.links = LinkRepository(self.session)
+        self.outbox = OutboxRepository(self.session)
+        self.audit = AuditRepository(self.session)
+        self.workspaces = WorkspaceRepository(self.session)
         return self
 
     def __exit__(
@@ -54,11 +77,26 @@ class UnitOfWork:
         """Undo everything done since the last commit."""
         self.session.rollback()
 
-    def lock_pages(self, workspace_id: str, page_keys: Iterable[str]) -> None:
-        """Start a write transaction that holds the given booking pages until commit.
+    def begin_write(self) -> None:
+        """Start the transaction as a writer: ``BEGIN IMMEDIATE`` on SQLite, plain elsewhere.
 
-        On SQLite the transaction begins with ``BEGIN IMMEDIATE`` (the database's single
-        write lock), so this must be the first statement of the transaction. On PostgreSQL
+        A SQLite transaction that reads first and writes later can fail with "database is
+        locked" when another writer commits in between; taking the write lock up front
+        makes concurrent writers wait their turn (up to the busy timeout) instead.
+
+        Raises:
+            RuntimeError: on SQLite, the transaction already ran a statement.
+        """
+        if self._engine.dialect.name != "sqlite":
+            return
+        if self.session.in_transaction():
+            raise RuntimeError("begin_write must come first in the transaction on SQLite")
+        self.session.connection(execution_options={BEGIN_IMMEDIATE: True})
+
+    def lock_pages(self, workspace_id: str, page_keys: Iterable[str]) -> None:
+        """Start a write transaction that holds the given booking pages until it ends.
+
+        On SQLite this is ``begin_write`` (the database has one write lock). On PostgreSQL
         the pages' rows are locked with ``SELECT … FOR UPDATE`` in key order, so writers of
         overlapping page sets queue up instead of deadlocking.
 
@@ -66,16 +104,14 @@ class UnitOfWork:
             RuntimeError: on SQLite, the transaction already ran a statement.
             NotFound: the workspace or a page does not exist.
         """
-        if self._engine.dialect.name == "sqlite":
-            if self.session.in_transaction():
-                raise RuntimeError("lock_pages must come first in the transaction on SQLite")
-            self.session.connection(execution_options={BEGIN_IMMEDIATE: True})
+        self.begin_write()
         keys = sorted(set(page_keys))
         locked = self.session.exec(
             select(PageRow.key)
             .where(
                 PageRow.workspace_id == workspace_pk(self.session, workspace_id),
                 col(PageRow.key).in_(keys),
+                col(PageRow.archived_at).is_(None),
             )
             .order_by(col(PageRow.key))
             .with_for_update()

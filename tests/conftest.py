@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -55,29 +56,18 @@ def postgres_admin() -> Iterator[Engine]:
     engine.dispose()
 
 
-def _sqlite_engine(directory: Path) -> Engine:
+@contextmanager
+def _sqlite_engine(directory: Path) -> Iterator[Engine]:
     engine = make_engine(f"sqlite:///{directory / 'roundtable.db'}")
-    upgrade(engine)
-    return engine
-
-
-@pytest.fixture
-def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
-    """Yield an engine on a fresh, migrated SQLite file."""
-    engine = _sqlite_engine(tmp_path)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def db_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    """Yield an engine on a fresh, migrated database: SQLite, then PostgreSQL."""
-    if request.param == "sqlite":
-        engine = _sqlite_engine(tmp_path)
+    try:
+        upgrade(engine)
         yield engine
+    finally:
         engine.dispose()
-        return
-    admin: Engine = request.getfixturevalue("postgres_admin")
+
+
+@contextmanager
+def _postgres_engine(admin: Engine) -> Iterator[Engine]:
     schema = f"t_{uuid.uuid4().hex[:16]}"
     with admin.begin() as connection:
         connection.execute(text(f"CREATE SCHEMA {schema}"))
@@ -90,3 +80,28 @@ def db_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine
         engine.dispose()
         with admin.begin() as connection:
             connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+
+
+@pytest.fixture
+def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
+    """Yield an engine on a fresh, migrated SQLite file."""
+    with _sqlite_engine(tmp_path) as engine:
+        yield engine
+
+
+@pytest.fixture
+def postgres_engine(postgres_admin: Engine) -> Iterator[Engine]:
+    """Yield an engine on a fresh, migrated PostgreSQL schema (mark the test ``postgres``)."""
+    with _postgres_engine(postgres_admin) as engine:
+        yield engine
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """Yield an engine on a fresh, migrated database: SQLite, then PostgreSQL."""
+    if request.param == "sqlite":
+        context = _sqlite_engine(tmp_path)
+    else:
+        context = _postgres_engine(request.getfixturevalue("postgres_admin"))
+    with context as engine:
+        yield engine

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -29,6 +30,8 @@ from engine.model import (
     Workspace,
     WorkspaceConfig,
 )
+from storage.records import Booking, Participant, Role
+from storage.uow import UnitOfWork
 
 WEEKDAYS_9_TO_5 = ((LocalRange(540, 720), LocalRange(780, 1020)),) * 5 + ((), ())
 
@@ -156,3 +159,43 @@ def sql_log(db_engine: Engine) -> Iterator[StatementLog]:
     event.listen(db_engine, "before_cursor_execute", log)
     yield log
     event.remove(db_engine, "before_cursor_execute", log)
+
+
+T0 = datetime(2026, 12, 1, 15, tzinfo=UTC)
+
+
+def make_booking(
+    start: datetime = T0,
+    *,
+    pages: tuple[str, ...] = ("alice", "room-a"),
+    minutes: int = 30,
+    **fields: Any,
+) -> Booking:
+    """Return a confirmed booking on master page ``demo`` of event type ``intro``."""
+    return Booking(
+        id=str(uuid.uuid4()),
+        master_page="demo",
+        event_type="intro",
+        start=start,
+        end=start + timedelta(minutes=minutes),
+        participants=tuple(
+            Participant(
+                page,
+                seat,
+                Role.OWNER if seat == 0 else Role.PARTICIPANT,
+                "rooms" if page == "room-a" else None,
+            )
+            for seat, page in enumerate(pages)
+        ),
+        created_at=start - timedelta(days=1),
+        **fields,
+    )
+
+
+@pytest.fixture
+def configured(db_engine: Engine) -> Engine:
+    """Return ``db_engine`` holding ``sample_config()`` of workspace T0001."""
+    with UnitOfWork(db_engine) as uow:
+        uow.config.save(sample_config())
+        uow.commit()
+    return db_engine

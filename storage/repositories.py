@@ -1,0 +1,587 @@
+"""Repositories of what happens: bookings, the ledger, the audit, links, the outbox.
+
+Each method takes the workspace's Slack team id first and touches only that workspace's rows.
+The outbox's ``claim_due`` is the one exception: the delivery job serves every workspace.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, or_, update
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, col, select
+
+from engine.errors import NotFound
+from engine.model import BookingStatus, LedgerEntry, Workspace
+from storage.common import EntityT, find_workspace, minutes, workspace_pk
+from storage.config import workspace_value
+from storage.records import (
+    Booking,
+    OneTimeLink,
+    OutboxMessage,
+    OutboxStatus,
+    Participant,
+    Reassignment,
+    Role,
+)
+from storage.tables import (
+    BookingRow,
+    EventTypeRow,
+    LedgerRow,
+    LinkRow,
+    MasterPageRow,
+    OutboxRow,
+    PageRow,
+    ParticipantRow,
+    PoolRow,
+    ReassignmentRow,
+    WorkspaceRow,
+)
+
+
+def _uuid(value: str | None) -> uuid.UUID | None:
+    if value is None:
+        return None
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
+
+
+def _str(value: uuid.UUID | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def _ids(
+    session: Session, table: type[EntityT], ws: uuid.UUID, keys: Iterable[str | None], what: str
+) -> dict[str, uuid.UUID]:
+    """Map live configuration ids to primary keys; raise ``NotFound`` naming any unknown."""
+    wanted = {key for key in keys if key is not None}
+    if not wanted:
+        return {}
+    found = {
+        key: pk
+        for key, pk in session.exec(
+            select(table.key, table.id).where(
+                table.workspace_id == ws,
+                col(table.key).in_(wanted),
+                col(table.archived_at).is_(None),
+            )
+        )
+    }
+    missing = sorted(wanted - found.keys())
+    if missing:
+        raise NotFound(f"unknown {what}: {', '.join(missing)}", field=what)
+    return found
+
+
+class WorkspaceRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def get(self, workspace_id: str) -> Workspace | None:
+        """Return a workspace by its Slack team id, or ``None``."""
+        row = find_workspace(self._session, workspace_id)
+        return None if row is None else workspace_value(row)
+
+
+class BookingRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def add(self, workspace_id: str, booking: Booking) -> None:
+        """Insert a booking and its participants (their time copied for the overlap check).
+
+        Raises:
+            NotFound: a named master page, event type, page or pool does not exist.
+        """
+        ws = workspace_pk(self._session, workspace_id)
+        pages = _ids(self._session, PageRow, ws, (p.page for p in booking.participants), "page")
+        pools = _ids(self._session, PoolRow, ws, (p.pool for p in booking.participants), "pool")
+        master = _ids(self._session, MasterPageRow, ws, [booking.master_page], "master_page")
+        event_type = _ids(self._session, EventTypeRow, ws, [booking.event_type], "event_type")
+        row = BookingRow(
+            id=uuid.UUID(booking.id),
+            workspace_id=ws,
+            master_page_id=master[booking.master_page],
+            event_type_id=event_type[booking.event_type],
+            owner_page_id=pages[booking.owner],
+            start_at=booking.start,
+            end_at=booking.end,
+            status=booking.status.value,
+            buffer_before_min=minutes(booking.buffer_before),
+            buffer_after_min=minutes(booking.buffer_after),
+            customer_slack_user=booking.customer_slack_user,
+            customer_name=booking.customer_name,
+            customer_email=booking.customer_email,
+            customer_timezone=booking.customer_timezone,
+            form_answers=dict(booking.form_answers),
+            idempotency_key=booking.idempotency_key,
+            link_id=_uuid(booking.link_id),
+            created_at=booking.created_at,
+            created_by=booking.created_by,
+            cancelled_at=booking.cancelled_at,
+            cancelled_by=booking.cancelled_by,
+        )
+        self._session.add(row)
+        self._session.flush()
+        self._session.add_all(
+            ParticipantRow(
+                workspace_id=ws,
+                booking_id=row.id,
+                page_id=pages[p.page],
+                seat=p.seat,
+                pool_id=None if p.pool is None else pools[p.pool],
+                role=p.role.value,
+                start_at=booking.start,
+                end_at=booking.end,
+                confirmed=booking.status is BookingStatus.CONFIRMED,
+            )
+            for p in booking.participants
+        )
+        self._session.flush()
+
+    def get(self, workspace_id: str, booking_id: str) -> Booking | None:
+        """Return a booking of the workspace by id, or ``None``."""
+        pk = _uuid(booking_id)
+        if pk is None:
+            return None
+        found = self._find(workspace_id, col(BookingRow.id) == pk)
+        return found[0] if found else None
+
+    def by_idempotency_key(self, workspace_id: str, key: str) -> Booking | None:
+        """Return the booking made with an idempotency key, or ``None``."""
+        found = self._find(workspace_id, col(BookingRow.idempotency_key) == key)
+        return found[0] if found else None
+
+    def upcoming_for_customer(
+        self, workspace_id: str, slack_user: str, *, now: datetime
+    ) -> list[Booking]:
+        """Return a Slack user's confirmed bookings that have not ended, soonest first."""
+        return self._find(
+            workspace_id,
+            col(BookingRow.customer_slack_user) == slack_user,
+            col(BookingRow.status) == BookingStatus.CONFIRMED.value,
+            col(BookingRow.end_at) > now,
+        )
+
+    def cancel(self, workspace_id: str, booking_id: str, *, at: datetime, by: str | None) -> None:
+        """Mark a booking cancelled; its pages stop being occupied.
+
+        Raises:
+            NotFound: no such booking in the workspace.
+        """
+        row = self._row(workspace_id, booking_id)
+        row.status = BookingStatus.CANCELLED.value
+        row.cancelled_at = at
+        row.cancelled_by = by
+        self._session.exec(
+            update(ParticipantRow)
+            .where(col(ParticipantRow.booking_id) == row.id)
+            .values(confirmed=False)
+        )
+        self._session.flush()
+
+    def move_seat(self, workspace_id: str, booking_id: str, from_page: str, to_page: str) -> None:
+        """Give the seat ``from_page`` holds in a booking to ``to_page`` (the owner's too).
+
+        Raises:
+            NotFound: no such booking, page, or ``from_page`` is not in the booking.
+        """
+        row = self._row(workspace_id, booking_id)
+        pages = _ids(self._session, PageRow, row.workspace_id, [from_page, to_page], "page")
+        seat = self._session.exec(
+            select(ParticipantRow).where(
+                ParticipantRow.booking_id == row.id, ParticipantRow.page_id == pages[from_page]
+            )
+        ).first()
+        if seat is None:
+            raise NotFound(f"'{from_page}' has no seat in booking {booking_id}", field="seat")
+        seat.page_id = pages[to_page]
+        if row.owner_page_id == pages[from_page]:
+            row.owner_page_id = pages[to_page]
+        self._session.flush()
+
+    def _row(self, workspace_id: str, booking_id: str) -> BookingRow:
+        ws = workspace_pk(self._session, workspace_id)
+        pk = _uuid(booking_id)
+        row = None if pk is None else self._session.get(BookingRow, pk)
+        if row is None or row.workspace_id != ws:
+            raise NotFound(f"unknown booking '{booking_id}'", field="booking")
+        return row
+
+    def _find(self, workspace_id: str, *conditions: ColumnElement[bool]) -> list[Booking]:
+        ws = workspace_pk(self._session, workspace_id)
+        rows = self._session.exec(
+            select(BookingRow, MasterPageRow.key, EventTypeRow.key)
+            .join(MasterPageRow, col(MasterPageRow.id) == BookingRow.master_page_id)
+            .join(EventTypeRow, col(EventTypeRow.id) == BookingRow.event_type_id)
+            .where(BookingRow.workspace_id == ws, *conditions)
+            .order_by(col(BookingRow.start_at), col(BookingRow.id))
+        ).all()
+        if not rows:
+            return []
+        participants = _participants(self._session, [row.id for row, _, _ in rows])
+        return [
+            _booking(row, master, event_type, participants[row.id])
+            for row, master, event_type in rows
+        ]
+
+
+def _participants(
+    session: Session, booking_ids: Sequence[uuid.UUID]
+) -> defaultdict[uuid.UUID, list[Participant]]:
+    pool = aliased(PoolRow)
+    rows = session.exec(
+        select(ParticipantRow, PageRow.key, pool.key)
+        .join(PageRow, col(PageRow.id) == ParticipantRow.page_id)
+        .outerjoin(pool, col(pool.id) == ParticipantRow.pool_id)
+        .where(col(ParticipantRow.booking_id).in_(booking_ids))
+        .order_by(col(ParticipantRow.seat))
+    )
+    grouped: defaultdict[uuid.UUID, list[Participant]] = defaultdict(list)
+    for row, page, pool_key in rows:
+        grouped[row.booking_id].append(Participant(page, row.seat, Role(row.role), pool_key))
+    return grouped
+
+
+def _booking(
+    row: BookingRow, master_page: str, event_type: str, participants: Sequence[Participant]
+) -> Booking:
+    return Booking(
+        id=str(row.id),
+        master_page=master_page,
+        event_type=event_type,
+        start=row.start_at,
+        end=row.end_at,
+        participants=tuple(participants),
+        created_at=row.created_at,
+        status=BookingStatus(row.status),
+        buffer_before=timedelta(minutes=row.buffer_before_min),
+        buffer_after=timedelta(minutes=row.buffer_after_min),
+        customer_slack_user=row.customer_slack_user,
+        customer_name=row.customer_name,
+        customer_email=row.customer_email,
+        customer_timezone=row.customer_timezone,
+        form_answers=row.form_answers,
+        idempotency_key=row.idempotency_key,
+        link_id=_str(row.link_id),
+        created_by=row.created_by,
+        cancelled_at=row.cancelled_at,
+        cancelled_by=row.cancelled_by,
+    )
+
+
+class LedgerRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def add(self, workspace_id: str, entries: Iterable[LedgerEntry]) -> None:
+        """Record distribution events (§5) of the workspace's pools."""
+        entries = list(entries)
+        ws = workspace_pk(self._session, workspace_id)
+        pools = _ids(self._session, PoolRow, ws, (e.pool for e in entries), "pool")
+        pages = _ids(self._session, PageRow, ws, (e.page for e in entries), "page")
+        self._session.add_all(
+            LedgerRow(
+                workspace_id=ws,
+                pool_id=pools[e.pool],
+                page_id=pages[e.page],
+                kind=e.kind.value,
+                at=e.at,
+                booking_id=_uuid(e.booking_id),
+            )
+            for e in entries
+        )
+        self._session.flush()
+
+
+class AuditRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def add(self, workspace_id: str, record: Reassignment) -> None:
+        """Record a reassignment."""
+        ws = workspace_pk(self._session, workspace_id)
+        pages = _ids(self._session, PageRow, ws, [record.from_page, record.to_page], "page")
+        self._session.add(
+            ReassignmentRow(
+                workspace_id=ws,
+                booking_id=uuid.UUID(record.booking_id),
+                from_page_id=pages[record.from_page],
+                to_page_id=pages[record.to_page],
+                by=record.by,
+                at=record.at,
+                reason=record.reason,
+                forced=record.forced,
+            )
+        )
+        self._session.flush()
+
+    def for_booking(self, workspace_id: str, booking_id: str) -> list[Reassignment]:
+        """Return the reassignments of a booking, oldest first."""
+        ws = workspace_pk(self._session, workspace_id)
+        source, target = aliased(PageRow), aliased(PageRow)
+        rows = self._session.exec(
+            select(ReassignmentRow, source.key, target.key)
+            .join(source, col(source.id) == ReassignmentRow.from_page_id)
+            .join(target, col(target.id) == ReassignmentRow.to_page_id)
+            .where(
+                ReassignmentRow.workspace_id == ws,
+                ReassignmentRow.booking_id == _uuid(booking_id),
+            )
+            .order_by(col(ReassignmentRow.at))
+        )
+        return [
+            Reassignment(booking_id, old, new, row.at, row.by, row.reason, row.forced)
+            for row, old, new in rows
+        ]
+
+
+class LinkRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def add(self, workspace_id: str, link: OneTimeLink) -> None:
+        """Store a new one-time link."""
+        ws = workspace_pk(self._session, workspace_id)
+        master = _ids(self._session, MasterPageRow, ws, [link.master_page], "master_page")
+        event_type = _ids(self._session, EventTypeRow, ws, [link.event_type], "event_type")
+        self._session.add(
+            LinkRow(
+                id=uuid.UUID(link.id),
+                workspace_id=ws,
+                token_hash=link.token_hash,
+                master_page_id=master[link.master_page],
+                event_type_id=None if link.event_type is None else event_type[link.event_type],
+                guest_name=link.guest_name,
+                guest_email=link.guest_email,
+                form_answers=None if link.form_answers is None else dict(link.form_answers),
+                expires_at=link.expires_at,
+                created_by=link.created_by,
+                created_at=link.created_at,
+                revoked_at=link.revoked_at,
+                used_at=link.used_at,
+                booking_id=_uuid(link.booking_id),
+            )
+        )
+        self._session.flush()
+
+    def workspace_of(self, token_hash: str) -> str | None:
+        """Return the workspace a link belongs to (a guest's URL carries only the token)."""
+        return self._session.exec(
+            select(WorkspaceRow.team_id)
+            .join(LinkRow, col(LinkRow.workspace_id) == WorkspaceRow.id)
+            .where(LinkRow.token_hash == token_hash)
+        ).first()
+
+    def get(self, workspace_id: str, token_hash: str) -> OneTimeLink | None:
+        """Return the link with this token hash, or ``None``."""
+        ws = workspace_pk(self._session, workspace_id)
+        row = self._session.exec(
+            select(LinkRow, MasterPageRow.key, EventTypeRow.key)
+            .join(MasterPageRow, col(MasterPageRow.id) == LinkRow.master_page_id)
+            .outerjoin(EventTypeRow, col(EventTypeRow.id) == LinkRow.event_type_id)
+            .where(LinkRow.workspace_id == ws, LinkRow.token_hash == token_hash)
+        ).first()
+        if row is None:
+            return None
+        link, master, event_type = row
+        return OneTimeLink(
+            id=str(link.id),
+            token_hash=link.token_hash,
+            master_page=master,
+            created_at=link.created_at,
+            event_type=event_type,
+            guest_name=link.guest_name,
+            guest_email=link.guest_email,
+            form_answers=link.form_answers,
+            expires_at=link.expires_at,
+            created_by=link.created_by,
+            revoked_at=link.revoked_at,
+            used_at=link.used_at,
+            booking_id=_str(link.booking_id),
+        )
+
+    def mark_used(self, workspace_id: str, link_id: str, booking_id: str, *, at: datetime) -> bool:
+        """Consume a link for a booking; return False when it was already used or revoked.
+
+        A single conditional UPDATE, so of two concurrent uses exactly one succeeds.
+        """
+        ws = workspace_pk(self._session, workspace_id)
+        result = self._session.exec(
+            update(LinkRow)
+            .where(
+                col(LinkRow.workspace_id) == ws,
+                col(LinkRow.id) == _uuid(link_id),
+                col(LinkRow.used_at).is_(None),
+                col(LinkRow.revoked_at).is_(None),
+            )
+            .values(used_at=at, booking_id=uuid.UUID(booking_id))
+        )
+        return result.rowcount == 1
+
+    def revoke(self, workspace_id: str, token_hash: str, *, at: datetime) -> bool:
+        """Revoke an unused link; return False when there is no such unused, live link."""
+        ws = workspace_pk(self._session, workspace_id)
+        result = self._session.exec(
+            update(LinkRow)
+            .where(
+                col(LinkRow.workspace_id) == ws,
+                col(LinkRow.token_hash) == token_hash,
+                col(LinkRow.used_at).is_(None),
+                col(LinkRow.revoked_at).is_(None),
+            )
+            .values(revoked_at=at)
+        )
+        return result.rowcount == 1
+
+
+class OutboxRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def add(self, workspace_id: str, messages: Iterable[OutboxMessage]) -> None:
+        """Queue messages; one whose ``dedupe_key`` is already queued is left out."""
+        ws = workspace_pk(self._session, workspace_id)
+        messages = list(messages)
+        known = set(
+            self._session.exec(
+                select(OutboxRow.dedupe_key).where(
+                    OutboxRow.workspace_id == ws,
+                    col(OutboxRow.dedupe_key).in_([m.dedupe_key for m in messages]),
+                )
+            )
+        )
+        fresh = {m.dedupe_key: m for m in messages if m.dedupe_key not in known}
+        self._session.add_all(
+            OutboxRow(
+                id=uuid.UUID(m.id),
+                workspace_id=ws,
+                booking_id=_uuid(m.booking_id),
+                kind=m.kind,
+                recipient=m.recipient,
+                due_at=m.due_at,
+                payload=dict(m.payload),
+                status=m.status.value,
+                attempts=m.attempts,
+                claimed_until=m.claimed_until,
+                last_error=m.last_error,
+                dedupe_key=m.dedupe_key,
+                sent_at=m.sent_at,
+                slack_ts=m.slack_ts,
+            )
+            for m in fresh.values()
+        )
+        self._session.flush()
+
+    def claim_due(
+        self, *, now: datetime, lease: timedelta, limit: int = 50
+    ) -> list[tuple[str, OutboxMessage]]:
+        """Lease due messages of every workspace to this process; return them with their team.
+
+        Pending messages due by ``now`` and claimed ones whose lease ran out qualify. Rows
+        other transactions hold are skipped on PostgreSQL; on SQLite run this in a write
+        transaction (``UnitOfWork.begin_write``).
+        """
+        rows = self._session.exec(
+            select(OutboxRow, WorkspaceRow.team_id)
+            .join(WorkspaceRow, col(WorkspaceRow.id) == OutboxRow.workspace_id)
+            .where(
+                col(OutboxRow.due_at) <= now,
+                or_(
+                    col(OutboxRow.status) == OutboxStatus.PENDING.value,
+                    (col(OutboxRow.status) == OutboxStatus.CLAIMED.value)
+                    & (col(OutboxRow.claimed_until) <= now),
+                ),
+            )
+            .order_by(col(OutboxRow.due_at), col(OutboxRow.id))
+            .limit(limit)
+            .with_for_update(skip_locked=True, of=OutboxRow)
+        ).all()
+        for row, _ in rows:
+            row.status = OutboxStatus.CLAIMED.value
+            row.claimed_until = now + lease
+            row.attempts += 1
+        self._session.flush()
+        return [(team, _message(row)) for row, team in rows]
+
+    def mark_sent(
+        self, workspace_id: str, message_id: str, *, at: datetime, slack_ts: str | None
+    ) -> None:
+        """Record a delivered message."""
+        row = self._row(workspace_id, message_id)
+        row.status = OutboxStatus.SENT.value
+        row.sent_at = at
+        row.slack_ts = slack_ts
+        row.claimed_until = None
+        self._session.flush()
+
+    def mark_failed(
+        self, workspace_id: str, message_id: str, *, error: str, retry_at: datetime | None
+    ) -> None:
+        """Record a failed delivery: pending again at ``retry_at``, or failed for good."""
+        row = self._row(workspace_id, message_id)
+        row.last_error = error
+        row.claimed_until = None
+        if retry_at is None:
+            row.status = OutboxStatus.FAILED.value
+        else:
+            row.status = OutboxStatus.PENDING.value
+            row.due_at = retry_at
+        self._session.flush()
+
+    def skip_pending(self, workspace_id: str, booking_id: str, recipient: str | None = None) -> int:
+        """Skip a booking's undelivered messages (to one recipient); return how many."""
+        ws = workspace_pk(self._session, workspace_id)
+        conditions = [
+            col(OutboxRow.workspace_id) == ws,
+            col(OutboxRow.booking_id) == _uuid(booking_id),
+            col(OutboxRow.status) == OutboxStatus.PENDING.value,
+        ]
+        if recipient is not None:
+            conditions.append(col(OutboxRow.recipient) == recipient)
+        result = self._session.exec(
+            update(OutboxRow).where(*conditions).values(status=OutboxStatus.SKIPPED.value)
+        )
+        return result.rowcount
+
+    def for_booking(self, workspace_id: str, booking_id: str) -> list[OutboxMessage]:
+        """Return a booking's messages by due time."""
+        ws = workspace_pk(self._session, workspace_id)
+        rows = self._session.exec(
+            select(OutboxRow)
+            .where(OutboxRow.workspace_id == ws, OutboxRow.booking_id == _uuid(booking_id))
+            .order_by(col(OutboxRow.due_at), col(OutboxRow.dedupe_key))
+        )
+        return [_message(row) for row in rows]
+
+    def _row(self, workspace_id: str, message_id: str) -> OutboxRow:
+        ws = workspace_pk(self._session, workspace_id)
+        pk = _uuid(message_id)
+        row = None if pk is None else self._session.get(OutboxRow, pk)
+        if row is None or row.workspace_id != ws:
+            raise NotFound(f"unknown outbox message '{message_id}'", field="message")
+        return row
+
+
+def _message(row: OutboxRow) -> OutboxMessage:
+    return OutboxMessage(
+        id=str(row.id),
+        kind=row.kind,
+        recipient=row.recipient,
+        due_at=row.due_at,
+        dedupe_key=row.dedupe_key,
+        payload=row.payload,
+        booking_id=_str(row.booking_id),
+        status=OutboxStatus(row.status),
+        attempts=row.attempts,
+        claimed_until=row.claimed_until,
+        last_error=row.last_error,
+        sent_at=row.sent_at,
+        slack_ts=row.slack_ts,
+    )

@@ -1,0 +1,174 @@
+"""Everything the engine needs for one question, in a fixed number of queries.
+
+``ScheduleRepository.load`` runs 13 statements whatever the number of pages, members or
+bookings: the workspace, the 9 of ``load_entities``, occupancy, busy blocks and the ledger.
+
+Window of occupancy and busy blocks: from ``min(since, now) - 7 days`` to
+``max(until, now + longest max_days_ahead) + 7 days`` (Schedule's contract: the question's
+range widened by a week each side, and the booking horizon).
+
+Ledger: every entry at or after ``min(since, now) - 100 days`` (a quarter, the longest reset
+cycle, plus time zone slack, so the current cycle is always inside), every entry of
+``continuous`` pools (they never reset), and each member's latest ``received`` entry.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import TypeVar
+
+from sqlalchemy import and_, exists, func, or_
+from sqlmodel import Session, col, select
+
+from engine.errors import NotFound
+from engine.model import BusyBlock, Cycle, LedgerEntry, LedgerKind, Occupancy, Schedule
+from storage.common import find_workspace
+from storage.config import load_entities, workspace_value
+from storage.tables import BookingRow, BusyBlockRow, LedgerRow, PageRow, ParticipantRow
+
+WIDENING = timedelta(days=7)
+LEDGER_LOOKBACK = timedelta(days=100)
+
+T = TypeVar("T")
+
+
+def _by_key(pairs: Iterable[tuple[str, T]]) -> dict[str, tuple[T, ...]]:
+    grouped: defaultdict[str, list[T]] = defaultdict(list)
+    for key, value in pairs:
+        grouped[key].append(value)
+    return {key: tuple(values) for key, values in grouped.items()}
+
+
+class ScheduleRepository:
+    """Loads a workspace's ``Schedule`` in bulk."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def load(
+        self, workspace_id: str, since: datetime, until: datetime, *, now: datetime
+    ) -> Schedule:
+        """Return the schedule of a workspace for questions about ``[since, until)``.
+
+        Raises:
+            NotFound: the workspace has no configuration.
+        """
+        workspace = find_workspace(self._session, workspace_id)
+        if workspace is None:
+            raise NotFound(f"unknown workspace '{workspace_id}'", field="workspace")
+        ws = workspace.id
+        entities = load_entities(self._session, ws, with_retired_members=True)
+        horizon = max((e.max_days_ahead for e in entities.event_types.values()), default=0)
+        low = min(since, now) - WIDENING
+        high = max(until, now + timedelta(days=horizon)) + WIDENING
+
+        occupancy = self._session.exec(
+            select(
+                ParticipantRow,
+                PageRow.key,
+                BookingRow.buffer_before_min,
+                BookingRow.buffer_after_min,
+            )
+            .join(PageRow, col(PageRow.id) == ParticipantRow.page_id)
+            .join(BookingRow, col(BookingRow.id) == ParticipantRow.booking_id)
+            .where(
+                ParticipantRow.workspace_id == ws,
+                col(ParticipantRow.confirmed).is_(True),
+                col(ParticipantRow.start_at) < high,
+                col(ParticipantRow.end_at) > low,
+            )
+            .order_by(col(ParticipantRow.start_at), col(ParticipantRow.id))
+        )
+        busy = self._session.exec(
+            select(PageRow.key, BusyBlockRow.start_at, BusyBlockRow.end_at)
+            .join(PageRow, col(PageRow.id) == BusyBlockRow.page_id)
+            .where(
+                BusyBlockRow.workspace_id == ws,
+                col(BusyBlockRow.start_at) < high,
+                col(BusyBlockRow.end_at) > low,
+            )
+            .order_by(col(BusyBlockRow.start_at), col(BusyBlockRow.id))
+        )
+        continuous = [
+            pk
+            for pk, key in entities.pool_ids.items()
+            if entities.pools[key].cycle is Cycle.CONTINUOUS
+        ]
+        return Schedule(
+            workspace=workspace_value(workspace),
+            pages=entities.pages,
+            event_types=entities.event_types,
+            pools=entities.pools,
+            master_pages=entities.master_pages,
+            occupancy=_by_key(
+                (
+                    page,
+                    Occupancy(
+                        page,
+                        row.start_at,
+                        row.end_at,
+                        timedelta(minutes=before),
+                        timedelta(minutes=after),
+                        str(row.booking_id),
+                    ),
+                )
+                for row, page, before, after in occupancy
+            ),
+            busy=_by_key((page, BusyBlock(page, start, end)) for page, start, end in busy),
+            ledger=self._ledger(
+                ws, entities.pool_ids, low + WIDENING - LEDGER_LOOKBACK, continuous
+            ),
+        )
+
+    def _ledger(
+        self,
+        ws: uuid.UUID,
+        pool_keys: dict[uuid.UUID, str],
+        since: datetime,
+        continuous: list[uuid.UUID],
+    ) -> dict[str, tuple[LedgerEntry, ...]]:
+        received = col(LedgerRow.kind) == LedgerKind.RECEIVED.value
+        latest = (
+            select(LedgerRow.pool_id, LedgerRow.page_id, func.max(LedgerRow.at).label("at"))
+            .where(LedgerRow.workspace_id == ws, received)
+            .group_by(col(LedgerRow.pool_id), col(LedgerRow.page_id))
+            .subquery()
+        )
+        is_latest_received = and_(
+            received,
+            exists().where(
+                latest.c.pool_id == LedgerRow.pool_id,
+                latest.c.page_id == LedgerRow.page_id,
+                latest.c.at == LedgerRow.at,
+            ),
+        )
+        rows = self._session.exec(
+            select(LedgerRow, PageRow.key)
+            .join(PageRow, col(PageRow.id) == LedgerRow.page_id)
+            .where(
+                LedgerRow.workspace_id == ws,
+                col(LedgerRow.pool_id).in_(list(pool_keys)),
+                or_(
+                    col(LedgerRow.at) >= since,
+                    col(LedgerRow.pool_id).in_(continuous),
+                    is_latest_received,
+                ),
+            )
+            .order_by(col(LedgerRow.at), col(LedgerRow.id))
+        )
+        return _by_key(
+            (
+                pool_keys[row.pool_id],
+                LedgerEntry(
+                    pool_keys[row.pool_id],
+                    page,
+                    LedgerKind(row.kind),
+                    row.at,
+                    None if row.booking_id is None else str(row.booking_id),
+                ),
+            )
+            for row, page in rows
+        )
