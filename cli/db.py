@@ -1,0 +1,24 @@
+"""``roundtable db upgrade``: schema migrations."""
+
+from __future__ import annotations
+
+import click
+
+from cli.runtime import Runtime, pass_runtime
+from storage.db import upgrade as upgrade_schema
+
+
+@click.group("db")
+def group() -> None:
+    """The database: schema migrations."""
+
+
+@group.command("upgrade")
+@pass_runtime
+def upgrade(runtime: Runtime) -> None:
+    """Migrate the database to the newest schema (a new database gets every table)."""
+    upgrade_schema(runtime.engine())
+    runtime.emit(
+        {"database": {"url": runtime.safe_db_url, "schema": "newest"}},
+        f"Database {runtime.safe_db_url} is at the newest schema.",
+    )

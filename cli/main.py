@@ -1,0 +1,140 @@
+"""The ``roundtable`` command (§11): global options, the command modules, exit codes.
+
+Each command lives in its own module (``cli/config.py``, ``cli/db.py``, …) and is added to
+``cli`` below. Errors become exit codes in one place, ``failure``:
+
+    0  done
+    1  anything else (with ``--json`` the code is ``internal`` or the error's own code)
+    2  bad input: a ``BadInput`` (codes ``bad_input``, ``not_found``) or a usage error
+    3  refused by the rules: a ``Refused`` (``slot_unavailable``, ``link_used``, …)
+
+Without ``--json`` an error prints ``error: MESSAGE`` on stderr, one line per problem; click's
+own usage errors keep click's format. With ``--json`` it prints
+``{"error": {"code": …, "message": …}}`` on stdout, like every other answer.
+"""
+
+from __future__ import annotations
+
+import json
+import traceback
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import click
+
+from cli import config, db
+from cli.runtime import Runtime, instant
+from engine.errors import BadInput, Refused, RoundtableError
+from storage.db import database_url
+
+EXIT_FAILED = 1
+EXIT_BAD_INPUT = 2
+EXIT_REFUSED = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """What the user is told about an error, and the exit code."""
+
+    code: str
+    message: str
+    exit_code: int
+
+    def show(self, *, as_json: bool) -> None:
+        if as_json:
+            error = {"error": {"code": self.code, "message": self.message}}
+            click.echo(json.dumps(error, ensure_ascii=False))
+            return
+        for line in self.message.splitlines():
+            click.echo(f"error: {line}", err=True)
+
+
+def failure(exc: Exception) -> Failure:
+    """Map an exception to what the user sees and the exit code (§11)."""
+    if isinstance(exc, RoundtableError):
+        message = f"{exc.field}: {exc.message}" if exc.field else exc.message
+        if isinstance(exc, BadInput):
+            return Failure(exc.code, message, EXIT_BAD_INPUT)
+        if isinstance(exc, Refused):
+            return Failure(exc.code, message, EXIT_REFUSED)
+        return Failure(exc.code, message, EXIT_FAILED)
+    if isinstance(exc, click.UsageError):
+        return Failure("usage", exc.format_message(), EXIT_BAD_INPUT)
+    if isinstance(exc, click.ClickException):
+        return Failure("error", exc.format_message(), exc.exit_code)
+    return Failure("internal", f"{type(exc).__name__}: {exc}", EXIT_FAILED)
+
+
+class RoundtableGroup(click.Group):
+    """The root group: shows the errors that commands raise and exits with their code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        as_json = bool(ctx.params.get("as_json"))
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.Abort):
+            raise
+        except RoundtableError as exc:
+            shown = failure(exc)
+        except click.ClickException as exc:
+            if not as_json:
+                raise  # click prints usage errors with the usage line
+            shown = failure(exc)
+        except Exception as exc:
+            if not as_json:
+                raise  # a bug: let Python print the traceback (exit 1)
+            traceback.print_exc()
+            shown = failure(exc)
+        shown.show(as_json=as_json)
+        ctx.exit(shown.exit_code)
+
+
+@click.group(cls=RoundtableGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--db",
+    "db_url",
+    metavar="URL",
+    help="Database URL [default: env DATABASE_URL, else sqlite:///roundtable.db].",
+)
+@click.option(
+    "--now",
+    callback=instant,
+    help="Act as if it were this time (ISO 8601; UTC unless an offset is given) [default: now].",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print answers and errors as JSON.")
+@click.option(
+    "--workspace",
+    metavar="TEAM_ID",
+    help="The workspace to act on; needed only when the database holds several.",
+)
+@click.version_option(package_name="roundtable")
+@click.pass_context
+def cli(
+    ctx: click.Context,
+    db_url: str | None,
+    now: datetime | None,
+    as_json: bool,
+    workspace: str | None,
+) -> None:
+    """Roundtable: team booking for Slack, from the command line.
+
+    Global options go before the command: roundtable --db URL --json config show
+    """
+    runtime = Runtime(
+        db_url=database_url(db_url),
+        now=now or datetime.now(UTC),
+        as_json=as_json,
+        requested_workspace=workspace,
+    )
+    ctx.obj = runtime
+    ctx.call_on_close(runtime.close)
+
+
+cli.add_command(config.group)
+cli.add_command(db.group)
+
+
+def main() -> None:
+    """Run ``roundtable`` (the console script)."""
+    cli(prog_name="roundtable")

@@ -1,0 +1,87 @@
+"""What every command receives: the global options and the database they name.
+
+A command module takes it with ``@pass_runtime`` and answers through ``Runtime.emit``, so
+``--json`` works the same everywhere.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import click
+from sqlalchemy import Engine, make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
+
+from engine.errors import BadInput, RoundtableError
+from services.config import choose_workspace
+from storage.db import SchemaTooNew, open_database
+
+
+def instant(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
+    """Parse an ISO 8601 time option into UTC; a time without an offset is taken as UTC."""
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(
+            f"'{value}' is not an ISO 8601 time like 2026-12-01T09:00:00Z", ctx, param
+        ) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+@dataclass(slots=True)
+class Runtime:
+    """The global options of one ``roundtable`` run; the database opens on first use."""
+
+    db_url: str
+    now: datetime
+    as_json: bool
+    requested_workspace: str | None
+    _engine: Engine | None = field(default=None, repr=False)
+
+    def engine(self) -> Engine:
+        """Open the database (upgrading a fresh one) unless this run already has.
+
+        Raises:
+            BadInput: ``--db`` is not a database URL Roundtable can use.
+            RoundtableError: the database cannot be reached or its schema is too new.
+        """
+        if self._engine is None:
+            try:
+                self._engine = open_database(self.db_url)
+            except ArgumentError as exc:
+                message = f"'{self.db_url}' is not a usable database URL: {exc}"
+                raise BadInput(message, field="--db") from exc
+            except OperationalError as exc:
+                message = f"cannot open the database {self.safe_db_url}: {exc.orig}"
+                raise RoundtableError(message) from exc
+            except SchemaTooNew as exc:
+                raise RoundtableError(str(exc)) from exc
+        return self._engine
+
+    @property
+    def safe_db_url(self) -> str:
+        """The database URL without its password, for messages."""
+        return make_url(self.db_url).render_as_string(hide_password=True)
+
+    def workspace(self) -> str:
+        """Return the workspace to act on: ``--workspace``, else the only one stored."""
+        return choose_workspace(self.engine(), self.requested_workspace)
+
+    def emit(self, data: Mapping[str, Any], text: str) -> None:
+        """Print a command's answer: ``data`` as JSON with ``--json``, else ``text``."""
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False) if self.as_json else text)
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+
+
+pass_runtime = click.make_pass_decorator(Runtime)
