@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import text
+from sqlmodel import SQLModel
+
+from storage.db import SchemaTooNew, database_url, open_database, upgrade
+from storage.uow import UnitOfWork
+from tests.storage.conftest import sample_config
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("postgresql://u@h/db", "postgresql+psycopg://u@h/db"),
+        ("postgres://u@h/db", "postgresql+psycopg://u@h/db"),
+        ("postgresql+psycopg://u@h/db", "postgresql+psycopg://u@h/db"),
+        ("sqlite:///x.db", "sqlite:///x.db"),
+    ],
+)
+def test_database_urls_of_postgres_use_psycopg_3(given, expected):
+    assert database_url(given) == expected
+
+
+def test_the_database_url_falls_back_to_the_environment_then_a_sqlite_file(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgres://env/db")
+    assert database_url(None) == "postgresql+psycopg://env/db"
+    monkeypatch.delenv("DATABASE_URL")
+    assert database_url(None) == "sqlite:///roundtable.db"
+
+
+def test_migrations_build_exactly_the_tables_of_the_models(db_engine):
+    with db_engine.connect() as connection:
+        assert compare_metadata(MigrationContext.configure(connection), SQLModel.metadata) == []
+
+
+def test_opening_a_new_sqlite_file_creates_the_schema(tmp_path):
+    engine = open_database(f"sqlite:///{tmp_path / 'new.db'}")
+    try:
+        with UnitOfWork(engine) as uow:
+            uow.config.save(sample_config())
+            uow.commit()
+        with engine.connect() as connection:
+            pragmas = [
+                connection.execute(text(f"PRAGMA {name}")).scalar()
+                for name in ("foreign_keys", "journal_mode")
+            ]
+        assert pragmas == [1, "wal"]
+    finally:
+        engine.dispose()
+
+
+def test_a_database_from_a_newer_version_is_refused(sqlite_engine):
+    with sqlite_engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = 'fffffff'"))
+
+    with pytest.raises(SchemaTooNew, match="fffffff"):
+        upgrade(sqlite_engine)

@@ -1,0 +1,134 @@
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+from engine.model import BusyBlock, LedgerEntry, LedgerKind, Occupancy, Page, PageKind, PoolMember
+from storage.uow import UnitOfWork
+from tests.storage.conftest import T0, make_booking, sample_config
+
+SINCE = T0
+UNTIL = T0 + timedelta(days=1)
+
+
+def load(engine, now=T0):
+    with UnitOfWork(engine) as uow:
+        return uow.schedules.load("T0001", SINCE, UNTIL, now=now)
+
+
+def test_a_schedule_holds_the_configuration_and_the_confirmed_occupancy(configured):
+    booking = make_booking(buffer_after=timedelta(minutes=10))
+    cancelled = make_booking(T0 + timedelta(hours=2))
+    # Past the longest booking horizon (60 days) and the week of widening.
+    far_future = make_booking(T0 + timedelta(days=60 + 7 + 1))
+    with UnitOfWork(configured) as uow:
+        for b in (booking, cancelled, far_future):
+            uow.bookings.add("T0001", b)
+        uow.bookings.cancel("T0001", cancelled.id, at=T0, by=None)
+        uow.commit()
+
+    schedule = load(configured)
+
+    cfg = sample_config()
+    assert schedule.workspace == cfg.workspace
+    assert list(schedule.pages.values()) == list(cfg.pages)
+    assert list(schedule.event_types.values()) == list(cfg.event_types)
+    assert list(schedule.pools.values()) == list(cfg.pools)
+    assert list(schedule.master_pages.values()) == list(cfg.master_pages)
+    occupied = Occupancy(
+        "alice",
+        booking.start,
+        booking.end,
+        buffer_after=timedelta(minutes=10),
+        booking_id=booking.id,
+    )
+    assert schedule.occupancy["alice"] == (occupied,)
+    assert schedule.busy == {"alice": cfg.busy}
+
+
+def test_a_member_dropped_from_a_pool_stays_in_the_schedule_as_inactive(configured):
+    cfg = sample_config()
+    sales = cfg.pools[0]
+    with UnitOfWork(configured) as uow:
+        uow.config.save(
+            replace(cfg, pools=(replace(sales, members=sales.members[:1]), cfg.pools[1]))
+        )
+        uow.commit()
+
+    members = load(configured).pools["sales"].members
+
+    assert members == (sales.members[0], PoolMember("bob", active=False, joined=1))
+
+
+def test_the_ledger_holds_the_recent_entries_and_each_members_latest_received(configured):
+    long_ago = T0 - timedelta(days=400)
+    entries = [
+        LedgerEntry("sales", "bob", LedgerKind.RECEIVED, long_ago - timedelta(days=1)),
+        LedgerEntry("sales", "bob", LedgerKind.RECEIVED, long_ago),
+        LedgerEntry("sales", "bob", LedgerKind.REMOVED, long_ago + timedelta(days=1)),
+        LedgerEntry("sales", "alice", LedgerKind.RECEIVED, T0 - timedelta(days=3)),
+        LedgerEntry("sales", "alice", LedgerKind.REMOVED, T0 - timedelta(days=2)),
+        LedgerEntry("rooms", "room-a", LedgerKind.RECEIVED, long_ago - timedelta(days=9)),
+        LedgerEntry("rooms", "room-a", LedgerKind.RECEIVED, long_ago),
+    ]
+    with UnitOfWork(configured) as uow:
+        uow.ledger.add("T0001", entries)
+        uow.commit()
+
+    ledger = load(configured).ledger
+
+    assert ledger["sales"] == (entries[1], entries[3], entries[4])
+    assert ledger["rooms"] == (entries[5], entries[6]), "a continuous pool keeps everything"
+
+
+def test_loading_a_schedule_takes_the_same_statements_for_any_team_size(db_engine, sql_log):
+    def grow(size):
+        cfg = sample_config()
+        extra = tuple(
+            Page(id=f"p{i}", kind=PageKind.MEMBER, name=f"P{i}", timezone="UTC")
+            for i in range(size)
+        )
+        sales = replace(
+            cfg.pools[0], members=cfg.pools[0].members + tuple(PoolMember(p.id) for p in extra)
+        )
+        busy = tuple(
+            BusyBlock(p.id, T0 + timedelta(hours=1), T0 + timedelta(hours=2)) for p in extra
+        )
+        with UnitOfWork(db_engine) as uow:
+            uow.config.save(
+                replace(cfg, pages=cfg.pages + extra, pools=(sales, cfg.pools[1]), busy=busy)
+            )
+            for i, page in enumerate(extra):
+                start = T0 + timedelta(days=size % 5, hours=i % 8)
+                uow.bookings.add("T0001", make_booking(start, pages=(page.id,)))
+                uow.ledger.add("T0001", [LedgerEntry("sales", page.id, LedgerKind.RECEIVED, start)])
+            uow.commit()
+
+    def statements():
+        sql_log.clear()
+        schedule = load(db_engine)
+        return len(sql_log.statements), schedule
+
+    grow(2)
+    small, schedule = statements()
+    assert len(schedule.occupancy) == 2
+    grow(20)
+    large, schedule = statements()
+    assert len(schedule.occupancy) == 20
+    assert len(schedule.ledger["sales"]) == 22
+    assert small == large
+
+
+def test_another_workspaces_rows_never_reach_a_schedule(configured):
+    with UnitOfWork(configured) as uow:
+        uow.config.save(sample_config("T0002"))
+        uow.bookings.add("T0002", make_booking())
+        uow.ledger.add(
+            "T0002", [LedgerEntry("sales", "alice", LedgerKind.RECEIVED, datetime.now(UTC))]
+        )
+        uow.commit()
+
+    schedule = load(configured)
+
+    assert schedule.occupancy == {}
+    assert schedule.ledger == {}
