@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from engine.intervals import Interval, clip, intersect, merge, subtract, to_utc
+
+BASE = datetime(2026, 6, 1, tzinfo=UTC)
+
+
+def span(start: int, end: int) -> Interval:
+    return Interval(BASE + timedelta(minutes=start), BASE + timedelta(minutes=end))
+
+
+def minutes_of(intervals: list[Interval]) -> set[int]:
+    return {
+        minute
+        for interval in intervals
+        for minute in range(
+            (interval.start - BASE) // timedelta(minutes=1),
+            (interval.end - BASE) // timedelta(minutes=1),
+        )
+    }
+
+
+def is_normal(intervals: list[Interval]) -> bool:
+    return all(a.end < b.start for a, b in itertools.pairwise(intervals))
+
+
+spans = st.lists(
+    st.tuples(st.integers(0, 200), st.integers(1, 40)).map(lambda p: span(p[0], p[0] + p[1])),
+    max_size=12,
+)
+
+
+def test_an_interval_must_start_before_it_ends():
+    with pytest.raises(ValueError, match="start before"):
+        span(10, 10)
+
+
+def test_an_interval_needs_timezone_aware_bounds():
+    with pytest.raises(ValueError, match="timezone-aware"):
+        Interval(datetime(2026, 6, 1), datetime(2026, 6, 2))
+
+
+def test_to_utc_refuses_a_naive_datetime():
+    with pytest.raises(ValueError, match="no time zone"):
+        to_utc(datetime(2026, 6, 1))
+
+
+def test_touching_intervals_merge_into_one():
+    assert merge([span(30, 60), span(0, 30)]) == [span(0, 60)]
+
+
+def test_back_to_back_intervals_do_not_intersect():
+    assert intersect([span(0, 30)], [span(30, 60)]) == []
+
+
+def test_subtracting_holes_leaves_the_pieces_between_them():
+    assert subtract([span(0, 100)], [span(10, 20), span(50, 60)]) == [
+        span(0, 10),
+        span(20, 50),
+        span(60, 100),
+    ]
+
+
+def test_a_hole_spanning_several_intervals_removes_them_all():
+    assert subtract([span(0, 10), span(20, 30), span(40, 50)], [span(5, 45)]) == [
+        span(0, 5),
+        span(45, 50),
+    ]
+
+
+def test_clipping_to_an_empty_range_gives_nothing():
+    assert clip([span(0, 10)], BASE, BASE) == []
+
+
+@settings(max_examples=150, deadline=None)
+@given(spans, spans)
+def test_the_algebra_agrees_with_sets_of_minutes(left, right):
+    a, b = merge(left), merge(right)
+    assert is_normal(a)
+    assert minutes_of(a) == minutes_of(left)
+    assert minutes_of(intersect(a, b)) == minutes_of(a) & minutes_of(b)
+    assert minutes_of(subtract(a, b)) == minutes_of(a) - minutes_of(b)
+    assert is_normal(intersect(a, b))
+    assert is_normal(subtract(a, b))

@@ -1,0 +1,284 @@
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from engine.errors import BadInput, NotFound, SlotUnavailable
+from engine.model import Method, PoolMember, Priority, SeatRef, StaticMethod
+from engine.rules import Assignment, SeatAssignment, assign, free_pages
+from tests.engine.factories import (
+    at,
+    booking,
+    dynamic,
+    event,
+    one_page,
+    page,
+    pool,
+    received,
+    room,
+    schedule,
+    selection,
+    static,
+    weekly,
+)
+
+NOW = at("2026-05-25T00:00Z")
+NINE = at("2026-06-01T09:00Z")
+
+
+def test_assigning_a_single_page_gives_it_the_booking():
+    result = assign(one_page(page("alice"), event(60)), "desk", "meet", NINE, "UTC", NOW)
+    assert result == Assignment((SeatAssignment("alice"),))
+    assert result.owner == "alice"
+    assert result.participants == ()
+
+
+def test_a_start_that_is_not_offered_is_unavailable():
+    with pytest.raises(SlotUnavailable):
+        assign(
+            one_page(page("alice"), event(60)), "desk", "meet", at("2026-06-01T09:30Z"), "UTC", NOW
+        )
+
+
+def test_a_start_inside_the_minimum_notice_is_unavailable():
+    with pytest.raises(SlotUnavailable):
+        assign(
+            one_page(page("alice"), event(60, notice=120)),
+            "desk",
+            "meet",
+            NINE,
+            "UTC",
+            at("2026-06-01T08:00Z"),
+        )
+
+
+def test_a_slot_ending_after_the_requesters_midnight_can_be_booked():
+    target = page("alice", hours=weekly("00:00-24:00"))
+    now = at("2026-06-01T23:10Z")
+    late = at("2026-06-01T23:30Z")
+    result = assign(one_page(target, event(60, step=30)), "desk", "meet", late, "UTC", now)
+    assert result.owner == "alice"
+
+
+def test_a_round_robin_seat_skips_the_next_member_when_they_are_on_leave():
+    leave = {date(2026, 5, 25) + timedelta(days=n): () for n in range(10)}
+    people = [page("alice", overrides=leave), page("bob")]
+    schedule_ = schedule(
+        people,
+        [event(60, horizon=7)],
+        [dynamic("rr", "meet", SeatRef(pool="sales"))],
+        [pool("sales", "alice", "bob", method=Method.ROUND_ROBIN)],
+    )
+    # Alice is first in line (joined first) but is off for the whole 7-day horizon.
+    result = assign(schedule_, "rr", "meet", NINE, "UTC", at("2026-05-28T00:00Z"))
+    assert result == Assignment((SeatAssignment("bob", "sales"),))
+
+
+def test_a_round_robin_seat_gives_the_booking_to_the_member_with_the_lowest_score():
+    schedule_ = schedule(
+        [page("alice"), page("bob")],
+        [event(60)],
+        [dynamic("rr", "meet", SeatRef(pool="sales"))],
+        [pool("sales", "alice", "bob", method=Method.ROUND_ROBIN)],
+        ledger=[received("sales", "alice", "2026-05-20T10:00Z")],
+    )
+    assert assign(schedule_, "rr", "meet", NINE, "UTC", NOW).owner == "bob"
+
+
+def test_a_round_robin_seat_with_nobody_available_offers_nothing():
+    schedule_ = schedule(
+        [page("alice", hours=weekly())],
+        [event(60)],
+        [dynamic("rr", "meet", SeatRef(pool="sales"))],
+        [pool("sales", "alice", method=Method.ROUND_ROBIN)],
+    )
+    with pytest.raises(SlotUnavailable):
+        assign(schedule_, "rr", "meet", NINE, "UTC", NOW)
+
+
+def test_a_person_plus_a_pool_of_rooms_gets_a_free_room_automatically():
+    rooms = [room(f"r{i}") for i in range(1, 5)]
+    schedule_ = schedule(
+        [page("alice"), *rooms],
+        [event(60)],
+        [dynamic("meet-room", "meet", SeatRef(page="alice"), SeatRef(pool="rooms"))],
+        [pool("rooms", *(r.id for r in rooms))],
+        [
+            booking("r1", "2026-06-01T09:00Z", "2026-06-01T10:00Z"),
+            booking("r2", "2026-06-01T08:30Z", "2026-06-01T09:30Z"),
+        ],
+    )
+    result = assign(schedule_, "meet-room", "meet", NINE, "UTC", NOW)
+    assert result == Assignment((SeatAssignment("alice"), SeatAssignment("r3", "rooms")))
+    assert result.participants == ("r3",)
+
+
+def test_a_seat_leaves_alone_a_page_that_a_later_seat_needs():
+    # Alice is preferred by the pool (never received), but the second seat can only be Alice.
+    schedule_ = schedule(
+        [page("alice"), page("bob")],
+        [event(60)],
+        [dynamic("panel", "meet", SeatRef(pool="duo"), SeatRef(page="alice"))],
+        [pool("duo", "alice", "bob")],
+        ledger=[received("duo", "bob", "2026-05-20T10:00Z")],
+    )
+    assert assign(schedule_, "panel", "meet", NINE, "UTC", NOW).seats == (
+        SeatAssignment("bob", "duo"),
+        SeatAssignment("alice"),
+    )
+
+
+def test_pooled_priority_gives_the_booking_to_the_highest_priority_free_member():
+    members = [
+        PoolMember("alice", Priority.LOW, joined=0),
+        PoolMember("bob", Priority.HIGHEST, joined=1),
+    ]
+    schedule_ = schedule(
+        [page("alice"), page("bob")],
+        [event(60)],
+        [dynamic("vip", "meet", SeatRef(pool="duo"))],
+        [pool("duo", method=Method.POOLED_PRIORITY, members=members)],
+    )
+    assert assign(schedule_, "vip", "meet", NINE, "UTC", NOW).owner == "bob"
+
+
+def test_an_inactive_member_gets_nothing_new():
+    members = [PoolMember("alice", active=False, joined=0), PoolMember("bob", joined=1)]
+    schedule_ = schedule(
+        [page("alice"), page("bob", hours=weekly("12:00-13:00"))],
+        [event(60)],
+        [dynamic("desk", "meet", SeatRef(pool="duo"))],
+        [pool("duo", members=members)],
+    )
+    with pytest.raises(SlotUnavailable):
+        assign(schedule_, "desk", "meet", NINE, "UTC", NOW)
+    assert assign(schedule_, "desk", "meet", at("2026-06-01T12:00Z"), "UTC", NOW).owner == "bob"
+
+
+def test_static_pooled_gives_the_booking_to_the_least_loaded_free_page():
+    schedule_ = schedule(
+        [page("alice"), page("bob")],
+        [event(60, pages=("alice", "bob"))],
+        [static("desk", "meet")],
+        bookings=[booking("alice", "2026-06-02T09:00Z", "2026-06-02T10:00Z")],
+    )
+    assert assign(schedule_, "desk", "meet", NINE, "UTC", NOW).owner == "bob"
+
+
+def test_static_pooled_priority_prefers_the_first_listed_free_page():
+    schedule_ = schedule(
+        [page("alice"), page("bob")],
+        [event(60, pages=("bob", "alice"))],
+        [static("desk", "meet", method=StaticMethod.POOLED_PRIORITY)],
+        bookings=[booking("alice", "2026-06-02T09:00Z", "2026-06-02T10:00Z")],
+    )
+    assert assign(schedule_, "desk", "meet", NINE, "UTC", NOW).owner == "bob"
+
+
+def find_by_time():
+    people = [
+        page("alice", hours=weekly("09:00-10:00")),
+        page("bob", hours=weekly("09:15-11:00")),
+        page("carol"),
+    ]
+    return schedule(
+        people,
+        [event(30, pages=("alice", "bob", "carol"))],
+        [static("finder", "meet", method=StaticMethod.FIND_MEMBER_BY_TIME)],
+        bookings=[booking("carol", "2026-06-01T09:00Z", "2026-06-01T12:00Z")],
+    )
+
+
+def test_find_member_by_time_lists_the_pages_free_at_the_chosen_time():
+    assert free_pages(find_by_time(), "finder", "meet", at("2026-06-01T09:30Z"), "UTC", NOW) == [
+        "alice",
+        "bob",
+    ]
+
+
+def test_find_member_by_time_books_the_picked_page_even_off_its_own_grid():
+    # Bob's own window starts 09:15, but the customer picked 09:30 from the union.
+    result = assign(
+        find_by_time(), "finder", "meet", at("2026-06-01T09:30Z"), "UTC", NOW, pick="bob"
+    )
+    assert result.owner == "bob"
+
+
+def test_find_member_by_time_refuses_a_picked_page_that_is_busy_then():
+    with pytest.raises(SlotUnavailable):
+        assign(find_by_time(), "finder", "meet", at("2026-06-01T09:30Z"), "UTC", NOW, pick="carol")
+
+
+def test_find_member_by_time_needs_a_pick_when_several_pages_are_free():
+    with pytest.raises(BadInput, match="pick"):
+        assign(find_by_time(), "finder", "meet", at("2026-06-01T09:30Z"), "UTC", NOW)
+
+
+def test_find_member_by_time_skips_the_pick_when_one_page_is_free():
+    assert (
+        assign(find_by_time(), "finder", "meet", at("2026-06-01T10:00Z"), "UTC", NOW).owner == "bob"
+    )
+
+
+def test_find_member_by_time_refuses_a_pick_outside_the_event_types_pages():
+    with pytest.raises(BadInput, match="not a page"):
+        assign(find_by_time(), "finder", "meet", at("2026-06-01T09:30Z"), "UTC", NOW, pick="dave")
+
+
+def test_pages_first_books_the_picked_page():
+    schedule_ = schedule(
+        [page("alice"), page("bob")],
+        [event(60, pages=("alice", "bob"))],
+        [selection("people", "meet")],
+    )
+    assert assign(schedule_, "people", "meet", NINE, "UTC", NOW, pick="bob").owner == "bob"
+
+
+def test_pages_first_needs_a_pick_when_the_event_type_has_several_pages():
+    schedule_ = schedule(
+        [page("alice"), page("bob")],
+        [event(60, pages=("alice", "bob"))],
+        [selection("people", "meet")],
+    )
+    with pytest.raises(BadInput, match="pick"):
+        assign(schedule_, "people", "meet", NINE, "UTC", NOW)
+
+
+def test_pages_first_skips_the_pick_when_the_event_type_has_one_page():
+    schedule_ = schedule(
+        [page("alice")], [event(60, pages=("alice",))], [selection("people", "meet")]
+    )
+    assert assign(schedule_, "people", "meet", NINE, "UTC", NOW).owner == "alice"
+
+
+def test_a_dynamic_master_page_refuses_a_pick():
+    schedule_ = schedule(
+        [page("alice")], [event(60)], [dynamic("d", "meet", SeatRef(page="alice"))]
+    )
+    with pytest.raises(BadInput, match="no pick"):
+        assign(schedule_, "d", "meet", NINE, "UTC", NOW, pick="alice")
+
+
+def test_a_rule_naming_an_unknown_pool_is_not_found():
+    schedule_ = schedule(
+        [page("alice")], [event(60)], [dynamic("d", "meet", SeatRef(pool="ghosts"))]
+    )
+    with pytest.raises(NotFound, match="ghosts"):
+        assign(schedule_, "d", "meet", NINE, "UTC", NOW)
+
+
+def test_a_pool_in_both_primary_and_additional_seats_is_bad_input():
+    schedule_ = schedule(
+        [page("alice"), page("bob")],
+        [event(60)],
+        [dynamic("d", "meet", SeatRef(pool="duo"), SeatRef(pool="duo"))],
+        [pool("duo", "alice", "bob")],
+    )
+    with pytest.raises(BadInput, match="both primary and additional"):
+        assign(schedule_, "d", "meet", NINE, "UTC", NOW)
+
+
+def test_free_pages_refuses_a_start_that_is_not_offered():
+    with pytest.raises(SlotUnavailable):
+        free_pages(find_by_time(), "finder", "meet", at("2026-06-01T08:00Z"), "UTC", NOW)
