@@ -66,14 +66,16 @@ ListedT = TypeVar("ListedT", bound=ListedRow)
 
 @dataclass(frozen=True, slots=True)
 class Entities:
-    """The live configuration entities of one workspace, in file order, keyed by id."""
+    """The live configuration entities of one workspace, in file order, keyed by id.
+
+    ``pool_keys`` maps each live pool's primary key to its configuration id.
+    """
 
     pages: dict[str, Page]
     event_types: dict[str, EventType]
     pools: dict[str, Pool]
     master_pages: dict[str, MasterPage]
-    page_ids: dict[uuid.UUID, str]
-    pool_ids: dict[uuid.UUID, str]
+    pool_keys: dict[uuid.UUID, str]
 
 
 class ConfigRepository:
@@ -192,8 +194,7 @@ def load_entities(
             )
             for row in masters
         },
-        page_ids=page_keys,
-        pool_ids=pool_keys,
+        pool_keys=pool_keys,
     )
 
 

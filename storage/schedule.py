@@ -62,7 +62,8 @@ class ScheduleRepository:
         ws = workspace.id
         entities = load_entities(self._session, ws, with_retired_members=True)
         horizon = max((e.max_days_ahead for e in entities.event_types.values()), default=0)
-        low = min(since, now) - WIDENING
+        earliest = min(since, now)
+        low = earliest - WIDENING
         high = max(until, now + timedelta(days=horizon)) + WIDENING
 
         occupancy = self._session.exec(
@@ -94,7 +95,7 @@ class ScheduleRepository:
         )
         continuous = [
             pk
-            for pk, key in entities.pool_ids.items()
+            for pk, key in entities.pool_keys.items()
             if entities.pools[key].cycle is Cycle.CONTINUOUS
         ]
         return Schedule(
@@ -118,9 +119,7 @@ class ScheduleRepository:
                 for row, page, before, after in occupancy
             ),
             busy=_by_key((page, BusyBlock(page, start, end)) for page, start, end in busy),
-            ledger=self._ledger(
-                ws, entities.pool_ids, low + WIDENING - LEDGER_LOOKBACK, continuous
-            ),
+            ledger=self._ledger(ws, entities.pool_keys, earliest - LEDGER_LOOKBACK, continuous),
         )
 
     def _ledger(
