@@ -7,7 +7,15 @@ import pytest
 from sqlmodel import select
 
 from engine.errors import NotFound
-from engine.model import BusyBlock, DynamicRule, Page, PageKind, SeatRef, WorkspaceConfig
+from engine.model import (
+    BusyBlock,
+    DynamicRule,
+    MasterMode,
+    Page,
+    PageKind,
+    SeatRef,
+    WorkspaceConfig,
+)
 from storage.tables import PageRow, PoolMemberRow
 from storage.uow import UnitOfWork
 from tests.storage.conftest import sample_config
@@ -145,3 +153,16 @@ def test_leaving_the_unit_of_work_without_commit_saves_nothing(db_engine):
 
     with UnitOfWork(db_engine) as uow:
         assert uow.config.workspace_ids() == []
+
+
+def test_rules_and_seats_can_shrink_and_grow_again(db_engine):
+    cfg = sample_config()
+    demo, *others = cfg.master_pages
+    shrunk = replace(cfg, master_pages=(replace(demo, rules=demo.rules[1:]), *others))
+    static = replace(
+        cfg, master_pages=(replace(demo, mode=MasterMode.STATIC, rules=(), event_types=("intro",)),)
+    )
+
+    for step in (cfg, shrunk, static, cfg):
+        save(db_engine, step)
+        assert load(db_engine) == step
