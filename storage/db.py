@@ -107,6 +107,7 @@ def open_database(url: str | None = None) -> Engine:
     """
     engine = make_engine(database_url(url))
     try:
+        # A plain read first: an up-to-date database is opened without taking a write lock.
         with engine.connect() as connection:
             current = _current_revision(connection)
         if current != _script().get_current_head():
