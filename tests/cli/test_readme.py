@@ -1,0 +1,69 @@
+"""README.md starts with the two commands of a fresh machine, and CI runs the second."""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).parents[2]
+
+
+def _blocks() -> list[str]:
+    return re.findall(r"^```sh\n(.*?)```$", (ROOT / "README.md").read_text(), re.M | re.S)
+
+
+def test_the_readme_starts_with_a_title_and_two_one_line_commands() -> None:
+    text = (ROOT / "README.md").read_text()
+    head = text.split("\n\n")[:3]
+
+    assert head[0].startswith("# ")
+    assert head[1:] == [f"```sh\n{block}```" for block in _blocks()[:2]]
+    assert all(block.count("\n") == 1 for block in _blocks()[:2])
+
+
+def test_the_test_command_lints_type_checks_and_runs_every_test() -> None:
+    command = _blocks()[1].strip()
+
+    for step in ("ruff check .", "ruff format --check .", "mypy", "pytest"):
+        assert f".venv/bin/{step}" in command
+
+
+def test_ci_runs_exactly_the_readmes_test_command() -> None:
+    printed = subprocess.run(
+        ["bash", str(ROOT / ".ci" / "run"), "--print-command"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+
+    assert printed.stdout == _blocks()[1]
+
+
+def test_the_main_command_applies_the_example_and_shows_it(tmp_path: Path) -> None:
+    steps = _blocks()[0].strip().split(" && ")
+    shutil.copytree(ROOT / "examples", tmp_path / "examples")
+    roundtable = str(Path(sys.executable).parent / "roundtable")
+    env = {name: value for name, value in os.environ.items() if name != "DATABASE_URL"}
+
+    shown = ""
+    for step in steps[2:]:  # after making the venv and installing into it
+        argv = shlex.split(step)
+        assert argv[0] == ".venv/bin/roundtable"
+        result = subprocess.run(
+            [roundtable, *argv[1:]],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        shown = result.stdout
+
+    assert steps[:2] == ["python3 -m venv .venv", ".venv/bin/pip install -q -e ."]
+    assert shown.startswith("Workspace T0ACME (Europe/London)")
+    assert (tmp_path / "roundtable.db").exists()
