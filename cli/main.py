@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import traceback
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import click
@@ -26,6 +26,7 @@ import click
 from cli import config, db
 from cli.runtime import Runtime, instant
 from engine.errors import BadInput, Refused, RoundtableError
+from services.context import system_clock
 from storage.db import database_url
 
 EXIT_FAILED = 1
@@ -123,7 +124,7 @@ def cli(
     """
     runtime = Runtime(
         db_url=database_url(db_url),
-        now=now or datetime.now(UTC),
+        now=now or system_clock(),
         as_json=as_json,
         requested_workspace=workspace,
     )
