@@ -20,8 +20,11 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from itertools import accumulate
+from operator import attrgetter
 from zoneinfo import ZoneInfo
 
 from engine.intervals import Interval, clip, merge, subtract, to_utc
@@ -35,26 +38,30 @@ _HoursKey = tuple[
 
 
 @dataclass(frozen=True, slots=True)
-class PageWindows:
-    """The free windows of one page in normal form, with their bounds ready for bisection."""
+class Windows:
+    """Windows sorted by start, indexed to tell by bisection whether one holds a meeting."""
 
     intervals: tuple[Interval, ...]
     starts: tuple[datetime, ...]
-    ends: tuple[datetime, ...]
+    reach: tuple[datetime, ...]
 
     @classmethod
-    def of(cls, intervals: list[Interval]) -> PageWindows:
-        """Index normal-form ``intervals``."""
+    def of(cls, intervals: Iterable[Interval]) -> Windows:
+        """Index ``intervals``, which may overlap (the windows of several pages)."""
+        ordered = tuple(sorted(intervals, key=attrgetter("start")))
         return cls(
-            tuple(intervals),
-            tuple(interval.start for interval in intervals),
-            tuple(interval.end for interval in intervals),
+            ordered,
+            tuple(interval.start for interval in ordered),
+            # The furthest end among the windows starting at or before each one: some
+            # window holds [t, t_end) iff the furthest end of those starting by t reaches
+            # t_end. In normal form this is simply each window's end.
+            tuple(accumulate((interval.end for interval in ordered), max)),
         )
 
-    def fits(self, start: datetime, end: datetime) -> bool:
-        """Tell whether ``[start, end)`` lies inside one free window."""
+    def holds(self, start: datetime, end: datetime) -> bool:
+        """Tell whether ``[start, end)`` lies inside one of the windows."""
         i = bisect_right(self.starts, start) - 1
-        return i >= 0 and self.ends[i] >= end
+        return i >= 0 and self.reach[i] >= end
 
 
 class FreeTime:
@@ -74,10 +81,10 @@ class FreeTime:
         self.start = to_utc(start)
         self.end = to_utc(end)
         self._ignore = ignore_booking
-        self._windows: dict[str, PageWindows] = {}
+        self._windows: dict[str, Windows] = {}
         self._hours: dict[_HoursKey, list[Interval]] = {}
 
-    def of(self, page_id: str) -> PageWindows:
+    def of(self, page_id: str) -> Windows:
         """Return the free windows of ``page_id``.
 
         Raises:
@@ -85,7 +92,7 @@ class FreeTime:
         """
         windows = self._windows.get(page_id)
         if windows is None:
-            windows = PageWindows.of(self._compute(find(self.schedule.pages, page_id, "page")))
+            windows = Windows.of(self._compute(find(self.schedule.pages, page_id, "page")))
             self._windows[page_id] = windows
         return windows
 
@@ -228,5 +235,5 @@ def page_is_free(
     return (
         FreeTime(schedule, kind, start, end, ignore_booking=ignore_booking)
         .of(page)
-        .fits(start, end)
+        .holds(start, end)
     )

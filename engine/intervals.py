@@ -10,6 +10,7 @@ interval comes through unchanged, which keeps the slot search from allocating.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,13 +25,15 @@ class Interval:
     end: datetime
 
     def __post_init__(self) -> None:
-        if self.start.utcoffset() is None or self.end.utcoffset() is None:
+        # A tzinfo check, not utcoffset(): intervals are made by the ten thousand per request.
+        if self.start.tzinfo is None or self.end.tzinfo is None:
             raise ValueError(f"interval bounds must be timezone-aware: {self.start}, {self.end}")
         if not self.start < self.end:
             raise ValueError(f"interval must start before it ends: {self.start} >= {self.end}")
 
 
 _START = attrgetter("start")
+_END = attrgetter("end")
 
 
 def to_utc(moment: datetime) -> datetime:
@@ -112,7 +115,16 @@ def subtract(base: Sequence[Interval], holes: Sequence[Interval]) -> list[Interv
 
 
 def clip(intervals: Sequence[Interval], start: datetime, end: datetime) -> list[Interval]:
-    """Return the part of normal-form ``intervals`` inside ``[start, end)``."""
-    if not start < end:
-        return []
-    return intersect(intervals, [Interval(start, end)])
+    """Return the part of normal-form ``intervals`` inside ``[start, end)``.
+
+    Bisects for the intervals that reach into the range and trims only the two at its
+    edges, so clipping a long set to most of itself allocates almost nothing.
+    """
+    first = bisect_right(intervals, start, key=_END)
+    last = bisect_left(intervals, end, key=_START)
+    inside = list(intervals[first:last])
+    if inside and inside[0].start < start:
+        inside[0] = Interval(start, inside[0].end)
+    if inside and inside[-1].end > end:
+        inside[-1] = Interval(inside[-1].start, end)
+    return inside

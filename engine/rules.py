@@ -23,7 +23,6 @@ Choices where §6 is silent:
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -165,6 +164,7 @@ def assign(
         return Assignment((SeatAssignment(chosen),))
     pages: list[str] = []
     for index in range(len(seats)):
+        # An offered start leaves every seat at least one choice, by construction.
         pages.append(_choices(search, index, pages, start)[0])
     return Assignment(
         tuple(SeatAssignment(page, seat.pool) for page, seat in zip(pages, seats, strict=True))
@@ -245,15 +245,12 @@ def _least_loaded(schedule: Schedule, kind: EventType, now: datetime) -> tuple[s
     """Order the event type's pages by confirmed bookings from now to the horizon."""
     now = to_utc(now)
     horizon = now + timedelta(days=kind.max_days_ahead)
-    load = Counter(
-        {
-            page: sum(
-                now <= to_utc(booking.start) < horizon
-                for booking in schedule.occupancy.get(page, ())
-            )
-            for page in kind.pages
-        }
-    )
+    load = {
+        page: sum(
+            now <= to_utc(booking.start) < horizon for booking in schedule.occupancy.get(page, ())
+        )
+        for page in kind.pages
+    }
     return tuple(sorted(kind.pages, key=lambda page: load[page]))
 
 

@@ -8,7 +8,7 @@ pages that are each free for the whole meeting (§4.3):
 
 * when no page can fill two seats (the usual case: a person plus a pool of rooms), a
   candidate is offered iff each seat has one page whose window holds it, answered by
-  bisecting the seat's windows sorted by start against their running maximum end;
+  bisecting all of the seat's windows at once (``Windows``);
 * otherwise each seat lists at most ``len(seats)`` valid pages (a seat with that many
   choices can always be filled last) and ``engine.matching`` looks for distinct pages.
 
@@ -19,15 +19,14 @@ its alignment across a DST change only when the change is a multiple of the alig
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from itertools import accumulate, chain
+from itertools import chain
 
-from engine.availability import FreeTime
+from engine.availability import FreeTime, Windows
 from engine.errors import BadInput
-from engine.intervals import Interval, intersect, merge, to_utc
+from engine.intervals import intersect, merge, to_utc
 from engine.matching import match
 from engine.model import EventType, Schedule
 from engine.zones import align_up, zone
@@ -60,22 +59,6 @@ def alignment(step: timedelta) -> timedelta:
         if step % timedelta(minutes=minutes) == timedelta(0):
             return timedelta(minutes=minutes)
     return timedelta(minutes=1)
-
-
-class _Cover:
-    """The windows of one seat's pages: their union and a fast "does one page hold it"."""
-
-    def __init__(self, windows: Sequence[Sequence[Interval]]) -> None:
-        ordered = sorted(chain.from_iterable(windows), key=lambda window: window.start)
-        self.union = merge(ordered)
-        self._starts = [window.start for window in ordered]
-        # The furthest end among windows starting at or before each one: some window
-        # holds [t, t_end) iff the furthest end of those starting by t reaches t_end.
-        self._reach = list(accumulate((window.end for window in ordered), max))
-
-    def holds(self, start: datetime, end: datetime) -> bool:
-        i = bisect_right(self._starts, start) - 1
-        return i >= 0 and self._reach[i] >= end
 
 
 class SlotSearch:
@@ -121,11 +104,12 @@ class SlotSearch:
         duration, step = self.event_type.duration, self.event_type.slot_step
         unit = alignment(step)
         covers = [
-            _Cover([self.free.of(page).intervals for page in seat.pages]) for seat in self.seats
+            Windows.of(chain.from_iterable(self.free.of(page).intervals for page in seat.pages))
+            for seat in self.seats
         ]
-        combined = covers[0].union
+        combined = merge(covers[0].intervals)
         for cover in covers[1:]:
-            combined = intersect(combined, cover.union)
+            combined = intersect(combined, merge(cover.intervals))
         for window in combined:
             start = align_up(window.start, self._tz, unit)
             while start < self._horizon and start + duration <= window.end:
@@ -157,7 +141,7 @@ class SlotSearch:
         end = start + self.event_type.duration
         valid: list[str] = []
         for page in seat.pages:
-            if self.free.of(page).fits(start, end):
+            if self.free.of(page).holds(start, end):
                 valid.append(page)
                 if len(valid) == limit:
                     break

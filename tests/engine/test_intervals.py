@@ -89,3 +89,11 @@ def test_the_algebra_agrees_with_sets_of_minutes(left, right):
     assert minutes_of(subtract(a, b)) == minutes_of(a) - minutes_of(b)
     assert is_normal(intersect(a, b))
     assert is_normal(subtract(a, b))
+
+
+@settings(max_examples=100, deadline=None)
+@given(spans, st.integers(0, 240), st.integers(1, 120))
+def test_clipping_keeps_exactly_the_minutes_inside_the_range(left, start, length):
+    a = merge(left)
+    window = span(start, start + length)
+    assert clip(a, window.start, window.end) == intersect(a, [window])
