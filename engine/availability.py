@@ -167,12 +167,14 @@ def _full_days(page: Page, tz: ZoneInfo, bookings: list[Occupancy]) -> list[Inte
     for day, count in per_day.items():
         per_week[day - timedelta(days=day.weekday())] += count
     full = [
-        (day, 1) for day, count in per_day.items() if page.max_per_day and count >= page.max_per_day
+        (day, 1)
+        for day, count in per_day.items()
+        if page.max_per_day is not None and count >= page.max_per_day
     ]
     full.extend(
         (monday, 7)
         for monday, count in per_week.items()
-        if page.max_per_week and count >= page.max_per_week
+        if page.max_per_week is not None and count >= page.max_per_week
     )
     return [
         Interval(local_to_utc(day, 0, tz), local_to_utc(day, days * MINUTES_PER_DAY, tz))
