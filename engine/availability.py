@@ -97,7 +97,8 @@ class FreeTime:
         return windows
 
     def _compute(self, page: Page) -> list[Interval]:
-        if not self.start < self.end:
+        # A limit of zero closes every day, also those without bookings to count.
+        if not self.start < self.end or 0 in (page.max_per_day, page.max_per_week):
             return []
         tz = zone(page.timezone)
         bookings = [

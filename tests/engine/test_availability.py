@@ -149,3 +149,7 @@ def test_free_windows_are_clipped_to_the_span():
         at("2026-06-01T10:00Z"),
         at("2026-06-01T11:00Z"),
     ) == [Interval(at("2026-06-01T10:00Z"), at("2026-06-01T11:00Z"))]
+
+
+def test_a_daily_limit_of_zero_closes_every_day():
+    assert windows(one_page(page("alice", max_per_day=0), event(60)), days=3) == []
