@@ -100,6 +100,7 @@ class RoundtableGroup(click.Group):
 )
 @click.option(
     "--now",
+    metavar="ISO",
     callback=instant,
     help="Act as if it were this time (ISO 8601; UTC unless an offset is given) [default: now].",
 )

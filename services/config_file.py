@@ -253,10 +253,10 @@ def _survey(raw: object) -> tuple[_Survey, list[tuple[Loc, str]]]:
                 )
                 continue
             first[item_id] = index
-            if item.get("pages"):
+            if section == "event_types" and item.get("pages"):
                 with_pages.add(item_id)
         ids[section] = frozenset(first)
-    return _Survey(ids, frozenset(with_pages & ids["event_types"])), problems
+    return _Survey(ids, frozenset(with_pages)), problems
 
 
 # --- the file's shape ------------------------------------------------------------------
@@ -319,11 +319,13 @@ def _week(hours: Mapping[str, list[LocalRange]]) -> tuple[tuple[LocalRange, ...]
     return tuple(week)
 
 
-class _Strict(BaseModel):
+class _Shape(BaseModel):
+    """A mapping of the file; a key it does not declare is refused."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class _WorkspaceModel(_Strict):
+class _WorkspaceModel(_Shape):
     id: TeamId
     timezone: TimeZone
     admins: list[UserId] = Field(default_factory=list)
@@ -332,7 +334,7 @@ class _WorkspaceModel(_Strict):
         return Workspace(id=self.id, timezone=self.timezone, admins=tuple(self.admins))
 
 
-class _PageModel(_Strict):
+class _PageModel(_Shape):
     id: ConfigId
     kind: PageKind
     name: Name
@@ -393,7 +395,7 @@ class _PageModel(_Strict):
         )
 
 
-class _FormFieldModel(_Strict):
+class _FormFieldModel(_Shape):
     id: ConfigId
     label: Name
     required: bool | None = None
@@ -402,7 +404,7 @@ class _FormFieldModel(_Strict):
         return FormField(id=self.id, label=self.label, **_given(required=self.required))
 
 
-class _EventTypeModel(_Strict):
+class _EventTypeModel(_Shape):
     id: ConfigId
     name: Name
     duration: PositiveDuration
@@ -441,7 +443,7 @@ class _EventTypeModel(_Strict):
         )
 
 
-class _MemberModel(_Strict):
+class _MemberModel(_Shape):
     page: PageRef
     priority: Priority | None = None
     active: bool | None = None
@@ -452,7 +454,7 @@ class _MemberModel(_Strict):
         )
 
 
-class _PoolModel(_Strict):
+class _PoolModel(_Shape):
     id: ConfigId
     name: Name
     method: Method
@@ -483,7 +485,7 @@ class _PoolModel(_Strict):
         )
 
 
-class _SeatModel(_Strict):
+class _SeatModel(_Shape):
     page: PageRef | None = None
     pool: PoolRef | None = None
 
@@ -499,7 +501,7 @@ class _SeatModel(_Strict):
         return SeatRef(page=self.page, pool=self.pool)
 
 
-class _RuleModel(_Strict):
+class _RuleModel(_Shape):
     event_type: EventTypeRef
     primary: _SeatModel
     additional: list[_SeatModel] = Field(default_factory=list)
@@ -534,7 +536,7 @@ class _RuleModel(_Strict):
         )
 
 
-class _MasterPageModel(_Strict):
+class _MasterPageModel(_Shape):
     id: ConfigId
     name: Name
     mode: MasterMode
@@ -599,7 +601,7 @@ class _MasterPageModel(_Strict):
         )
 
 
-class _BusyModel(_Strict):
+class _BusyModel(_Shape):
     page: PageRef
     start: AwareDatetime
     end: AwareDatetime
@@ -616,7 +618,7 @@ class _BusyModel(_Strict):
         )
 
 
-class _FileModel(_Strict):
+class _FileModel(_Shape):
     workspace: _WorkspaceModel
     booking_pages: list[_PageModel] = Field(default_factory=list)
     event_types: list[_EventTypeModel] = Field(default_factory=list)
