@@ -1,0 +1,288 @@
+"""Queue a booking's notifications and reminders in the caller's transaction (§9).
+
+The booking services call ``queue_booked``, ``queue_cancelled`` and ``queue_reassigned``
+inside the unit of work that books, cancels or reassigns, so the outbox rows commit (or roll
+back) with the booking. Nothing here commits and nothing talks to Slack: a row holds only
+the kind, the recipient (a Slack user or channel id), the due time, the booking id, a
+dedupe key and a small payload. The message itself is rendered at send time from the
+booking as it is then (``services.dispatch``), so a reminder after a reassignment names the
+new host and a reminder of a cancelled booking is skipped.
+
+Who is told what:
+
+==========================  ==================================================================
+kind                        recipients
+==========================  ==================================================================
+``booked``                  the customer (when a Slack user), the owner page's Slack user and
+                            every member participant; resources have no Slack user
+``manager_notice``          per pool a booking's seats came from: the pool's channel if set,
+                            else a DM to each manager; carries Reassign and Cancel buttons
+``reminder``                customer, owner and member participants at each of the event
+                            type's offsets before the start (default 24 h and 15 min); offsets
+                            already past when queued are left out
+``reassigned_away``         the old host (its pending messages of the booking are skipped)
+``reassigned_to``           the new host, plus its reminders from now on
+``reassigned_customer``     the customer, only when told to and a reason is given
+``cancelled``               customer, owner, member participants and the manager notice's
+                            recipients; every pending message of the booking is skipped first
+==========================  ==================================================================
+
+Guests (customers without a Slack user) get no Slack messages: the guest page shows their
+confirmation, and nothing here knows how to reach them elsewhere.
+
+Each recipient gets one message per kind and booking even when it plays several parts
+(a customer who also owns the page): the dedupe key names the booking, kind and recipient,
+and ``OutboxRepository.add`` leaves out a key already queued, so calling a function twice
+for the same change queues nothing new.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from engine.model import EventType, Page, PageKind, Pool, WorkspaceConfig
+from storage.records import Booking, OutboxMessage, Reassignment
+from storage.uow import UnitOfWork
+
+DEFAULT_REMINDERS = EventType("", "", timedelta(0)).reminders
+"""The offsets of an event type that is gone from the configuration: 24 h and 15 min."""
+
+
+class Kind(StrEnum):
+    """What an outbox row announces; the dispatcher renders each kind its own way."""
+
+    BOOKED = "booked"
+    MANAGER_NOTICE = "manager_notice"
+    REMINDER = "reminder"
+    REASSIGNED_AWAY = "reassigned_away"
+    REASSIGNED_TO = "reassigned_to"
+    REASSIGNED_CUSTOMER = "reassigned_customer"
+    CANCELLED = "cancelled"
+
+
+class Part(StrEnum):
+    """Why a recipient is told: its part in the booking."""
+
+    CUSTOMER = "customer"
+    OWNER = "owner"
+    PARTICIPANT = "participant"
+    MANAGER = "manager"
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """A Slack user or channel id and its part; ``page`` is the booking page it holds."""
+
+    slack_id: str
+    part: Part
+    page: str | None = None
+
+
+def people(cfg: WorkspaceConfig, booking: Booking) -> list[Recipient]:
+    """Return the Slack users a booking concerns: customer, owner, member participants.
+
+    Each Slack user appears once, with its first part in that order; guests and resources
+    (no Slack user) are left out.
+    """
+    pages = {page.id: page for page in cfg.pages}
+    found: dict[str, Recipient] = {}
+    if booking.customer_slack_user:
+        found[booking.customer_slack_user] = Recipient(booking.customer_slack_user, Part.CUSTOMER)
+    for participant in booking.participants:
+        user = _slack_user(pages.get(participant.page))
+        if user is not None and user not in found:
+            part = Part.OWNER if participant.page == booking.owner else Part.PARTICIPANT
+            found[user] = Recipient(user, part, participant.page)
+    return list(found.values())
+
+
+def managers(cfg: WorkspaceConfig, booking: Booking) -> list[tuple[str, Recipient]]:
+    """Return (pool id, recipient) for the manager notices: a pool's channel, else its managers.
+
+    One entry per pool the booking's seats came from, in seat order; a pool with neither a
+    channel nor managers has nobody to tell.
+    """
+    pools = {pool.id: pool for pool in cfg.pools}
+    found: list[tuple[str, Recipient]] = []
+    seen: set[str] = set()
+    for participant in booking.participants:
+        pool = pools.get(participant.pool) if participant.pool else None
+        if pool is None or pool.id in seen:
+            continue
+        seen.add(pool.id)
+        found.extend((pool.id, recipient) for recipient in _pool_recipients(pool))
+    return found
+
+
+def queue_booked(uow: UnitOfWork, workspace_id: str, booking: Booking, now: datetime) -> None:
+    """Queue a new booking's confirmations, manager notices and reminders.
+
+    Raises:
+        NotFound: the workspace has no configuration.
+    """
+    cfg = uow.config.load(workspace_id)
+    everyone = people(cfg, booking)
+    messages = [_message(Kind.BOOKED, r, booking, now, _part(r)) for r in everyone]
+    messages += [
+        _message(Kind.MANAGER_NOTICE, r, booking, now, {**_part(r), "pool": pool}, extra=pool)
+        for pool, r in managers(cfg, booking)
+    ]
+    messages += _reminders(_event_type(cfg, booking), booking, everyone, now)
+    uow.outbox.add(workspace_id, messages)
+
+
+def queue_cancelled(uow: UnitOfWork, workspace_id: str, booking: Booking, now: datetime) -> None:
+    """Skip a cancelled booking's pending messages and queue the cancellation notices.
+
+    ``booking`` is the booking as cancelled (its participants still name who held it).
+
+    Raises:
+        NotFound: the workspace has no configuration.
+    """
+    cfg = uow.config.load(workspace_id)
+    uow.outbox.skip_pending(workspace_id, booking.id)
+    recipients = people(cfg, booking) + [r for _, r in managers(cfg, booking)]
+    uow.outbox.add(
+        workspace_id, [_message(Kind.CANCELLED, r, booking, now, _part(r)) for r in recipients]
+    )
+
+
+def queue_reassigned(
+    uow: UnitOfWork,
+    workspace_id: str,
+    before: Booking,
+    after: Booking,
+    record: Reassignment,
+    tell_customer: bool,
+    now: datetime,
+) -> None:
+    """Tell the old and the new host of a reassignment and move the reminders to the new one.
+
+    The old host's pending messages of this booking are skipped (unless it still has a part
+    in the booking, say as the customer); the new host is told and gets the reminders still
+    ahead. The customer is told only with ``tell_customer`` and a reason.
+
+    Raises:
+        NotFound: the workspace has no configuration.
+    """
+    cfg = uow.config.load(workspace_id)
+    pages = {page.id: page for page in cfg.pages}
+    still_involved = {r.slack_id for r in people(cfg, after)}
+    moved = {"from_page": record.from_page, "to_page": record.to_page, "reason": record.reason}
+    generation = record.at.isoformat()
+    messages: list[OutboxMessage] = []
+
+    old_user = _slack_user(pages.get(record.from_page))
+    if old_user is not None:
+        if old_user not in still_involved:
+            uow.outbox.skip_pending(workspace_id, before.id, old_user)
+        old = Recipient(old_user, _host_part(before, record.from_page), record.from_page)
+        messages.append(
+            _message(Kind.REASSIGNED_AWAY, old, after, now, moved, extra=generation, due=now)
+        )
+
+    new_user = _slack_user(pages.get(record.to_page))
+    if new_user is not None:
+        new = Recipient(new_user, _host_part(after, record.to_page), record.to_page)
+        messages.append(
+            _message(Kind.REASSIGNED_TO, new, after, now, moved, extra=generation, due=now)
+        )
+        if new_user not in {r.slack_id for r in people(cfg, before)}:
+            messages += _reminders(
+                _event_type(cfg, after), after, [new], now, generation=generation
+            )
+
+    if tell_customer and record.reason and after.customer_slack_user:
+        customer = Recipient(after.customer_slack_user, Part.CUSTOMER)
+        messages.append(
+            _message(Kind.REASSIGNED_CUSTOMER, customer, after, now, moved, extra=generation)
+        )
+    uow.outbox.add(workspace_id, messages)
+
+
+def _slack_user(page: Page | None) -> str | None:
+    if page is None or page.kind is not PageKind.MEMBER:
+        return None
+    return page.slack_user or None
+
+
+def _host_part(booking: Booking, page: str) -> Part:
+    return Part.OWNER if booking.owner == page else Part.PARTICIPANT
+
+
+def _pool_recipients(pool: Pool) -> list[Recipient]:
+    if pool.channel:
+        return [Recipient(pool.channel, Part.MANAGER)]
+    return [Recipient(manager, Part.MANAGER) for manager in dict.fromkeys(pool.managers)]
+
+
+def _event_type(cfg: WorkspaceConfig, booking: Booking) -> EventType | None:
+    return next((e for e in cfg.event_types if e.id == booking.event_type), None)
+
+
+def _reminders(
+    event_type: EventType | None,
+    booking: Booking,
+    recipients: Iterable[Recipient],
+    now: datetime,
+    *,
+    generation: str | None = None,
+) -> list[OutboxMessage]:
+    """Return the reminders still ahead of ``now``; ``generation`` tells re-queued ones apart.
+
+    A reassignment back to an earlier host queues that host's reminders again: the
+    generation (the reassignment's time) keeps their dedupe keys from colliding with the
+    skipped ones of the first round.
+    """
+    offsets = DEFAULT_REMINDERS if event_type is None else event_type.reminders
+    found: list[OutboxMessage] = []
+    for offset in sorted(set(offsets), reverse=True):
+        due = booking.start - offset
+        if due <= now:
+            continue
+        minutes = int(offset.total_seconds()) // 60
+        extra = str(minutes) if generation is None else f"{minutes}@{generation}"
+        found += [
+            _message(
+                Kind.REMINDER,
+                r,
+                booking,
+                now,
+                {**_part(r), "offset_minutes": minutes},
+                extra=extra,
+                due=due,
+            )
+            for r in recipients
+        ]
+    return found
+
+
+def _part(recipient: Recipient) -> dict[str, Any]:
+    return {"part": recipient.part.value, "page": recipient.page}
+
+
+def _message(
+    kind: Kind,
+    recipient: Recipient,
+    booking: Booking,
+    now: datetime,
+    payload: Mapping[str, Any],
+    *,
+    extra: str | None = None,
+    due: datetime | None = None,
+) -> OutboxMessage:
+    key = f"{kind.value}:{booking.id}:{recipient.slack_id}"
+    return OutboxMessage(
+        id=str(uuid.uuid4()),
+        kind=kind.value,
+        recipient=recipient.slack_id,
+        due_at=now if due is None else due,
+        dedupe_key=key if extra is None else f"{key}:{extra}",
+        payload=dict(payload),
+        booking_id=booking.id,
+    )
