@@ -1,0 +1,215 @@
+"""Use cases behind the admin modals: read and save one configuration entity at a time.
+
+The modals edit the same model as the configuration file (§10), so a save goes the way of
+``config apply``: load the workspace's ``WorkspaceConfig``, write it as §10 data, put the
+submitted entity in place of the old one (or after the last of its section), validate the
+whole of it with the file's own rules (``services.config_file.parse_config``) and save it
+through ``uow.config.save``, all in one transaction. Nothing is written unless the result is
+valid and the actor is an admin; the role is checked inside that transaction.
+
+The file validator reports problems as ``FILE: PATH: PROBLEM`` lines. ``AdminInvalid`` turns
+them back into ``FieldProblem`` values whose ``field`` is the path *inside* the entity
+(``hours.mon[0]``, ``members[1].page``, ``rules[0].primary.pool``), which the modal maps to
+its blocks. A problem the change causes in another entity (an event type that a static
+master page needs to list pages) has an empty ``field`` and a message naming that entity.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+import yaml
+from sqlalchemy import Engine
+
+from engine.errors import BadInput, NotFound
+from engine.model import EventType, MasterPage, Page, Pool, Workspace, WorkspaceConfig
+from services.config_file import ConfigInvalid, config_data, parse_config
+from services.context import Actor
+from services.roles import require_admin
+from storage.uow import UnitOfWork
+
+Entity = Page | EventType | Pool | MasterPage
+
+_SOURCE = "slack"
+_PROBLEM = re.compile(
+    rf"{_SOURCE}: (?:(?P<path>[a-z_]+(?:\[\d+\]|\.[^\s.\[\]]+)*): )?(?P<message>.*)", re.DOTALL
+)
+
+
+class Section(StrEnum):
+    """A section of the configuration, named as in the file."""
+
+    BOOKING_PAGES = "booking_pages"
+    EVENT_TYPES = "event_types"
+    POOLS = "pools"
+    MASTER_PAGES = "master_pages"
+
+    @property
+    def noun(self) -> str:
+        return _NOUNS[self]
+
+
+_NOUNS = {
+    Section.BOOKING_PAGES: "booking page",
+    Section.EVENT_TYPES: "event type",
+    Section.POOLS: "pool",
+    Section.MASTER_PAGES: "master page",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class FieldProblem:
+    """One problem of a submitted entity; ``field`` is its path inside the entity, or ``""``."""
+
+    field: str
+    message: str
+
+
+class AdminInvalid(BadInput):
+    """A submitted entity the configuration rules refuse; nothing was written."""
+
+    def __init__(self, problems: Iterable[FieldProblem]) -> None:
+        self.problems = tuple(problems)
+        first = self.problems[0].field if self.problems else None
+        super().__init__(
+            "\n".join(f"{p.field}: {p.message}" if p.field else p.message for p in self.problems),
+            field=first,
+        )
+
+
+def check_admin(engine: Engine, workspace_id: str, *, actor: Actor) -> None:
+    """Refuse anyone but an admin of the workspace.
+
+    Raises:
+        NotFound: the workspace is not configured.
+        Forbidden: the actor is not an admin.
+    """
+    with UnitOfWork(engine) as uow:
+        _require_admin(uow.config.load(workspace_id).workspace, actor)
+
+
+def load_setup(engine: Engine, workspace_id: str, *, actor: Actor) -> WorkspaceConfig:
+    """Return the workspace's configuration for an admin to browse.
+
+    Raises:
+        NotFound: the workspace is not configured.
+        Forbidden: the actor is not an admin.
+    """
+    with UnitOfWork(engine) as uow:
+        config = uow.config.load(workspace_id)
+    _require_admin(config.workspace, actor)
+    return config
+
+
+def get_entity(
+    engine: Engine, workspace_id: str, section: Section, entity_id: str, *, actor: Actor
+) -> Entity:
+    """Return one entity of a section for an admin to edit.
+
+    Raises:
+        NotFound: the workspace or the entity does not exist.
+        Forbidden: the actor is not an admin.
+    """
+    config = load_setup(engine, workspace_id, actor=actor)
+    for entity in entities(config, section):
+        if entity.id == entity_id:
+            return entity
+    raise NotFound(f"unknown {section.noun} '{entity_id}'", field="id")
+
+
+def entities(config: WorkspaceConfig, section: Section) -> tuple[Entity, ...]:
+    """Return the live entities of one section, in file order."""
+    sections: dict[Section, tuple[Entity, ...]] = {
+        Section.BOOKING_PAGES: config.pages,
+        Section.EVENT_TYPES: config.event_types,
+        Section.POOLS: config.pools,
+        Section.MASTER_PAGES: config.master_pages,
+    }
+    return sections[section]
+
+
+def save_entity(
+    engine: Engine,
+    workspace_id: str,
+    section: Section,
+    data: Mapping[str, Any],
+    *,
+    replaces: str | None,
+    actor: Actor,
+) -> Entity:
+    """Create an entity (``replaces`` None) or replace one, and return it as saved.
+
+    ``data`` is the entity as a §10 file writes it (``{"id": "alice", "hours": {"mon":
+    ["09:00-12:00"]}, …}``); it goes through the file's validation with the rest of the
+    workspace's configuration.
+
+    Raises:
+        NotFound: the workspace, or the entity to replace, does not exist.
+        Forbidden: the actor is not an admin; nothing was written.
+        AdminInvalid: the entity breaks a rule; nothing was written.
+    """
+    with UnitOfWork(engine) as uow:
+        uow.begin_write()
+        config = uow.config.load(workspace_id)
+        _require_admin(config.workspace, actor)
+        raw = config_data(config)
+        items: list[dict[str, Any]] = raw.setdefault(section.value, [])
+        index = _position(items, section, replaces)
+        if index == len(items):
+            items.append(dict(data))
+        else:
+            items[index] = dict(data)
+        try:
+            changed = parse_config(yaml.safe_dump(raw, sort_keys=False), _SOURCE)
+        except ConfigInvalid as invalid:
+            raise AdminInvalid(_problems(invalid.problems, raw, section, index)) from invalid
+        uow.config.save(changed)
+        uow.commit()
+    return entities(changed, section)[index]
+
+
+def _require_admin(workspace: Workspace, actor: Actor) -> None:
+    require_admin(workspace, actor, "change the setup")
+
+
+def _position(items: list[dict[str, Any]], section: Section, replaces: str | None) -> int:
+    if replaces is None:
+        return len(items)
+    for index, item in enumerate(items):
+        if item.get("id") == replaces:
+            return index
+    raise NotFound(f"unknown {section.noun} '{replaces}'", field="id")
+
+
+def _problems(
+    lines: Iterable[str], raw: Mapping[str, Any], section: Section, index: int
+) -> list[FieldProblem]:
+    """Turn the validator's ``FILE: PATH: PROBLEM`` lines into problems of the entity."""
+    own = f"{section.value}[{index}]"
+    problems: list[FieldProblem] = []
+    for line in lines:
+        match = _PROBLEM.fullmatch(line)
+        path, message = (match["path"] or "", match["message"]) if match else ("", line)
+        if path == own or path.startswith((f"{own}.", f"{own}[")):
+            problems.append(FieldProblem(path.removeprefix(own).removeprefix("."), message))
+        else:
+            problems.append(FieldProblem("", f"{_elsewhere(path, raw)}{message}"))
+    return problems
+
+
+_ITEM = re.compile(r"(?P<section>[a-z_]+)\[(?P<index>\d+)\]\.?(?P<rest>.*)")
+
+
+def _elsewhere(path: str, raw: Mapping[str, Any]) -> str:
+    """Name the entity a path points into, like ``master page 'support': event_types[0]: ``."""
+    match = _ITEM.fullmatch(path)
+    if match is None or match["section"] not in {s.value for s in Section}:
+        return f"{path}: " if path else ""
+    section = Section(match["section"])
+    item = raw[section.value][int(match["index"])]
+    rest = f" {match['rest']}" if match["rest"] else ""
+    return f"{section.noun} '{item.get('id')}'{rest}: "
