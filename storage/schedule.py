@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from typing import TypeVar
 
 from sqlalchemy import and_, exists, func, or_
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from engine.errors import NotFound
@@ -66,17 +67,22 @@ class ScheduleRepository:
         low = earliest - WIDENING
         high = max(until, now + timedelta(days=horizon)) + WIDENING
 
-        occupancy = self._session.exec(
-            select(
-                ParticipantRow,
-                PageRow.key,
-                BookingRow.buffer_before_min,
-                BookingRow.buffer_after_min,
+        # Plain columns on the session's connection, not ORM entities: building tens of
+        # thousands of row objects (and parsing every UUID column) costs seconds, while the
+        # engine needs a few values a row. sqlmodel.select types at most four columns.
+        occupancy = self._session.connection().execute(
+            sa_select(
+                col(PageRow.key),
+                col(ParticipantRow.start_at),
+                col(ParticipantRow.end_at),
+                col(BookingRow.buffer_before_min),
+                col(BookingRow.buffer_after_min),
+                col(ParticipantRow.booking_id),
             )
             .join(PageRow, col(PageRow.id) == ParticipantRow.page_id)
             .join(BookingRow, col(BookingRow.id) == ParticipantRow.booking_id)
             .where(
-                ParticipantRow.workspace_id == ws,
+                col(ParticipantRow.workspace_id) == ws,
                 col(ParticipantRow.confirmed).is_(True),
                 col(ParticipantRow.start_at) < high,
                 col(ParticipantRow.end_at) > low,
@@ -109,14 +115,14 @@ class ScheduleRepository:
                     page,
                     Occupancy(
                         page,
-                        row.start_at,
-                        row.end_at,
+                        start,
+                        end,
                         timedelta(minutes=before),
                         timedelta(minutes=after),
-                        str(row.booking_id),
+                        str(booking_id),
                     ),
                 )
-                for row, page, before, after in occupancy
+                for page, start, end, before, after, booking_id in occupancy
             ),
             busy=_by_key((page, BusyBlock(page, start, end)) for page, start, end in busy),
             ledger=self._ledger(ws, entities.pool_keys, earliest - LEDGER_LOOKBACK, continuous),
@@ -129,6 +135,7 @@ class ScheduleRepository:
         since: datetime,
         continuous: list[uuid.UUID],
     ) -> dict[str, tuple[LedgerEntry, ...]]:
+        kinds = {kind.value: kind for kind in LedgerKind}
         received = col(LedgerRow.kind) == LedgerKind.RECEIVED.value
         latest = (
             select(LedgerRow.pool_id, LedgerRow.page_id, func.max(LedgerRow.at).label("at"))
@@ -144,11 +151,17 @@ class ScheduleRepository:
                 latest.c.at == LedgerRow.at,
             ),
         )
-        rows = self._session.exec(
-            select(LedgerRow, PageRow.key)
+        rows = self._session.connection().execute(
+            sa_select(
+                col(LedgerRow.pool_id),
+                col(PageRow.key),
+                col(LedgerRow.kind),
+                col(LedgerRow.at),
+                col(LedgerRow.booking_id),
+            )
             .join(PageRow, col(PageRow.id) == LedgerRow.page_id)
             .where(
-                LedgerRow.workspace_id == ws,
+                col(LedgerRow.workspace_id) == ws,
                 col(LedgerRow.pool_id).in_(list(pool_keys)),
                 or_(
                     col(LedgerRow.at) >= since,
@@ -160,14 +173,14 @@ class ScheduleRepository:
         )
         return _by_key(
             (
-                pool_keys[row.pool_id],
+                pool_keys[pool],
                 LedgerEntry(
-                    pool_keys[row.pool_id],
+                    pool_keys[pool],
                     page,
-                    LedgerKind(row.kind),
-                    row.at,
-                    None if row.booking_id is None else str(row.booking_id),
+                    kinds[kind],
+                    at,
+                    None if booking_id is None else str(booking_id),
                 ),
             )
-            for row, page in rows
+            for pool, page, kind, at, booking_id in rows
         )
