@@ -104,7 +104,10 @@ class OneTimeLink:
 
 @dataclass(frozen=True, slots=True)
 class OutboxMessage:
-    """A notification to deliver once; ``dedupe_key`` names it uniquely in its workspace."""
+    """A notification to deliver once; ``dedupe_key`` names it uniquely in its workspace.
+
+    ``in_doubt_since``: an earlier attempt, claimed then, may have posted the message.
+    """
 
     id: str
     kind: str
@@ -119,3 +122,4 @@ class OutboxMessage:
     last_error: str | None = None
     sent_at: datetime | None = None
     slack_ts: str | None = None
+    in_doubt_since: datetime | None = None

@@ -474,6 +474,7 @@ class OutboxRepository:
                 dedupe_key=m.dedupe_key,
                 sent_at=m.sent_at,
                 slack_ts=m.slack_ts,
+                in_doubt_since=m.in_doubt_since,
             )
             for m in fresh.values()
         )
@@ -486,7 +487,9 @@ class OutboxRepository:
 
         Pending messages due by ``now`` and claimed ones whose lease ran out qualify. Rows
         other transactions hold are skipped on PostgreSQL; on SQLite run this in a write
-        transaction (``UnitOfWork.begin_write``).
+        transaction (``UnitOfWork.begin_write``). Each claim counts an attempt and, unless
+        an earlier attempt is still in doubt, sets ``in_doubt_since`` to ``now``: until it
+        is marked, nobody knows whether this attempt posted.
         """
         rows = self._session.exec(
             select(OutboxRow, WorkspaceRow.team_id)
@@ -507,6 +510,8 @@ class OutboxRepository:
             row.status = OutboxStatus.CLAIMED.value
             row.claimed_until = now + lease
             row.attempts += 1
+            if row.in_doubt_since is None:
+                row.in_doubt_since = now
         self._session.flush()
         return [(team, _message(row)) for row, team in rows]
 
@@ -519,21 +524,65 @@ class OutboxRepository:
         row.sent_at = at
         row.slack_ts = slack_ts
         row.claimed_until = None
+        row.in_doubt_since = None
         self._session.flush()
 
     def mark_failed(
-        self, workspace_id: str, message_id: str, *, error: str, retry_at: datetime | None
+        self,
+        workspace_id: str,
+        message_id: str,
+        *,
+        error: str,
+        retry_at: datetime | None,
+        in_doubt: bool = False,
+        counted: bool = True,
     ) -> None:
-        """Record a failed delivery: pending again at ``retry_at``, or failed for good."""
+        """Record a failed delivery: pending again at ``retry_at``, or failed for good.
+
+        ``in_doubt``: the attempt may have posted anyway (a timeout, a 5xx), so the doubt
+        stays for the next sender to clear. ``counted=False`` gives the attempt back (a rate
+        limit is not the message's fault).
+        """
         row = self._row(workspace_id, message_id)
         row.last_error = error
         row.claimed_until = None
+        if not in_doubt:
+            row.in_doubt_since = None
+        if not counted:
+            row.attempts = max(row.attempts - 1, 0)
         if retry_at is None:
             row.status = OutboxStatus.FAILED.value
         else:
             row.status = OutboxStatus.PENDING.value
             row.due_at = retry_at
         self._session.flush()
+
+    def mark_skipped(self, workspace_id: str, message_id: str, *, reason: str) -> None:
+        """Record a claimed message that will not be sent (its booking moved on)."""
+        row = self._row(workspace_id, message_id)
+        row.status = OutboxStatus.SKIPPED.value
+        row.last_error = reason
+        row.claimed_until = None
+        row.in_doubt_since = None
+        self._session.flush()
+
+    def release(self, workspace_id: str, message_id: str) -> None:
+        """Give back a claimed message this process did not try to send (pending, as due)."""
+        row = self._row(workspace_id, message_id)
+        row.status = OutboxStatus.PENDING.value
+        row.claimed_until = None
+        row.attempts = max(row.attempts - 1, 0)
+        self._session.flush()
+
+    def failed(self, workspace_id: str) -> list[OutboxMessage]:
+        """Return the workspace's messages that failed for good, newest due first."""
+        ws = workspace_pk(self._session, workspace_id)
+        rows = self._session.exec(
+            select(OutboxRow)
+            .where(OutboxRow.workspace_id == ws, OutboxRow.status == OutboxStatus.FAILED.value)
+            .order_by(col(OutboxRow.due_at).desc(), col(OutboxRow.id))
+        )
+        return [_message(row) for row in rows]
 
     def skip_pending(self, workspace_id: str, booking_id: str, recipient: str | None = None) -> int:
         """Skip a booking's undelivered messages (to one recipient); return how many."""
@@ -584,4 +633,5 @@ def _message(row: OutboxRow) -> OutboxMessage:
         last_error=row.last_error,
         sent_at=row.sent_at,
         slack_ts=row.slack_ts,
+        in_doubt_since=row.in_doubt_since,
     )

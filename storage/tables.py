@@ -270,7 +270,12 @@ class ReassignmentRow(ScopedRow, table=True):
 
 
 class OutboxRow(ScopedRow, table=True):
-    """A notification to deliver (§9); ``claimed_until`` is the lease of the sending process."""
+    """A notification to deliver (§9); ``claimed_until`` is the lease of the sending process.
+
+    ``in_doubt_since`` is when the first delivery attempt whose outcome is unknown was
+    claimed (a sender that died, a timeout, a 5xx); the next sender looks for the message in
+    Slack before posting it again.
+    """
 
     __tablename__ = "outbox"
     __table_args__ = (
@@ -290,6 +295,7 @@ class OutboxRow(ScopedRow, table=True):
     dedupe_key: str
     sent_at: datetime | None = None
     slack_ts: str | None = None
+    in_doubt_since: datetime | None = None
 
 
 class BusyBlockRow(ListedRow, table=True):
