@@ -1,0 +1,88 @@
+"""What a guest's confirmation shows, and the ``.ics`` file that adds it to a calendar.
+
+The file is a plain published event (no ``METHOD``, so not an iTIP invitation): ``UID`` is the
+booking id, ``DTSTART``/``DTEND`` are UTC, the guest is the ``ATTENDEE`` (accepted) and the
+hosts are named in the description. Hosts are Slack users whose email Roundtable does not
+know, so there is no ``ORGANIZER``: a made-up address would be worse than none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from icalendar import Calendar, Event, vCalAddress
+
+PRODUCT_ID = "-//Roundtable//Guest booking//EN"
+
+
+@dataclass(frozen=True, slots=True)
+class Confirmation:
+    """A booking as its guest sees it; ``start``/``end`` are UTC, ``timezone`` the guest's."""
+
+    booking_id: str
+    title: str
+    master_page_name: str
+    start: datetime
+    end: datetime
+    timezone: str
+    hosts: tuple[str, ...]
+    guest_name: str
+    guest_email: str
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the confirmation as JSON-ready values (to sign into a cookie)."""
+        values = asdict(self)
+        values["start"] = self.start.isoformat()
+        values["end"] = self.end.isoformat()
+        values["hosts"] = list(self.hosts)
+        return values
+
+    @classmethod
+    def from_json(cls, values: Mapping[str, Any]) -> Confirmation:
+        """Read back what ``to_json`` made.
+
+        Raises:
+            KeyError, TypeError, ValueError: the values are not a confirmation.
+        """
+        return cls(
+            booking_id=str(values["booking_id"]),
+            title=str(values["title"]),
+            master_page_name=str(values["master_page_name"]),
+            start=datetime.fromisoformat(values["start"]).astimezone(UTC),
+            end=datetime.fromisoformat(values["end"]).astimezone(UTC),
+            timezone=str(values["timezone"]),
+            hosts=tuple(str(host) for host in values["hosts"]),
+            guest_name=str(values["guest_name"]),
+            guest_email=str(values["guest_email"]),
+        )
+
+
+def build_ics(confirmation: Confirmation, *, now: datetime) -> bytes:
+    """Return an iCalendar file holding the booking as one event."""
+    calendar = Calendar()
+    calendar.add("prodid", PRODUCT_ID)
+    calendar.add("version", "2.0")
+    event = Event()
+    event.add("uid", confirmation.booking_id)
+    event.add("dtstamp", now.astimezone(UTC).replace(microsecond=0))
+    event.add("dtstart", confirmation.start.astimezone(UTC))
+    event.add("dtend", confirmation.end.astimezone(UTC))
+    event.add("summary", f"{confirmation.title} ({confirmation.master_page_name})")
+    if confirmation.hosts:
+        event.add("description", "With " + ", ".join(confirmation.hosts))
+    event.add("status", "CONFIRMED")
+    event.add(
+        "attendee",
+        vCalAddress.new(
+            confirmation.guest_email,
+            cn=confirmation.guest_name,
+            role="REQ-PARTICIPANT",
+            partstat="ACCEPTED",
+        ),
+    )
+    calendar.add_component(event)
+    ical: bytes = calendar.to_ical()
+    return ical

@@ -1,0 +1,43 @@
+"""Keep link tokens out of logs.
+
+A guest page's path holds the link's secret (``/l/<token>``). The guest app logs no paths
+itself, but the servers do: waitress logs ``Exception while serving /l/…`` and
+``Client disconnected while serving /l/…``; Werkzeug's development server logs every request
+line. ``install_log_redaction`` puts a filter on those loggers that rewrites such paths to
+``/l/[link]`` before any handler sees the record.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+SERVER_LOGGERS = ("waitress", "werkzeug")
+REDACTED = "/l/[link]"
+_LINK_PATH = re.compile(r"/l/[A-Za-z0-9_\-%.~]+")
+
+
+def redact(text: str) -> str:
+    """Return ``text`` with every link token in a ``/l/…`` path replaced."""
+    return _LINK_PATH.sub(REDACTED, text)
+
+
+class RedactLinkTokens(logging.Filter):
+    """Rewrite a record's message and traceback so that no link token remains."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = redact(record.getMessage())
+        record.args = None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        return True
+
+
+def install_log_redaction() -> None:
+    """Add the redacting filter to the servers' loggers (once per logger)."""
+    for name in SERVER_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactLinkTokens) for f in logger.filters):
+            logger.addFilter(RedactLinkTokens())
