@@ -11,6 +11,7 @@ Every error the engine or a service raises for a reason a user can act on derive
         ├── Forbidden       code "forbidden"
         ├── TargetBusy      code "target_busy"
         ├── NotInPool       code "not_in_pool"
+        ├── BookingCancelled code "booking_cancelled": the booking was already cancelled
         └── LinkRefused     codes "link_used", "link_expired", "link_revoked", "link_unknown"
 """
 
@@ -54,6 +55,10 @@ class TargetBusy(Refused):
 
 class NotInPool(Refused):
     code = "not_in_pool"
+
+
+class BookingCancelled(Refused):
+    code = "booking_cancelled"
 
 
 class LinkRefused(Refused):

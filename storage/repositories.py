@@ -145,12 +145,17 @@ class BookingRepository:
         )
         self._session.flush()
 
-    def get(self, workspace_id: str, booking_id: str) -> Booking | None:
-        """Return a booking of the workspace by id, or ``None``."""
+    def get(self, workspace_id: str, booking_id: str, *, lock: bool = False) -> Booking | None:
+        """Return a booking of the workspace by id, or ``None``.
+
+        With ``lock`` its row is locked until the transaction ends (``FOR UPDATE`` on
+        PostgreSQL; SQLite has one write lock, see ``UnitOfWork.begin_write``), so two
+        concurrent cancellations or reassignments of one booking take turns.
+        """
         pk = _uuid(booking_id)
         if pk is None:
             return None
-        found = self._find(workspace_id, col(BookingRow.id) == pk)
+        found = self._find(workspace_id, col(BookingRow.id) == pk, lock=lock)
         return found[0] if found else None
 
     def by_idempotency_key(self, workspace_id: str, key: str) -> Booking | None:
@@ -165,6 +170,28 @@ class BookingRepository:
         return self._find(
             workspace_id,
             col(BookingRow.customer_slack_user) == slack_user,
+            col(BookingRow.status) == BookingStatus.CONFIRMED.value,
+            col(BookingRow.end_at) > now,
+        )
+
+    def upcoming_involving(
+        self, workspace_id: str, slack_user: str, *, now: datetime
+    ) -> list[Booking]:
+        """Return the confirmed bookings not yet ended that a Slack user is in, soonest first.
+
+        The user is in a booking as its customer or as the Slack user of a page it occupies.
+        """
+        as_page = (
+            select(ParticipantRow.booking_id)
+            .join(PageRow, col(PageRow.id) == ParticipantRow.page_id)
+            .where(col(PageRow.slack_user) == slack_user)
+        )
+        return self._find(
+            workspace_id,
+            or_(
+                col(BookingRow.customer_slack_user) == slack_user,
+                col(BookingRow.id).in_(as_page),
+            ),
             col(BookingRow.status) == BookingStatus.CONFIRMED.value,
             col(BookingRow.end_at) > now,
         )
@@ -214,14 +241,23 @@ class BookingRepository:
             raise NotFound(f"unknown booking '{booking_id}'", field="booking")
         return row
 
-    def _find(self, workspace_id: str, *conditions: ColumnElement[bool]) -> list[Booking]:
+    def _find(
+        self, workspace_id: str, *conditions: ColumnElement[bool], lock: bool = False
+    ) -> list[Booking]:
         ws = workspace_pk(self._session, workspace_id)
-        rows = self._session.exec(
+        query = (
             select(BookingRow, MasterPageRow.key, EventTypeRow.key)
             .join(MasterPageRow, col(MasterPageRow.id) == BookingRow.master_page_id)
             .join(EventTypeRow, col(EventTypeRow.id) == BookingRow.event_type_id)
             .where(BookingRow.workspace_id == ws, *conditions)
             .order_by(col(BookingRow.start_at), col(BookingRow.id))
+        )
+        if lock:
+            query = query.with_for_update(of=BookingRow)
+        # populate_existing: a locked read must show the row as committed now, not as this
+        # session saw it before the lock.
+        rows = self._session.exec(
+            query.execution_options(populate_existing=True) if lock else query
         ).all()
         if not rows:
             return []

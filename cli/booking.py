@@ -1,0 +1,170 @@
+"""``roundtable book``, ``cancel`` and ``reassign`` (§7, §11)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import click
+
+from cli.runtime import Runtime, instant, pass_runtime
+from engine.errors import BadInput
+from services.booking import BookingRequest, Customer, book, cancel, reassign
+from services.context import Actor
+from services.links import resolve_link
+from storage.records import Booking, Role
+
+BY_HELP = "Act as this Slack user, whose role then applies [default: act as an admin]."
+
+
+def zulu(moment: datetime) -> str:
+    """Write an instant in UTC with ``Z``, as every answer of the command line does (§2)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def booking_data(booking: Booking) -> dict[str, Any]:
+    """Return the §11 JSON of a booking; ``participants`` are the pages besides the owner."""
+    return {
+        "id": booking.id,
+        "start": zulu(booking.start),
+        "end": zulu(booking.end),
+        "status": booking.status.value,
+        "owner": booking.owner,
+        "participants": [p.page for p in booking.participants if p.role is Role.PARTICIPANT],
+        "event_type": booking.event_type,
+        "master_page": booking.master_page,
+    }
+
+
+def booking_text(booking: Booking, verb: str) -> str:
+    """Describe a booking in one line for people."""
+    others = [p.page for p in booking.participants if p.role is Role.PARTICIPANT]
+    with_ = f" with {', '.join(others)}" if others else ""
+    return (
+        f"{verb} booking {booking.id}: {booking.event_type} on {booking.master_page}, "
+        f"{booking.start.astimezone(UTC):%a %Y-%m-%d %H:%M}–{booking.end.astimezone(UTC):%H:%M}"
+        f" UTC, owner {booking.owner}{with_} ({booking.status.value})"
+    )
+
+
+def answers(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[str, str]:
+    """Parse repeated ``--answer FIELD=VALUE`` options into form answers."""
+    parsed: dict[str, str] = {}
+    for value in values:
+        key, sep, text = value.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"'{value}' is not FIELD=VALUE", ctx, param)
+        parsed[key.strip()] = text
+    return parsed
+
+
+@click.command("book")
+@click.option("--master-page", metavar="M", help="The master page [default: the link's].")
+@click.option("--event-type", metavar="E", help="The event type [default: the link's, if one].")
+@click.option("--start", metavar="ISO", required=True, callback=instant, help="The start.")
+@click.option("--tz", metavar="TZ", help="The customer's time zone [default: the workspace's].")
+@click.option("--customer-slack", metavar="U", help="The customer's Slack user id.")
+@click.option("--customer-name", metavar="N", help="A guest customer's name.")
+@click.option("--customer-email", metavar="X", help="A guest customer's email.")
+@click.option(
+    "--answer",
+    "form",
+    metavar="FIELD=VALUE",
+    multiple=True,
+    callback=answers,
+    help="A booking form answer (repeatable).",
+)
+@click.option("--pick", metavar="PAGE", help="The page the customer picks, where they may.")
+@click.option("--link", "link_token", metavar="TOKEN", help="A one-time link's token.")
+@click.option(
+    "--idempotency-key", metavar="K", help="A repeat with this key returns the first booking."
+)
+@click.option("--by", metavar="U", help=BY_HELP + " Also the customer by default.")
+@pass_runtime
+def book_command(
+    runtime: Runtime,
+    master_page: str | None,
+    event_type: str | None,
+    start: datetime,
+    tz: str | None,
+    customer_slack: str | None,
+    customer_name: str | None,
+    customer_email: str | None,
+    form: dict[str, str],
+    pick: str | None,
+    link_token: str | None,
+    idempotency_key: str | None,
+    by: str | None,
+) -> None:
+    """Book a meeting at an offered start (see `roundtable slots`)."""
+    engine = runtime.engine()
+    if link_token is not None and (master_page is None or event_type is None):
+        view = resolve_link(engine, link_token, now=runtime.now)
+        master_page = master_page or view.master_page
+        if event_type is None and len(view.event_types) == 1:
+            event_type = view.event_types[0]
+    if master_page is None:
+        raise BadInput("give --master-page (or a --link)", field="--master-page")
+    if event_type is None:
+        raise BadInput("give --event-type", field="--event-type")
+    customer = Customer(customer_slack, customer_name, customer_email)
+    if customer == Customer() and by is not None:
+        customer = Customer(slack_user=by)
+    request = BookingRequest(
+        workspace_id=runtime.workspace(),
+        master_page=master_page,
+        event_type=event_type,
+        start=start,
+        customer=customer,
+        tz=tz,
+        form_answers=form,
+        pick=pick,
+        link_token=link_token,
+        idempotency_key=idempotency_key,
+    )
+    booking = book(engine, request, actor=Actor(by), now=runtime.now)
+    runtime.emit({"booking": booking_data(booking)}, booking_text(booking, "Made"))
+
+
+@click.command("cancel")
+@click.argument("booking_id", metavar="BOOKING")
+@click.option("--by", metavar="U", help=BY_HELP)
+@pass_runtime
+def cancel_command(runtime: Runtime, booking_id: str, by: str | None) -> None:
+    """Cancel BOOKING: free its time and tell everyone."""
+    booking = cancel(
+        runtime.engine(), runtime.workspace(), booking_id, actor=Actor(by), now=runtime.now
+    )
+    runtime.emit({"booking": booking_data(booking)}, booking_text(booking, "Cancelled"))
+
+
+@click.command("reassign")
+@click.argument("booking_id", metavar="BOOKING")
+@click.option("--to", "to_page", metavar="PAGE", required=True, help="The page to move to.")
+@click.option("--seat", "seat_page", metavar="PAGE", help="Whose seat moves [default: the owner].")
+@click.option("--reason", metavar="TEXT", help="Why; the customer is told only with a reason.")
+@click.option("--force", is_flag=True, help="Move even if the target is not free then.")
+@click.option("--by", metavar="U", help=BY_HELP)
+@pass_runtime
+def reassign_command(
+    runtime: Runtime,
+    booking_id: str,
+    to_page: str,
+    seat_page: str | None,
+    reason: str | None,
+    force: bool,
+    by: str | None,
+) -> None:
+    """Move the owner (or one --seat) of BOOKING to another page; the time stays."""
+    booking = reassign(
+        runtime.engine(),
+        runtime.workspace(),
+        booking_id,
+        to_page=to_page,
+        seat_page=seat_page,
+        reason=reason,
+        force=force,
+        actor=Actor(by),
+        now=runtime.now,
+    )
+    runtime.emit({"booking": booking_data(booking)}, booking_text(booking, "Reassigned"))

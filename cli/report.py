@@ -1,0 +1,40 @@
+"""``roundtable report``: a pool's distribution in the current cycle (§5.4, §11)."""
+
+from __future__ import annotations
+
+import click
+
+from cli.booking import BY_HELP, zulu
+from cli.runtime import Runtime, pass_runtime
+from services.context import Actor
+from services.reporting import pool_report
+
+
+@click.command("report")
+@click.option("--pool", metavar="P", required=True, help="The pool.")
+@click.option("--by", metavar="U", help=BY_HELP)
+@pass_runtime
+def report(runtime: Runtime, pool: str, by: str | None) -> None:
+    """Print each member's received, removed and net bookings, and the team average."""
+    found = pool_report(
+        runtime.engine(), runtime.workspace(), pool, actor=Actor(by), now=runtime.now
+    )
+    start = None if found.cycle_start is None else zulu(found.cycle_start)
+    end = None if found.cycle_end is None else zulu(found.cycle_end)
+    data = {
+        "pool": found.pool,
+        "cycle": {"start": start, "end": end},
+        "members": [
+            {"page": m.page, "received": m.received, "removed": m.removed, "net": m.net}
+            for m in found.members
+        ],
+        "average": found.average,
+    }
+    cycle = f"{start} to {end}" if start else "continuous"
+    width = max((len(m.page) for m in found.members), default=4)
+    lines = [f"Pool {found.pool}, cycle {cycle}", f"  {'page':<{width}}  received  removed  net"]
+    lines += [
+        f"  {m.page:<{width}}  {m.received:>8}  {m.removed:>7}  {m.net:>3}" for m in found.members
+    ]
+    lines.append(f"  average net {found.average:.2f}")
+    runtime.emit(data, "\n".join(lines))

@@ -1,0 +1,66 @@
+"""``roundtable slots``: the offered times of a master page (§4, §11)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import click
+
+from cli.booking import zulu
+from cli.runtime import Runtime, pass_runtime
+from services.context import Actor
+from services.slots import offered_slots
+
+_DATE = click.DateTime(formats=["%Y-%m-%d"])
+
+
+@click.command("slots")
+@click.option("--master-page", metavar="M", required=True, help="The master page.")
+@click.option("--event-type", metavar="E", required=True, help="The event type.")
+@click.option("--from", "from_day", metavar="DATE", type=_DATE, required=True, help="First date.")
+@click.option("--to", "to_day", metavar="DATE", type=_DATE, required=True, help="Last date.")
+@click.option("--tz", metavar="TZ", help="Zone of the dates and the grid [default: workspace's].")
+@click.option("--pick", metavar="PAGE", help="The page the customer picks, where they may.")
+@click.option("--link", "link_token", metavar="TOKEN", help="A one-time link's token.")
+@click.option("--by", metavar="U", help="Ask as this Slack user.")
+@pass_runtime
+def slots(
+    runtime: Runtime,
+    master_page: str,
+    event_type: str,
+    from_day: datetime,
+    to_day: datetime,
+    tz: str | None,
+    pick: str | None,
+    link_token: str | None,
+    by: str | None,
+) -> None:
+    """Print the times offered from --from to --to (both included, in --tz)."""
+    found = offered_slots(
+        runtime.engine(),
+        runtime.workspace(),
+        master_page,
+        event_type,
+        _day(from_day),
+        _day(to_day),
+        tz=tz,
+        now=runtime.now,
+        pick=pick,
+        link_token=link_token,
+        actor=Actor(by),
+    )
+    data = {"slots": [{"start": zulu(s.start), "end": zulu(s.end)} for s in found]}
+    shown = ZoneInfo(tz) if tz else None
+    lines = [
+        f"{s.start.astimezone(shown):%a %Y-%m-%d %H:%M}–{s.end.astimezone(shown):%H:%M}"
+        if shown
+        else f"{zulu(s.start)} – {zulu(s.end)}"
+        for s in found
+    ]
+    head = f"{len(found)} slot{'s' if len(found) != 1 else ''}" + (f" ({tz})" if tz else "")
+    runtime.emit(data, "\n".join([head + (":" if found else "."), *lines]))
+
+
+def _day(value: datetime) -> date:
+    return value.date()

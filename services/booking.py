@@ -1,0 +1,575 @@
+"""Bookings (§7): book, cancel, reassign, and what the Slack modals ask about them.
+
+Every surface (Slack, the command line, the guest page) calls these functions; each opens
+its own unit of work and commits once, so a booking, its participants, its ledger entries,
+its outbox rows and its link's consumption are written together or not at all.
+
+No overlap, ever: ``book`` and ``reassign`` first lock every page the request could
+occupy (``UnitOfWork.lock_pages``: SQLite's write lock, or row locks in page order on
+PostgreSQL) and only then reload the schedule and decide, so two requests for one page take
+turns and the second sees the first's booking. On PostgreSQL the exclusion constraint on
+``booking_participants`` is the last line; its violation (and any serialization failure) is
+reported as ``SlotUnavailable``.
+
+Choices where §7 is silent:
+
+* A customer is a Slack user or a guest with a name and an email; a one-time link fills in
+  what the request leaves out (its guest's name, email and form answers; the request's own
+  answers win).
+* A booking's ``customer_timezone`` is the requester's zone (``tz``, else the workspace's).
+* Reassigning moves a pool seat only to an active member of that pool, and a fixed seat only
+  to a page of the same kind (a room to a room, a person to a person). ``force`` overrides a
+  busy target (hours, buffers, busy blocks, limits) but never another booking at the same
+  time: nothing double-books a page. The audit's ``forced`` is set only when the target was
+  busy.
+* Cancelling or reassigning a cancelled booking is refused (``booking_cancelled``); past
+  bookings may be cancelled and reassigned like any other (the ledger counts it when done).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TypeVar
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from engine.availability import page_is_free
+from engine.distribution import preference_order
+from engine.errors import (
+    BadInput,
+    BookingCancelled,
+    NotFound,
+    NotInPool,
+    RoundtableError,
+    SlotUnavailable,
+    TargetBusy,
+)
+from engine.intervals import to_utc
+from engine.lookup import find
+from engine.model import (
+    BookingStatus,
+    LedgerEntry,
+    LedgerKind,
+    MasterMode,
+    Schedule,
+)
+from engine.rules import assign
+from services import notifications, roles
+from services.context import Actor
+from services.links import LINK_USED, check_email, check_form_answers, refuse
+from services.slots import Request, open_booking_request
+from storage.records import Booking, Participant, Reassignment, Role
+from storage.uow import UnitOfWork
+
+T = TypeVar("T")
+
+# A reassignment's schedule: the booking's day with room for buffers and weekly limits.
+_AROUND = timedelta(days=1)
+# Attempts of a locked transaction whose page set grew between reading and locking (the
+# configuration changed in between); more than a couple means something keeps changing it.
+_LOCK_ATTEMPTS = 3
+# SQLSTATEs PostgreSQL uses when concurrent writers collide: exclusion violation,
+# serialization failure, deadlock.
+_PG_EXCLUSION = "23P01"
+_PG_RETRYABLE = {"40001", "40P01"}
+_IDEMPOTENCY_CONSTRAINT = "uq_bookings_idempotency_key"
+
+
+@dataclass(frozen=True, slots=True)
+class Customer:
+    """Who books: a Slack user, or a guest with a name and an email."""
+
+    slack_user: str | None = None
+    name: str | None = None
+    email: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BookingRequest:
+    """A request to book ``event_type`` on ``master_page`` at ``start``."""
+
+    workspace_id: str
+    master_page: str
+    event_type: str
+    start: datetime
+    customer: Customer
+    tz: str | None = None
+    form_answers: Mapping[str, str] = field(default_factory=dict)
+    pick: str | None = None
+    link_token: str | None = None
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A page a booking's seat could move to, and whether it is free at the booking's time."""
+
+    page: str
+    name: str
+    free: bool
+
+
+def book(engine: Engine, request: BookingRequest, *, actor: Actor, now: datetime) -> Booking:
+    """Book a meeting: check the start (§4), assign pages (§5, §6), write it all at once.
+
+    A repeated request with the same ``idempotency_key`` returns the first booking.
+
+    Raises:
+        NotFound: the workspace, master page, event type or pick does not exist.
+        BadInput: the start has no time zone, the customer, an email or a form answer is
+            wrong, or the request does not fit the master page or link.
+        SlotUnavailable: the start is not offered, or was taken meanwhile.
+        LinkRefused: the link is unknown, used, revoked or expired.
+        Forbidden: the master page is open only to holders of a one-time link.
+    """
+    if request.start.tzinfo is None:
+        raise BadInput("the start needs a time zone or a UTC offset", field="start")
+    start = to_utc(request.start)
+    key = request.idempotency_key
+    if key is not None:
+        earlier = _by_key(engine, request.workspace_id, key)
+        if earlier is not None:
+            return earlier
+    try:
+        return _book(engine, request, start, actor=actor, now=now)
+    except RoundtableError:
+        # A concurrent twin may have won, consuming the link or the slot this request
+        # meant to take: the repeated request gets the first booking, not a refusal.
+        earlier = None if key is None else _by_key(engine, request.workspace_id, key)
+        if earlier is None:
+            raise
+        return earlier
+
+
+def _book(
+    engine: Engine, request: BookingRequest, start: datetime, *, actor: Actor, now: datetime
+) -> Booking:
+    ws = request.workspace_id
+
+    def opened(uow: UnitOfWork) -> Request:
+        return open_booking_request(
+            uow,
+            ws,
+            request.master_page,
+            request.event_type,
+            start,
+            tz=request.tz,
+            link_token=request.link_token,
+            now=now,
+        )
+
+    # Read first, without locks: refuse a bad request cheaply and learn which pages to lock.
+    with UnitOfWork(engine) as uow:
+        pages = _pages_involved(opened(uow))
+
+    def write(uow: UnitOfWork) -> Booking | set[str]:
+        if request.idempotency_key is not None:
+            earlier = uow.bookings.by_idempotency_key(ws, request.idempotency_key)
+            if earlier is not None:
+                return earlier
+        checked = opened(uow)
+        wanted = _pages_involved(checked)
+        if not wanted <= pages:
+            return wanted
+        booking = _new_booking(request, checked, start, actor=actor, now=now)
+        uow.bookings.add(ws, booking)
+        uow.ledger.add(ws, _ledger(booking, LedgerKind.RECEIVED, now))
+        if checked.link is not None and not uow.links.mark_used(
+            ws, checked.link.id, booking.id, at=now
+        ):
+            raise refuse(LINK_USED)
+        notifications.queue_booked(uow, ws, booking, now)
+        uow.commit()
+        return booking
+
+    try:
+        return _locked(engine, ws, pages, write)
+    except IntegrityError as error:
+        if _constraint(error) == _IDEMPOTENCY_CONSTRAINT and request.idempotency_key:
+            earlier = _by_key(engine, ws, request.idempotency_key)
+            if earlier is not None:
+                return earlier
+        if _sqlstate(error) == _PG_EXCLUSION:
+            raise SlotUnavailable(f"{start.isoformat()} was just taken") from error
+        raise
+    except DBAPIError as error:
+        if _sqlstate(error) in _PG_RETRYABLE:
+            raise SlotUnavailable(f"{start.isoformat()} was just taken") from error
+        raise
+
+
+def cancel(
+    engine: Engine, workspace_id: str, booking_id: str, *, actor: Actor, now: datetime
+) -> Booking:
+    """Cancel a booking: free its time, count it removed, notify everyone (§7).
+
+    Raises:
+        NotFound: no such booking in the workspace.
+        Forbidden: the actor is not the customer, the owner or an admin.
+        BookingCancelled: the booking was already cancelled.
+    """
+    with UnitOfWork(engine) as uow:
+        uow.begin_write()
+        booking = _get(uow, workspace_id, booking_id, lock=True)
+        config = uow.config.load(workspace_id)
+        pages = {page.id: page for page in config.pages}
+        roles.require_canceller(config.workspace, booking, pages, actor)
+        _require_confirmed(booking)
+        uow.bookings.cancel(workspace_id, booking.id, at=now, by=actor.slack_user)
+        uow.ledger.add(workspace_id, _ledger(booking, LedgerKind.REMOVED, now))
+        cancelled = _get(uow, workspace_id, booking.id)
+        notifications.queue_cancelled(uow, workspace_id, cancelled, now)
+        uow.commit()
+    return cancelled
+
+
+def reassign(
+    engine: Engine,
+    workspace_id: str,
+    booking_id: str,
+    *,
+    to_page: str,
+    seat_page: str | None = None,
+    reason: str | None = None,
+    force: bool = False,
+    tell_customer: bool = True,
+    actor: Actor,
+    now: datetime,
+) -> Booking:
+    """Move one seat of a booking (the owner's by default) to ``to_page`` (§7).
+
+    The time stays; the old page counts a removal and the new one a receipt when the seat
+    came from a pool; the move is audited and the hosts are told (the customer only when
+    ``tell_customer`` and a reason is given).
+
+    Raises:
+        NotFound: no such booking, seat page or target page.
+        BadInput: ``seat_page`` holds no seat of the booking, or the target cannot take it
+            (it already has a seat in the booking, or is of another kind than a fixed seat).
+        Forbidden: the actor is neither an admin nor a manager of one of the booking's pools.
+        BookingCancelled: the booking was cancelled.
+        NotInPool: the seat came from a pool and the target is not an active member of it.
+        TargetBusy: the target is not free then (unless ``force``), or already has a booking
+            at that time (even with ``force``).
+    """
+    why = (reason or "").strip() or None
+    with UnitOfWork(engine) as uow:
+        pages = {p.page for p in _get(uow, workspace_id, booking_id).participants} | {to_page}
+
+    def write(uow: UnitOfWork) -> Booking | set[str]:
+        before = _get(uow, workspace_id, booking_id, lock=True)
+        wanted = {p.page for p in before.participants} | {to_page}
+        if not wanted <= pages:
+            return wanted  # reassigned meanwhile: lock the pages it holds now
+        schedule = _schedule_around(uow, workspace_id, before, now)
+        roles.require_reassigner(schedule.workspace, before, schedule.pools.values(), actor)
+        _require_confirmed(before)
+        seat = _seat(before, seat_page)
+        free = _check_target(schedule, before, seat, to_page, force=force)
+        uow.bookings.move_seat(workspace_id, before.id, seat.page, to_page)
+        if seat.pool is not None:
+            uow.ledger.add(
+                workspace_id,
+                [
+                    LedgerEntry(seat.pool, seat.page, LedgerKind.REMOVED, now, before.id),
+                    LedgerEntry(seat.pool, to_page, LedgerKind.RECEIVED, now, before.id),
+                ],
+            )
+        record = Reassignment(
+            booking_id=before.id,
+            from_page=seat.page,
+            to_page=to_page,
+            at=now,
+            by=actor.slack_user,
+            reason=why,
+            forced=not free,
+        )
+        uow.audit.add(workspace_id, record)
+        after = _get(uow, workspace_id, before.id)
+        notifications.queue_reassigned(uow, workspace_id, before, after, record, tell_customer, now)
+        uow.commit()
+        return after
+
+    try:
+        return _locked(engine, workspace_id, pages, write)
+    except IntegrityError as error:
+        if _sqlstate(error) == _PG_EXCLUSION:
+            raise TargetBusy(f"'{to_page}' was just booked at that time") from error
+        raise
+
+
+def reassign_candidates(
+    engine: Engine,
+    workspace_id: str,
+    booking_id: str,
+    *,
+    seat_page: str | None = None,
+    actor: Actor,
+    now: datetime,
+) -> list[Candidate]:
+    """Return the pages a seat could move to: free ones first, each group best first.
+
+    A pool seat lists the pool's active members in the pool's order of preference; a fixed
+    seat lists every page of its kind by name. Pages already in the booking are left out.
+
+    Raises:
+        NotFound: no such booking.
+        BadInput: ``seat_page`` holds no seat of the booking.
+        Forbidden: the actor may not reassign the booking.
+    """
+    with UnitOfWork(engine) as uow:
+        booking = _get(uow, workspace_id, booking_id)
+        schedule = _schedule_around(uow, workspace_id, booking, now)
+    roles.require_reassigner(schedule.workspace, booking, schedule.pools.values(), actor)
+    seat = _seat(booking, seat_page)
+    taken = {p.page for p in booking.participants}
+    pool = schedule.pools.get(seat.pool) if seat.pool is not None else None
+    if pool is not None:
+        ledger = schedule.ledger.get(pool.id, ())
+        order = preference_order(pool, ledger, schedule.workspace.timezone, now)
+    else:
+        kind = find(schedule.pages, seat.page, "page").kind
+        same = [page for page in schedule.pages.values() if page.kind is kind]
+        order = [page.id for page in sorted(same, key=lambda page: (page.name, page.id))]
+    candidates = [
+        Candidate(
+            page,
+            schedule.pages[page].name,
+            page_is_free(
+                schedule, page, booking.event_type, booking.start, ignore_booking=booking.id
+            ),
+        )
+        for page in order
+        if page not in taken and page in schedule.pages
+    ]
+    return sorted(candidates, key=lambda candidate: not candidate.free)
+
+
+def upcoming_bookings(
+    engine: Engine, workspace_id: str, slack_user: str, *, now: datetime
+) -> list[Booking]:
+    """Return a Slack user's confirmed bookings that have not ended, as customer or host.
+
+    Raises:
+        NotFound: no such workspace.
+    """
+    with UnitOfWork(engine) as uow:
+        return uow.bookings.upcoming_involving(workspace_id, slack_user, now=now)
+
+
+def get_booking(engine: Engine, workspace_id: str, booking_id: str) -> Booking:
+    """Return a booking by id.
+
+    Raises:
+        NotFound: no such booking in the workspace.
+    """
+    with UnitOfWork(engine) as uow:
+        return _get(uow, workspace_id, booking_id)
+
+
+def _locked(
+    engine: Engine,
+    workspace_id: str,
+    pages: set[str],
+    write: Callable[[UnitOfWork], T | set[str]],
+) -> T:
+    """Run ``write`` in a transaction holding ``pages``; widen and retry if it needs more.
+
+    ``write`` returns its result, or the set of pages it found it needs when that is more
+    than the transaction holds (the configuration or booking changed since they were read).
+    """
+    for _ in range(_LOCK_ATTEMPTS):
+        with UnitOfWork(engine) as uow:
+            uow.lock_pages(workspace_id, pages)
+            result = write(uow)
+        if not isinstance(result, set):
+            return result
+        pages = pages | result
+    raise SlotUnavailable("the booking's pages keep changing; try again")
+
+
+def _pages_involved(request: Request) -> set[str]:
+    """Return every page that could take a seat of the request (what ``book`` locks)."""
+    schedule, master = request.schedule, request.master_page
+    if master.mode is not MasterMode.DYNAMIC:
+        return set(request.event_type.pages)
+    rule = next(rule for rule in master.rules if rule.event_type == request.event_type.id)
+    pages: set[str] = set()
+    for ref in (rule.primary, *rule.additional):
+        if ref.page is not None:
+            pages.add(ref.page)
+        elif ref.pool is not None and ref.pool in schedule.pools:
+            members = schedule.pools[ref.pool].members
+            pages.update(member.page for member in members if member.active)
+    return pages
+
+
+def _new_booking(
+    request: BookingRequest, checked: Request, start: datetime, *, actor: Actor, now: datetime
+) -> Booking:
+    """Assign the pages and return the booking to write (not yet stored)."""
+    customer = _customer(request.customer, checked)
+    link = checked.link
+    answers = check_form_answers(
+        {**((link.form_answers or {}) if link else {}), **request.form_answers},
+        [checked.event_type],
+        complete=True,
+    )
+    assignment = assign(
+        checked.schedule,
+        checked.master_page.id,
+        checked.event_type.id,
+        start,
+        checked.tz,
+        now,
+        request.pick,
+    )
+    kind = checked.event_type
+    return Booking(
+        id=str(uuid.uuid4()),
+        master_page=checked.master_page.id,
+        event_type=kind.id,
+        start=start,
+        end=start + kind.duration,
+        participants=tuple(
+            Participant(seat.page, index, Role.OWNER if index == 0 else Role.PARTICIPANT, seat.pool)
+            for index, seat in enumerate(assignment.seats)
+        ),
+        created_at=now,
+        buffer_before=kind.buffer_before,
+        buffer_after=kind.buffer_after,
+        customer_slack_user=customer.slack_user,
+        customer_name=customer.name,
+        customer_email=customer.email,
+        customer_timezone=checked.tz,
+        form_answers=answers,
+        idempotency_key=request.idempotency_key,
+        link_id=None if link is None else link.id,
+        created_by=actor.slack_user,
+    )
+
+
+def _customer(customer: Customer, checked: Request) -> Customer:
+    """Complete the customer from the link's guest and check it.
+
+    Raises:
+        BadInput: neither a Slack user nor a guest's name and email, or a bad email.
+    """
+    link = checked.link
+    name = (customer.name or "").strip() or (link.guest_name if link else None)
+    email = (customer.email or "").strip() or (link.guest_email if link else None)
+    if email is not None:
+        email = check_email(email, "customer_email")
+    if customer.slack_user is None and not (name and email):
+        raise BadInput(
+            "a booking needs a Slack customer, or a guest's name and email", field="customer"
+        )
+    return Customer(customer.slack_user, name, email)
+
+
+def _ledger(booking: Booking, kind: LedgerKind, now: datetime) -> list[LedgerEntry]:
+    """Return the ledger entries of every seat of ``booking`` that came from a pool."""
+    return [
+        LedgerEntry(p.pool, p.page, kind, now, booking.id)
+        for p in booking.participants
+        if p.pool is not None
+    ]
+
+
+def _get(uow: UnitOfWork, workspace_id: str, booking_id: str, *, lock: bool = False) -> Booking:
+    booking = uow.bookings.get(workspace_id, booking_id, lock=lock)
+    if booking is None:
+        raise NotFound(f"unknown booking '{booking_id}'", field="booking")
+    return booking
+
+
+def _by_key(engine: Engine, workspace_id: str, key: str) -> Booking | None:
+    with UnitOfWork(engine) as uow:
+        return uow.bookings.by_idempotency_key(workspace_id, key)
+
+
+def _require_confirmed(booking: Booking) -> None:
+    if booking.status is not BookingStatus.CONFIRMED:
+        raise BookingCancelled(f"booking {booking.id} was cancelled")
+
+
+def _seat(booking: Booking, seat_page: str | None) -> Participant:
+    """Return the seat held by ``seat_page`` (default the owner's).
+
+    Raises:
+        BadInput: ``seat_page`` has no seat in the booking.
+    """
+    page = seat_page or booking.owner
+    for participant in booking.participants:
+        if participant.page == page:
+            return participant
+    raise BadInput(f"'{page}' has no seat in booking {booking.id}", field="seat")
+
+
+def _schedule_around(
+    uow: UnitOfWork, workspace_id: str, booking: Booking, now: datetime
+) -> Schedule:
+    return uow.schedules.load(workspace_id, booking.start - _AROUND, booking.end + _AROUND, now=now)
+
+
+def _check_target(
+    schedule: Schedule, booking: Booking, seat: Participant, to_page: str, *, force: bool
+) -> bool:
+    """Check that ``to_page`` may take ``seat``; return whether it is free then.
+
+    Raises:
+        NotFound: no such page.
+        BadInput: the target already has a seat, or a fixed seat's kind differs.
+        NotInPool: a pool seat's target is not an active member of the pool.
+        TargetBusy: the target is busy (unless ``force``) or booked at that time.
+    """
+    target = find(schedule.pages, to_page, "page")
+    if any(p.page == to_page for p in booking.participants):
+        raise BadInput(f"'{to_page}' already has a seat in this booking", field="to")
+    if seat.pool is not None:
+        pool = schedule.pools.get(seat.pool)
+        if pool is None or not any(m.page == to_page and m.active for m in pool.members):
+            raise NotInPool(f"'{to_page}' is not an active member of pool '{seat.pool}'")
+    elif target.kind is not find(schedule.pages, seat.page, "page").kind:
+        raise BadInput(
+            f"'{seat.page}' is a {schedule.pages[seat.page].kind.value} seat; "
+            f"'{to_page}' is a {target.kind.value}",
+            field="to",
+        )
+    if _overlaps(schedule, to_page, booking):
+        raise TargetBusy(f"'{to_page}' already has a booking at that time")
+    free = page_is_free(
+        schedule, to_page, booking.event_type, booking.start, ignore_booking=booking.id
+    )
+    if not free and not force:
+        raise TargetBusy(f"'{to_page}' is not free at that time; force to move it anyway")
+    return free
+
+
+def _overlaps(schedule: Schedule, page: str, booking: Booking) -> bool:
+    """Tell whether another confirmed booking holds ``page`` during ``booking``."""
+    return any(
+        other.booking_id != booking.id and other.start < booking.end and booking.start < other.end
+        for other in schedule.occupancy.get(page, ())
+    )
+
+
+def _sqlstate(error: DBAPIError) -> str | None:
+    state = getattr(error.orig, "sqlstate", None)
+    return state if isinstance(state, str) else None
+
+
+def _constraint(error: DBAPIError) -> str | None:
+    """Return the name of the violated constraint (PostgreSQL), or SQLite's message."""
+    diag = getattr(error.orig, "diag", None)
+    name = getattr(diag, "constraint_name", None)
+    if isinstance(name, str):
+        return name
+    message = str(error.orig)
+    if "bookings.workspace_id, bookings.idempotency_key" in message:
+        return _IDEMPOTENCY_CONSTRAINT
+    return None

@@ -1,0 +1,34 @@
+"""Distribution reports of pools (§5.4)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Engine
+
+from engine.distribution import PoolReport
+from engine.distribution import pool_report as engine_pool_report
+from engine.lookup import find
+from services import roles
+from services.context import Actor
+from storage.uow import UnitOfWork
+
+
+def pool_report(
+    engine: Engine, workspace_id: str, pool: str, *, actor: Actor, now: datetime
+) -> PoolReport:
+    """Return a pool's received, removed and net per member in the current cycle.
+
+    Raises:
+        NotFound: no such workspace or pool.
+        Forbidden: the actor is neither an admin nor a manager of the pool.
+    """
+    with UnitOfWork(engine) as uow:
+        # The schedule's ledger is the one the engine distributes by (the current cycle
+        # plus each member's latest receipt), so the report shows exactly what decides.
+        schedule = uow.schedules.load(workspace_id, now, now, now=now)
+    found = find(schedule.pools, pool, "pool")
+    roles.require_pool_manager(schedule.workspace, found, actor, "see this pool's report")
+    return engine_pool_report(
+        found, schedule.ledger.get(found.id, ()), schedule.workspace.timezone, now
+    )

@@ -1,0 +1,104 @@
+"""Who may do what (§7, §8, §5.4); every use case checks its own rule and raises ``Forbidden``.
+
+* **Admins** are the workspace's configured ``admins``; the command line without ``--by``
+  acts as one (§11). Admins may do everything.
+* **Pool managers** (a pool's ``managers``) may reassign a booking that holds a seat from a
+  pool they manage (any seat of it: the modal moves the host or the room of that booking),
+  see the reports of the pools they manage, and create or revoke one-time links of master
+  pages whose rules use a pool they manage.
+* A **customer** may cancel their own booking; so may the **owner** (the Slack user of the
+  owner page).
+* Anyone may look at offered slots and book.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from engine.errors import Forbidden
+from engine.model import MasterPage, Page, Pool, Workspace
+from services.context import Actor
+from storage.records import Booking
+
+
+def is_admin(workspace: Workspace, actor: Actor) -> bool:
+    """Tell whether ``actor`` is an admin of ``workspace`` (the command line always is)."""
+    return actor.is_cli or actor.slack_user in workspace.admins
+
+
+def require_admin(workspace: Workspace, actor: Actor, action: str) -> None:
+    """Refuse anyone but an admin.
+
+    Raises:
+        Forbidden: ``actor`` is not an admin; the message names ``action``.
+    """
+    if not is_admin(workspace, actor):
+        raise Forbidden(f"only an admin may {action}")
+
+
+def managed_pools(workspace: Workspace, pools: Iterable[Pool], actor: Actor) -> set[str]:
+    """Return the ids of the pools ``actor`` manages (every pool for an admin)."""
+    admin = is_admin(workspace, actor)
+    return {pool.id for pool in pools if admin or actor.slack_user in pool.managers}
+
+
+def master_page_pools(master: MasterPage) -> set[str]:
+    """Return the pools that a dynamic master page's rules draw from."""
+    return {
+        seat.pool
+        for rule in master.rules
+        for seat in (rule.primary, *rule.additional)
+        if seat.pool is not None
+    }
+
+
+def require_pool_manager(workspace: Workspace, pool: Pool, actor: Actor, action: str) -> None:
+    """Refuse anyone but an admin or a manager of ``pool``.
+
+    Raises:
+        Forbidden: ``actor`` neither administers the workspace nor manages the pool.
+    """
+    if not managed_pools(workspace, [pool], actor):
+        raise Forbidden(f"only an admin or a manager of pool '{pool.id}' may {action}")
+
+
+def require_master_page_manager(
+    workspace: Workspace, master: MasterPage, pools: Iterable[Pool], actor: Actor, action: str
+) -> None:
+    """Refuse anyone but an admin or a manager of a pool the master page uses.
+
+    Raises:
+        Forbidden: ``actor`` manages none of the master page's pools and is not an admin.
+    """
+    if not managed_pools(workspace, pools, actor) & master_page_pools(master):
+        raise Forbidden(f"only an admin or a manager of its pools may {action}")
+
+
+def require_reassigner(
+    workspace: Workspace, booking: Booking, pools: Iterable[Pool], actor: Actor
+) -> None:
+    """Refuse anyone but an admin or a manager of a pool one of the booking's seats came from.
+
+    Raises:
+        Forbidden: the actor may not reassign this booking.
+    """
+    seat_pools = {p.pool for p in booking.participants if p.pool is not None}
+    if not managed_pools(workspace, pools, actor) & seat_pools:
+        raise Forbidden("only an admin or a manager of the booking's pool may reassign it")
+
+
+def require_canceller(
+    workspace: Workspace, booking: Booking, pages: Mapping[str, Page], actor: Actor
+) -> None:
+    """Refuse anyone but an admin, the booking's customer or its owner's Slack user.
+
+    Raises:
+        Forbidden: the actor may not cancel this booking.
+    """
+    if is_admin(workspace, actor):
+        return
+    owner = pages.get(booking.owner)
+    user = actor.slack_user
+    if user == booking.customer_slack_user or (owner is not None and user == owner.slack_user):
+        return
+    raise Forbidden("only the customer, the owner or an admin may cancel this booking")

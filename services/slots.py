@@ -1,0 +1,275 @@
+"""What a customer may book: the catalogue of master pages, and the offered slots (§4).
+
+``open_request`` is the one place that turns a master page, an event type, a requester
+zone and an optional one-time link into a checked request with its schedule; offering
+slots and booking (``services.booking``) both start there, so they can never disagree on
+what a link allows or what a ``one_time_links_only`` master page shows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import Engine
+
+from engine.errors import BadInput, Forbidden, NotFound
+from engine.lookup import find
+from engine.model import (
+    EventType,
+    FormField,
+    MasterMode,
+    MasterPage,
+    Schedule,
+    StaticMethod,
+    WorkspaceConfig,
+)
+from engine.slots import Slot
+from engine.slots import offered_slots as engine_offered_slots
+from engine.zones import local_to_utc, zone
+from services.context import Actor, system_clock
+from services.links import link_event_types, usable_link
+from storage.records import OneTimeLink
+from storage.uow import UnitOfWork
+
+# A booking's start is checked against the requester's local day of it and the day after
+# (engine.rules); a day either side in UTC covers that view in any zone.
+_BOOKING_VIEW = (timedelta(days=1), timedelta(days=2))
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """A checked request: its master page, event type, zone and link, and the schedule."""
+
+    schedule: Schedule
+    master_page: MasterPage
+    event_type: EventType
+    tz: str
+    link: OneTimeLink | None
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """A booking page the customer may pick."""
+
+    id: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class BookableEventType:
+    """An event type of a master page; ``pages`` lists the pages to pick (empty: assigned)."""
+
+    id: str
+    name: str
+    duration: timedelta
+    form: tuple[FormField, ...]
+    pages: tuple[Choice, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class BookableMasterPage:
+    """A master page as the booking modal shows it."""
+
+    id: str
+    name: str
+    mode: MasterMode
+    event_types: tuple[BookableEventType, ...]
+
+
+def requester_zone(uow: UnitOfWork, workspace_id: str, tz: str | None) -> str:
+    """Return the requester's zone: ``tz``, else the workspace's.
+
+    Raises:
+        NotFound: no such workspace.
+        BadInput: ``tz`` is not an IANA time zone.
+    """
+    if tz is None:
+        workspace = uow.workspaces.get(workspace_id)
+        if workspace is None:
+            raise NotFound(f"unknown workspace '{workspace_id}'", field="workspace")
+        tz = workspace.timezone
+    zone(tz)
+    return tz
+
+
+def open_request(
+    uow: UnitOfWork,
+    workspace_id: str,
+    master_page: str,
+    event_type: str,
+    *,
+    tz: str,
+    link_token: str | None,
+    since: datetime,
+    until: datetime,
+    now: datetime,
+) -> Request:
+    """Load the schedule for ``[since, until)`` and check the request against it.
+
+    A link fixes the master page (and the event type when it names one); a master page
+    open only to link holders needs one.
+
+    Raises:
+        NotFound: the workspace, master page or event type does not exist.
+        BadInput: the master page does not offer the event type, or the link does not
+            open this master page or event type.
+        LinkRefused: the link is unknown, used, revoked or expired.
+        Forbidden: the master page is open only to holders of a one-time link.
+    """
+    link = None if link_token is None else usable_link(uow, workspace_id, link_token, now)
+    schedule = uow.schedules.load(workspace_id, since, until, now=now)
+    master = find(schedule.master_pages, master_page, "master page")
+    if link is not None:
+        if link.master_page != master.id:
+            raise BadInput(f"this link does not open master page '{master_page}'", field="link")
+        if event_type not in link_event_types(master, link):
+            raise BadInput(f"this link does not book event type '{event_type}'", field="link")
+    elif master.one_time_links_only:
+        raise Forbidden(f"master page '{master_page}' is open only to holders of a one-time link")
+    if event_type not in master.offered_event_types():
+        raise BadInput(
+            f"master page '{master_page}' does not offer event type '{event_type}'",
+            field="event_type",
+        )
+    kind = find(schedule.event_types, event_type, "event type")
+    return Request(schedule, master, kind, tz, link)
+
+
+def open_booking_request(
+    uow: UnitOfWork,
+    workspace_id: str,
+    master_page: str,
+    event_type: str,
+    start: datetime,
+    *,
+    tz: str | None,
+    link_token: str | None,
+    now: datetime,
+) -> Request:
+    """Open the request of a booking at ``start`` (see ``open_request``)."""
+    before, after = _BOOKING_VIEW
+    return open_request(
+        uow,
+        workspace_id,
+        master_page,
+        event_type,
+        tz=requester_zone(uow, workspace_id, tz),
+        link_token=link_token,
+        since=start - before,
+        until=start + after,
+        now=now,
+    )
+
+
+def offered_slots(
+    engine: Engine,
+    workspace_id: str,
+    master_page: str,
+    event_type: str,
+    from_date: date,
+    to_date: date,
+    *,
+    tz: str | None,
+    now: datetime,
+    pick: str | None = None,
+    link_token: str | None = None,
+    actor: Actor,
+) -> list[Slot]:
+    """Return the slots offered on the local dates ``from_date`` … ``to_date`` in ``tz``.
+
+    ``tz`` defaults to the workspace's zone. Anyone may ask; ``actor`` is taken for
+    symmetry with the other use cases.
+
+    Raises:
+        NotFound: the workspace, master page, event type or pick does not exist.
+        BadInput: the dates are reversed, ``tz`` is unknown, or as for ``open_request``.
+        LinkRefused: the link cannot be used.
+        Forbidden: the master page needs a link.
+    """
+    del actor  # offering slots is open to everyone
+    if to_date < from_date:
+        raise BadInput(f"{to_date} is before {from_date}", field="to")
+    with UnitOfWork(engine) as uow:
+        tz = requester_zone(uow, workspace_id, tz)
+        local = zone(tz)
+        start = local_to_utc(from_date, 0, local)
+        end = local_to_utc(to_date + timedelta(days=1), 0, local)
+        # Nothing is offered before now, and the schedule always covers the booking
+        # horizon from now; so a long or past range loads no more than the bookable part.
+        since = max(start, now)
+        request = open_request(
+            uow,
+            workspace_id,
+            master_page,
+            event_type,
+            tz=tz,
+            link_token=link_token,
+            since=since,
+            until=since,
+            now=now,
+        )
+    return engine_offered_slots(
+        request.schedule, master_page, event_type, start, end, tz, now, pick
+    )
+
+
+def bookable(
+    engine: Engine,
+    workspace_id: str,
+    *,
+    actor: Actor,
+    link_token: str | None = None,
+    now: datetime | None = None,
+) -> list[BookableMasterPage]:
+    """Return the master pages the actor may book, with event types and pages to pick.
+
+    With a link, only the link's master page and event types; without, every master page
+    but those open only to link holders. A master page's ``pages`` are filled for the
+    customer-selection modes and ``find_member_by_time``. ``now`` (default the clock)
+    decides whether a link has expired.
+
+    Raises:
+        NotFound: no such workspace.
+        LinkRefused: the link cannot be used.
+    """
+    del actor  # every employee may book; links restrict, roles do not
+    with UnitOfWork(engine) as uow:
+        link = None
+        if link_token is not None:
+            link = usable_link(uow, workspace_id, link_token, now or system_clock())
+        config = uow.config.load(workspace_id)
+    return catalogue(config, link)
+
+
+def catalogue(config: WorkspaceConfig, link: OneTimeLink | None) -> list[BookableMasterPage]:
+    """Return the bookable master pages of a configuration, as seen with ``link``."""
+    pages = {page.id: page for page in config.pages}
+    kinds = {kind.id: kind for kind in config.event_types}
+    found: list[BookableMasterPage] = []
+    for master in config.master_pages:
+        if link is not None:
+            if master.id != link.master_page:
+                continue
+            offered = link_event_types(master, link)
+        elif master.one_time_links_only:
+            continue
+        else:
+            offered = master.offered_event_types()
+        picks = master.mode is not MasterMode.DYNAMIC and (
+            master.mode is not MasterMode.STATIC
+            or master.method is StaticMethod.FIND_MEMBER_BY_TIME
+        )
+        event_types = tuple(
+            BookableEventType(
+                id=kind.id,
+                name=kind.name,
+                duration=kind.duration,
+                form=kind.form,
+                pages=tuple(Choice(p, pages[p].name) for p in kind.pages) if picks else (),
+            )
+            for kind in (kinds[k] for k in offered if k in kinds)
+        )
+        if event_types:
+            found.append(BookableMasterPage(master.id, master.name, master.mode, event_types))
+    return found
