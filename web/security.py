@@ -11,7 +11,8 @@ secret that names the link (a digest of its token) and a random nonce; the same 
 the ``rt_csrf`` cookie, scoped to the link's path. A POST is accepted only when the signature
 holds, the token names this link, it is at most ``CSRF_MAX_AGE`` old and the cookie carries
 its nonce. The nonce also makes the booking's idempotency key, so submitting one form twice
-books once.
+books once. The token also carries the link's workspace and master page, so that a repeated
+submit can still be answered once the first one has used the link up.
 """
 
 from __future__ import annotations
@@ -57,6 +58,8 @@ class CsrfToken:
 
     nonce: str
     signed: str
+    workspace_id: str
+    master_page: str
 
     @property
     def idempotency_key(self) -> str:
@@ -71,10 +74,16 @@ class Signer:
         self._csrf = URLSafeTimedSerializer(secret, salt="roundtable.guest.csrf")
         self._confirmation = URLSafeTimedSerializer(secret, salt="roundtable.guest.booked")
 
-    def issue_csrf(self, token: str) -> CsrfToken:
+    def issue_csrf(self, token: str, *, workspace_id: str, master_page: str) -> CsrfToken:
         """Make a fresh CSRF token for the booking form of the link ``token``."""
         nonce = secrets.token_urlsafe(16)
-        return CsrfToken(nonce, self._csrf.dumps({"link": link_digest(token), "nonce": nonce}))
+        payload = {
+            "link": link_digest(token),
+            "nonce": nonce,
+            "workspace": workspace_id,
+            "master_page": master_page,
+        }
+        return CsrfToken(nonce, self._csrf.dumps(payload), workspace_id, master_page)
 
     def check_csrf(self, token: str, signed: str | None, cookie: str | None) -> CsrfToken | None:
         """Return the CSRF token of a POST to the link ``token`` if it holds, else ``None``."""
@@ -89,7 +98,7 @@ class Signer:
         nonce = payload.get("nonce")
         if not isinstance(nonce, str) or not hmac.compare_digest(nonce, cookie):
             return None
-        return CsrfToken(nonce, signed)
+        return CsrfToken(nonce, signed, str(payload["workspace"]), str(payload["master_page"]))
 
     def seal_confirmation(self, token: str, details: Mapping[str, Any]) -> str:
         """Sign a booking's details for the browser that made it, tied to the link."""
