@@ -33,7 +33,7 @@ from engine.model import (
 from services.notifications import queue_booked
 from storage.records import Booking, Participant, Role
 from storage.uow import UnitOfWork
-from tests.fakes.slack_api import FakeSlackApi
+from tests.notifications.fake_history import HistoryFakeSlackApi
 
 TEAM = "T0001"
 NOW = datetime(2026, 12, 1, 9, tzinfo=UTC)
@@ -146,12 +146,12 @@ def workspace(db_engine: Engine) -> Engine:
 
 
 @pytest.fixture
-def slack() -> Iterator[FakeSlackApi]:
-    with FakeSlackApi() as api:
+def slack() -> Iterator[HistoryFakeSlackApi]:
+    with HistoryFakeSlackApi() as api:
         yield api
 
 
-def client_factory(api: FakeSlackApi):
+def client_factory(api):
     """Return a ``client_for`` that talks to the fake, for every workspace."""
 
     def client_for(team_id: str) -> WebClient:
