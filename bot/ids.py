@@ -21,7 +21,8 @@ ADMIN_FIELD = "admin:field:"  # + field name: block_id and action_id of an entit
 ADMIN_OPEN_MENU = "admin:open_menu"  # App Home button opening the menu
 
 # App Home.
-HOME_BOOKING = "home:booking:"  # + n: block_id of an upcoming booking (Cancel = CANCEL_BOOKING)
+HOME_BOOKING = "home:booking:"  # + n: block_id of an upcoming booking
+HOME_CANCEL = "home:cancel:"  # + n; value = booking id
 
 # Reassign modal (opened by REASSIGN_BOOKING).
 REASSIGN_VIEW = "reassign:submit"  # callback_id; private_metadata = booking, seat, channel, ts
@@ -51,8 +52,7 @@ BOOK_MORE = "book:more"  # value = index of the first slot to show
 BOOK_SLOT = "book:slot:"  # + n; value = the slot's UTC start, ISO
 BOOK_MEMBER = "book:member:"  # + n; value = page id (find_member_by_time)
 BOOK_BACK = "book:back"  # from the form or member step back to the times
-BOOK_FIELD = "book:field:"  # + form field id: block_id of a form input; its action_id is "value"
-BOOK_FIELD_ACTION = "value"
+BOOK_FIELD = "book:field:"  # + form field id: block_id and action_id of a form input
 
 # /book-room list: my upcoming bookings in an ephemeral message.
 MY_BOOKING = "mine:booking:"  # + n: block_id of one booking

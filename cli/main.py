@@ -23,7 +23,7 @@ from typing import Any
 
 import click
 
-from cli import booking, config, db, links, report, slots
+from cli import booking, config, db, links, report, serve, slots
 from cli.runtime import Runtime, instant
 from engine.errors import BadInput, Refused, RoundtableError
 from services.context import system_clock
@@ -135,6 +135,7 @@ def cli(
 
 cli.add_command(config.group)
 cli.add_command(db.group)
+cli.add_command(serve.serve)
 cli.add_command(slots.slots)
 cli.add_command(booking.book_command)
 cli.add_command(booking.cancel_command)

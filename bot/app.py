@@ -1,0 +1,169 @@
+"""The Bolt app: the one place that connects settings, services and every Slack feature.
+
+``build_app`` makes the app for a single bot token, or for multi-workspace installs over
+OAuth when ``SLACK_CLIENT_ID``/``SLACK_CLIENT_SECRET`` are set (installations and OAuth
+states live in the app's own database, in slack_sdk's tables). A middleware hands every
+listener what it needs through Bolt's context, so a listener simply names it:
+
+    services      services.context.Services (database, clock, public URL)
+    profiles      bot.profiles.Profiles (users.info, cached)
+    actor         services.context.Actor of the Slack user who acts
+    workspace_id  the request's Slack team id, i.e. the configured ``workspace.id``
+
+Each module of ``bot/handlers`` exposes ``register(app)``; ``HANDLERS`` lists them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from concurrent.futures import Executor
+from types import ModuleType
+from typing import Any
+
+from slack_bolt import App, BoltContext, BoltResponse
+from slack_bolt.context.respond import Respond
+from slack_bolt.oauth.oauth_settings import OAuthSettings
+from slack_sdk import WebClient
+from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
+
+from bot.blocks.common import NOT_SET_UP, SOMETHING_WENT_WRONG, build_notice_message
+from bot.handlers import admin, booking, home, links, reassign
+from bot.profiles import Profiles
+from bot.settings import Settings
+from engine.errors import NotFound, RoundtableError
+from services.config import choose_workspace
+from services.context import Actor, Services
+
+HANDLERS: tuple[ModuleType, ...] = (booking, links, admin, home, reassign)
+"""Every feature module; each adds its listeners with ``register(app)``."""
+
+OAUTH_STATE_SECONDS = 600
+_log = logging.getLogger(__name__)
+
+
+def build_app(
+    settings: Settings,
+    services: Services,
+    *,
+    profiles: Profiles | None = None,
+    listener_executor: Executor | None = None,
+) -> App:
+    """Make the Bolt app with every listener registered.
+
+    ``profiles`` may be handed in to share the users.info cache; ``listener_executor`` runs
+    the listeners after their ack (Bolt's default thread pool unless given; tests pass one
+    they can wait on).
+    """
+    client = WebClient(token=settings.bot_token, base_url=settings.api_url or WebClient.BASE_URL)
+    common: dict[str, Any] = {
+        "signing_secret": settings.signing_secret,
+        "client": client,
+        "listener_executor": listener_executor,
+    }
+    if settings.oauth is None:
+        app = App(**common)  # the client carries the bot token
+    else:
+        app = App(oauth_settings=_oauth_settings(settings, services), **common)
+    app.middleware(_attach(services, profiles or Profiles()))
+    app.middleware(_require_workspace)
+    app.error(_on_error)
+    for module in HANDLERS:
+        module.register(app)
+    return app
+
+
+def _oauth_settings(settings: Settings, services: Services) -> OAuthSettings:
+    assert settings.oauth is not None
+    installations = SQLAlchemyInstallationStore(
+        client_id=settings.oauth.client_id, engine=services.engine
+    )
+    states = SQLAlchemyOAuthStateStore(
+        expiration_seconds=OAUTH_STATE_SECONDS, engine=services.engine
+    )
+    # slack_sdk's tables live on their own MetaData, beside (not inside) the migrated schema.
+    installations.metadata.create_all(services.engine)
+    states.metadata.create_all(services.engine)
+    return OAuthSettings(
+        client_id=settings.oauth.client_id,
+        client_secret=settings.oauth.client_secret,
+        scopes=list(settings.oauth.scopes),
+        redirect_uri=settings.redirect_uri,
+        installation_store=installations,
+        state_store=states,
+    )
+
+
+def _attach(services: Services, profiles: Profiles) -> Callable[..., BoltResponse | None]:
+    def attach(context: BoltContext, body: dict[str, Any], next: Callable[[], None]) -> None:
+        context["services"] = services
+        context["profiles"] = profiles
+        context["actor"] = Actor(slack_user=context.user_id)
+        context["workspace_id"] = context.team_id or _team_of(body)
+        next()
+        return None
+
+    return attach
+
+
+def _team_of(body: dict[str, Any]) -> str | None:
+    team = body.get("team")
+    if isinstance(team, dict):
+        return str(team.get("id"))
+    user = body.get("user")
+    return str(user["team_id"]) if isinstance(user, dict) and "team_id" in user else None
+
+
+def _require_workspace(
+    context: BoltContext, body: dict[str, Any], next: Callable[[], None]
+) -> BoltResponse | None:
+    """Answer a slash command from a workspace without a configuration in words."""
+    if "command" in body:
+        services: Services = context["services"]
+        try:
+            choose_workspace(services.engine, context["workspace_id"] or "")
+        except NotFound:
+            message = build_notice_message(NOT_SET_UP)
+            return BoltResponse(
+                status=200, body={"response_type": "ephemeral", **message.as_kwargs()}
+            )
+    next()
+    return None
+
+
+def _on_error(error: Exception, body: dict[str, Any], respond: Respond | None) -> None:
+    """Tell the user what went wrong; a domain error in its own words, a bug in general ones."""
+    if isinstance(error, RoundtableError):
+        text = error.message
+        _log.info("refused: %s", error.message)
+    else:
+        text = SOMETHING_WENT_WRONG
+        _log.error("listener failed on %s", body.get("type"), exc_info=error)
+    if respond is not None and "response_url" in body:
+        respond(
+            replace_original=False,
+            response_type="ephemeral",
+            **build_notice_message(text).as_kwargs(),
+        )
+
+
+def workspace_clients(settings: Settings, app: App) -> Callable[[str], WebClient]:
+    """Return how background jobs reach a workspace's Web API: its bot token's client.
+
+    With one bot token every workspace id gets ``app.client``; with OAuth, the client of the
+    workspace's installation (``LookupError`` when the team has not installed the app).
+    """
+    if settings.oauth is None:
+        return lambda workspace_id: app.client
+    store = app.installation_store
+    assert store is not None
+    base_url = app.client.base_url
+
+    def client_for(workspace_id: str) -> WebClient:
+        bot = store.find_bot(enterprise_id=None, team_id=workspace_id)
+        if bot is None:
+            raise LookupError(f"Roundtable is not installed in workspace {workspace_id}")
+        return WebClient(token=bot.bot_token, base_url=base_url)
+
+    return client_for

@@ -1,0 +1,619 @@
+"""The /book-room modal and the list of my bookings: builders and their parsers.
+
+The modal walks one flow, keeping its state in ``private_metadata`` (``BookingState`` as
+compact JSON): master page → event type → page (customer selection) → day → time →
+(find_member_by_time: a free page) → form → confirmation. A step with one choice is skipped
+(``settle``). Times show in the requester's zone; one day at a time, at most
+``SLOTS_PER_PAGE`` buttons per screen with "More times" after them, so a view stays far
+below Slack's 100 blocks and 25 elements per actions block.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, replace
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ConfirmObject,
+    DatePickerElement,
+    DividerBlock,
+    HeaderBlock,
+    InputBlock,
+    Option,
+    PlainTextInputElement,
+    SectionBlock,
+    StaticSelectElement,
+)
+from slack_sdk.models.views import View
+
+from bot import ids
+from bot.blocks.common import (
+    MAX_ACTIONS_ELEMENTS,
+    MAX_MESSAGE_BLOCKS,
+    MAX_OPTION_TEXT,
+    MAX_OPTIONS,
+    MAX_TITLE,
+    MessageContent,
+    chunks,
+    clip,
+    context,
+    format_day,
+    format_slot,
+    format_time,
+    local,
+    mrkdwn_escape,
+    plain,
+    section,
+)
+from engine.model import FormField, MasterMode
+from engine.slots import Slot
+from services.slots import BookableEventType, BookableMasterPage, Choice
+from storage.records import Booking
+
+TITLE = "Book a time"
+SLOTS_PER_PAGE = 3 * MAX_ACTIONS_ELEMENTS
+MAX_LISTED_BOOKINGS = MAX_MESSAGE_BLOCKS - 5
+_PROFILE_FIELDS = {
+    "name": "name",
+    "full_name": "name",
+    "email": "email",
+    "e-mail": "email",
+    "phone": "phone",
+    "telephone": "phone",
+    "title": "title",
+    "job_title": "title",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class BookingState:
+    """Where the customer is in the modal; what ``private_metadata`` carries between steps."""
+
+    day: date
+    tz: str
+    master_page: str | None = None
+    event_type: str | None = None
+    pick: str | None = None
+    start: datetime | None = None
+    member: str | None = None
+    offset: int = 0
+    link: str | None = None
+
+    @property
+    def chosen_page(self) -> str | None:
+        """The page picked before the time (selection modes) or after it (by time)."""
+        return self.pick or self.member
+
+    def to_metadata(self) -> str:
+        raw = {key: value for key, value in asdict(self).items() if value not in (None, 0)}
+        raw["day"] = self.day.isoformat()
+        if self.start is not None:
+            raw["start"] = self.start.isoformat()
+        return json.dumps(raw, separators=(",", ":"))
+
+
+def parse_state(private_metadata: str) -> BookingState:
+    """Read the state a modal view carries (the inverse of ``BookingState.to_metadata``)."""
+    raw: dict[str, Any] = json.loads(private_metadata)
+    return BookingState(
+        day=date.fromisoformat(raw["day"]),
+        tz=raw["tz"],
+        master_page=raw.get("master_page"),
+        event_type=raw.get("event_type"),
+        pick=raw.get("pick"),
+        start=datetime.fromisoformat(raw["start"]) if raw.get("start") else None,
+        member=raw.get("member"),
+        offset=int(raw.get("offset", 0)),
+        link=raw.get("link"),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class BookRoomCommand:
+    """``/book-room [list | master page] [date]``."""
+
+    list_bookings: bool = False
+    master_page: str | None = None
+    day: date | None = None
+
+
+def parse_book_room_command(text: str, *, today: date) -> BookRoomCommand:
+    """Read the text after ``/book-room``; a date is ISO, ``today`` or ``tomorrow``.
+
+    Raises:
+        ValueError: more than a master page and a date, or a date that is not one.
+    """
+    words = text.split()
+    if [word.lower() for word in words] == ["list"]:
+        return BookRoomCommand(list_bookings=True)
+    day = None
+    if words and (parsed := _day(words[-1], today)) is not None:
+        day, words = parsed, words[:-1]
+    if len(words) > 1 and day is None and _looks_like_date(words[-1]):
+        raise ValueError(f"'{words[-1]}' is not a date like {today.isoformat()}")
+    return BookRoomCommand(master_page=" ".join(words) or None, day=day)
+
+
+def _day(word: str, today: date) -> date | None:
+    lowered = word.lower()
+    if lowered == "today":
+        return today
+    if lowered == "tomorrow":
+        return today + timedelta(days=1)
+    try:
+        return date.fromisoformat(word)
+    except ValueError:
+        return None
+
+
+def _looks_like_date(word: str) -> bool:
+    return word[:1].isdigit()
+
+
+def find_master_page(catalogue: Sequence[BookableMasterPage], text: str) -> str | None:
+    """Return the id of the master page named by ``text`` (its id or name, any case)."""
+    wanted = text.strip().lower()
+    for master in catalogue:
+        if wanted in (master.id.lower(), master.name.lower()):
+            return master.id
+    return None
+
+
+def settle(state: BookingState, catalogue: Sequence[BookableMasterPage]) -> BookingState:
+    """Fill in every choice that has only one option, and drop choices no longer offered."""
+    masters = {master.id: master for master in catalogue}
+    if state.master_page not in masters:
+        only = next(iter(masters)) if len(masters) == 1 else None
+        state = replace(state, master_page=only, event_type=None, pick=None, start=None)
+    if state.master_page is None:
+        return state
+    master = masters[state.master_page]
+    kinds = event_types_for(master, state.pick)
+    if state.event_type not in {kind.id for kind in kinds}:
+        only = kinds[0].id if len(kinds) == 1 else None
+        state = replace(state, event_type=only, start=None)
+    pages = pages_for(master, state.event_type)
+    if state.pick is not None and state.pick not in {page.id for page in pages}:
+        state = replace(state, pick=None, start=None)
+    if state.pick is None and len(pages) == 1 and picks_before_time(master):
+        state = replace(state, pick=pages[0].id)
+    return state
+
+
+def picks_before_time(master: BookableMasterPage) -> bool:
+    """Tell whether the customer picks a page before the time (the selection modes)."""
+    return master.mode in (MasterMode.PAGES_FIRST, MasterMode.EVENT_TYPES_FIRST)
+
+
+def picks_after_time(master: BookableMasterPage) -> bool:
+    """Tell whether the customer picks a free page after the time (find_member_by_time)."""
+    return master.mode is MasterMode.STATIC and any(kind.pages for kind in master.event_types)
+
+
+def event_types_for(master: BookableMasterPage, pick: str | None) -> list[BookableEventType]:
+    """Return the event types offered; in ``pages_first``, those listing the picked page."""
+    if master.mode is MasterMode.PAGES_FIRST and pick is not None:
+        return [kind for kind in master.event_types if pick in {p.id for p in kind.pages}]
+    return list(master.event_types)
+
+
+def pages_for(master: BookableMasterPage, event_type: str | None) -> list[Choice]:
+    """Return the pages the customer may pick before the time, in the order listed."""
+    if not picks_before_time(master):
+        return []
+    if master.mode is MasterMode.PAGES_FIRST:
+        kinds = master.event_types
+    else:
+        kinds = tuple(kind for kind in master.event_types if kind.id == event_type)
+    seen: dict[str, Choice] = {}
+    for kind in kinds:
+        for page in kind.pages:
+            seen.setdefault(page.id, page)
+    return list(seen.values())
+
+
+def ready_for_times(state: BookingState, catalogue: Sequence[BookableMasterPage]) -> bool:
+    """Tell whether every choice before the time is made."""
+    master = _master(catalogue, state.master_page)
+    if master is None or state.event_type is None:
+        return False
+    return state.pick is not None or not picks_before_time(master)
+
+
+def build_slots_view(
+    catalogue: Sequence[BookableMasterPage],
+    state: BookingState,
+    slots: Sequence[Slot],
+    *,
+    notice: str | None = None,
+) -> View:
+    """The modal's first screen: the choices made so far, the day, and its free times."""
+    blocks: list[Block] = []
+    if notice:
+        blocks.append(section(f":warning: {notice}", block_id="book:notice"))
+    master = _master(catalogue, state.master_page)
+    if state.link is None and len(catalogue) > 1:
+        blocks.append(
+            _select_section(
+                "What would you like to book?",
+                ids.BOOK_MASTER_PAGE,
+                [(m.id, m.name) for m in catalogue],
+                state.master_page,
+            )
+        )
+    elif master is not None:
+        blocks.append(HeaderBlock(text=plain(master.name, 150), block_id="book:title"))
+    if master is None:
+        if not catalogue:
+            blocks.append(section("There is nothing to book here yet."))
+        return _modal(ids.BOOK_SLOTS_VIEW, state, blocks)
+    if master.mode is MasterMode.PAGES_FIRST:
+        blocks += _page_choice(master, state)
+        if state.pick is not None:
+            blocks += _event_type_choice(master, state)
+    else:
+        blocks += _event_type_choice(master, state)
+        if state.event_type is not None:
+            blocks += _page_choice(master, state)
+    if ready_for_times(state, catalogue):
+        blocks += _times(state, slots)
+    return _modal(ids.BOOK_SLOTS_VIEW, state, blocks)
+
+
+def _master(
+    catalogue: Sequence[BookableMasterPage], master_id: str | None
+) -> BookableMasterPage | None:
+    return next((m for m in catalogue if m.id == master_id), None)
+
+
+def _event_type_choice(master: BookableMasterPage, state: BookingState) -> list[Block]:
+    kinds = event_types_for(master, state.pick)
+    if len(kinds) < 2:
+        return []
+    return [
+        _select_section(
+            "Which kind of meeting?",
+            ids.BOOK_EVENT_TYPE,
+            [(k.id, f"{k.name} ({_minutes(k.duration)})") for k in kinds],
+            state.event_type,
+        )
+    ]
+
+
+def _page_choice(master: BookableMasterPage, state: BookingState) -> list[Block]:
+    pages = pages_for(master, state.event_type)
+    if len(pages) < 2:
+        return []
+    return [
+        _select_section("With whom?", ids.BOOK_PAGE, [(p.id, p.name) for p in pages], state.pick)
+    ]
+
+
+def _minutes(duration: timedelta) -> str:
+    minutes = int(duration.total_seconds() // 60)
+    if minutes % 60 == 0:
+        return f"{minutes // 60} h"
+    return f"{minutes} min" if minutes < 60 else f"{minutes // 60} h {minutes % 60} min"
+
+
+def _select_section(
+    label: str, action_id: str, choices: Sequence[tuple[str, str]], selected: str | None
+) -> SectionBlock:
+    options = [
+        Option(value=value, text=plain(text, MAX_OPTION_TEXT))
+        for value, text in choices[:MAX_OPTIONS]
+    ]
+    initial = next((o for o in options if o.value == selected), None)
+    select = StaticSelectElement(
+        action_id=action_id,
+        placeholder=plain("Choose…"),
+        options=options,
+        initial_option=initial,
+    )
+    return SectionBlock(block_id=action_id, text=plain(label, 3000), accessory=select)
+
+
+def _times(state: BookingState, slots: Sequence[Slot]) -> list[Block]:
+    previous, following = state.day - timedelta(days=1), state.day + timedelta(days=1)
+    blocks: list[Block] = [
+        DividerBlock(),
+        ActionsBlock(
+            block_id="book:days",
+            elements=[
+                ButtonElement(
+                    text=plain("◀ Previous day"),
+                    action_id=ids.BOOK_DAY + "prev",
+                    value=previous.isoformat(),
+                ),
+                DatePickerElement(
+                    action_id=ids.BOOK_DATE,
+                    initial_date=state.day.isoformat(),
+                    placeholder=plain("Pick a day"),
+                ),
+                ButtonElement(
+                    text=plain("Next day ▶"),
+                    action_id=ids.BOOK_DAY + "next",
+                    value=following.isoformat(),
+                ),
+            ],
+        ),
+    ]
+    shown = list(slots[state.offset : state.offset + SLOTS_PER_PAGE])
+    if not shown:
+        blocks.append(section(f"No free times on *{format_day(state.day)}*. Try another day."))
+        return blocks
+    heading = f"Free times on *{format_day(state.day)}* ({mrkdwn_escape(state.tz)})"
+    if state.offset:
+        heading += f", from {format_time(shown[0].start, state.tz)}"
+    blocks.append(section(heading, block_id="book:times"))
+    buttons = [
+        ButtonElement(
+            text=plain(_slot_label(slot, state.tz)),
+            action_id=f"{ids.BOOK_SLOT}{state.offset + index}",
+            value=slot.start.isoformat(),
+        )
+        for index, slot in enumerate(shown)
+    ]
+    for number, run in enumerate(chunks(buttons, MAX_ACTIONS_ELEMENTS)):
+        blocks.append(ActionsBlock(block_id=f"book:slots:{number}", elements=list(run)))
+    more: list[ButtonElement] = []
+    if state.offset:
+        more.append(
+            ButtonElement(
+                text=plain("Earlier times"),
+                action_id=ids.BOOK_MORE + ":earlier",
+                value=str(max(0, state.offset - SLOTS_PER_PAGE)),
+            )
+        )
+    if state.offset + SLOTS_PER_PAGE < len(slots):
+        more.append(
+            ButtonElement(
+                text=plain("More times"),
+                action_id=ids.BOOK_MORE,
+                value=str(state.offset + SLOTS_PER_PAGE),
+            )
+        )
+    if more:
+        blocks.append(ActionsBlock(block_id="book:more", elements=more))
+    return blocks
+
+
+def _slot_label(slot: Slot, tz: str) -> str:
+    begin, end = local(slot.start, tz), local(slot.end, tz)
+    label = f"{begin:%H:%M}–{end:%H:%M}"
+    return label if begin.date() == end.date() else f"{label} (+1 day)"
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """What is being booked, in words: the header of the member step and of the form."""
+
+    master_page: str
+    event_type: str
+    start: datetime
+    end: datetime
+    with_whom: str | None = None
+
+
+def build_summary(summary: Summary, tz: str) -> str:
+    text = f"*{mrkdwn_escape(summary.event_type)}* · {mrkdwn_escape(summary.master_page)}\n"
+    text += format_slot(summary.start, summary.end, tz)
+    if summary.with_whom:
+        text += f"\nwith {mrkdwn_escape(summary.with_whom)}"
+    return text
+
+
+def build_member_view(state: BookingState, summary: Summary, free: Sequence[Choice]) -> View:
+    """find_member_by_time: the pages free at the chosen time, one button each."""
+    blocks: list[Block] = [section(build_summary(summary, state.tz), block_id="book:summary")]
+    if free:
+        blocks.append(section("Who would you like to meet?", block_id="book:who"))
+        buttons = [
+            ButtonElement(
+                text=plain(page.name), action_id=f"{ids.BOOK_MEMBER}{index}", value=page.id
+            )
+            for index, page in enumerate(free[: 3 * MAX_ACTIONS_ELEMENTS])
+        ]
+        for number, run in enumerate(chunks(buttons, MAX_ACTIONS_ELEMENTS)):
+            blocks.append(ActionsBlock(block_id=f"book:members:{number}", elements=list(run)))
+    else:
+        blocks.append(section("Nobody is free at that time any more. Pick another time."))
+    blocks.append(_back())
+    return _modal(ids.BOOK_MEMBER_VIEW, state, blocks)
+
+
+def _back() -> ActionsBlock:
+    return ActionsBlock(
+        block_id="book:back",
+        elements=[
+            ButtonElement(text=plain("◀ Other times"), action_id=ids.BOOK_BACK, value="back")
+        ],
+    )
+
+
+def prefill(form: Sequence[FormField], profile: Mapping[str, str | None]) -> dict[str, str]:
+    """Answer the form fields that ask for something the Slack profile holds."""
+    answers: dict[str, str] = {}
+    for item in form:
+        key = _PROFILE_FIELDS.get(item.id.lower()) or _PROFILE_FIELDS.get(
+            item.label.strip().lower().replace(" ", "_")
+        )
+        value = profile.get(key) if key else None
+        if value:
+            answers[item.id] = value
+    return answers
+
+
+def build_form_view(
+    state: BookingState,
+    summary: Summary,
+    form: Sequence[FormField],
+    answers: Mapping[str, str],
+    *,
+    booking_as: str | None = None,
+) -> View:
+    """The booking form (the event type's fields, prefilled), submitted with "Book"."""
+    blocks: list[Block] = [section(build_summary(summary, state.tz), block_id="book:summary")]
+    if booking_as:
+        blocks.append(context(f"Booking as {mrkdwn_escape(booking_as)}", block_id="book:as"))
+    for item in form[:90]:
+        blocks.append(
+            InputBlock(
+                block_id=ids.BOOK_FIELD + item.id,
+                label=plain(item.label, 2000),
+                optional=not item.required,
+                element=PlainTextInputElement(
+                    action_id=ids.BOOK_FIELD + item.id,
+                    initial_value=clip(answers.get(item.id, ""), 3000) or None,
+                    multiline=False,
+                    max_length=3000,
+                ),
+            )
+        )
+    blocks.append(_back())
+    return _modal(ids.BOOK_FORM_VIEW, state, blocks, submit="Book")
+
+
+def parse_form(values: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> dict[str, str]:
+    """Read the answers of a submitted form view's ``state.values``, by field id."""
+    answers: dict[str, str] = {}
+    for block_id, actions in values.items():
+        if not block_id.startswith(ids.BOOK_FIELD):
+            continue
+        value = (actions.get(block_id) or {}).get("value")
+        if isinstance(value, str) and value.strip():
+            answers[block_id.removeprefix(ids.BOOK_FIELD)] = value.strip()
+    return answers
+
+
+def field_block(field_path: str | None) -> str | None:
+    """Return the block of a service error's ``form.<id>`` field (``response_action: errors``)."""
+    if field_path and field_path.startswith("form."):
+        return ids.BOOK_FIELD + field_path.removeprefix("form.")
+    return None
+
+
+def build_booked_view(booking: Booking, names: Names, tz: str) -> View:
+    """The confirmation: what was booked, when, with whom."""
+    text = f":white_check_mark: *You're booked.*\n{_booking_line(booking, names, tz)}"
+    blocks: list[Block] = [section(text, block_id="book:done")]
+    blocks.append(
+        context(
+            "You'll get a confirmation and reminders in a direct message. "
+            "`/book-room list` shows your bookings."
+        )
+    )
+    return View(
+        type="modal",
+        callback_id=ids.BOOK_DONE_VIEW,
+        title=plain(TITLE, MAX_TITLE),
+        close=plain("Done", MAX_TITLE),
+        blocks=blocks,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Names:
+    """Display names of a workspace's pages, event types and master pages, by id."""
+
+    pages: Mapping[str, str]
+    event_types: Mapping[str, str]
+    master_pages: Mapping[str, str]
+
+    def page(self, page_id: str) -> str:
+        return self.pages.get(page_id, page_id)
+
+
+def _booking_line(booking: Booking, names: Names, tz: str) -> str:
+    kind = names.event_types.get(booking.event_type, booking.event_type)
+    master = names.master_pages.get(booking.master_page, booking.master_page)
+    hosts = ", ".join(names.page(p.page) for p in booking.participants)
+    return (
+        f"*{mrkdwn_escape(kind)}* · {mrkdwn_escape(master)}\n"
+        f"{format_slot(booking.start, booking.end, tz)}\nwith {mrkdwn_escape(hosts)}"
+    )
+
+
+def build_my_bookings_message(
+    bookings: Sequence[Booking], names: Names, tz: str, *, notice: str | None = None
+) -> MessageContent:
+    """``/book-room list``: my upcoming bookings, soonest first, each with Cancel."""
+    blocks: list[Block] = []
+    if notice:
+        blocks.append(section(notice, block_id="mine:notice"))
+    if not bookings:
+        blocks.append(section("You have no upcoming bookings. `/book-room` books one."))
+        return MessageContent(text=notice or "You have no upcoming bookings.", blocks=tuple(blocks))
+    blocks.append(section(f"*Your upcoming bookings* ({mrkdwn_escape(tz)})", block_id="mine:head"))
+    for index, booking in enumerate(bookings[:MAX_LISTED_BOOKINGS]):
+        blocks.append(
+            SectionBlock(
+                block_id=f"{ids.MY_BOOKING}{index}",
+                text=section(_booking_line(booking, names, tz)).text,
+                accessory=ButtonElement(
+                    text=plain("Cancel"),
+                    action_id=f"{ids.MY_CANCEL}{index}",
+                    value=booking.id,
+                    style="danger",
+                    confirm=ConfirmObject(
+                        title=plain("Cancel this booking?", 100),
+                        text=plain(format_slot(booking.start, booking.end, tz), 300),
+                        confirm=plain("Cancel it", 30),
+                        deny=plain("Keep it", 30),
+                    ),
+                ),
+            )
+        )
+    hidden = len(bookings) - MAX_LISTED_BOOKINGS
+    if hidden > 0:
+        blocks.append(context(f"…and {hidden} more."))
+    summary = f"You have {len(bookings)} upcoming booking{'s' if len(bookings) != 1 else ''}."
+    return MessageContent(text=notice or summary, blocks=tuple(blocks))
+
+
+def _modal(
+    callback_id: str, state: BookingState, blocks: list[Block], *, submit: str | None = None
+) -> View:
+    return View(
+        type="modal",
+        callback_id=callback_id,
+        title=plain(TITLE, MAX_TITLE),
+        submit=plain(submit, MAX_TITLE) if submit else None,
+        close=plain("Cancel", MAX_TITLE),
+        private_metadata=state.to_metadata(),
+        blocks=blocks,
+    )
+
+
+def parse_step(state: BookingState, action: Mapping[str, Any]) -> BookingState:
+    """Apply one action of the modal to its state (the inverse of the buttons and selects)."""
+    action_id = str(action.get("action_id", ""))
+    value = action.get("value")
+    selected = (action.get("selected_option") or {}).get("value")
+    if action_id == ids.BOOK_MASTER_PAGE:
+        return replace(
+            state, master_page=selected, event_type=None, pick=None, start=None, offset=0
+        )
+    if action_id == ids.BOOK_EVENT_TYPE:
+        return replace(state, event_type=selected, start=None, offset=0)
+    if action_id == ids.BOOK_PAGE:
+        return replace(state, pick=selected, start=None, offset=0)
+    if action_id == ids.BOOK_DATE and action.get("selected_date"):
+        return replace(state, day=date.fromisoformat(action["selected_date"]), start=None, offset=0)
+    if action_id.startswith(ids.BOOK_DAY) and value:
+        return replace(state, day=date.fromisoformat(value), start=None, offset=0)
+    if action_id.startswith(ids.BOOK_MORE) and value:
+        return replace(state, offset=max(0, int(value)))
+    if action_id.startswith(ids.BOOK_SLOT) and value:
+        return replace(state, start=datetime.fromisoformat(value), member=None)
+    if action_id.startswith(ids.BOOK_MEMBER) and value:
+        return replace(state, member=value)
+    if action_id == ids.BOOK_BACK:
+        return replace(state, start=None, member=None)
+    return state

@@ -1,0 +1,351 @@
+"""/book-room: the booking modal, jump-ahead and the list of my bookings (§12).
+
+Every step of the modal is a block action (``book:…``) that updates the view; the form's
+submission books and answers on the modal itself (``response_action``): the confirmation,
+fresh times when the slot was taken meanwhile, or errors on a form field. The booking's
+idempotency key is the modal's view id and the chosen time, so a retried submission returns
+the first booking.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import replace
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.models.views import View
+
+from bot import ids
+from bot.blocks.booking import (
+    TITLE,
+    BookingState,
+    Names,
+    Summary,
+    build_booked_view,
+    build_form_view,
+    build_member_view,
+    build_my_bookings_message,
+    build_slots_view,
+    field_block,
+    find_master_page,
+    parse_book_room_command,
+    parse_form,
+    parse_state,
+    parse_step,
+    picks_after_time,
+    prefill,
+    ready_for_times,
+    settle,
+)
+from bot.blocks.common import build_notice_message, build_notice_view, local
+from bot.profiles import Profile, Profiles
+from engine.errors import BadInput, LinkRefused, RoundtableError, SlotUnavailable
+from services.booking import BookingRequest, Customer, book, cancel, upcoming_bookings
+from services.config import load_config
+from services.context import Actor, Services
+from services.links import resolve_link
+from services.slots import BookableMasterPage, Choice, bookable, offered_slots
+
+EXPIRED_TRIGGER = "That took Slack too long to open. Please run the command again."
+SLOT_TAKEN = "That time was just taken. Here are the free times now."
+_log = logging.getLogger(__name__)
+
+
+def register(app: App) -> None:
+    """Add the /book-room listeners to ``app``."""
+    app.command(ids.BOOK_ROOM_COMMAND)(book_room)
+    app.action(re.compile(f"^{ids.BOOK_FAMILY}"))(take_step)
+    app.view(ids.BOOK_FORM_VIEW)(submit_booking)
+    app.action(re.compile(f"^{ids.MY_CANCEL}"))(cancel_my_booking)
+
+
+def book_room(
+    ack: Ack,
+    command: dict[str, Any],
+    client: WebClient,
+    respond: Respond,
+    services: Services,
+    profiles: Profiles,
+    actor: Actor,
+    workspace_id: str,
+) -> None:
+    """``/book-room [master page] [date]`` opens the modal; ``/book-room list`` lists mine."""
+    ack()
+    tz = requester_zone(services, profiles, client, workspace_id, actor)
+    today = local(services.clock(), tz).date()
+    try:
+        asked = parse_book_room_command(command.get("text", ""), today=today)
+    except ValueError as error:
+        respond(response_type="ephemeral", **build_notice_message(str(error)).as_kwargs())
+        return
+    if asked.list_bookings:
+        respond(response_type="ephemeral", **my_bookings(services, workspace_id, actor, tz))
+        return
+    state = BookingState(day=asked.day or today, tz=tz)
+    catalogue = bookable(services.engine, workspace_id, actor=actor, now=services.clock())
+    if asked.master_page:
+        state = replace(state, master_page=find_master_page(catalogue, asked.master_page))
+    open_modal(client, respond, command["trigger_id"], screen(services, workspace_id, actor, state))
+
+
+def open_modal(client: WebClient, respond: Respond, trigger_id: str, view: View) -> None:
+    """Open ``view``; a trigger that expired meanwhile is told in words, not as an error."""
+    try:
+        client.views_open(trigger_id=trigger_id, view=view)
+    except SlackApiError as error:
+        if error.response.get("error") != "expired_trigger_id":
+            raise
+        _log.info("views.open: the trigger expired")
+        respond(response_type="ephemeral", **build_notice_message(EXPIRED_TRIGGER).as_kwargs())
+
+
+def take_step(
+    ack: Ack,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: WebClient,
+    services: Services,
+    profiles: Profiles,
+    actor: Actor,
+    workspace_id: str,
+) -> None:
+    """A choice in the modal (master page, event type, page, day, time, member): next screen."""
+    ack()
+    state = parse_step(parse_state(body["view"]["private_metadata"]), action)
+    view = screen(services, workspace_id, actor, state, profiles=profiles, client=client)
+    client.views_update(view_id=body["view"]["id"], hash=body["view"]["hash"], view=view)
+
+
+def submit_booking(
+    ack: Ack,
+    view: dict[str, Any],
+    client: WebClient,
+    services: Services,
+    profiles: Profiles,
+    actor: Actor,
+    workspace_id: str,
+) -> None:
+    """Book the chosen time and answer on the modal."""
+    state = parse_state(view["private_metadata"])
+    assert state.master_page is not None
+    assert state.event_type is not None
+    assert state.start is not None
+    profile = None if state.link else profiles.get(client, workspace_id, actor.slack_user or "")
+    request = BookingRequest(
+        workspace_id=workspace_id,
+        master_page=state.master_page,
+        event_type=state.event_type,
+        start=state.start,
+        customer=Customer(actor.slack_user, *((profile.name, profile.email) if profile else ())),
+        tz=state.tz,
+        form_answers=parse_form(view["state"]["values"]),
+        pick=state.chosen_page,
+        link_token=state.link,
+        idempotency_key=f"slack:{view['id']}:{state.start.isoformat()}",
+    )
+    try:
+        booking = book(services.engine, request, actor=actor, now=services.clock())
+    except SlotUnavailable:
+        fresh = replace(state, start=None, offset=0)
+        ack(response_action="update", view=screen(services, workspace_id, actor, fresh, SLOT_TAKEN))
+        return
+    except LinkRefused as refused:
+        ack(response_action="update", view=build_notice_view(TITLE, refused.message))
+        return
+    except RoundtableError as error:
+        block = field_block(error.field) if isinstance(error, BadInput) else None
+        if block is not None:
+            ack(response_action="errors", errors={block: error.message})
+        else:
+            ack(response_action="update", view=build_notice_view(TITLE, error.message))
+        return
+    names = names_of(services, workspace_id)
+    ack(response_action="update", view=build_booked_view(booking, names, state.tz))
+
+
+def cancel_my_booking(
+    ack: Ack,
+    action: dict[str, Any],
+    client: WebClient,
+    respond: Respond,
+    services: Services,
+    profiles: Profiles,
+    actor: Actor,
+    workspace_id: str,
+) -> None:
+    """Cancel from ``/book-room list``; the list is redrawn with what happened on top."""
+    ack()
+    cancelled = cancel(
+        services.engine, workspace_id, action["value"], actor=actor, now=services.clock()
+    )
+    tz = requester_zone(services, profiles, client, workspace_id, actor)
+    kinds = names_of(services, workspace_id).event_types
+    notice = f"Cancelled: {kinds.get(cancelled.event_type, cancelled.event_type)}."
+    respond(replace_original=True, **my_bookings(services, workspace_id, actor, tz, notice))
+
+
+# --- what the listeners share ------------------------------------------------------------
+
+
+def requester_zone(
+    services: Services, profiles: Profiles, client: WebClient, workspace_id: str, actor: Actor
+) -> str:
+    """The requester's Slack time zone, else the workspace's."""
+    profile = profiles.get(client, workspace_id, actor.slack_user) if actor.slack_user else None
+    if profile is not None and profile.timezone:
+        return profile.timezone
+    return load_config(services.engine, workspace_id).workspace.timezone
+
+
+def names_of(services: Services, workspace_id: str) -> Names:
+    config = load_config(services.engine, workspace_id)
+    return Names(
+        pages={page.id: page.name for page in config.pages},
+        event_types={kind.id: kind.name for kind in config.event_types},
+        master_pages={master.id: master.name for master in config.master_pages},
+    )
+
+
+def my_bookings(
+    services: Services, workspace_id: str, actor: Actor, tz: str, notice: str | None = None
+) -> dict[str, Any]:
+    found = upcoming_bookings(
+        services.engine, workspace_id, actor.slack_user or "", now=services.clock()
+    )
+    return build_my_bookings_message(
+        found, names_of(services, workspace_id), tz, notice=notice
+    ).as_kwargs()
+
+
+def screen(
+    services: Services,
+    workspace_id: str,
+    actor: Actor,
+    state: BookingState,
+    notice: str | None = None,
+    *,
+    profiles: Profiles | None = None,
+    client: WebClient | None = None,
+) -> View:
+    """The view for ``state``: the times, the free members at the time, or the form."""
+    now = services.clock()
+    try:
+        catalogue = bookable(
+            services.engine, workspace_id, actor=actor, link_token=state.link, now=now
+        )
+    except LinkRefused as refused:
+        return build_notice_view(TITLE, refused.message)
+    state = settle(state, catalogue)
+    master = next((m for m in catalogue if m.id == state.master_page), None)
+    if state.start is not None and master is not None and state.event_type is not None:
+        summary = _summary(master, state)
+        if state.member is None and picks_after_time(master):
+            free = free_members(services, workspace_id, actor, master, state)
+            if len(free) != 1:
+                return build_member_view(state, summary, free)
+            state = replace(state, member=free[0].id)
+            summary = _summary(master, state)
+        return _form(services, workspace_id, actor, master, state, summary, profiles, client)
+    slots = []
+    if ready_for_times(state, catalogue) and state.master_page and state.event_type:
+        slots = offered_slots(
+            services.engine,
+            workspace_id,
+            state.master_page,
+            state.event_type,
+            state.day,
+            state.day,
+            tz=state.tz,
+            now=now,
+            pick=state.pick,
+            link_token=state.link,
+            actor=actor,
+        )
+    return build_slots_view(catalogue, state, slots, notice=notice)
+
+
+def _summary(master: BookableMasterPage, state: BookingState) -> Summary:
+    kind = next(k for k in master.event_types if k.id == state.event_type)
+    assert state.start is not None
+    pages = {page.id: page.name for page in kind.pages}
+    return Summary(
+        master.name,
+        kind.name,
+        state.start,
+        state.start + kind.duration,
+        pages.get(state.chosen_page or ""),
+    )
+
+
+def free_members(
+    services: Services,
+    workspace_id: str,
+    actor: Actor,
+    master: BookableMasterPage,
+    state: BookingState,
+) -> list[Choice]:
+    """find_member_by_time: the event type's pages that are free at the chosen start."""
+    assert state.event_type is not None
+    assert state.start is not None
+    kind = next(k for k in master.event_types if k.id == state.event_type)
+    day = local(state.start, state.tz).date()
+    return [
+        page
+        for page in kind.pages
+        if any(
+            slot.start == state.start
+            for slot in offered_slots(
+                services.engine,
+                workspace_id,
+                master.id,
+                kind.id,
+                day,
+                day,
+                tz=state.tz,
+                now=services.clock(),
+                pick=page.id,
+                link_token=state.link,
+                actor=actor,
+            )
+        )
+    ]
+
+
+def _form(
+    services: Services,
+    workspace_id: str,
+    actor: Actor,
+    master: BookableMasterPage,
+    state: BookingState,
+    summary: Summary,
+    profiles: Profiles | None,
+    client: WebClient | None,
+) -> View:
+    kind = next(k for k in master.event_types if k.id == state.event_type)
+    if state.link is not None:
+        answered = resolve_link(services.engine, state.link, now=services.clock()).form_answers
+        form = [item for item in kind.form if item.id not in answered]
+        return build_form_view(state, summary, form, {})
+    profile: Profile | None = None
+    if profiles is not None and client is not None and actor.slack_user:
+        profile = profiles.get(client, workspace_id, actor.slack_user)
+    known = (
+        {}
+        if profile is None
+        else {
+            "name": profile.name,
+            "email": profile.email,
+            "phone": profile.phone,
+            "title": profile.title,
+        }
+    )
+    who = (
+        None
+        if profile is None
+        else " ".join(filter(None, (profile.name, profile.email and f"<{profile.email}>")))
+    )
+    return build_form_view(state, summary, kind.form, prefill(kind.form, known), booking_as=who)

@@ -1,0 +1,67 @@
+"""The WSGI application ``roundtable serve`` runs: Slack's endpoints, a health check, mounts.
+
+    POST /slack/events          slash commands, interactivity and events, signed by Slack
+    GET  /slack/install         "Add to Slack" (only with OAuth settings)
+    GET  /slack/oauth_redirect  the end of an OAuth install (only with OAuth settings)
+    GET  /healthz               200 when the database answers, else 503
+    /<prefix>…                  each mount, e.g. the guest pages at ``/l/``
+
+Mounts are the seam for other surfaces: ``build_wsgi_app(app, services, mounts={"/l/":
+guest_pages})`` hands every request under the prefix, untouched, to that WSGI app.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
+
+from slack_bolt import App
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from services.context import Services
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+
+HEALTH_PATH = "/healthz"
+EVENTS_PATH = "/slack/events"
+_log = logging.getLogger(__name__)
+
+
+def build_wsgi_app(
+    app: App, services: Services, *, mounts: Mapping[str, WSGIApplication] | None = None
+) -> WSGIApplication:
+    """Return the WSGI app serving Slack, ``/healthz`` and every mount (longest prefix first)."""
+    slack = SlackRequestHandler(app, path=EVENTS_PATH)
+    routes = sorted((mounts or {}).items(), key=lambda item: -len(item[0]))
+
+    def application(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path == HEALTH_PATH:
+            return _health(services, start_response)
+        for prefix, mounted in routes:
+            if path.startswith(prefix):
+                return mounted(environ, start_response)
+        return slack(environ, start_response)
+
+    return application
+
+
+def _health(services: Services, start_response: StartResponse) -> Iterable[bytes]:
+    try:
+        with services.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        status, body = "200 OK", {"status": "ok"}
+    except SQLAlchemyError:
+        _log.warning("health check: the database does not answer", exc_info=True)
+        status, body = "503 Service Unavailable", {"status": "database unavailable"}
+    payload = json.dumps(body).encode()
+    start_response(
+        status,
+        [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))],
+    )
+    return [payload]
