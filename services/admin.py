@@ -19,17 +19,23 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 import yaml
 from sqlalchemy import Engine
 
+from engine.distribution import PoolReport
 from engine.errors import BadInput, NotFound
 from engine.model import EventType, MasterPage, Page, Pool, Workspace, WorkspaceConfig
+from services import roles
+from services.booking import upcoming_bookings
 from services.config_file import ConfigInvalid, config_data, parse_config
 from services.context import Actor
-from services.roles import require_admin
+from services.dispatch import FailedNotification, failed_notifications
+from services.reporting import pool_report
+from storage.records import Booking
 from storage.uow import UnitOfWork
 
 Entity = Page | EventType | Pool | MasterPage
@@ -172,8 +178,58 @@ def save_entity(
     return entities(changed, section)[index]
 
 
+@dataclass(frozen=True, slots=True)
+class HomeOverview:
+    """What the App Home shows one user.
+
+    ``reports`` holds the current cycle of each pool the user manages (every pool for an
+    admin); ``bookings`` the user's upcoming bookings; ``failed`` the notifications given up
+    on, for admins only. ``pages`` and ``event_types`` name what those refer to.
+    """
+
+    workspace: Workspace
+    admin: bool
+    reports: tuple[tuple[Pool, PoolReport], ...]
+    bookings: tuple[Booking, ...]
+    failed: tuple[FailedNotification, ...]
+    pages: Mapping[str, Page]
+    event_types: Mapping[str, EventType]
+
+
+def home_overview(
+    engine: Engine, workspace_id: str, *, actor: Actor, now: datetime
+) -> HomeOverview:
+    """Gather the App Home of one user: distribution, upcoming bookings, failed notices.
+
+    Raises:
+        NotFound: the workspace is not configured.
+    """
+    with UnitOfWork(engine) as uow:
+        config = uow.config.load(workspace_id)
+    workspace = config.workspace
+    managed = roles.managed_pools(workspace, config.pools, actor)
+    admin = roles.is_admin(workspace, actor)
+    return HomeOverview(
+        workspace=workspace,
+        admin=admin,
+        reports=tuple(
+            (pool, pool_report(engine, workspace_id, pool.id, actor=actor, now=now))
+            for pool in config.pools
+            if pool.id in managed
+        ),
+        bookings=tuple(
+            upcoming_bookings(engine, workspace_id, actor.slack_user, now=now)
+            if actor.slack_user
+            else ()
+        ),
+        failed=tuple(failed_notifications(engine, workspace_id)) if admin else (),
+        pages={page.id: page for page in config.pages},
+        event_types={event_type.id: event_type for event_type in config.event_types},
+    )
+
+
 def _require_admin(workspace: Workspace, actor: Actor) -> None:
-    require_admin(workspace, actor, "change the setup")
+    roles.require_admin(workspace, actor, "change the setup")
 
 
 def _position(items: list[dict[str, Any]], section: Section, replaces: str | None) -> int:

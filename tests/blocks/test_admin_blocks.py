@@ -53,13 +53,13 @@ _FIELDS = {
 }
 
 
-def fill(view: View, **answers: Any) -> dict[str, Any]:
+def fill(view: View | dict[str, Any], **answers: Any) -> dict[str, Any]:
     """Return the view as Slack sends it back: every input at its initial value or an answer.
 
     ``answers`` are keyed by block_id; an answer is the value Slack would put in the state
     (a string, an option dict, a list of option dicts, user ids).
     """
-    data = view.to_dict()
+    data = view.to_dict() if isinstance(view, View) else dict(view)
     values: dict[str, dict[str, Any]] = {}
     for block in data["blocks"]:
         if block["type"] != "input":

@@ -1,4 +1,4 @@
-"""/book-admin over signed HTTP: admins open and save, everyone else is refused and writes nothing."""
+"""/book-admin over signed HTTP: admins open and save; anyone else is refused, writes nothing."""
 
 from __future__ import annotations
 
@@ -105,9 +105,7 @@ def test_an_admin_creates_a_person_from_the_menu(slack, fake, engine):
     assert "Saved booking page *Dave Doe*" in texts(menu["blocks"])
 
 
-def test_an_invalid_hours_field_returns_errors_on_that_block_and_saves_nothing(
-    slack, fake, engine
-):
+def test_an_invalid_hours_field_returns_errors_on_that_block_and_saves_nothing(slack, fake, engine):
     before = load_config(engine, WS)
     modal = _new_person_modal(slack, fake)
 

@@ -1,0 +1,208 @@
+"""/book-admin: the setup menu and the modals that create and edit configuration entities.
+
+Every admin view and action id starts with ``ids.ADMIN_FAMILY`` and every listener here
+checks the role before it shows or saves anything, whatever the callback_id says; the
+use cases in ``services.admin`` check it again inside their transaction. A submission is
+validated by ``services.admin.save_entity`` before the ack, so problems come back as
+``response_action: errors`` on the field that caused them.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+
+from bot import ids
+from bot.blocks.admin import (
+    build_admin_menu,
+    build_entity_modal,
+    build_refusal_view,
+    build_suggestions,
+    form_errors,
+    parse_admin_form,
+    parse_menu_value,
+)
+from bot.blocks.common import build_notice_message, build_notice_view
+from engine.errors import BadInput, Forbidden
+from engine.model import WorkspaceConfig
+from services.admin import AdminInvalid, Section, check_admin, load_setup, save_entity
+from services.context import Actor, Services
+
+ONLY_ADMINS = "Only the workspace's admins can change the setup."
+_FAMILY = re.compile(f"^{re.escape(ids.ADMIN_FAMILY)}")
+
+
+def register(app: App) -> None:
+    """Add the admin listeners to ``app``."""
+    app.command(ids.BOOK_ADMIN_COMMAND)(open_admin_menu)
+    app.action(ids.ADMIN_OPEN_MENU)(open_admin_menu_from_home)
+    app.action(re.compile(f"^{re.escape(ids.ADMIN_NEW)}"))(open_new_entity)
+    app.action(re.compile(f"^{re.escape(ids.ADMIN_PICK)}"))(open_entity)
+    app.options(_FAMILY)(suggest_options)
+    # Any view of the family, also one forged with another admin callback_id.
+    app.view(_FAMILY)(save_admin_form)
+
+
+def open_admin_menu(
+    ack: Ack,
+    body: dict[str, Any],
+    client: WebClient,
+    respond: Respond,
+    services: Services,
+    actor: Actor,
+    workspace_id: str,
+) -> None:
+    """``/book-admin`` opens the setup menu for an admin and refuses anyone else."""
+    ack()
+    config = setup_for(services, workspace_id, actor)
+    if config is None:
+        respond(response_type="ephemeral", **build_notice_message(ONLY_ADMINS).as_kwargs())
+        return
+    client.views_open(trigger_id=body["trigger_id"], view=build_admin_menu(config))
+
+
+def open_admin_menu_from_home(
+    ack: Ack,
+    body: dict[str, Any],
+    client: WebClient,
+    services: Services,
+    actor: Actor,
+    workspace_id: str,
+) -> None:
+    """The App Home's setup button opens the same menu."""
+    ack()
+    config = setup_for(services, workspace_id, actor)
+    menu = build_refusal_view() if config is None else build_admin_menu(config)
+    client.views_open(trigger_id=body["trigger_id"], view=menu)
+
+
+def open_new_entity(
+    ack: Ack,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: WebClient,
+    services: Services,
+    actor: Actor,
+    workspace_id: str,
+) -> None:
+    """A menu button opens an empty modal for a new entity."""
+    ack()
+    section, kind = parse_menu_value(str(action.get("value", "")))
+    _show(body, client, services, actor, workspace_id, section=section, key=None, kind=kind)
+
+
+def open_entity(
+    ack: Ack,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: WebClient,
+    services: Services,
+    actor: Actor,
+    workspace_id: str,
+) -> None:
+    """Picking an entity in the menu opens its modal, filled in."""
+    ack()
+    section, key = parse_menu_value(str(action.get("selected_option", {}).get("value", "")))
+    _show(body, client, services, actor, workspace_id, section=section, key=key, kind="")
+
+
+def suggest_options(
+    ack: Ack, payload: dict[str, Any], services: Services, actor: Actor, workspace_id: str
+) -> None:
+    """Answer an external select of the admin views; nobody else gets any names."""
+    config = setup_for(services, workspace_id, actor)
+    if config is None:
+        ack(options=[])
+        return
+    options, groups = build_suggestions(
+        config, str(payload.get("action_id", "")), str(payload.get("value", ""))
+    )
+    if groups:
+        ack(option_groups=[group.to_dict() for group in groups])
+    else:
+        ack(options=[option.to_dict("block") for option in options])
+
+
+def save_admin_form(
+    ack: Ack,
+    view: dict[str, Any],
+    client: WebClient,
+    services: Services,
+    actor: Actor,
+    workspace_id: str,
+) -> None:
+    """Validate and save a submitted entity; answer problems on their fields."""
+    if not is_admin(services, workspace_id, actor):
+        ack(response_action="update", view=build_refusal_view())
+        return
+    try:
+        form = parse_admin_form(view)
+    except BadInput:
+        ack(
+            response_action="update", view=build_notice_view("Roundtable setup", "Nothing to save.")
+        )
+        return
+    try:
+        saved = save_entity(
+            services.engine,
+            workspace_id,
+            form.section,
+            form.data,
+            replaces=form.replaces,
+            actor=actor,
+        )
+    except AdminInvalid as invalid:
+        ack(response_action="errors", errors=form_errors(form, invalid.problems))
+        return
+    except Forbidden:
+        ack(response_action="update", view=build_refusal_view())
+        return
+    ack()
+    root = view.get("root_view_id")
+    if root and root != view.get("id"):
+        notice = f":white_check_mark: Saved {form.section.noun} *{saved.name}* (`{saved.id}`)."
+        config = load_setup(services.engine, workspace_id, actor=actor)
+        client.views_update(view_id=root, view=build_admin_menu(config, notice=notice))
+
+
+def is_admin(services: Services, workspace_id: str, actor: Actor) -> bool:
+    """Tell whether the actor is an admin of the workspace."""
+    try:
+        check_admin(services.engine, workspace_id, actor=actor)
+    except Forbidden:
+        return False
+    return True
+
+
+def setup_for(services: Services, workspace_id: str, actor: Actor) -> WorkspaceConfig | None:
+    """Return the workspace's configuration for an admin, None for anyone else."""
+    try:
+        return load_setup(services.engine, workspace_id, actor=actor)
+    except Forbidden:
+        return None
+
+
+def _show(
+    body: dict[str, Any],
+    client: WebClient,
+    services: Services,
+    actor: Actor,
+    workspace_id: str,
+    *,
+    section: Section,
+    key: str | None,
+    kind: str,
+) -> None:
+    """Push the entity modal over the menu, or open it when there is no modal yet."""
+    config = setup_for(services, workspace_id, actor)
+    if config is None:
+        modal = build_refusal_view()
+    else:
+        modal = build_entity_modal(config, section, key, kind=kind)
+    if body.get("view", {}).get("type") == "modal":
+        client.views_push(trigger_id=body["trigger_id"], view=modal)
+    else:
+        client.views_open(trigger_id=body["trigger_id"], view=modal)
