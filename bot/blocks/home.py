@@ -1,0 +1,193 @@
+"""The App Home: each managed pool's distribution, my upcoming bookings, failed notices.
+
+``build_home`` takes a loaded ``services.admin.HomeOverview`` and the viewer's time zone.
+A Home holds at most 100 blocks; past that the last block says how many were left out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ConfirmObject,
+    DividerBlock,
+    HeaderBlock,
+    SectionBlock,
+)
+from slack_sdk.models.views import View
+
+from bot import ids
+from bot.blocks.common import (
+    MAX_SECTION_TEXT,
+    MAX_VIEW_BLOCKS,
+    NOT_SET_UP,
+    chunks,
+    clip,
+    context,
+    format_slot,
+    local,
+    mrkdwn_escape,
+    plain,
+    section,
+)
+from engine.distribution import PoolReport
+from engine.model import Method, Page, Pool
+from services.admin import HomeOverview
+from services.dispatch import FailedNotification
+from storage.records import Booking
+
+BAR_WIDTH = 20
+MEMBERS_PER_SECTION = 25
+MAX_FAILED_SHOWN = 10
+_FULL, _EMPTY = "█", "░"
+_METHODS = {
+    Method.ROUND_ROBIN: "round robin",
+    Method.POOLED: "pooled availability",
+    Method.POOLED_PRIORITY: "pooled availability with priority",
+}
+
+
+def build_home(overview: HomeOverview, *, tz: str, notice: str | None = None) -> View:
+    """The Home tab of one user; times are in ``tz``, the viewer's zone."""
+    blocks: list[Block] = [HeaderBlock(text=plain("Roundtable", 150))]
+    if notice:
+        blocks.append(section(notice))
+    if overview.admin:
+        blocks.append(section("You are an admin of this workspace."))
+        blocks.append(
+            ActionsBlock(
+                block_id=ids.ADMIN_OPEN_MENU,
+                elements=[
+                    ButtonElement(
+                        text=plain("Open setup"), action_id=ids.ADMIN_OPEN_MENU, value="menu"
+                    )
+                ],
+            )
+        )
+    if overview.failed:
+        blocks.append(HeaderBlock(text=plain("Notifications that could not be delivered", 150)))
+        blocks.append(section(failed_text(overview.failed, tz=tz)))
+    if overview.reports:
+        blocks.append(HeaderBlock(text=plain("Distribution this cycle", 150)))
+        for pool, report in overview.reports:
+            blocks += build_distribution(pool, report, overview.pages, tz=tz)
+    blocks.append(HeaderBlock(text=plain("Your upcoming bookings", 150)))
+    if overview.bookings:
+        blocks += [
+            build_booking_row(booking, index, overview, tz=tz)
+            for index, booking in enumerate(overview.bookings)
+        ]
+    else:
+        blocks.append(context("Nothing booked. Use `/book-room` to book a meeting or a room."))
+    return View(type="home", blocks=fit(blocks))
+
+
+def build_home_not_set_up() -> View:
+    """The Home tab of a workspace that has no configuration yet."""
+    return View(
+        type="home", blocks=[HeaderBlock(text=plain("Roundtable", 150)), section(NOT_SET_UP)]
+    )
+
+
+def build_distribution(
+    pool: Pool, report: PoolReport, pages: Mapping[str, Page], *, tz: str
+) -> list[Block]:
+    """One pool's current cycle: a bar of received per member, with removed, net and average."""
+    names = {key: page.name for key, page in pages.items()}
+    if report.cycle_start is not None and report.cycle_end is not None:
+        first = local(report.cycle_start, tz).date()
+        last = local(report.cycle_end, tz).date()
+        cycle = f"{first:%-d %b} – {last:%-d %b %Y}"
+    else:
+        cycle = "since the start"
+    blocks: list[Block] = [
+        DividerBlock(),
+        section(
+            f"*{mrkdwn_escape(pool.name)}* · {_METHODS[pool.method]} · {pool.cycle.value} "
+            f"cycle ({cycle})"
+        ),
+    ]
+    if not report.members:
+        blocks.append(context("No members yet."))
+        return blocks
+    top = max(max(row.received for row in report.members), 1)
+    width = max(len(names.get(row.page, row.page)) for row in report.members)
+    width = min(width, 24)
+    lines = [
+        f"{clip(names.get(row.page, row.page), width):<{width}} {bar(row.received, top)} "
+        f"{row.received:>3} in {row.removed:>3} out {row.net:>4} net"
+        for row in report.members
+    ]
+    for part in chunks(lines, MEMBERS_PER_SECTION):
+        blocks.append(section(clip("```" + "\n".join(part) + "```", MAX_SECTION_TEXT)))
+    blocks.append(context(f"Team average: {report.average:.1f} net per active member"))
+    return blocks
+
+
+def bar(value: int, top: int, width: int = BAR_WIDTH) -> str:
+    """A text bar of ``width`` cells, ``value / top`` of them full (any value > 0 shows one)."""
+    full = round(width * value / top) if top > 0 else 0
+    full = max(full, 1) if value > 0 else 0
+    full = min(full, width)
+    return _FULL * full + _EMPTY * (width - full)
+
+
+def build_booking_row(booking: Booking, index: int, overview: HomeOverview, *, tz: str) -> Block:
+    """One upcoming booking with a Cancel button."""
+    event_type = overview.event_types.get(booking.event_type)
+    title = event_type.name if event_type else booking.event_type
+    owner = overview.pages.get(booking.owner)
+    host = owner.name if owner else booking.owner
+    text = (
+        f"*{mrkdwn_escape(title)}* with {mrkdwn_escape(host)}\n"
+        f"{format_slot(booking.start, booking.end, tz)}"
+    )
+    return SectionBlock(
+        block_id=f"{ids.HOME_BOOKING}{index}",
+        text=clip(text, MAX_SECTION_TEXT),
+        accessory=ButtonElement(
+            text=plain("Cancel"),
+            action_id=f"{ids.HOME_CANCEL}{index}",
+            value=booking.id,
+            style="danger",
+            confirm=ConfirmObject(
+                title="Cancel this booking?",
+                text="Everyone in it is told.",
+                confirm="Cancel booking",
+                deny="Keep it",
+            ),
+        ),
+    )
+
+
+def failed_text(failed: Sequence[FailedNotification], *, tz: str) -> str:
+    """List the notifications given up on, newest first, at most ``MAX_FAILED_SHOWN``."""
+    lines = [
+        f"• {item.kind.replace('_', ' ')} to {_recipient(item.recipient)} due "
+        f"{_when(item.due_at, tz)}: `{mrkdwn_escape(clip(item.error or 'unknown error', 100))}`"
+        f" after {item.attempts} attempt{'s' if item.attempts != 1 else ''}"
+        for item in failed[:MAX_FAILED_SHOWN]
+    ]
+    if len(failed) > MAX_FAILED_SHOWN:
+        lines.append(f"…and {len(failed) - MAX_FAILED_SHOWN} more")
+    return clip("\n".join(lines), MAX_SECTION_TEXT)
+
+
+def fit(blocks: list[Block], limit: int = MAX_VIEW_BLOCKS) -> list[Block]:
+    """Keep a view within ``limit`` blocks; the last one then says how many were left out."""
+    if len(blocks) <= limit:
+        return blocks
+    kept = blocks[: limit - 1]
+    return [*kept, context(f"…and {len(blocks) - len(kept)} more not shown here.")]
+
+
+def _recipient(recipient: str) -> str:
+    return f"<#{recipient}>" if recipient[:1] in ("C", "G") else f"<@{recipient}>"
+
+
+def _when(moment: datetime, tz: str) -> str:
+    return f"{local(moment, tz):%-d %b %H:%M}"

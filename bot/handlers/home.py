@@ -1,0 +1,77 @@
+"""The App Home: published on ``app_home_opened`` and after a Cancel pressed on it."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+
+from bot import ids
+from bot.blocks.home import build_home, build_home_not_set_up
+from bot.handlers.booking import requester_zone
+from bot.profiles import Profiles
+from engine.errors import NotFound, RoundtableError
+from services.admin import home_overview
+from services.booking import cancel
+from services.context import Actor, Services
+
+
+def register(app: App) -> None:
+    """Add the App Home listeners to ``app``."""
+    app.event("app_home_opened")(publish_home)
+    app.action(re.compile(f"^{re.escape(ids.HOME_CANCEL)}"))(cancel_from_home)
+
+
+def publish_home(
+    event: dict[str, Any],
+    client: WebClient,
+    services: Services,
+    profiles: Profiles,
+    actor: Actor,
+    workspace_id: str,
+) -> None:
+    """Show the Home tab (not the Messages tab) to whoever opened it."""
+    if event.get("tab", "home") != "home":
+        return
+    show_home(client, services, profiles, actor, workspace_id)
+
+
+def cancel_from_home(
+    ack: Ack,
+    action: dict[str, Any],
+    client: WebClient,
+    services: Services,
+    profiles: Profiles,
+    actor: Actor,
+    workspace_id: str,
+) -> None:
+    """Cancel one of my bookings from the Home tab, then show the Home again with the outcome."""
+    ack()
+    try:
+        cancel(services.engine, workspace_id, action["value"], actor=actor, now=services.clock())
+        notice = "Cancelled. Everyone in the booking is told."
+    except RoundtableError as error:
+        notice = error.message
+    show_home(client, services, profiles, actor, workspace_id, notice=notice)
+
+
+def show_home(
+    client: WebClient,
+    services: Services,
+    profiles: Profiles,
+    actor: Actor,
+    workspace_id: str,
+    *,
+    notice: str | None = None,
+) -> None:
+    """Publish the actor's Home tab."""
+    assert actor.slack_user is not None, "the Home belongs to a Slack user"
+    try:
+        overview = home_overview(services.engine, workspace_id, actor=actor, now=services.clock())
+    except NotFound:
+        client.views_publish(user_id=actor.slack_user, view=build_home_not_set_up())
+        return
+    tz = requester_zone(services, profiles, client, workspace_id, actor)
+    client.views_publish(user_id=actor.slack_user, view=build_home(overview, tz=tz, notice=notice))

@@ -1,0 +1,220 @@
+"""The buttons of a pool's manager notice: Reassign (a modal) and Cancel (§7, §9, §12).
+
+Both change the booking through ``services.booking`` (which checks who may) and then
+update the notice in place (``chat.update``) so the channel sees who has the booking now,
+or that it was cancelled. A refused Reassign submission comes back as an error on the
+modal's field; a refused click is told to the clicker alone.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+from slack_sdk.models.views import View
+
+from bot import ids
+from bot.blocks.common import build_notice_message
+from bot.blocks.notifications import build_manager_notice
+from bot.blocks.reassign import build_reassign_modal, parse_reassign, reassign_errors
+from bot.handlers.booking import requester_zone
+from bot.profiles import Profiles
+from engine.errors import RoundtableError
+from services.booking import cancel, get_booking, reassign, reassign_candidates
+from services.config import load_config
+from services.context import Actor, Services
+from services.dispatch import booking_facts
+from storage.records import Booking
+
+
+def register(app: App) -> None:
+    """Add the manager notice listeners to ``app``."""
+    app.action(ids.REASSIGN_BOOKING)(open_reassign)
+    app.action(ids.REASSIGN_SEAT)(change_seat)
+    app.view(ids.REASSIGN_VIEW)(submit_reassign)
+    app.action(ids.CANCEL_BOOKING)(cancel_from_notice)
+
+
+def open_reassign(
+    ack: Ack,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: WebClient,
+    respond: Respond,
+    services: Services,
+    profiles: Profiles,
+    actor: Actor,
+    workspace_id: str,
+) -> None:
+    """Open the Reassign modal for a manager or an admin; tell anyone else why not."""
+    ack()
+    container = body.get("container", {})
+    try:
+        view = _modal(
+            services,
+            profiles,
+            client,
+            workspace_id,
+            actor,
+            str(action["value"]),
+            seat=None,
+            channel=container.get("channel_id"),
+            ts=container.get("message_ts"),
+        )
+    except RoundtableError as refused:
+        respond(
+            response_type="ephemeral",
+            replace_original=False,
+            **build_notice_message(refused.message).as_kwargs(),
+        )
+        return
+    client.views_open(trigger_id=body["trigger_id"], view=view)
+
+
+def change_seat(
+    ack: Ack,
+    body: dict[str, Any],
+    client: WebClient,
+    services: Services,
+    profiles: Profiles,
+    actor: Actor,
+    workspace_id: str,
+) -> None:
+    """Choosing another seat of a panel lists the pages that could take that seat."""
+    ack()
+    form = parse_reassign(body["view"])
+    view = _modal(
+        services,
+        profiles,
+        client,
+        workspace_id,
+        actor,
+        form.booking_id,
+        seat=form.seat,
+        channel=form.channel,
+        ts=form.ts,
+    )
+    client.views_update(view_id=body["view"]["id"], hash=body["view"].get("hash"), view=view)
+
+
+def submit_reassign(
+    ack: Ack,
+    view: dict[str, Any],
+    client: WebClient,
+    services: Services,
+    actor: Actor,
+    workspace_id: str,
+) -> None:
+    """Move the seat, or answer why not on the field; then update the manager notice."""
+    form = parse_reassign(view)
+    has_seat = ids.REASSIGN_SEAT in view.get("state", {}).get("values", {})
+    if form.to_page is None:
+        ack(response_action="errors", errors={ids.REASSIGN_TARGET: "Choose who takes it."})
+        return
+    try:
+        moved = reassign(
+            services.engine,
+            workspace_id,
+            form.booking_id,
+            to_page=form.to_page,
+            seat_page=form.seat,
+            reason=form.reason,
+            force=form.force,
+            tell_customer=form.tell_customer,
+            actor=actor,
+            now=services.clock(),
+        )
+    except RoundtableError as refused:
+        ack(
+            response_action="errors",
+            errors=reassign_errors(refused.field, refused.message, has_seat=has_seat),
+        )
+        return
+    ack()
+    if form.channel and form.ts:
+        update_notice(client, services, workspace_id, moved, form.channel, form.ts)
+
+
+def cancel_from_notice(
+    ack: Ack,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: WebClient,
+    respond: Respond,
+    services: Services,
+    actor: Actor,
+    workspace_id: str,
+) -> None:
+    """Cancel from the notice (customer, owner or admin); the notice then says so."""
+    ack()
+    try:
+        cancelled = cancel(
+            services.engine, workspace_id, str(action["value"]), actor=actor, now=services.clock()
+        )
+    except RoundtableError as refused:
+        respond(
+            response_type="ephemeral",
+            replace_original=False,
+            **build_notice_message(refused.message).as_kwargs(),
+        )
+        return
+    container = body.get("container", {})
+    if container.get("channel_id") and container.get("message_ts"):
+        update_notice(
+            client,
+            services,
+            workspace_id,
+            cancelled,
+            container["channel_id"],
+            container["message_ts"],
+        )
+
+
+def update_notice(
+    client: WebClient,
+    services: Services,
+    workspace_id: str,
+    booking: Booking,
+    channel: str,
+    ts: str,
+) -> None:
+    """Redraw a manager notice from the booking as it is now."""
+    config = load_config(services.engine, workspace_id)
+    pools = {pool.id: pool.name for pool in config.pools}
+    pool = next((p.pool for p in booking.participants if p.pool is not None), None)
+    notice = build_manager_notice(
+        booking_facts(booking, config), pool=pools.get(pool or "", "Pool")
+    )
+    client.chat_update(channel=channel, ts=ts, **notice.as_kwargs())
+
+
+def _modal(
+    services: Services,
+    profiles: Profiles,
+    client: WebClient,
+    workspace_id: str,
+    actor: Actor,
+    booking_id: str,
+    *,
+    seat: str | None,
+    channel: str | None,
+    ts: str | None,
+) -> View:
+    now = services.clock()
+    candidates = reassign_candidates(
+        services.engine, workspace_id, booking_id, seat_page=seat, actor=actor, now=now
+    )
+    booking = get_booking(services.engine, workspace_id, booking_id)
+    config = load_config(services.engine, workspace_id)
+    event_type = next((e.name for e in config.event_types if e.id == booking.event_type), "")
+    return build_reassign_modal(
+        booking,
+        candidates,
+        pages={page.id: page for page in config.pages},
+        event_type=event_type or booking.event_type,
+        tz=requester_zone(services, profiles, client, workspace_id, actor),
+        seat=seat,
+        channel=channel,
+        ts=ts,
+    )
