@@ -211,7 +211,7 @@ class GuestApp:
             here=here,
             tz=tz,
             zones=_zone_choices(tz),
-            week_label=f"{_day(first)} to {_day(until)}",
+            week_label=f"{first.day} {first:%B %Y} to {until.day} {until:%B %Y}",
             days=[{"label": _day(day), "slots": found} for day, found in sorted(days.items())],
             earlier_url=week(max(today, first - timedelta(days=DAYS_SHOWN)))
             if first > today
