@@ -1,0 +1,134 @@
+"""The App Home: distribution bars, my bookings, failed notices, and the 100-block limit."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+from bot import ids
+from bot.blocks.home import bar, build_home, build_home_not_set_up, fit
+from engine.distribution import MemberStats, PoolReport
+from engine.model import EventType, Method, Page, PageKind, Pool, PoolMember, Workspace
+from services.admin import HomeOverview
+from services.dispatch import FailedNotification
+from storage.records import Booking, Participant, Role
+from tests.blocks.test_admin_blocks import check_view
+
+NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+WORKSPACE = Workspace("T0001", "Europe/London", ("U0ADMIN",))
+PAGES = {
+    "alice": Page("alice", PageKind.MEMBER, "Alice Archer", "Europe/London", slack_user="U0A"),
+    "bob": Page("bob", PageKind.MEMBER, "Bob Brown", "Europe/London", slack_user="U0B"),
+}
+SALES = Pool("sales", "Sales", Method.ROUND_ROBIN, members=(PoolMember("alice"), PoolMember("bob")))
+REPORT = PoolReport(
+    pool="sales",
+    cycle_start=datetime(2026, 3, 1, tzinfo=UTC),
+    cycle_end=datetime(2026, 4, 1, tzinfo=UTC),
+    members=(
+        MemberStats("alice", received=6, removed=1, net=5, last_received=NOW),
+        MemberStats("bob", received=3, removed=0, net=3, last_received=None),
+    ),
+    average=4.0,
+)
+INTRO = EventType("intro", "Intro call", timedelta(minutes=30))
+
+
+def _booking(n: int) -> Booking:
+    start = NOW + timedelta(days=1, hours=n)
+    return Booking(
+        id=f"b{n}",
+        master_page="demo",
+        event_type="intro",
+        start=start,
+        end=start + timedelta(minutes=30),
+        participants=(Participant("alice", 0, Role.OWNER, "sales"),),
+        created_at=NOW,
+        customer_slack_user="U0ASHA",
+    )
+
+
+def _overview(**changes: object) -> HomeOverview:
+    values: dict[str, object] = {
+        "workspace": WORKSPACE,
+        "admin": False,
+        "reports": (),
+        "bookings": (),
+        "failed": (),
+        "pages": PAGES,
+        "event_types": {"intro": INTRO},
+    }
+    return HomeOverview(**(values | changes))  # type: ignore[arg-type]
+
+
+def test_bars_are_scaled_to_the_largest_value() -> None:
+    assert bar(6, 6) == "█" * 20
+    assert bar(3, 6) == "█" * 10 + "░" * 10
+    assert bar(0, 6) == "░" * 20
+    assert bar(1, 1000) == "█" + "░" * 19
+
+
+def test_a_manager_sees_each_members_bar_with_received_removed_and_net() -> None:
+    data = check_view(build_home(_overview(reports=((SALES, REPORT),)), tz="Europe/London"))
+    text = json.dumps(data, ensure_ascii=False)
+
+    assert "Distribution this cycle" in text
+    assert "Alice Archer " + "█" * 20 + "   6 in   1 out    5 net" in text
+    assert "Bob Brown    " + "█" * 10 + "░" * 10 + "   3 in   0 out    3 net" in text
+    assert "Team average: 4.0" in text
+    assert "1 Mar – 1 Apr 2026" in text
+    assert ids.ADMIN_OPEN_MENU not in text
+
+
+def test_a_plain_member_sees_only_their_bookings_with_cancel_buttons() -> None:
+    data = check_view(build_home(_overview(bookings=(_booking(1),)), tz="Asia/Kolkata"))
+    text = json.dumps(data)
+
+    assert "Distribution" not in text
+    row = data["blocks"][-1]
+    assert row["accessory"]["action_id"] == f"{ids.HOME_CANCEL}0"
+    assert row["accessory"]["value"] == "b1"
+    assert "*Intro call* with Alice Archer" in row["text"]["text"]
+    assert "14:30" in row["text"]["text"]  # 09:00 UTC in Kolkata
+
+
+def test_no_bookings_says_how_to_book() -> None:
+    data = check_view(build_home(_overview(), tz="UTC"))
+
+    assert "/book-room" in json.dumps(data)
+
+
+def test_an_admin_gets_the_setup_button_and_the_failed_notifications() -> None:
+    failed = tuple(
+        FailedNotification(f"m{n}", "manager_notice", "C0SALES", None, NOW, 6, "channel_not_found")
+        for n in range(12)
+    )
+    data = check_view(build_home(_overview(admin=True, failed=failed), tz="UTC"))
+    text = json.dumps(data)
+
+    assert ids.ADMIN_OPEN_MENU in text
+    assert "manager notice to <#C0SALES>" in text
+    assert "channel_not_found" in text
+    assert "and 2 more" in text
+
+
+def test_a_home_with_many_bookings_keeps_to_one_hundred_blocks() -> None:
+    bookings = tuple(_booking(n) for n in range(150))
+
+    data = check_view(build_home(_overview(bookings=bookings), tz="UTC"))
+
+    assert len(data["blocks"]) == 100
+    assert data["blocks"][-1]["type"] == "context"
+    assert "and 53 more" in data["blocks"][-1]["elements"][0]["text"]
+
+
+def test_fit_leaves_short_lists_alone() -> None:
+    blocks = build_home(_overview(), tz="UTC").blocks
+
+    assert fit(list(blocks)) == list(blocks)
+
+
+def test_a_home_without_configuration_says_so() -> None:
+    data = check_view(build_home_not_set_up())
+
+    assert "isn't set up" in json.dumps(data)
