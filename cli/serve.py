@@ -27,6 +27,7 @@ from bot.settings import SettingsError, load_settings
 from cli.runtime import Runtime, pass_runtime
 from engine.errors import BadInput
 from services.context import Services
+from web.app import PREFIX, GuestApp
 
 DEFAULT_HOST = "0.0.0.0"  # Slack must reach it; bind 127.0.0.1 behind a reverse proxy
 THREADS = 8
@@ -68,7 +69,7 @@ def serve(runtime: Runtime, host: str, port: int | None, socket_mode: bool) -> N
             socket.connect()  # type: ignore[no-untyped-call]
         where = f"http://{host}:{settings.port}{EVENTS_PATH}"
         click.echo(f"Roundtable serves Slack on {where}", err=True)
-        wsgi = build_wsgi_app(app, services)
+        wsgi = build_wsgi_app(app, services, mounts={PREFIX: GuestApp(services)})
         waitress.serve(wsgi, host=host, port=settings.port, threads=THREADS)
     except KeyboardInterrupt:
         pass
