@@ -36,7 +36,6 @@ from slack_sdk.models.blocks import (
     InteractiveElement,
     NumberInputElement,
     Option,
-    OptionGroup,
     PlainTextInputElement,
     StaticMultiSelectElement,
     StaticSelectElement,
@@ -608,7 +607,7 @@ def build_master_page_modal(
                 optional=True,
             )
         )
-        blocks += _rule_blocks(master, type_options, _seat_groups(pages, pools), len(blocks))
+        blocks += _rule_blocks(master, type_options, _seat_options(pages, pools), len(blocks))
     return _modal(
         _Metadata(Section.MASTER_PAGES, master.id if master else None), "Master page", blocks
     )
@@ -617,7 +616,7 @@ def build_master_page_modal(
 def _rule_blocks(
     master: MasterPage | None,
     type_options: list[Option],
-    seats: list[OptionGroup],
+    seats: list[Option],
     used: int,
 ) -> list[Block]:
     rules = master.rules if master else ()
@@ -630,7 +629,6 @@ def _rule_blocks(
             "seats make it a panel. Choose '(no rule)' to drop a rule."
         )
     ]
-    all_seats = [option for group in seats for option in group.options or ()]
     for slot in range(slots):
         rule = rules[slot] if slot < len(rules) else None
         chosen_type = _pick(type_options, rule.event_type if rule else None)
@@ -647,7 +645,7 @@ def _rule_blocks(
         )
         if not seats:
             continue
-        primary = _pick(all_seats, _seat_value(rule.primary) if rule else None)
+        primary = _pick(seats, _seat_value(rule.primary) if rule else None)
         extra = {_seat_value(seat) for seat in rule.additional} if rule else set()
         blocks.append(
             _input(
@@ -664,7 +662,7 @@ def _rule_blocks(
                 _multi(
                     f"rule{slot}.additional",
                     seats,
-                    [o for o in all_seats if o.value in extra],
+                    [o for o in seats if o.value in extra],
                     "Pages or pools",
                 ),
                 optional=True,
@@ -813,10 +811,8 @@ def _rules(state: _State, blocks: dict[str, str]) -> list[dict[str, Any]]:
 # --- external selects ------------------------------------------------------------------
 
 
-def build_suggestions(
-    config: WorkspaceConfig, action_id: str, query: str
-) -> tuple[list[Option], list[OptionGroup]]:
-    """Answer an external select of the admin views: options, or option groups for seats."""
+def build_suggestions(config: WorkspaceConfig, action_id: str, query: str) -> list[Option]:
+    """Answer an external select of the admin views with the options matching ``query``."""
     text = query.strip().lower()
     name = action_id.removeprefix(ids.ADMIN_FIELD)
 
@@ -826,19 +822,14 @@ def build_suggestions(
     if action_id.startswith(ids.ADMIN_PICK):
         part, _ = parse_menu_value(action_id.removeprefix(ids.ADMIN_PICK) + "/")
         items = entities(config, part)
-        return matching(_option(f"{i.name} ({i.id})", f"{part.value}/{i.id}") for i in items), []
+        return matching(_option(f"{i.name} ({i.id})", f"{part.value}/{i.id}") for i in items)
     if _SEATS_FIELD.fullmatch(name):
-        groups = [
-            OptionGroup(label=group.label, options=found)
-            for group in _seat_groups(config.pages, config.pools)
-            if (found := matching(group.options or ()))
-        ]
-        return [], groups
+        return matching(_seat_options(config.pages, config.pools))
     if _EVENT_TYPES_FIELD.fullmatch(name):
-        return matching(_option(f"{e.name} ({e.id})", e.id) for e in config.event_types), []
+        return matching(_option(f"{e.name} ({e.id})", e.id) for e in config.event_types)
     if _PAGES_FIELD.fullmatch(name):
-        return matching(_option(f"{p.name} ({p.id})", p.id) for p in config.pages), []
-    return [], []
+        return matching(_option(f"{p.name} ({p.id})", p.id) for p in config.pages)
+    return []
 
 
 # --- helpers ---------------------------------------------------------------------------
@@ -920,17 +911,11 @@ def _seat_value(seat: SeatRef) -> str:
     return f"page:{seat.page}" if seat.page is not None else f"pool:{seat.pool}"
 
 
-def _seat_groups(pages: Sequence[Page], pools: Sequence[Pool]) -> list[OptionGroup]:
-    """Pools and pages as option groups (past 100 options in all, an external select)."""
-    groups = [
-        OptionGroup(
-            label="Pools", options=[_option(f"{p.name} ({p.id})", f"pool:{p.id}") for p in pools]
-        ),
-        OptionGroup(
-            label="Pages", options=[_option(f"{p.name} ({p.id})", f"page:{p.id}") for p in pages]
-        ),
+def _seat_options(pages: Sequence[Page], pools: Sequence[Pool]) -> list[Option]:
+    """Pools, then pages, as the seats of a rule."""
+    return [_option(f"Pool: {p.name} ({p.id})", f"pool:{p.id}") for p in pools] + [
+        _option(f"Page: {p.name} ({p.id})", f"page:{p.id}") for p in pages
     ]
-    return [group for group in groups if group.options]
 
 
 def _find(items: Sequence[_EntityT], entity_id: str | None, part: Section) -> _EntityT | None:
@@ -1033,41 +1018,23 @@ def _pick(options: Sequence[Option], value: str | None) -> Option | None:
     return next((option for option in options if option.value == value), None)
 
 
-Choices = Sequence[Option] | Sequence[OptionGroup]
-
-
-def _split(choices: Choices) -> tuple[list[Option] | None, list[OptionGroup] | None, int]:
-    """Return a select's options, or its option groups, and how many options they hold."""
-    options = [item for item in choices if isinstance(item, Option)]
-    groups = [item for item in choices if isinstance(item, OptionGroup)]
-    if groups:
-        return None, groups, sum(len(group.options or ()) for group in groups)
-    return options, None, len(options)
-
-
 def _single(
-    name: str, choices: Choices, initial: Option | None, placeholder: str
+    name: str, options: Sequence[Option], initial: Option | None, placeholder: str
 ) -> InputInteractiveElement:
     action_id = name if name.startswith(ids.ADMIN_FAMILY) else block_id(name)
-    options, groups, count = _split(choices)
-    if count > MAX_OPTIONS:
+    if len(options) > MAX_OPTIONS:
         return ExternalDataSelectElement(
             action_id=action_id, initial_option=initial, min_query_length=0, placeholder=placeholder
         )
     return StaticSelectElement(
-        action_id=action_id,
-        options=options,
-        option_groups=groups,
-        initial_option=initial,
-        placeholder=placeholder,
+        action_id=action_id, options=options, initial_option=initial, placeholder=placeholder
     )
 
 
 def _multi(
-    name: str, choices: Choices, initial: Sequence[Option], placeholder: str
+    name: str, options: Sequence[Option], initial: Sequence[Option], placeholder: str
 ) -> InputInteractiveElement:
-    options, groups, count = _split(choices)
-    if count > MAX_OPTIONS:
+    if len(options) > MAX_OPTIONS:
         return ExternalDataMultiSelectElement(
             action_id=block_id(name),
             initial_options=list(initial) or None,
@@ -1077,7 +1044,6 @@ def _multi(
     return StaticMultiSelectElement(
         action_id=block_id(name),
         options=options,
-        option_groups=groups,
         initial_options=list(initial) or None,
         placeholder=placeholder,
     )

@@ -18,7 +18,6 @@ from slack_sdk.models.blocks import (
     CheckboxesElement,
     InputBlock,
     Option,
-    OptionGroup,
     PlainTextInputElement,
     StaticSelectElement,
 )
@@ -111,21 +110,14 @@ def build_reassign_modal(
             close=plain("Close", MAX_TITLE),
             blocks=blocks,
         )
-    free = [_option(c.name, c.page) for c in candidates if c.free][:MAX_OPTIONS]
-    busy = [_option(f"{c.name} (busy)", c.page) for c in candidates if not c.free]
-    busy = busy[: MAX_OPTIONS - len(free)]
-    groups = [
-        OptionGroup(label=label, options=options)
-        for label, options in (("Free at that time", free), ("Busy at that time", busy))
-        if options
-    ]
+    options = [_option(c.name if c.free else f"{c.name} (busy)", c.page) for c in candidates]
     blocks.append(
         InputBlock(
             block_id=ids.REASSIGN_TARGET,
             label=plain("Move to", 2000),
             element=StaticSelectElement(
                 action_id=ids.REASSIGN_TARGET,
-                option_groups=groups,
+                options=options[:MAX_OPTIONS],
                 placeholder=plain("Free members are listed first", 150),
             ),
         )

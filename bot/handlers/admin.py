@@ -117,13 +117,10 @@ def suggest_options(
     if config is None:
         ack(options=[])
         return
-    options, groups = build_suggestions(
+    options = build_suggestions(
         config, str(payload.get("action_id", "")), str(payload.get("value", ""))
     )
-    if groups:
-        ack(option_groups=[group.to_dict() for group in groups])
-    else:
-        ack(options=[option.to_dict("block") for option in options])
+    ack(options=[option.to_dict("block") for option in options])
 
 
 def save_admin_form(

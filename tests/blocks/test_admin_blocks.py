@@ -385,16 +385,16 @@ def test_long_lists_switch_to_external_selects_answered_by_suggestions(
     pages_block = next(b for b in data["blocks"] if b.get("block_id") == block_id("pages"))
     menu = check_view(build_admin_menu(big))
 
-    options, _ = build_suggestions(big, block_id("pages"), "room 14")
-    seat_options, seat_groups = build_suggestions(big, block_id("rule3.additional"), "room 1")
-    picks, _ = build_suggestions(big, ids.ADMIN_PICK + "booking_pages", "")
+    options = build_suggestions(big, block_id("pages"), "room 14")
+    seats = build_suggestions(big, block_id("rule3.additional"), "room 1")
+    picks = build_suggestions(big, ids.ADMIN_PICK + "booking_pages", "")
 
     assert pages_block["element"]["type"] == "multi_external_select"
     assert menu["blocks"][3]["elements"][-1]["type"] == "external_select"
     assert [o.value for o in options] == ["p014"] + [f"p{n}" for n in range(140, 150)]
-    assert seat_options == []
-    assert [g.label for g in seat_groups] == ["Pages"]
-    assert len(seat_groups[0].options or ()) == 61
+    assert len(seats) == 61
+    assert seats[0].value == "page:p001"
+    assert seats[0].text == "Page: Room 1 (p001)"
     assert len(picks) == 100
     assert picks[0].value == "booking_pages/p000"
 
