@@ -37,7 +37,7 @@ MAX_PRIVATE_METADATA = 3000
 
 NOT_SET_UP = (
     "Roundtable isn't set up in this workspace yet. An admin can set it up with "
-    "`roundtable config apply FILE` or `/book-admin`."
+    "`roundtable config apply FILE` (see the README)."
 )
 SOMETHING_WENT_WRONG = "Sorry, something went wrong on our side. Please try again in a moment."
 
