@@ -12,6 +12,10 @@ them back into ``FieldProblem`` values whose ``field`` is the path *inside* the 
 (``hours.mon[0]``, ``members[1].page``, ``rules[0].primary.pool``), which the modal maps to
 its blocks. A problem the change causes in another entity (an event type that a static
 master page needs to list pages) has an empty ``field`` and a message naming that entity.
+
+``home_overview`` gathers what the App Home shows a user: the distribution of the pools the
+user manages (all for an admin), the user's upcoming bookings and, for admins, the
+notifications that could not be delivered.
 """
 
 from __future__ import annotations

@@ -79,7 +79,8 @@ def build_reassign_modal(
             f"Now: {_seats_text(booking, pages)}"
         )
     ]
-    if len(booking.participants) > 1:
+    panel = len(booking.participants) > 1
+    if panel:
         seats = [
             _option(f"{_seat_label(p.role, pages.get(p.page))}: {_name(p.page, pages)}", p.page)
             for p in booking.participants
@@ -101,12 +102,14 @@ def build_reassign_modal(
         separators=(",", ":"),
     )
     if not candidates:
+        # A panel keeps its seat select (and so a submit button) to pick another seat.
         blocks.append(context("Nobody else can take this seat: no other page of its kind."))
         return View(
             type="modal",
             callback_id=ids.REASSIGN_VIEW,
             private_metadata=metadata,
             title=plain(TITLE, MAX_TITLE),
+            submit=plain("Reassign", MAX_TITLE) if panel else None,
             close=plain("Close", MAX_TITLE),
             blocks=blocks,
         )

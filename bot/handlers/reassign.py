@@ -110,7 +110,8 @@ def submit_reassign(
     form = parse_reassign(view)
     has_seat = ids.REASSIGN_SEAT in view.get("state", {}).get("values", {})
     if form.to_page is None:
-        ack(response_action="errors", errors={ids.REASSIGN_TARGET: "Choose who takes it."})
+        block = ids.REASSIGN_SEAT if has_seat else ids.REASSIGN_TARGET
+        ack(response_action="errors", errors={block: "Choose a seat and who takes it."})
         return
     try:
         moved = reassign(

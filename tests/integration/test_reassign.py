@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -164,3 +165,32 @@ def test_cancel_on_the_notice_by_an_admin_cancels_and_drops_the_buttons(slack, f
     assert get_booking(engine, WS, booking.id).status.value == "cancelled"
     update = slack.last_message("chat.update")
     assert ids.REASSIGN_BOOKING not in str(update["blocks"])
+
+
+def test_choosing_the_room_seat_lists_the_rooms_that_could_take_it(slack, fake, engine):
+    _, modal = _open(slack, fake, engine, user=MANAGER)
+    assert modal is not None
+    seats = next(b for b in modal["blocks"] if b.get("block_id") == ids.REASSIGN_SEAT)
+    room = next(o for o in seats["element"]["options"] if o["value"] == "room-a")
+    payload = {
+        **slack._base("block_actions", MANAGER),
+        "container": {"type": "view", "view_id": "V0RE"},
+        "view": {**fill(modal, **{ids.REASSIGN_SEAT: room}), "id": "V0RE", "hash": "h7"},
+        "actions": [
+            {
+                "type": "static_select",
+                "action_id": ids.REASSIGN_SEAT,
+                "block_id": ids.REASSIGN_SEAT,
+                "selected_option": room,
+                "action_ts": "1700000000.4",
+            }
+        ],
+    }
+
+    slack.interaction(payload)
+
+    update = fake.calls_to("views.update")[-1].args
+    assert (update["view_id"], update["hash"]) == ("V0RE", "h7")
+    view = as_dict(update["view"])
+    assert "Nobody else can take this seat" in texts(view["blocks"])
+    assert json.loads(view["private_metadata"])["seat"] == "room-a"
