@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import os
 import signal
-from collections.abc import Callable
 from types import FrameType
 
 import click
@@ -19,7 +18,6 @@ import waitress
 from apscheduler.schedulers.background import BackgroundScheduler
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.error import BoltError
-from slack_sdk import WebClient
 
 from bot.app import build_app, workspace_clients
 from bot.server import EVENTS_PATH, build_wsgi_app
@@ -27,6 +25,7 @@ from bot.settings import SettingsError, load_settings
 from cli.runtime import Runtime, pass_runtime
 from engine.errors import BadInput
 from services.context import Services
+from services.dispatch import start_dispatcher
 from web.app import PREFIX, GuestApp
 
 DEFAULT_HOST = "0.0.0.0"  # Slack must reach it; bind 127.0.0.1 behind a reverse proxy
@@ -60,7 +59,7 @@ def serve(runtime: Runtime, host: str, port: int | None, socket_mode: bool) -> N
         raise BadInput(str(error), field="SLACK_BOT_TOKEN") from None
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     scheduler = BackgroundScheduler(timezone="UTC")
-    _start_jobs(scheduler, services, workspace_clients(settings, app))
+    start_dispatcher(scheduler, services.engine, workspace_clients(settings, app))
     scheduler.start()
     socket = SocketModeHandler(app, settings.app_token) if socket_mode else None
     signal.signal(signal.SIGTERM, _stop)
@@ -81,9 +80,3 @@ def serve(runtime: Runtime, host: str, port: int | None, socket_mode: bool) -> N
 
 def _stop(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt  # waitress and the finally block above end cleanly on it
-
-
-def _start_jobs(
-    scheduler: BackgroundScheduler, services: Services, client_for: Callable[[str], WebClient]
-) -> None:
-    """Add the background jobs (the notification dispatcher) to ``scheduler``."""
