@@ -18,7 +18,7 @@ WORKSPACE = "T0TEST"
 
 def _send_link(slack, fake, user=ADMIN, text=f"<@{GUEST}|gina> demo"):
     slack.command("/book-link", text, user=user)
-    [dm] = fake.calls_to("chat.postMessage")
+    assert len(fake.calls_to("chat.postMessage")) == 1
     return slack.last_message("chat.postMessage")
 
 
