@@ -78,6 +78,7 @@ from engine.model import BookingStatus, PageKind, WorkspaceConfig
 from services.context import system_clock
 from services.notifications import DEFAULT_REMINDERS, Kind, Part, people
 from storage.records import Booking, OutboxMessage
+from storage.repositories import OutboxRepository
 from storage.uow import UnitOfWork
 
 log = logging.getLogger("roundtable.dispatch")
@@ -194,15 +195,17 @@ def dispatch_due(
     started = time.monotonic()
     contexts = _load(engine, claimed)
     result = DispatchResult(claimed=len(claimed))
-    for index, (team, message) in enumerate(claimed):
-        elapsed = timedelta(seconds=time.monotonic() - started)
-        if elapsed > lease / 2:
-            # Past half the lease another process may soon claim these rows: give them back.
-            _release(engine, claimed[index:])
-            return replace(result, released=len(claimed) - index)
-        result += _dispatch_one(
-            engine, client_for, team, message, contexts.get(team), now, now + elapsed
-        )
+    with _Marks(engine) as marks:
+        for index, (team, message) in enumerate(claimed):
+            elapsed = timedelta(seconds=time.monotonic() - started)
+            if elapsed > lease / 2:
+                # Past half the lease another process may soon claim these rows: give back.
+                for later_team, later in claimed[index:]:
+                    marks.add(_released(later_team, later.id))
+                return replace(result, released=len(claimed) - index)
+            result += _dispatch_one(
+                marks, client_for, team, message, contexts.get(team), now, now + elapsed
+            )
     return result
 
 
@@ -305,20 +308,50 @@ def _load(engine: Engine, claimed: list[tuple[str, OutboxMessage]]) -> dict[str,
     contexts: dict[str, _Context] = {}
     with UnitOfWork(engine) as uow:
         for team in {team for team, _ in claimed}:
-            bookings: dict[str, Booking] = {}
-            for booking_id in {m.booking_id for t, m in claimed if t == team and m.booking_id}:
-                booking = uow.bookings.get(team, booking_id)
-                if booking is not None:
-                    bookings[booking_id] = booking
-            contexts[team] = _Context(uow.config.load(team), bookings)
+            ids = {m.booking_id for t, m in claimed if t == team and m.booking_id}
+            contexts[team] = _Context(uow.config.load(team), uow.bookings.get_many(team, ids))
     return contexts
 
 
-def _release(engine: Engine, rows: list[tuple[str, OutboxMessage]]) -> None:
-    with UnitOfWork(engine) as uow:
-        for team, message in rows:
-            uow.outbox.release(team, message.id)
-        uow.commit()
+def _released(team: str, message_id: str) -> Callable[[OutboxRepository], None]:
+    return lambda outbox: outbox.release(team, message_id)
+
+
+class _Marks:
+    """Outcomes to record, committed a few at a time (a commit costs more than a send).
+
+    A message posted but not yet recorded when the process dies is in doubt, and the next
+    claimer finds it in Slack's history; batching only widens that window a little.
+    """
+
+    BATCH = 10
+    SECONDS = 0.5
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._pending: list[Callable[[OutboxRepository], None]] = []
+        self._since = time.monotonic()
+
+    def add(self, mark: Callable[[OutboxRepository], None]) -> None:
+        """Record an outcome: ``mark`` is applied to the outbox in a coming transaction."""
+        self._pending.append(mark)
+        if len(self._pending) >= self.BATCH or time.monotonic() - self._since > self.SECONDS:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._pending:
+            with UnitOfWork(self._engine) as uow:
+                for mark in self._pending:
+                    mark(uow.outbox)
+                uow.commit()
+        self._pending.clear()
+        self._since = time.monotonic()
+
+    def __enter__(self) -> _Marks:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.flush()
 
 
 class _Retry(Exception):
@@ -339,7 +372,7 @@ class _GiveUp(Exception):
 
 
 def _dispatch_one(
-    engine: Engine,
+    marks: _Marks,
     client_for: ClientFor,
     team: str,
     message: OutboxMessage,
@@ -351,10 +384,10 @@ def _dispatch_one(
     if context is not None and message.booking_id is not None:
         booking = context.bookings.get(message.booking_id)
     if context is None or booking is None:
-        return _skip(engine, team, message, "the booking is gone")
+        return _skip(marks, team, message, "the booking is gone")
     reason = _skip_reason(message, booking, context.cfg, now)
     if reason is not None:
-        return _skip(engine, team, message, reason)
+        return _skip(marks, team, message, reason)
     content = render(message, booking, context.cfg, now)
     try:
         client = client_for(team)
@@ -365,12 +398,10 @@ def _dispatch_one(
         if ts is None:
             ts = _post(client, message, content)
     except _Retry as retry:
-        return _retry(engine, team, message, retry, now)
+        return _retry(marks, team, message, retry, now)
     except _GiveUp as give_up:
-        return _fail(engine, team, message, str(give_up))
-    with UnitOfWork(engine) as uow:
-        uow.outbox.mark_sent(team, message.id, at=now, slack_ts=ts)
-        uow.commit()
+        return _fail(marks, team, message, str(give_up))
+    marks.add(lambda outbox: outbox.mark_sent(team, message.id, at=now, slack_ts=ts))
     if found:
         log.info("outbox %s was already posted (ts %s); not posting it again", message.id, ts)
         return DispatchResult(found_sent=1)
@@ -606,11 +637,11 @@ def backoff(attempts: int, *, rng: random.Random | None = None) -> timedelta:
 
 
 def _retry(
-    engine: Engine, team: str, message: OutboxMessage, retry: _Retry, now: datetime
+    marks: _Marks, team: str, message: OutboxMessage, retry: _Retry, now: datetime
 ) -> DispatchResult:
     if retry.counted and message.attempts >= MAX_ATTEMPTS:
         return _fail(
-            engine, team, message, f"{retry.reason} (gave up after {message.attempts} attempts)"
+            marks, team, message, f"{retry.reason} (gave up after {message.attempts} attempts)"
         )
     after = retry.after if retry.after is not None else backoff(message.attempts)
     log.warning(
@@ -622,8 +653,8 @@ def _retry(
         int(after.total_seconds()),
         message.attempts,
     )
-    with UnitOfWork(engine) as uow:
-        uow.outbox.mark_failed(
+    marks.add(
+        lambda outbox: outbox.mark_failed(
             team,
             message.id,
             error=retry.reason,
@@ -631,11 +662,11 @@ def _retry(
             in_doubt=retry.in_doubt,
             counted=retry.counted,
         )
-        uow.commit()
+    )
     return DispatchResult(retried=1)
 
 
-def _fail(engine: Engine, team: str, message: OutboxMessage, reason: str) -> DispatchResult:
+def _fail(marks: _Marks, team: str, message: OutboxMessage, reason: str) -> DispatchResult:
     log.error(
         "outbox %s (%s to %s) failed for good: %s",
         message.id,
@@ -643,17 +674,13 @@ def _fail(engine: Engine, team: str, message: OutboxMessage, reason: str) -> Dis
         message.recipient,
         reason,
     )
-    with UnitOfWork(engine) as uow:
-        uow.outbox.mark_failed(team, message.id, error=reason, retry_at=None)
-        uow.commit()
+    marks.add(lambda outbox: outbox.mark_failed(team, message.id, error=reason, retry_at=None))
     return DispatchResult(failed=1)
 
 
-def _skip(engine: Engine, team: str, message: OutboxMessage, reason: str) -> DispatchResult:
+def _skip(marks: _Marks, team: str, message: OutboxMessage, reason: str) -> DispatchResult:
     log.info(
         "outbox %s (%s to %s) skipped: %s", message.id, message.kind, message.recipient, reason
     )
-    with UnitOfWork(engine) as uow:
-        uow.outbox.mark_skipped(team, message.id, reason=reason)
-        uow.commit()
+    marks.add(lambda outbox: outbox.mark_skipped(team, message.id, reason=reason))
     return DispatchResult(skipped=1)

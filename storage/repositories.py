@@ -10,6 +10,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import ColumnElement, or_, update
 from sqlalchemy.orm import aliased
@@ -157,6 +158,13 @@ class BookingRepository:
             return None
         found = self._find(workspace_id, col(BookingRow.id) == pk, lock=lock)
         return found[0] if found else None
+
+    def get_many(self, workspace_id: str, booking_ids: Iterable[str]) -> dict[str, Booking]:
+        """Return the workspace's bookings with these ids by id (unknown ids are left out)."""
+        pks = [pk for pk in map(_uuid, set(booking_ids)) if pk is not None]
+        if not pks:
+            return {}
+        return {b.id: b for b in self._find(workspace_id, col(BookingRow.id).in_(pks))}
 
     def by_idempotency_key(self, workspace_id: str, key: str) -> Booking | None:
         """Return the booking made with an idempotency key, or ``None``."""
@@ -554,14 +562,20 @@ class OutboxRepository:
     def mark_sent(
         self, workspace_id: str, message_id: str, *, at: datetime, slack_ts: str | None
     ) -> None:
-        """Record a delivered message."""
-        row = self._row(workspace_id, message_id)
-        row.status = OutboxStatus.SENT.value
-        row.sent_at = at
-        row.slack_ts = slack_ts
-        row.claimed_until = None
-        row.in_doubt_since = None
-        self._session.flush()
+        """Record a delivered message (one UPDATE: the dispatcher marks every message).
+
+        Raises:
+            NotFound: no such message in the workspace.
+        """
+        self._update(
+            workspace_id,
+            message_id,
+            status=OutboxStatus.SENT.value,
+            sent_at=at,
+            slack_ts=slack_ts,
+            claimed_until=None,
+            in_doubt_since=None,
+        )
 
     def mark_failed(
         self,
@@ -644,6 +658,21 @@ class OutboxRepository:
             .order_by(col(OutboxRow.due_at), col(OutboxRow.dedupe_key))
         )
         return [_message(row) for row in rows]
+
+    def _update(self, workspace_id: str, message_id: str, **values: Any) -> None:
+        in_workspace = (
+            select(WorkspaceRow.id).where(WorkspaceRow.team_id == workspace_id).scalar_subquery()
+        )
+        result = self._session.exec(
+            update(OutboxRow)
+            .where(
+                col(OutboxRow.id) == _uuid(message_id), col(OutboxRow.workspace_id) == in_workspace
+            )
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:
+            raise NotFound(f"unknown outbox message '{message_id}'", field="message")
 
     def _row(self, workspace_id: str, message_id: str) -> OutboxRow:
         ws = workspace_pk(self._session, workspace_id)
