@@ -70,6 +70,8 @@ def require_master_page_manager(
     Raises:
         Forbidden: ``actor`` manages none of the master page's pools and is not an admin.
     """
+    if is_admin(workspace, actor):
+        return
     if not managed_pools(workspace, pools, actor) & master_page_pools(master):
         raise Forbidden(f"only an admin or a manager of its pools may {action}")
 
@@ -82,6 +84,8 @@ def require_reassigner(
     Raises:
         Forbidden: the actor may not reassign this booking.
     """
+    if is_admin(workspace, actor):
+        return
     seat_pools = {p.pool for p in booking.participants if p.pool is not None}
     if not managed_pools(workspace, pools, actor) & seat_pools:
         raise Forbidden("only an admin or a manager of the booking's pool may reassign it")

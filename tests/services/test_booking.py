@@ -1,0 +1,286 @@
+"""Booking, cancelling and reassigning through the services, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine
+
+from engine.errors import BadInput, Forbidden, LinkRefused, SlotUnavailable
+from engine.model import BookingStatus
+from services.booking import (
+    Candidate,
+    Customer,
+    book,
+    cancel,
+    reassign,
+    reassign_candidates,
+    upcoming_bookings,
+)
+from services.context import Actor
+from services.links import create_link, resolve_link, revoke_link
+from services.reporting import pool_report
+from services.slots import bookable, offered_slots
+from storage.uow import UnitOfWork
+from tests.services.booking_world import (
+    ADMIN,
+    BOSS,
+    CLI,
+    NOW,
+    STRANGER,
+    WS,
+    at,
+    book_at,
+    counts,
+    request,
+    setup,
+)
+
+
+@pytest.fixture
+def world(db_engine: Engine, tmp_path: Path) -> Engine:
+    setup(db_engine, tmp_path)
+    return db_engine
+
+
+def _busy(engine: Engine, tmp_path: Path, page: str, start: datetime, end: datetime) -> None:
+    block = {"page": page, "start": start.isoformat(), "end": end.isoformat()}
+    setup(engine, tmp_path, lambda d: d.update(busy=[block]))
+
+
+def _link(engine: Engine, master: str = "guest", **more: Any) -> str:
+    more.setdefault("now", NOW)
+    return create_link(engine, WS, master, actor=ADMIN, public_url="http://x", **more).token
+
+
+def test_a_panel_booking_takes_distinct_pages_and_a_free_room(
+    db_engine: Engine, tmp_path: Path
+) -> None:
+    _busy(db_engine, tmp_path, "room-a", at(1, 9), at(1, 10))
+    booking = book_at(db_engine, "panel", "meet", at(1, 9))
+    assert [(p.page, p.role.value, p.pool) for p in booking.participants] == [
+        ("dave", "owner", None),
+        ("erin", "participant", None),
+        ("room-b", "participant", "rooms"),
+    ]
+    assert (booking.start, booking.end) == (at(1, 9), at(1, 10))
+
+
+def test_a_panel_is_offered_only_while_everyone_and_a_room_are_free(
+    db_engine: Engine, tmp_path: Path
+) -> None:
+    _busy(db_engine, tmp_path, "erin", at(1, 9), at(1, 12))
+    slots = offered_slots(
+        db_engine, WS, "panel", "meet", at(1, 0).date(), at(1, 0).date(), tz=None, now=NOW,
+        actor=ADMIN,
+    )  # fmt: skip
+    assert slots[0].start == at(1, 12)
+    with pytest.raises(SlotUnavailable):
+        book_at(db_engine, "panel", "meet", at(1, 9))
+
+
+def test_reassigning_the_room_keeps_the_time_and_moves_the_count(world: Engine) -> None:
+    booking = book_at(world, "panel", "meet", at(1, 9))
+    moved = reassign(
+        world, WS, booking.id, to_page="room-b", seat_page="room-a", actor=Actor("U0FACIL"), now=NOW
+    )
+    assert [p.page for p in moved.participants] == ["dave", "erin", "room-b"]
+    assert (moved.start, moved.end, moved.owner) == (booking.start, booking.end, "dave")
+    report = pool_report(world, WS, "rooms", actor=ADMIN, now=NOW)
+    assert {m.page: (m.received, m.removed) for m in report.members} == {
+        "room-a": (1, 1),
+        "room-b": (1, 0),
+    }
+
+
+def test_a_reassignment_is_audited_and_queues_notices(world: Engine) -> None:
+    booking = book_at(world, "demo", "chat", at(1, 9))
+    before = counts(world)
+    reassign(world, WS, booking.id, to_page="carol", reason="holiday", actor=BOSS, now=NOW)
+    after = counts(world)
+    assert after["reassignments"] == before["reassignments"] + 1
+    assert after["ledger"] == before["ledger"] + 2
+    assert after["outbox"] > before["outbox"]
+    with UnitOfWork(world) as uow:
+        (record,) = uow.audit.for_booking(WS, booking.id)
+    assert (record.from_page, record.to_page, record.by, record.reason, record.forced) == (
+        "alice", "carol", "U0BOSS", "holiday", False
+    )  # fmt: skip
+
+
+def test_a_forced_reassignment_onto_a_busy_target_is_audited_as_forced(
+    db_engine: Engine, tmp_path: Path
+) -> None:
+    setup(db_engine, tmp_path)
+    booking = book_at(db_engine, "demo", "chat", at(1, 9))
+    _busy(db_engine, tmp_path, "bob", at(1, 8), at(1, 10))
+    reassign(db_engine, WS, booking.id, to_page="bob", force=True, actor=CLI, now=NOW)
+    with UnitOfWork(db_engine) as uow:
+        assert uow.audit.for_booking(WS, booking.id)[0].forced
+
+
+def test_a_fixed_seat_moves_only_to_a_page_of_its_kind(world: Engine) -> None:
+    booking = book_at(world, "panel", "meet", at(1, 9))
+    with pytest.raises(BadInput) as caught:
+        reassign(world, WS, booking.id, to_page="room-b", actor=ADMIN, now=NOW)
+    assert caught.value.field == "to"
+    moved = reassign(world, WS, booking.id, to_page="carol", actor=ADMIN, now=NOW)
+    assert moved.owner == "carol"
+
+
+def test_reassign_candidates_list_the_free_members_first_and_mark_the_busy(
+    world: Engine,
+) -> None:
+    booking = book_at(world, "demo", "chat", at(1, 9))  # alice
+    book_at(world, "demo", "chat", at(1, 9))  # bob, busy then
+    found = reassign_candidates(world, WS, booking.id, actor=BOSS, now=NOW)
+    assert found == [Candidate("carol", "Carol", True), Candidate("bob", "Bob", False)]
+
+
+def test_reassign_candidates_of_a_fixed_seat_are_the_pages_of_its_kind(world: Engine) -> None:
+    booking = book_at(world, "panel", "meet", at(1, 9))
+    found = reassign_candidates(world, WS, booking.id, actor=ADMIN, now=NOW)
+    assert [c.page for c in found] == ["alice", "bob", "carol"]
+    rooms = reassign_candidates(world, WS, booking.id, seat_page="room-a", actor=ADMIN, now=NOW)
+    assert rooms == [Candidate("room-b", "Room B", True)]
+
+
+def test_reassign_candidates_are_forbidden_to_strangers(world: Engine) -> None:
+    booking = book_at(world, "demo", "chat", at(1, 9))
+    with pytest.raises(Forbidden):
+        reassign_candidates(world, WS, booking.id, actor=STRANGER, now=NOW)
+
+
+def test_the_owner_and_the_customer_may_cancel_but_a_pool_manager_may_not(world: Engine) -> None:
+    first = book_at(world, "demo", "chat", at(1, 9))  # alice's, customer U0CUST
+    second = book_at(world, "demo", "chat", at(1, 9))  # bob's
+    with pytest.raises(Forbidden):
+        cancel(world, WS, first.id, actor=BOSS, now=NOW)
+    assert cancel(world, WS, first.id, actor=Actor("U0ALICE"), now=NOW).status is (
+        BookingStatus.CANCELLED
+    )
+    assert cancel(world, WS, second.id, actor=Actor("U0CUST"), now=NOW).cancelled_by == "U0CUST"
+
+
+def test_cancelling_frees_the_time_and_counts_a_removal(world: Engine) -> None:
+    booking = book_at(world, "desk", "chat", at(1, 9))
+    before = counts(world)
+    cancel(world, WS, booking.id, actor=ADMIN, now=NOW)
+    after = counts(world)
+    assert after["ledger"] == before["ledger"] + 1
+    assert after["cancelled"] == 1
+    again = book_at(world, "people", "intro", at(1, 9), pick="alice", form_answers={"topic": "x"})
+    assert again.owner == "alice"
+
+
+def test_upcoming_bookings_are_those_of_the_customer_and_of_the_host(world: Engine) -> None:
+    mine = book_at(world, "demo", "chat", at(1, 9))  # alice hosts
+    other = book_at(world, "demo", "chat", at(1, 10), customer=Customer("U0ALICE"))  # bob hosts
+    gone = book_at(world, "demo", "chat", at(1, 11))  # carol hosts
+    cancel(world, WS, gone.id, actor=ADMIN, now=NOW)
+    assert [b.id for b in upcoming_bookings(world, WS, "U0ALICE", now=NOW)] == [mine.id, other.id]
+    assert [b.id for b in upcoming_bookings(world, WS, "U0CUST", now=NOW)] == [mine.id]
+    assert upcoming_bookings(world, WS, "U0CUST", now=at(1, 9, 30)) == []
+
+
+def test_find_member_by_time_books_the_picked_free_page(world: Engine) -> None:
+    answers = {"topic": "pricing"}
+    booking = book_at(world, "bytime", "intro", at(1, 9), pick="carol", form_answers=answers)
+    assert booking.owner == "carol"
+    assert booking.form_answers == answers
+    with pytest.raises(BadInput):
+        book_at(world, "bytime", "intro", at(1, 9), form_answers=answers)  # two still free
+
+
+def test_pages_first_needs_a_pick_and_books_it(world: Engine) -> None:
+    answers = {"topic": "x"}
+    with pytest.raises(BadInput):
+        book_at(world, "people", "intro", at(1, 9), form_answers=answers)
+    assert book_at(world, "people", "intro", at(1, 9), pick="bob", form_answers=answers).owner == (
+        "bob"
+    )
+
+
+def test_a_start_without_a_zone_is_bad_input(world: Engine) -> None:
+    with pytest.raises(BadInput):
+        book_at(world, "demo", "chat", datetime(2026, 12, 1, 9))
+
+
+def test_a_guest_books_with_a_personalized_link_without_filling_anything(world: Engine) -> None:
+    token = _link(world, name="Gus", email="gus@example.com", form_answers={"topic": "hi"})
+    req = request("guest", "intro", at(1, 9), customer=Customer(), link_token=token)
+    booking = book(world, req, actor=CLI, now=NOW)
+    assert (booking.customer_name, booking.customer_email) == ("Gus", "gus@example.com")
+    assert booking.form_answers == {"topic": "hi"}
+    assert booking.link_id is not None
+    with pytest.raises(LinkRefused) as caught:
+        resolve_link(world, token, now=NOW)
+    assert caught.value.code == "link_used"
+
+
+def test_a_link_opens_only_its_master_page_and_event_type(world: Engine) -> None:
+    token = _link(world, "demo", event_type="chat")
+    with pytest.raises(BadInput):
+        book(world, request("desk", "chat", at(1, 9), link_token=token), actor=CLI, now=NOW)
+    view = resolve_link(world, token, now=NOW)
+    assert (view.workspace_id, view.master_page, view.event_types) == (WS, "demo", ("chat",))
+
+
+def test_resolving_a_link_tells_only_why_it_cannot_be_used(world: Engine) -> None:
+    expiring = _link(world, expires_in=timedelta(hours=1))
+    revoked = _link(world)
+    revoke_link(world, WS, revoked, actor=ADMIN, now=NOW)
+    cases = {"link_expired": expiring, "link_revoked": revoked, "link_unknown": "made-up"}
+    for code, token in cases.items():
+        with pytest.raises(LinkRefused) as caught:
+            resolve_link(world, token, now=NOW + timedelta(hours=2))
+        assert caught.value.code == code
+        assert not any(w in caught.value.message for w in ("guest", "sales", "intro", "Alice"))
+
+
+def test_a_manager_creates_links_only_for_master_pages_using_their_pools(world: Engine) -> None:
+    assert _link_by(world, BOSS, "demo")
+    with pytest.raises(Forbidden):
+        _link_by(world, BOSS, "desk")
+
+
+def _link_by(engine: Engine, actor: Actor, master: str) -> str:
+    return create_link(engine, WS, master, actor=actor, now=NOW, public_url="http://x").token
+
+
+def test_the_catalogue_hides_link_only_pages_and_lists_pages_to_pick(world: Engine) -> None:
+    found = {m.id: m for m in bookable(world, WS, actor=STRANGER)}
+    assert set(found) == {"demo", "desk", "prio", "panel", "bytime", "people"}
+    assert [c.id for c in found["people"].event_types[0].pages] == ["alice", "bob", "carol"]
+    assert found["demo"].event_types[0].pages == ()
+    token = _link(world)
+    assert [m.id for m in bookable(world, WS, actor=STRANGER, link_token=token, now=NOW)] == [
+        "guest"
+    ]
+
+
+def test_a_repeated_request_with_an_idempotency_key_returns_the_first_booking(
+    world: Engine,
+) -> None:
+    first = book_at(world, "demo", "chat", at(1, 9), idempotency_key="abc")
+    before = counts(world)
+    assert book_at(world, "demo", "chat", at(1, 9), idempotency_key="abc") == first
+    assert counts(world) == before
+
+
+def test_two_customers_racing_for_one_page_get_one_booking(world: Engine) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    def attempt(n: int) -> str:
+        try:
+            book_at(world, "people", "intro", at(1, 9), pick="bob", form_answers={"topic": "x"})
+        except SlotUnavailable:
+            return "refused"
+        return "booked"
+
+    with ThreadPoolExecutor(4) as pool:
+        results = sorted(pool.map(attempt, range(4)))
+    assert results == ["booked", "refused", "refused", "refused"]
