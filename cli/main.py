@@ -23,7 +23,7 @@ from typing import Any
 
 import click
 
-from cli import booking, config, db, links, report, serve, slots
+from cli import booking, config, db, links, report, serve, slots, worker
 from cli.runtime import Runtime, instant
 from engine.errors import BadInput, Refused, RoundtableError
 from services.context import system_clock
@@ -142,6 +142,7 @@ cli.add_command(booking.cancel_command)
 cli.add_command(booking.reassign_command)
 cli.add_command(report.report)
 cli.add_command(links.group)
+cli.add_command(worker.worker)
 
 
 def main() -> None:

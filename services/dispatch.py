@@ -285,7 +285,7 @@ def start_dispatcher(
         coalesce=True,
         max_instances=1,
         misfire_grace_time=None,
-        next_run_time=clock(),
+        next_run_time=system_clock(),  # the scheduler's own time, whatever ``clock`` says
     )
 
 

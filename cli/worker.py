@@ -1,0 +1,87 @@
+"""``roundtable worker``: deliver notifications and reminders without serving Slack.
+
+It runs the same outbox job as ``roundtable serve`` on an APScheduler ``BlockingScheduler``
+(any number of workers and servers can share one database: §13). ``--once`` sends what is
+due now (``--now`` moves "now") and exits, which suits cron and tests.
+
+Environment: ``SLACK_BOT_TOKEN`` (required), ``SLACK_API_URL`` (optional Web API base URL,
+e.g. for GovSlack or a local test server). One token serves every workspace in the database;
+a multi-workspace install delivers from ``roundtable serve``, which knows each installation.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+from collections.abc import Mapping
+from dataclasses import asdict
+from datetime import UTC
+from types import FrameType
+
+import click
+from apscheduler.schedulers.blocking import BlockingScheduler
+from slack_sdk import WebClient
+
+from cli.runtime import Runtime, pass_runtime
+from engine.errors import BadInput
+from services.dispatch import DEFAULT_INTERVAL_SECONDS, drain, start_dispatcher
+
+DEFAULT_API_URL = "https://slack.com/api/"
+
+
+def slack_client(environ: Mapping[str, str]) -> WebClient:
+    """Return a Web API client from ``SLACK_BOT_TOKEN`` and ``SLACK_API_URL``.
+
+    Raises:
+        BadInput: ``SLACK_BOT_TOKEN`` is not set.
+    """
+    token = environ.get("SLACK_BOT_TOKEN", "").strip()
+    if not token:
+        raise BadInput(
+            "is not set; the worker needs the bot token (xoxb-…) to post",
+            field="SLACK_BOT_TOKEN",
+        )
+    base_url = environ.get("SLACK_API_URL", "").strip() or DEFAULT_API_URL
+    return WebClient(token=token, base_url=base_url.rstrip("/") + "/")
+
+
+@click.command("worker")
+@click.option("--once", is_flag=True, help="Send what is due now, then exit.")
+@click.option(
+    "--interval",
+    type=click.FloatRange(min=0.5),
+    default=DEFAULT_INTERVAL_SECONDS,
+    show_default=True,
+    help="Seconds between looks at the outbox.",
+)
+@pass_runtime
+def worker(runtime: Runtime, once: bool, interval: float) -> None:
+    """Deliver due notifications and reminders (until stopped, or --once)."""
+    client = slack_client(os.environ)
+    engine = runtime.engine()
+
+    def client_for(team_id: str) -> WebClient:
+        return client
+
+    if once:
+        result = drain(engine, client_for, clock=lambda: runtime.now)
+        runtime.emit(
+            {"dispatch": asdict(result)},
+            f"Sent {result.sent} (already sent {result.found_sent}), skipped {result.skipped}, "
+            f"retrying {result.retried}, failed {result.failed}.",
+        )
+        return
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    scheduler = BlockingScheduler(timezone=UTC)
+    start_dispatcher(scheduler, engine, client_for, interval_seconds=interval)
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        scheduler.shutdown(wait=False)
+
+    signal.signal(signal.SIGTERM, stop)
+    click.echo(f"Roundtable worker: looking at the outbox every {interval:g}s", err=True)
+    try:
+        scheduler.start()
+    except KeyboardInterrupt:
+        scheduler.shutdown(wait=False)
