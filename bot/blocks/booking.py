@@ -598,12 +598,18 @@ def parse_step(state: BookingState, action: Mapping[str, Any]) -> BookingState:
     selected = (action.get("selected_option") or {}).get("value")
     if action_id == ids.BOOK_MASTER_PAGE:
         return replace(
-            state, master_page=selected, event_type=None, pick=None, start=None, offset=0
+            state,
+            master_page=selected,
+            event_type=None,
+            pick=None,
+            start=None,
+            member=None,
+            offset=0,
         )
     if action_id == ids.BOOK_EVENT_TYPE:
-        return replace(state, event_type=selected, start=None, offset=0)
+        return replace(state, event_type=selected, start=None, member=None, offset=0)
     if action_id == ids.BOOK_PAGE:
-        return replace(state, pick=selected, start=None, offset=0)
+        return replace(state, pick=selected, start=None, member=None, offset=0)
     if action_id == ids.BOOK_DATE and action.get("selected_date"):
         return replace(state, day=date.fromisoformat(action["selected_date"]), start=None, offset=0)
     if action_id.startswith(ids.BOOK_DAY) and value:
