@@ -60,7 +60,9 @@ class HistoryFakeSlackApi(FakeSlackApi):
             if channel[:1] in ("U", "W"):
                 channel = "D" + channel  # the app's DM with that user, as conversations.open says
             with self._lock:
-                self.posted.append({**args, "channel": channel, "ts": answer["ts"]})
+                self.posted.append(
+                    {**args, "channel": channel, "ts": answer["ts"], "received_at": time.time()}
+                )
         if method == "conversations.history":
             with_metadata = str(args.get("include_all_metadata")).lower() in ("1", "true")
             with self._lock:
