@@ -14,9 +14,12 @@ Sending
 
 At send time
     A reminder whose meeting has started (say, after downtime), whose booking was cancelled,
-    or whose recipient left the booking is marked ``skipped``; so are confirmations and
-    manager notices of a cancelled booking. Everything else is rendered from the booking as
-    it is then, so a reminder after a reassignment names the new host.
+    or whose recipient left the booking is marked ``skipped``; so is one that a later
+    reminder of the same booking supersedes (after downtime only the last due one goes out,
+    saying how long is really left); so are confirmations and manager notices of a
+    cancelled booking. Everything else is rendered from the booking as it is then, so a
+    reminder after a reassignment names the new host. Outcomes are committed a few at a
+    time (``_Marks``); a post not yet recorded when the process dies is found again below.
 
 Failures (each logged)
     429: back at ``now + Retry-After`` and not counted as an attempt: rate limits never make a
