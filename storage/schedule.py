@@ -7,9 +7,10 @@ Window of occupancy and busy blocks: from ``min(since, now) - 7 days`` to
 ``max(until, now + longest max_days_ahead) + 7 days`` (Schedule's contract: the question's
 range widened by a week each side, and the booking horizon).
 
-Ledger: every entry at or after ``min(since, now) - 100 days`` (a quarter, the longest reset
-cycle, plus time zone slack, so the current cycle is always inside), every entry of
-``continuous`` pools (they never reset), and each member's latest ``received`` entry.
+Ledger: every entry since the start of the earliest reporting cycle, among the pools, that
+holds ``min(since, now)`` (in the workspace zone, ``engine.distribution.cycle_bounds``), every
+entry of ``continuous`` pools (they never reset), and each member's latest ``received`` entry.
+A busy pool's ledger grows by one entry a booking; older cycles are never read.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from sqlalchemy import and_, exists, func, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
+from engine.distribution import cycle_bounds
 from engine.errors import NotFound
 from engine.model import BusyBlock, Cycle, LedgerEntry, LedgerKind, Occupancy, Schedule
 from storage.common import find_workspace
@@ -31,7 +33,6 @@ from storage.config import load_entities, workspace_value
 from storage.tables import BookingRow, BusyBlockRow, LedgerRow, PageRow, ParticipantRow
 
 WIDENING = timedelta(days=7)
-LEDGER_LOOKBACK = timedelta(days=100)
 
 T = TypeVar("T")
 
@@ -104,6 +105,11 @@ class ScheduleRepository:
             for pk, key in entities.pool_keys.items()
             if entities.pools[key].cycle is Cycle.CONTINUOUS
         ]
+        cycle_starts = (
+            cycle_bounds(pool.cycle, workspace.timezone, earliest)[0]
+            for pool in entities.pools.values()
+        )
+        ledger_since = min((start for start in cycle_starts if start is not None), default=earliest)
         return Schedule(
             workspace=workspace_value(workspace),
             pages=entities.pages,
@@ -125,7 +131,7 @@ class ScheduleRepository:
                 for page, start, end, before, after, booking_id in occupancy
             ),
             busy=_by_key((page, BusyBlock(page, start, end)) for page, start, end in busy),
-            ledger=self._ledger(ws, entities.pool_keys, earliest - LEDGER_LOOKBACK, continuous),
+            ledger=self._ledger(ws, entities.pool_keys, ledger_since, continuous),
         )
 
     def _ledger(

@@ -60,14 +60,17 @@ def test_a_member_dropped_from_a_pool_stays_in_the_schedule_as_inactive(configur
     assert members == (sales.members[0], PoolMember("bob", active=False, joined=1))
 
 
-def test_the_ledger_holds_the_recent_entries_and_each_members_latest_received(configured):
+def test_the_ledger_holds_the_current_cycle_and_each_members_latest_received(configured):
+    # T0 is 1 December 2026, 15:00 UTC: the monthly cycle of "sales" began at midnight.
     long_ago = T0 - timedelta(days=400)
     entries = [
         LedgerEntry("sales", "bob", LedgerKind.RECEIVED, long_ago - timedelta(days=1)),
         LedgerEntry("sales", "bob", LedgerKind.RECEIVED, long_ago),
         LedgerEntry("sales", "bob", LedgerKind.REMOVED, long_ago + timedelta(days=1)),
-        LedgerEntry("sales", "alice", LedgerKind.RECEIVED, T0 - timedelta(days=3)),
-        LedgerEntry("sales", "alice", LedgerKind.REMOVED, T0 - timedelta(days=2)),
+        LedgerEntry("sales", "alice", LedgerKind.RECEIVED, T0 - timedelta(days=5)),
+        LedgerEntry("sales", "alice", LedgerKind.REMOVED, T0 - timedelta(days=4)),
+        LedgerEntry("sales", "alice", LedgerKind.RECEIVED, T0 - timedelta(hours=3)),
+        LedgerEntry("sales", "alice", LedgerKind.REMOVED, T0 - timedelta(hours=2)),
         LedgerEntry("rooms", "room-a", LedgerKind.RECEIVED, long_ago - timedelta(days=9)),
         LedgerEntry("rooms", "room-a", LedgerKind.RECEIVED, long_ago),
     ]
@@ -77,8 +80,8 @@ def test_the_ledger_holds_the_recent_entries_and_each_members_latest_received(co
 
     ledger = load(configured).ledger
 
-    assert ledger["sales"] == (entries[1], entries[3], entries[4])
-    assert ledger["rooms"] == (entries[5], entries[6]), "a continuous pool keeps everything"
+    assert ledger["sales"] == (entries[1], entries[5], entries[6]), "last cycle is left out"
+    assert ledger["rooms"] == (entries[7], entries[8]), "a continuous pool keeps everything"
 
 
 def test_loading_a_schedule_takes_the_same_statements_for_any_team_size(db_engine, sql_log):
