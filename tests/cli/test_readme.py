@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
 import shutil
+import signal
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
+
+from tests.fakes.slack_api import FakeSlackApi
 
 ROOT = Path(__file__).parents[2]
 
@@ -44,26 +51,49 @@ def test_ci_runs_exactly_the_readmes_test_command() -> None:
     assert printed.stdout == _blocks()[1]
 
 
-def test_the_main_command_applies_the_example_and_shows_it(tmp_path: Path) -> None:
+def test_the_main_command_applies_the_example_and_serves_the_slack_app(tmp_path: Path) -> None:
     steps = _blocks()[0].strip().split(" && ")
     shutil.copytree(ROOT / "examples", tmp_path / "examples")
     roundtable = str(Path(sys.executable).parent / "roundtable")
     env = {name: value for name, value in os.environ.items() if name != "DATABASE_URL"}
 
-    shown = ""
-    for step in steps[2:]:  # after making the venv and installing into it
+    assert steps[:2] == ["python3 -m venv .venv", ".venv/bin/pip install -q -e ."]
+    assert steps[-1] == ".venv/bin/roundtable serve"
+    for step in steps[2:-1]:  # after making the venv and installing into it
         argv = shlex.split(step)
         assert argv[0] == ".venv/bin/roundtable"
-        result = subprocess.run(
-            [roundtable, *argv[1:]],
+        subprocess.run(
+            [roundtable, *argv[1:]], cwd=tmp_path, env=env, check=True, capture_output=True
+        )
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with FakeSlackApi() as fake:
+        env.update(
+            SLACK_SIGNING_SECRET="secret",
+            SLACK_BOT_TOKEN="xoxb-readme",
+            SLACK_API_URL=fake.base_url,
+            PORT=str(port),
+        )
+        server = subprocess.Popen(
+            [roundtable, "serve", "--host", "127.0.0.1"],
             cwd=tmp_path,
             env=env,
-            capture_output=True,
+            stderr=subprocess.PIPE,
             text=True,
-            check=True,
         )
-        shown = result.stdout
+        try:
+            health = None
+            deadline = time.monotonic() + 30
+            while health is None and time.monotonic() < deadline and server.poll() is None:
+                try:
+                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as r:
+                        health = json.loads(r.read())
+                except OSError:
+                    time.sleep(0.2)
+        finally:
+            server.send_signal(signal.SIGTERM)
+            server.communicate(timeout=15)
 
-    assert steps[:2] == ["python3 -m venv .venv", ".venv/bin/pip install -q -e ."]
-    assert shown.startswith("Workspace T0ACME (Europe/London)")
+    assert health == {"status": "ok"}
     assert (tmp_path / "roundtable.db").exists()
