@@ -284,3 +284,42 @@ def test_two_customers_racing_for_one_page_get_one_booking(world: Engine) -> Non
     with ThreadPoolExecutor(4) as pool:
         results = sorted(pool.map(attempt, range(4)))
     assert results == ["booked", "refused", "refused", "refused"]
+
+
+def _statements(engine: Engine, action: Any) -> int:
+    from sqlalchemy import event
+
+    seen: list[str] = []
+
+    def count(*args: Any) -> None:
+        seen.append(args[2])
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        action()
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    return len(seen)
+
+
+def test_offered_slots_load_in_the_same_few_statements_whatever_the_pool_size(
+    sqlite_engine: Engine, tmp_path: Path
+) -> None:
+    def ask() -> None:
+        day = at(1, 0).date()
+        offered_slots(sqlite_engine, WS, "desk", "chat", day, day, tz=None, now=NOW, actor=ADMIN)
+
+    setup(sqlite_engine, tmp_path)
+    small = _statements(sqlite_engine, ask)
+
+    def grow(data: dict[str, Any]) -> None:
+        extra = [
+            dict(data["booking_pages"][0], id=f"m{i}", slack_user=f"U0M{i}") for i in range(30)
+        ]
+        data["booking_pages"] += extra
+        data["pools"][1]["members"] += [{"page": page["id"]} for page in extra]
+
+    setup(sqlite_engine, tmp_path, grow)
+    for i in range(10):
+        book_at(sqlite_engine, "desk", "chat", at(1, 9 + i % 8))
+    assert _statements(sqlite_engine, ask) == small <= 20
