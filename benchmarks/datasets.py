@@ -150,6 +150,25 @@ def small_pool(
     return Scenario(config, "team", "call")
 
 
+def many_pages(count: int = 8, *, workspace: str = WORKSPACE) -> Scenario:
+    """``count`` people open around the clock, each alone behind master page ``page-<i>``.
+
+    Event type ``call`` as in ``single_page``. Bookings of different pages share nothing
+    but the database: the best case for concurrent writers.
+    """
+    pages = tuple(_member(f"p{i}", "UTC", ALL_DAY) for i in range(count))
+    call = EventType("call", "Call", timedelta(minutes=30), max_days_ahead=30)
+    config = WorkspaceConfig(
+        workspace=Workspace(workspace, "UTC"),
+        pages=pages,
+        event_types=(call,),
+        master_pages=tuple(
+            _dynamic(f"page-{i}", "call", SeatRef(page=page.id)) for i, page in enumerate(pages)
+        ),
+    )
+    return Scenario(config, "page-0", "call")
+
+
 def crossing_pages(*, workspace: str = WORKSPACE) -> Scenario:
     """Five people reachable through four master pages whose page sets overlap.
 
