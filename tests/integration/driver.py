@@ -107,7 +107,8 @@ class SlackDriver:
             with urllib.request.urlopen(request, timeout=20) as answer:
                 response = Response(answer.status, answer.read().decode())
         except urllib.error.HTTPError as error:
-            response = Response(error.code, error.read().decode())
+            with error:
+                response = Response(error.code, error.read().decode())
         self.executor.drain()
         return response
 

@@ -87,4 +87,5 @@ def test_unknown_paths_are_not_found(slack):
     with pytest.raises(urllib.error.HTTPError) as raised:
         urllib.request.urlopen(slack.url + "/nope", timeout=5)
 
+    raised.value.close()
     assert raised.value.code == 404
