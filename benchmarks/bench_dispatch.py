@@ -31,7 +31,7 @@ from sqlalchemy import create_engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
 
-from services.dispatch import DEFAULT_INTERVAL_SECONDS, drain, start_dispatcher
+from bot.dispatch import DEFAULT_INTERVAL_SECONDS, drain, start_dispatcher
 from storage.db import database_url
 from storage.records import Booking, OutboxMessage, Participant, Role
 from storage.uow import UnitOfWork

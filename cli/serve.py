@@ -20,12 +20,12 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.error import BoltError
 
 from bot.app import build_app, workspace_clients
+from bot.dispatch import start_dispatcher
 from bot.server import EVENTS_PATH, build_wsgi_app
 from bot.settings import SettingsError, load_settings
 from cli.runtime import Runtime, pass_runtime
 from engine.errors import BadInput
 from services.context import Services
-from services.dispatch import start_dispatcher
 from web.app import PREFIX, GuestApp
 
 DEFAULT_HOST = "0.0.0.0"  # Slack must reach it; bind 127.0.0.1 behind a reverse proxy

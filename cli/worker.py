@@ -23,9 +23,9 @@ import click
 from apscheduler.schedulers.blocking import BlockingScheduler
 from slack_sdk import WebClient
 
+from bot.dispatch import DEFAULT_INTERVAL_SECONDS, drain, start_dispatcher
 from cli.runtime import Runtime, pass_runtime
 from engine.errors import BadInput
-from services.dispatch import DEFAULT_INTERVAL_SECONDS, drain, start_dispatcher
 
 DEFAULT_API_URL = "https://slack.com/api/"
 

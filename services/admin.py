@@ -37,7 +37,7 @@ from services import roles
 from services.booking import upcoming_bookings
 from services.config_file import ConfigInvalid, config_data, parse_config
 from services.context import Actor
-from services.dispatch import FailedNotification, failed_notifications
+from services.notifications import FailedNotification, failed_notifications
 from services.reporting import pool_report
 from storage.records import Booking
 from storage.uow import UnitOfWork

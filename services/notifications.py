@@ -5,7 +5,7 @@ inside the unit of work that books, cancels or reassigns, so the outbox rows com
 back) with the booking. Nothing here commits and nothing talks to Slack: a row holds only
 the kind, the recipient (a Slack user or channel id), the due time, the booking id, a
 dedupe key and a small payload. The message itself is rendered at send time from the
-booking as it is then (``services.dispatch``), so a reminder after a reassignment names the
+booking as it is then (``bot.dispatch``), so a reminder after a reassignment names the
 new host and a reminder of a cancelled booking is skipped.
 
 Who is told what:
@@ -44,6 +44,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
+
+from sqlalchemy import Engine
 
 from engine.model import EventType, Page, PageKind, Pool, WorkspaceConfig
 from storage.records import Booking, OutboxMessage, Reassignment
@@ -286,3 +288,32 @@ def _message(
         payload=dict(payload),
         booking_id=booking.id,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class FailedNotification:
+    """A notification given up on, for admins (App Home)."""
+
+    id: str
+    kind: str
+    recipient: str
+    booking_id: str | None
+    due_at: datetime
+    attempts: int
+    error: str
+
+
+def failed_notifications(engine: Engine, workspace_id: str) -> list[FailedNotification]:
+    """Return the workspace's notifications that failed for good, newest due first.
+
+    Raises:
+        NotFound: no such workspace.
+    """
+    with UnitOfWork(engine) as uow:
+        failed = uow.outbox.failed(workspace_id)
+    return [
+        FailedNotification(
+            m.id, m.kind, m.recipient, m.booking_id, m.due_at, m.attempts, m.last_error or ""
+        )
+        for m in failed
+    ]

@@ -37,7 +37,7 @@ from bot.blocks.common import (
 from engine.distribution import PoolReport
 from engine.model import Method, Page, Pool
 from services.admin import HomeOverview
-from services.dispatch import FailedNotification
+from services.notifications import FailedNotification
 from storage.records import Booking
 
 BAR_WIDTH = 20

@@ -6,8 +6,8 @@ Times are written with Slack's date token (``<!date^…>``), which every reader 
 own Slack time zone; the fallback in the token (for old clients) and in notification
 previews uses the zone in ``BookingFacts.timezone``.
 
-This module imports nothing of the app but ``bot.ids``, so ``services.dispatch`` can render
-with it without pulling Bolt or the handlers in.
+This module imports nothing of the app but ``bot.ids``, so ``bot.dispatch`` (and the worker)
+can render with it without pulling Bolt or the handlers in.
 """
 
 from __future__ import annotations

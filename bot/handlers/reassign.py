@@ -18,13 +18,13 @@ from bot import ids
 from bot.blocks.common import build_notice_message
 from bot.blocks.notifications import build_manager_notice
 from bot.blocks.reassign import build_reassign_modal, parse_reassign, reassign_errors
+from bot.dispatch import booking_facts
 from bot.handlers.booking import requester_zone
 from bot.profiles import Profiles
 from engine.errors import RoundtableError
 from services.booking import cancel, get_booking, reassign, reassign_candidates
 from services.config import load_config
 from services.context import Actor, Services
-from services.dispatch import booking_facts
 from storage.records import Booking
 
 

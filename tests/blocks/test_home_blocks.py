@@ -10,7 +10,7 @@ from bot.blocks.home import bar, build_home, build_home_not_set_up, fit
 from engine.distribution import MemberStats, PoolReport
 from engine.model import EventType, Method, Page, PageKind, Pool, PoolMember, Workspace
 from services.admin import HomeOverview
-from services.dispatch import FailedNotification
+from services.notifications import FailedNotification
 from storage.records import Booking, Participant, Role
 from tests.blocks.test_admin_blocks import check_view
 

@@ -9,13 +9,12 @@ from datetime import timedelta
 import pytest
 from slack_sdk import WebClient
 
-from services.dispatch import (
+from bot.dispatch import (
     MAX_ATTEMPTS,
     METADATA_EVENT_TYPE,
     dispatch_due,
-    failed_notifications,
 )
-from services.notifications import queue_cancelled
+from services.notifications import failed_notifications, queue_cancelled
 from storage.records import OutboxStatus
 from storage.uow import UnitOfWork
 from tests.notifications.conftest import (

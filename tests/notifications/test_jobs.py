@@ -11,8 +11,8 @@ from apscheduler.events import EVENT_JOB_EXECUTED
 from apscheduler.schedulers.background import BackgroundScheduler
 from click.testing import CliRunner
 
+from bot.dispatch import JOB_ID, start_dispatcher, stop_dispatcher
 from cli.main import cli
-from services.dispatch import JOB_ID, start_dispatcher, stop_dispatcher
 from storage.records import OutboxStatus
 from storage.uow import UnitOfWork
 from tests.notifications.conftest import NOW, TEAM, a_booking, book, client_factory

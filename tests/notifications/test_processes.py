@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from services.dispatch import dispatch_due
+from bot.dispatch import dispatch_due
 from storage.records import Booking, OutboxMessage, OutboxStatus, Participant, Role
 from storage.uow import UnitOfWork
 from tests.notifications import workers

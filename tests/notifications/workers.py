@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from slack_sdk import WebClient
 
-from services.dispatch import dispatch_due, drain
+from bot.dispatch import dispatch_due, drain
 from storage.db import make_engine
 
 LEASE = timedelta(minutes=5)

@@ -1,0 +1,660 @@
+"""Deliver the outbox to Slack on APScheduler 3: claimed, rendered, sent, marked (§9, §13).
+
+``dispatch_due`` is one round: claim up to ``limit`` due rows (``FOR UPDATE SKIP LOCKED`` on
+PostgreSQL, the one write lock on SQLite) with a lease, render each from its booking as it is
+now, post it, and mark it. ``start_dispatcher`` runs rounds on a scheduler every few seconds,
+in ``roundtable serve`` (a ``BackgroundScheduler``) and ``roundtable worker`` (a
+``BlockingScheduler``). The truth is the outbox table, so any number of processes can run
+the job; a row is worked on by one process at a time.
+
+Sending
+    DMs go to ``channel=<user id>`` (Slack opens the app's DM), channel notices to the channel.
+    Every message carries ``metadata = {"event_type": "roundtable_outbox", "event_payload":
+    {"outbox_id": …}}`` and its ``ts`` is recorded when sent.
+
+At send time
+    A reminder whose meeting has started (say, after downtime), whose booking was cancelled,
+    or whose recipient left the booking is marked ``skipped``; so is one that a later
+    reminder of the same booking supersedes (after downtime only the last due one goes out,
+    saying how long is really left); so are confirmations and manager notices of a
+    cancelled booking. Everything else is rendered from the booking as it is then, so a
+    reminder after a reassignment names the new host. Outcomes are committed a few at a
+    time (``_Marks``); a post not yet recorded when the process dies is found again below.
+
+Failures (each logged)
+    429: back at ``now + Retry-After`` and not counted as an attempt: rate limits never make a
+    message fail. 5xx, network errors, timeouts and unknown Slack errors: exponential back-off
+    with jitter (30 s, 1 min, 2 min, … up to 1 h) until ``MAX_ATTEMPTS`` (6) attempts, then
+    ``failed`` with the reason. Errors that will not heal (``channel_not_found``,
+    ``user_not_found``, ``account_inactive``, ``not_in_channel``, ``is_archived``, …): ``failed``
+    at once; ``services.notifications.failed_notifications`` lists them for the App Home.
+    Token errors (``invalid_auth``, ``token_revoked``) are retried like 5xx: an operator can
+    fix the token within the back-off, and nothing is dropped while they do.
+
+Never twice (dedupe)
+    A claim puts the row in doubt (``in_doubt_since``) until an outcome is recorded; a 5xx or
+    a network error keeps it in doubt (Slack may have posted). A row claimed again while in
+    doubt (its sender died between posting and marking, or got no answer) is first looked
+    for: ``conversations.history`` of its channel (``conversations.open`` finds a user's DM)
+    since the doubt began, minus ``CLOCK_SLACK``, with ``include_all_metadata``; if our
+    metadata names the row, it is marked sent with that ``ts`` instead of posted again.
+
+    Limits, where a message can still arrive twice: the history search needs the history
+    scopes (``im:history``, ``channels:history``, ``groups:history``); without them, or when
+    the search fails with a Slack error, the message is posted again (at least once wins over
+    at most once, and it is logged). The search reads at most ``HISTORY_PAGES`` pages of 200
+    messages. A sender slower than its lease (``DEFAULT_LEASE``) can race the next claimer;
+    each round stops starting new sends once half its lease is used and gives the rest back.
+    slack_sdk's own connection-error retry (one, by default) can repeat a request that did
+    reach Slack.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from http.client import HTTPException
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy import Engine
+
+from bot.blocks.notifications import (
+    BookingFacts,
+    NotificationMessage,
+    Person,
+    build_booked,
+    build_cancelled,
+    build_manager_notice,
+    build_reassigned_away,
+    build_reassigned_customer,
+    build_reassigned_to,
+    build_reminder,
+)
+from engine.model import BookingStatus, PageKind, WorkspaceConfig
+from services.context import system_clock
+from services.notifications import DEFAULT_REMINDERS, Kind, Part, people
+from storage.records import Booking, OutboxMessage
+from storage.repositories import OutboxRepository
+from storage.uow import UnitOfWork
+
+log = logging.getLogger("roundtable.dispatch")
+
+ClientFor = Callable[[str], WebClient]
+"""Give the Web API client of a workspace (by Slack team id)."""
+
+METADATA_EVENT_TYPE = "roundtable_outbox"
+DEFAULT_INTERVAL_SECONDS = 5.0
+DEFAULT_LEASE = timedelta(minutes=5)
+DEFAULT_LIMIT = 50
+MAX_ATTEMPTS = 6
+BACKOFF_BASE = timedelta(seconds=30)
+BACKOFF_CAP = timedelta(hours=1)
+DEFAULT_RETRY_AFTER = timedelta(seconds=30)
+CLOCK_SLACK = timedelta(minutes=10)
+HISTORY_PAGES = 5
+JOB_ID = "roundtable:dispatch-outbox"
+
+# Slack errors that the same request will meet again: fail at once, with the reason.
+PERMANENT_ERRORS = frozenset(
+    {
+        "channel_not_found",
+        "user_not_found",
+        "users_not_found",
+        "account_inactive",
+        "user_disabled",
+        "not_in_channel",
+        "is_archived",
+        "cannot_dm_bot",
+        "restricted_action",
+        "missing_scope",
+        "no_permission",
+        "invalid_blocks",
+        "invalid_metadata_format",
+        "invalid_metadata_schema",
+        "metadata_too_large",
+        "msg_too_long",
+        "no_text",
+        "too_many_attachments",
+        "invalid_arguments",
+        "team_access_not_granted",
+        "method_deprecated",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class DispatchResult:
+    """What one round did with the rows it claimed."""
+
+    claimed: int = 0
+    sent: int = 0
+    found_sent: int = 0
+    skipped: int = 0
+    retried: int = 0
+    failed: int = 0
+    released: int = 0
+
+    def __add__(self, other: DispatchResult) -> DispatchResult:
+        return DispatchResult(
+            *(getattr(self, name) + getattr(other, name) for name in self.__slots__)
+        )
+
+
+def dispatch_due(
+    engine: Engine,
+    client_for: ClientFor,
+    *,
+    now: datetime,
+    lease: timedelta = DEFAULT_LEASE,
+    limit: int = DEFAULT_LIMIT,
+) -> DispatchResult:
+    """Claim up to ``limit`` due notifications, send them and record each outcome.
+
+    ``now`` is the time of the claim; the round's later decisions (is a meeting under way,
+    when to retry) use ``now`` plus the time spent so far.
+    """
+    with UnitOfWork(engine) as uow:
+        uow.begin_write()
+        claimed = uow.outbox.claim_due(now=now, lease=lease, limit=limit)
+        uow.commit()
+    if not claimed:
+        return DispatchResult()
+    started = time.monotonic()
+    contexts = _load(engine, claimed)
+    result = DispatchResult(claimed=len(claimed))
+    with _Marks(engine) as marks:
+        for index, (team, message) in enumerate(claimed):
+            elapsed = timedelta(seconds=time.monotonic() - started)
+            if elapsed > lease / 2:
+                # Past half the lease another process may soon claim these rows: give back.
+                for later_team, later in claimed[index:]:
+                    marks.add(_released(later_team, later.id))
+                return replace(result, released=len(claimed) - index)
+            result += _dispatch_one(
+                marks, client_for, team, message, contexts.get(team), now, now + elapsed
+            )
+    return result
+
+
+def drain(
+    engine: Engine,
+    client_for: ClientFor,
+    *,
+    clock: Callable[[], datetime] = system_clock,
+    lease: timedelta = DEFAULT_LEASE,
+    limit: int = DEFAULT_LIMIT,
+) -> DispatchResult:
+    """Run rounds until one claims less than a full batch; return the sum."""
+    total = DispatchResult()
+    while True:
+        result = dispatch_due(engine, client_for, now=clock(), lease=lease, limit=limit)
+        total += result
+        if result.claimed < limit:
+            return total
+
+
+@dataclass(frozen=True, slots=True)
+class _Dispatcher:
+    engine: Engine
+    client_for: ClientFor
+    lease: timedelta
+    limit: int
+    clock: Callable[[], datetime] = field(default=system_clock)
+
+
+# What a scheduled job reaches by name: APScheduler jobs take plain values only (STYLE), so
+# start_dispatcher registers the engine and the client factory here and the job looks up.
+_DISPATCHERS: dict[str, _Dispatcher] = {}
+
+
+def run_dispatch_job(name: str) -> None:
+    """The scheduled job: drain the outbox with the dispatcher registered as ``name``."""
+    dispatcher = _DISPATCHERS.get(name)
+    if dispatcher is None:
+        log.warning("no dispatcher named %r is registered; the job does nothing", name)
+        return
+    result = drain(
+        dispatcher.engine,
+        dispatcher.client_for,
+        clock=dispatcher.clock,
+        lease=dispatcher.lease,
+        limit=dispatcher.limit,
+    )
+    if result.claimed:
+        log.info("outbox round: %s", result)
+
+
+def start_dispatcher(
+    scheduler: Any,
+    engine: Engine,
+    client_for: ClientFor,
+    *,
+    interval_seconds: float = DEFAULT_INTERVAL_SECONDS,
+    lease: timedelta = DEFAULT_LEASE,
+    limit: int = DEFAULT_LIMIT,
+    clock: Callable[[], datetime] = system_clock,
+    name: str = "default",
+) -> Any:
+    """Add the outbox job to an APScheduler 3 scheduler (started or not); return the job.
+
+    The job runs at once (catching up on what fell due while the app was down) and then
+    every ``interval_seconds``; a run still going when the next is due makes that one skip.
+    """
+    _DISPATCHERS[name] = _Dispatcher(engine, client_for, lease, limit, clock)
+    return scheduler.add_job(
+        run_dispatch_job,
+        "interval",
+        seconds=interval_seconds,
+        args=[name],
+        id=f"{JOB_ID}:{name}",
+        name="deliver due notifications",
+        replace_existing=True,
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=None,
+        next_run_time=system_clock(),  # the scheduler's own time, whatever ``clock`` says
+    )
+
+
+def stop_dispatcher(scheduler: Any, *, name: str = "default") -> None:
+    """Remove the outbox job added by ``start_dispatcher`` (the scheduler keeps running)."""
+    _DISPATCHERS.pop(name, None)
+    if scheduler.get_job(f"{JOB_ID}:{name}") is not None:
+        scheduler.remove_job(f"{JOB_ID}:{name}")
+
+
+@dataclass(frozen=True, slots=True)
+class _Context:
+    """A workspace's configuration and the bookings of the claimed rows."""
+
+    cfg: WorkspaceConfig
+    bookings: Mapping[str, Booking]
+
+
+def _load(engine: Engine, claimed: list[tuple[str, OutboxMessage]]) -> dict[str, _Context]:
+    contexts: dict[str, _Context] = {}
+    with UnitOfWork(engine) as uow:
+        for team in {team for team, _ in claimed}:
+            ids = {m.booking_id for t, m in claimed if t == team and m.booking_id}
+            contexts[team] = _Context(uow.config.load(team), uow.bookings.get_many(team, ids))
+    return contexts
+
+
+def _released(team: str, message_id: str) -> Callable[[OutboxRepository], None]:
+    return lambda outbox: outbox.release(team, message_id)
+
+
+class _Marks:
+    """Outcomes to record, committed a few at a time (a commit costs more than a send).
+
+    A message posted but not yet recorded when the process dies is in doubt, and the next
+    claimer finds it in Slack's history; batching only widens that window a little.
+    """
+
+    BATCH = 10
+    SECONDS = 0.5
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._pending: list[Callable[[OutboxRepository], None]] = []
+        self._since = time.monotonic()
+
+    def add(self, mark: Callable[[OutboxRepository], None]) -> None:
+        """Record an outcome: ``mark`` is applied to the outbox in a coming transaction."""
+        self._pending.append(mark)
+        if len(self._pending) >= self.BATCH or time.monotonic() - self._since > self.SECONDS:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._pending:
+            with UnitOfWork(self._engine) as uow:
+                for mark in self._pending:
+                    mark(uow.outbox)
+                uow.commit()
+        self._pending.clear()
+        self._since = time.monotonic()
+
+    def __enter__(self) -> _Marks:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.flush()
+
+
+class _Retry(Exception):
+    """Try again later; ``in_doubt`` when Slack may have posted, ``counted`` unless a 429."""
+
+    def __init__(
+        self, reason: str, *, after: timedelta | None, in_doubt: bool, counted: bool = True
+    ) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.after = after
+        self.in_doubt = in_doubt
+        self.counted = counted
+
+
+class _GiveUp(Exception):
+    """The same request will fail again: mark the row failed with this reason."""
+
+
+def _dispatch_one(
+    marks: _Marks,
+    client_for: ClientFor,
+    team: str,
+    message: OutboxMessage,
+    context: _Context | None,
+    claimed_at: datetime,
+    now: datetime,
+) -> DispatchResult:
+    booking = None
+    if context is not None and message.booking_id is not None:
+        booking = context.bookings.get(message.booking_id)
+    if context is None or booking is None:
+        return _skip(marks, team, message, "the booking is gone")
+    reason = _skip_reason(message, booking, context.cfg, now)
+    if reason is not None:
+        return _skip(marks, team, message, reason)
+    content = render(message, booking, context.cfg, now)
+    try:
+        client = client_for(team)
+        # In doubt since before this round's claim: an earlier attempt may have posted it.
+        in_doubt = message.in_doubt_since is not None and message.in_doubt_since < claimed_at
+        ts = _find_posted(client, message) if in_doubt else None
+        found = ts is not None
+        if ts is None:
+            ts = _post(client, message, content)
+    except _Retry as retry:
+        return _retry(marks, team, message, retry, now)
+    except _GiveUp as give_up:
+        return _fail(marks, team, message, str(give_up))
+    marks.add(lambda outbox: outbox.mark_sent(team, message.id, at=now, slack_ts=ts))
+    if found:
+        log.info("outbox %s was already posted (ts %s); not posting it again", message.id, ts)
+        return DispatchResult(found_sent=1)
+    return DispatchResult(sent=1)
+
+
+def _skip_reason(
+    message: OutboxMessage, booking: Booking, cfg: WorkspaceConfig, now: datetime
+) -> str | None:
+    kind = message.kind
+    cancelled = booking.status is BookingStatus.CANCELLED
+    involved = {r.slack_id for r in people(cfg, booking)}
+    if kind == Kind.REMINDER:
+        if cancelled:
+            return "the booking was cancelled"
+        if booking.start <= now:
+            return "the meeting had already started"
+        if message.recipient not in involved:
+            return "the recipient is no longer in the booking"
+        if _superseded(message, booking, cfg, now):
+            return "a later reminder of the same booking is due too"
+    if kind in (Kind.BOOKED, Kind.MANAGER_NOTICE) and cancelled:
+        return "the booking was cancelled"
+    if kind == Kind.BOOKED and message.recipient not in involved:
+        return "the recipient is no longer in the booking"
+    return None
+
+
+def _superseded(
+    message: OutboxMessage, booking: Booking, cfg: WorkspaceConfig, now: datetime
+) -> bool:
+    """Tell whether a smaller offset's reminder is due too (after downtime): send only that."""
+    offset = timedelta(minutes=int(message.payload.get("offset_minutes", 0)))
+    event_type = next((e for e in cfg.event_types if e.id == booking.event_type), None)
+    offsets = event_type.reminders if event_type is not None else DEFAULT_REMINDERS
+    return any(other < offset and booking.start - other <= now for other in offsets)
+
+
+def render(
+    message: OutboxMessage, booking: Booking, cfg: WorkspaceConfig, now: datetime
+) -> NotificationMessage:
+    """Render an outbox row from its booking as it is at ``now``.
+
+    A reminder says how long until the start as of ``now`` (whole minutes, rounded up), so a
+    reminder sent late after downtime does not say "in 15 minutes" five minutes before.
+
+    Raises:
+        ValueError: the row's kind is unknown (a newer version queued it).
+    """
+    facts = booking_facts(booking, cfg)
+    payload = message.payload
+    pages = {page.id: page for page in cfg.pages}
+
+    def person(page_id: str | None) -> Person:
+        page = pages.get(page_id or "")
+        if page is None:
+            return Person(page_id or "someone")
+        return Person(page.name, page.slack_user if page.kind is PageKind.MEMBER else None)
+
+    kind = Kind(message.kind)
+    if kind is Kind.BOOKED:
+        return build_booked(facts, as_customer=payload.get("part") == Part.CUSTOMER)
+    if kind is Kind.MANAGER_NOTICE:
+        pool = next((p.name for p in cfg.pools if p.id == payload.get("pool")), "Pool")
+        return build_manager_notice(facts, pool=pool)
+    if kind is Kind.REMINDER:
+        minutes = -(-(booking.start - now) // timedelta(minutes=1))
+        return build_reminder(facts, before=timedelta(minutes=max(minutes, 0)))
+    reason = payload.get("reason")
+    if kind is Kind.REASSIGNED_AWAY:
+        return build_reassigned_away(facts, to=person(payload.get("to_page")), reason=reason)
+    if kind is Kind.REASSIGNED_TO:
+        return build_reassigned_to(facts, from_=person(payload.get("from_page")), reason=reason)
+    if kind is Kind.REASSIGNED_CUSTOMER:
+        return build_reassigned_customer(facts, reason=reason or "")
+    by = booking.cancelled_by
+    return build_cancelled(facts, by=Person(by, by) if by else None)
+
+
+def booking_facts(booking: Booking, cfg: WorkspaceConfig) -> BookingFacts:
+    """Return what notifications say about a booking, from the workspace's configuration."""
+    pages = {page.id: page for page in cfg.pages}
+    event_type = next((e.name for e in cfg.event_types if e.id == booking.event_type), None)
+
+    def person(page_id: str) -> Person:
+        page = pages.get(page_id)
+        if page is None:
+            return Person(page_id)
+        return Person(page.name, page.slack_user if page.kind is PageKind.MEMBER else None)
+
+    if booking.customer_slack_user:
+        customer: Person | None = Person(
+            booking.customer_name or booking.customer_slack_user, booking.customer_slack_user
+        )
+    elif booking.customer_name:
+        customer = Person(booking.customer_name)
+    else:
+        customer = None
+    return BookingFacts(
+        booking_id=booking.id,
+        event_type=event_type or booking.event_type,
+        start=booking.start,
+        end=booking.end,
+        owner=person(booking.owner),
+        participants=tuple(person(p.page) for p in booking.participants if p.page != booking.owner),
+        customer=customer,
+        timezone=cfg.workspace.timezone,
+        cancelled=booking.status is BookingStatus.CANCELLED,
+    )
+
+
+def _post(client: WebClient, message: OutboxMessage, content: NotificationMessage) -> str:
+    with _slack_call("chat.postMessage", posting=True):
+        response = client.chat_postMessage(
+            channel=message.recipient,
+            metadata={
+                "event_type": METADATA_EVENT_TYPE,
+                "event_payload": {"outbox_id": message.id},
+            },
+            unfurl_links=False,
+            unfurl_media=False,
+            **content.as_kwargs(),
+        )
+    return str(response["ts"])
+
+
+def _find_posted(client: WebClient, message: OutboxMessage) -> str | None:
+    """Return the ts of this row's message if an earlier attempt posted it, else ``None``."""
+    assert message.in_doubt_since is not None
+    oldest = f"{(message.in_doubt_since - CLOCK_SLACK).timestamp():.6f}"
+    try:
+        with _slack_call("history search", posting=False):
+            channel = message.recipient
+            if channel[:1] in ("U", "W"):
+                opened = client.conversations_open(users=channel)
+                channel = str(opened["channel"]["id"])
+            cursor: str | None = None
+            for _ in range(HISTORY_PAGES):
+                page = client.conversations_history(
+                    channel=channel,
+                    oldest=oldest,
+                    include_all_metadata=True,
+                    limit=200,
+                    cursor=cursor,
+                )
+                for posted in page.get("messages") or []:
+                    if _is_ours(posted, message.id):
+                        return str(posted["ts"])
+                cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
+                if not page.get("has_more") or cursor is None:
+                    return None
+    except _GiveUp as error:
+        # Without history access (a missing scope, say) we cannot tell; posting again can
+        # show the message twice, dropping it could lose it: at least once wins.
+        log.warning(
+            "outbox %s: cannot search %s for an earlier post (%s); posting it again",
+            message.id,
+            message.recipient,
+            error,
+        )
+        return None
+    log.warning(
+        "outbox %s: no earlier post in the last %d pages of %s; posting it again",
+        message.id,
+        HISTORY_PAGES,
+        message.recipient,
+    )
+    return None
+
+
+def _is_ours(posted: Mapping[str, Any], outbox_id: str) -> bool:
+    metadata = posted.get("metadata") or {}
+    payload = metadata.get("event_payload") or {}
+    return bool(
+        metadata.get("event_type") == METADATA_EVENT_TYPE and payload.get("outbox_id") == outbox_id
+    )
+
+
+@contextmanager
+def _slack_call(what: str, *, posting: bool) -> Iterator[None]:
+    """Turn what a Web API call raises into ``_Retry`` or ``_GiveUp``.
+
+    ``posting``: the call posts the message, so a 5xx or a lost answer leaves it in doubt
+    while a refusal (429, ``ok: false``) means it was not posted. A failed history search
+    keeps an earlier doubt whatever the error.
+    """
+    try:
+        yield
+    except SlackApiError as error:
+        raise _classify(what, error, posting=posting) from error
+    except (OSError, HTTPException) as error:
+        # Timeouts, refused or reset connections: the request may or may not have landed.
+        reason = f"{what}: network error: {type(error).__name__}: {error}"
+        raise _Retry(reason, after=None, in_doubt=True) from error
+
+
+def _classify(what: str, error: SlackApiError, *, posting: bool) -> _Retry | _GiveUp:
+    response = error.response
+    status = response.status_code
+    code = response.get("error") if isinstance(response.data, dict) else None
+    if status == 429:
+        after = _retry_after(response.headers)
+        reason = f"{what}: rate limited for {int(after.total_seconds())}s"
+        return _Retry(reason, after=after, in_doubt=not posting, counted=False)
+    if status >= 500:
+        return _Retry(f"{what}: Slack answered HTTP {status} ({code})", after=None, in_doubt=True)
+    if code in PERMANENT_ERRORS:
+        return _GiveUp(f"{what}: {code}")
+    # Slack refused (ok: false), so nothing was posted; an unknown error may heal.
+    return _Retry(f"{what}: {code or f'HTTP {status}'}", after=None, in_doubt=not posting)
+
+
+def _retry_after(headers: Mapping[str, Any]) -> timedelta:
+    for key, value in headers.items():
+        if key.lower() == "retry-after":
+            raw = value[0] if isinstance(value, list) else value
+            try:
+                return timedelta(seconds=max(int(raw), 1))
+            except ValueError:
+                break
+    return DEFAULT_RETRY_AFTER
+
+
+def backoff(attempts: int, *, rng: random.Random | None = None) -> timedelta:
+    """Return the wait after the ``attempts``-th failed attempt: doubling, capped, jittered.
+
+    Between half and all of ``BACKOFF_BASE * 2 ** (attempts - 1)`` (at most ``BACKOFF_CAP``),
+    so processes that failed together do not retry together.
+    """
+    full = min(BACKOFF_BASE * (1 << min(max(attempts - 1, 0), 16)), BACKOFF_CAP)
+    jitter = rng.random() if rng is not None else random.random()
+    return full * (0.5 + 0.5 * jitter)
+
+
+def _retry(
+    marks: _Marks, team: str, message: OutboxMessage, retry: _Retry, now: datetime
+) -> DispatchResult:
+    if retry.counted and message.attempts >= MAX_ATTEMPTS:
+        return _fail(
+            marks, team, message, f"{retry.reason} (gave up after {message.attempts} attempts)"
+        )
+    after = retry.after if retry.after is not None else backoff(message.attempts)
+    log.warning(
+        "outbox %s (%s to %s): %s; retrying in %ss (attempt %d)",
+        message.id,
+        message.kind,
+        message.recipient,
+        retry.reason,
+        int(after.total_seconds()),
+        message.attempts,
+    )
+    marks.add(
+        lambda outbox: outbox.mark_failed(
+            team,
+            message.id,
+            error=retry.reason,
+            retry_at=now + after,
+            in_doubt=retry.in_doubt,
+            counted=retry.counted,
+        )
+    )
+    return DispatchResult(retried=1)
+
+
+def _fail(marks: _Marks, team: str, message: OutboxMessage, reason: str) -> DispatchResult:
+    log.error(
+        "outbox %s (%s to %s) failed for good: %s",
+        message.id,
+        message.kind,
+        message.recipient,
+        reason,
+    )
+    marks.add(lambda outbox: outbox.mark_failed(team, message.id, error=reason, retry_at=None))
+    return DispatchResult(failed=1)
+
+
+def _skip(marks: _Marks, team: str, message: OutboxMessage, reason: str) -> DispatchResult:
+    log.info(
+        "outbox %s (%s to %s) skipped: %s", message.id, message.kind, message.recipient, reason
+    )
+    marks.add(lambda outbox: outbox.mark_skipped(team, message.id, reason=reason))
+    return DispatchResult(skipped=1)
