@@ -22,8 +22,8 @@ from engine.model import (
     SeatRef,
     WorkspaceConfig,
 )
-from services.config import ApplySummary, apply_config, export_config, load_config
-from services.config_file import config_data
+from services.config import ApplySummary, export_config, load_config, save_config
+from services.config_file import config_data, read_config
 
 
 @click.group("config")
@@ -40,7 +40,12 @@ def apply(runtime: Runtime, file: Path) -> None:
     Entities missing from FILE are archived (their history stays); applying the same file
     again changes nothing.
     """
-    summary = apply_config(runtime.engine(), file, workspace=runtime.requested_workspace)
+    # Validate before opening the database, so a bad file leaves no trace, not even a new
+    # empty database file.
+    config = read_config(file)
+    summary = save_config(
+        runtime.engine(), config, source=file, workspace=runtime.requested_workspace
+    )
     runtime.emit({"applied": _summary_data(summary, file)}, _summary_text(summary, file))
 
 

@@ -56,17 +56,31 @@ class ApplySummary:
 def apply_config(engine: Engine, path: str | Path, *, workspace: str | None = None) -> ApplySummary:
     """Make a workspace's stored configuration equal to a file, in one transaction.
 
-    The whole file is validated before the database is touched. ``workspace``, when given,
-    must be the workspace the file configures.
-
     Raises:
         ConfigInvalid: the file holds a problem; nothing was written.
         BadInput: the file configures another workspace than ``workspace``.
     """
-    config = read_config(path)
+    return save_config(engine, read_config(path), source=path, workspace=workspace)
+
+
+def save_config(
+    engine: Engine,
+    config: WorkspaceConfig,
+    *,
+    source: str | Path,
+    workspace: str | None = None,
+) -> ApplySummary:
+    """Make a workspace's stored configuration equal to an already validated one.
+
+    ``workspace``, when given, must be the workspace ``config`` (read from ``source``)
+    configures.
+
+    Raises:
+        BadInput: ``config`` configures another workspace than ``workspace``.
+    """
     if workspace is not None and workspace != config.workspace.id:
         raise BadInput(
-            f"{path} configures workspace {config.workspace.id}, not {workspace}",
+            f"{source} configures workspace {config.workspace.id}, not {workspace}",
             field="workspace",
         )
     with UnitOfWork(engine) as uow:

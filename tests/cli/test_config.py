@@ -134,3 +134,22 @@ def test_apply_refuses_a_file_for_another_workspace_than_requested(
         assert json.loads(result.stdout) == {"error": {"code": "bad_input", "message": message}}
     else:
         assert result.stderr == f"error: {message}\n"
+
+
+def test_an_invalid_file_exits_2_without_creating_the_database_file(
+    run: Run, tmp_path: Path
+) -> None:
+    database = tmp_path / "untouched.db"
+    broken = tmp_path / "broken.yml"
+    broken.write_text(
+        small_config_text().replace("timezone: Europe/London", "timezone: Mars/Base", 1)
+    )
+
+    result = run("--db", f"sqlite:///{database}", "config", "apply", str(broken))
+
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"error: {broken}: workspace.timezone: unknown time zone 'Mars/Base'"
+        " (use an IANA name like Europe/London)\n"
+    )
+    assert not database.exists()
