@@ -35,6 +35,11 @@ BOT_SCOPES = (
     "im:write",
     "users:read",
     "users:read.email",
+    # The dispatcher reads history to find a message it may already have posted before a
+    # crash (bot/dispatch.py), so a retry does not post it twice.
+    "channels:history",
+    "groups:history",
+    "im:history",
 )
 """The bot scopes the app uses; ``manifest.yml`` lists the same (a test keeps them equal)."""
 
