@@ -6,7 +6,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
 from sqlmodel import SQLModel
 
-from storage.db import SchemaTooNew, database_url, open_database, upgrade
+from storage.db import SchemaTooNew, database_url, is_migrated, open_database, upgrade
 from storage.uow import UnitOfWork
 from tests.storage.conftest import sample_config
 
@@ -34,6 +34,19 @@ def test_the_database_url_falls_back_to_the_environment_then_a_sqlite_file(monke
 def test_migrations_build_exactly_the_tables_of_the_models(db_engine):
     with db_engine.connect() as connection:
         assert compare_metadata(MigrationContext.configure(connection), SQLModel.metadata) == []
+
+
+def test_autogenerate_leaves_slack_sdks_oauth_tables_alone(db_engine):
+    with db_engine.begin() as connection:
+        connection.execute(text("CREATE TABLE slack_bots (id INTEGER PRIMARY KEY)"))
+    with db_engine.connect() as connection:
+        unfiltered = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
+        filtered = compare_metadata(
+            MigrationContext.configure(connection, opts={"include_name": is_migrated}),
+            SQLModel.metadata,
+        )
+    assert [diff[0] for diff in unfiltered] == ["remove_table"]
+    assert filtered == []
 
 
 def test_opening_a_new_sqlite_file_creates_the_schema(tmp_path):
