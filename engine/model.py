@@ -270,10 +270,13 @@ class LedgerEntry:
 class Schedule:
     """Everything the engine needs to answer one question, loaded in bulk by storage.
 
-    ``occupancy`` and ``busy`` are keyed by page id and cover at least the question's range
-    widened by a week on each side (so per-week limits and buffers are right) and the
-    booking horizon from ``now``. ``ledger`` is keyed by pool id and holds at least every
-    entry of the current cycle plus each member's latest ``received`` entry.
+    ``occupancy`` and ``busy`` are keyed by page id and cover at least the pages the
+    question involves (``engine.rules.involved_pages``), over the question's range from
+    ``now`` on, widened by the buffers that reach into it and, for a page with a per-day or
+    per-week limit, to the whole local Monday–Sunday weeks holding it; for round-robin
+    members and static ``pooled`` pages also the booking horizon from ``now``. Other pages'
+    entries may be missing. ``ledger`` is keyed by pool id and holds at least every entry of
+    the current cycle plus each member's latest ``received`` entry.
     """
 
     workspace: Workspace

@@ -44,6 +44,8 @@ from engine.search import Seat, SlotSearch
 from engine.zones import local_to_utc, zone
 
 _STATIC_POOLED = (None, StaticMethod.POOLED, StaticMethod.POOLED_PRIORITY)
+# The static methods that rank pages by their load up to the horizon (``_least_loaded``).
+_LEAST_LOADED = (None, StaticMethod.POOLED)
 _SELECTION = (MasterMode.PAGES_FIRST, MasterMode.EVENT_TYPES_FIRST)
 
 
@@ -68,6 +70,63 @@ class Assignment:
     @property
     def participants(self) -> tuple[str, ...]:
         return tuple(seat.page for seat in self.seats[1:])
+
+
+@dataclass(frozen=True, slots=True)
+class Involved:
+    """The pages one question about a master page and event type can touch.
+
+    ``pages`` may take a seat (what ``book`` locks, and whose bookings around the asked time
+    matter); ``ahead`` are those of them whose bookings up to the booking horizon from
+    ``now`` matter too: round-robin members (the line skips a member without a slot within
+    the horizon) and the pages of a static ``pooled`` choice (ranked by their load up to the
+    horizon).
+    """
+
+    pages: frozenset[str]
+    ahead: frozenset[str] = frozenset()
+
+
+def involved_pages(
+    schedule: Schedule, master_page: str, event_type: str, pick: str | None = None
+) -> Involved:
+    """Return the pages a question about ``event_type`` on ``master_page`` can touch.
+
+    Only the configuration of ``schedule`` is read, so storage can learn from it which
+    bookings to load (and ``book`` which pages to lock). A ``pick`` narrows the pages only
+    where it narrows the seat in both offering and assignment: the selection modes. Ids
+    that name nothing are left out (the engine refuses them when it answers).
+
+    Args:
+        schedule: the configuration (its occupancy and ledger are not read).
+        master_page: the master page's id.
+        event_type: the event type's id.
+        pick: the page the customer chose, where the master page lets them choose.
+
+    Raises:
+        NotFound: no such master page or event type.
+        BadInput: the master page does not offer the event type.
+    """
+    master, kind = _request(schedule, master_page, event_type)
+    if master.mode is not MasterMode.DYNAMIC:
+        pages = frozenset(kind.pages)
+        if master.mode in _SELECTION and pick in pages:
+            return Involved(frozenset((pick,)))
+        least_loaded = master.mode is MasterMode.STATIC and master.method in _LEAST_LOADED
+        return Involved(pages, pages if least_loaded else frozenset())
+    rule = next(rule for rule in master.rules if rule.event_type == event_type)
+    found: set[str] = set()
+    ahead: set[str] = set()
+    for ref in (rule.primary, *rule.additional):
+        if ref.page is not None:
+            found.add(ref.page)
+        elif ref.pool is not None and ref.pool in schedule.pools:
+            pool = schedule.pools[ref.pool]
+            members = {member.page for member in pool.members if member.active}
+            found |= members
+            if pool.method is Method.ROUND_ROBIN:
+                ahead |= members
+    return Involved(frozenset(found), frozenset(ahead))
 
 
 def seat_candidates(
@@ -203,6 +262,21 @@ def free_pages(
     return _choices(_offering(schedule, kind, seats, start, tz, now), 0, [], start)
 
 
+def booking_view(start: datetime, tz: str) -> tuple[datetime, datetime]:
+    """Return the span whose slots a start is checked against: its local date and the next.
+
+    Args:
+        start: the chosen start (timezone-aware).
+        tz: the requester's time zone.
+
+    Raises:
+        BadInput: ``tz`` is unknown.
+    """
+    local_zone = zone(tz)
+    day = to_utc(start).astimezone(local_zone).date()
+    return local_to_utc(day, 0, local_zone), local_to_utc(day, 2 * MINUTES_PER_DAY, local_zone)
+
+
 def _request(schedule: Schedule, master_page: str, event_type: str) -> tuple[MasterPage, EventType]:
     master = find(schedule.master_pages, master_page, "master page")
     if event_type not in master.offered_event_types():
@@ -267,10 +341,7 @@ def _offering(
     Raises:
         SlotUnavailable: ``start`` is not offered in it.
     """
-    local_zone = zone(tz)
-    day = start.astimezone(local_zone).date()
-    view_start = local_to_utc(day, 0, local_zone)
-    view_end = local_to_utc(day, 2 * MINUTES_PER_DAY, local_zone)
+    view_start, view_end = booking_view(start, tz)
     search = SlotSearch(schedule, kind, seats, view_start, view_end, tz, now)
     if not search.offers(start):
         raise SlotUnavailable(f"{start.isoformat()} is not an offered time")

@@ -54,14 +54,13 @@ from engine.model import (
     BookingStatus,
     LedgerEntry,
     LedgerKind,
-    MasterMode,
     Schedule,
 )
-from engine.rules import assign
+from engine.rules import assign, booking_view
 from services import notifications, roles
 from services.context import Actor
 from services.links import LINK_USED, check_email, check_form_answers, refuse
-from services.slots import Request, open_booking_request
+from services.slots import Request, read_request, with_bookings
 from storage.records import Booking, Participant, Reassignment, Role
 from storage.uow import UnitOfWork
 
@@ -150,39 +149,41 @@ def _book(
 ) -> Booking:
     ws = request.workspace_id
 
-    def opened(uow: UnitOfWork) -> Request:
-        return open_booking_request(
+    def checked(uow: UnitOfWork) -> Request:
+        return read_request(
             uow,
             ws,
             request.master_page,
             request.event_type,
-            start,
             tz=request.tz,
             link_token=request.link_token,
             now=now,
+            pick=request.pick,
         )
 
-    # Read first, without locks: refuse a bad request cheaply and learn which pages to lock.
+    # Read the configuration first, without locks: refuse a bad request cheaply and learn
+    # which pages to lock. Bookings are read once, under the lock.
     with UnitOfWork(engine) as uow:
-        pages = _pages_involved(opened(uow))
+        pages = set(checked(uow).involved.pages)
 
     def write(uow: UnitOfWork) -> Booking | set[str]:
         if request.idempotency_key is not None:
             earlier = uow.bookings.by_idempotency_key(ws, request.idempotency_key)
             if earlier is not None:
                 return earlier
-        checked = opened(uow)
-        wanted = _pages_involved(checked)
-        if not wanted <= pages:
-            return wanted
-        booking = _new_booking(request, checked, start, actor=actor, now=now)
+        opened = checked(uow)
+        if not opened.involved.pages <= pages:
+            return set(opened.involved.pages)
+        view_start, view_end = booking_view(start, opened.tz)
+        opened = with_bookings(uow, opened, view_start, view_end, now=now)
+        booking = _new_booking(request, opened, start, actor=actor, now=now)
         uow.bookings.add(ws, booking)
         uow.ledger.add(ws, _ledger(booking, LedgerKind.RECEIVED, now))
-        if checked.link is not None and not uow.links.mark_used(
-            ws, checked.link.id, booking.id, at=now
+        if opened.link is not None and not uow.links.mark_used(
+            ws, opened.link.id, booking.id, at=now
         ):
             raise refuse(LINK_USED)
-        notifications.queue_booked(uow, ws, booking, now)
+        notifications.queue_booked(uow, ws, booking, now, known=opened.schedule)
         uow.commit()
         return booking
 
@@ -222,7 +223,7 @@ def cancel(
         uow.bookings.cancel(workspace_id, booking.id, at=now, by=actor.slack_user)
         uow.ledger.add(workspace_id, _ledger(booking, LedgerKind.REMOVED, now))
         cancelled = _get(uow, workspace_id, booking.id)
-        notifications.queue_cancelled(uow, workspace_id, cancelled, now)
+        notifications.queue_cancelled(uow, workspace_id, cancelled, now, known=config)
         uow.commit()
     return cancelled
 
@@ -290,7 +291,9 @@ def reassign(
         )
         uow.audit.add(workspace_id, record)
         after = _get(uow, workspace_id, before.id)
-        notifications.queue_reassigned(uow, workspace_id, before, after, record, tell_customer, now)
+        notifications.queue_reassigned(
+            uow, workspace_id, before, after, record, tell_customer, now, known=schedule
+        )
         uow.commit()
         return after
 
@@ -390,22 +393,6 @@ def _locked(
             return result
         pages = pages | result
     raise SlotUnavailable("the booking's pages keep changing; try again")
-
-
-def _pages_involved(request: Request) -> set[str]:
-    """Return every page that could take a seat of the request (what ``book`` locks)."""
-    schedule, master = request.schedule, request.master_page
-    if master.mode is not MasterMode.DYNAMIC:
-        return set(request.event_type.pages)
-    rule = next(rule for rule in master.rules if rule.event_type == request.event_type.id)
-    pages: set[str] = set()
-    for ref in (rule.primary, *rule.additional):
-        if ref.page is not None:
-            pages.add(ref.page)
-        elif ref.pool is not None and ref.pool in schedule.pools:
-            members = schedule.pools[ref.pool].members
-            pages.update(member.page for member in members if member.active)
-    return pages
 
 
 def _new_booking(
@@ -513,7 +500,10 @@ def _seat(booking: Booking, seat_page: str | None) -> Participant:
 def _schedule_around(
     uow: UnitOfWork, workspace_id: str, booking: Booking, now: datetime
 ) -> Schedule:
-    return uow.schedules.load(workspace_id, booking.start - _AROUND, booking.end + _AROUND, now=now)
+    # Every page may be a target, but only around the booking: no horizon is asked about.
+    return uow.schedules.load(
+        workspace_id, booking.start - _AROUND, booking.end + _AROUND, now=now, ahead=()
+    )
 
 
 def _check_target(

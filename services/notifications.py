@@ -47,12 +47,15 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from engine.model import EventType, Page, PageKind, Pool, WorkspaceConfig
+from engine.model import EventType, Page, PageKind, Pool, Schedule, WorkspaceConfig
 from storage.records import Booking, OutboxMessage, Reassignment
 from storage.uow import UnitOfWork
 
 DEFAULT_REMINDERS = EventType("", "", timedelta(0)).reminders
 """The offsets of an event type that is gone from the configuration: 24 h and 15 min."""
+
+Known = WorkspaceConfig | Schedule
+"""The configuration a caller already holds (its pages, pools and event types are read)."""
 
 
 class Kind(StrEnum):
@@ -85,13 +88,13 @@ class Recipient:
     page: str | None = None
 
 
-def people(cfg: WorkspaceConfig, booking: Booking) -> list[Recipient]:
+def people(cfg: Known, booking: Booking) -> list[Recipient]:
     """Return the Slack users a booking concerns: customer, owner, member participants.
 
     Each Slack user appears once, with its first part in that order; guests and resources
     (no Slack user) are left out.
     """
-    pages = {page.id: page for page in cfg.pages}
+    pages = _pages(cfg)
     found: dict[str, Recipient] = {}
     if booking.customer_slack_user:
         found[booking.customer_slack_user] = Recipient(booking.customer_slack_user, Part.CUSTOMER)
@@ -103,13 +106,13 @@ def people(cfg: WorkspaceConfig, booking: Booking) -> list[Recipient]:
     return list(found.values())
 
 
-def managers(cfg: WorkspaceConfig, booking: Booking) -> list[tuple[str, Recipient]]:
+def managers(cfg: Known, booking: Booking) -> list[tuple[str, Recipient]]:
     """Return (pool id, recipient) for the manager notices: a pool's channel, else its managers.
 
     One entry per pool the booking's seats came from, in seat order; a pool with neither a
     channel nor managers has nobody to tell.
     """
-    pools = {pool.id: pool for pool in cfg.pools}
+    pools = cfg.pools if isinstance(cfg, Schedule) else {pool.id: pool for pool in cfg.pools}
     found: list[tuple[str, Recipient]] = []
     seen: set[str] = set()
     for participant in booking.participants:
@@ -121,13 +124,22 @@ def managers(cfg: WorkspaceConfig, booking: Booking) -> list[tuple[str, Recipien
     return found
 
 
-def queue_booked(uow: UnitOfWork, workspace_id: str, booking: Booking, now: datetime) -> None:
+def queue_booked(
+    uow: UnitOfWork,
+    workspace_id: str,
+    booking: Booking,
+    now: datetime,
+    *,
+    known: Known | None = None,
+) -> None:
     """Queue a new booking's confirmations, manager notices and reminders.
+
+    ``known`` is the configuration the caller loaded in this transaction (else it is loaded).
 
     Raises:
         NotFound: the workspace has no configuration.
     """
-    cfg = uow.config.load(workspace_id)
+    cfg = uow.config.load(workspace_id) if known is None else known
     everyone = people(cfg, booking)
     messages = [_message(Kind.BOOKED, r, booking, now, _part(r)) for r in everyone]
     messages += [
@@ -138,15 +150,23 @@ def queue_booked(uow: UnitOfWork, workspace_id: str, booking: Booking, now: date
     uow.outbox.add(workspace_id, messages)
 
 
-def queue_cancelled(uow: UnitOfWork, workspace_id: str, booking: Booking, now: datetime) -> None:
+def queue_cancelled(
+    uow: UnitOfWork,
+    workspace_id: str,
+    booking: Booking,
+    now: datetime,
+    *,
+    known: Known | None = None,
+) -> None:
     """Skip a cancelled booking's pending messages and queue the cancellation notices.
 
-    ``booking`` is the booking as cancelled (its participants still name who held it).
+    ``booking`` is the booking as cancelled (its participants still name who held it);
+    ``known`` as for ``queue_booked``.
 
     Raises:
         NotFound: the workspace has no configuration.
     """
-    cfg = uow.config.load(workspace_id)
+    cfg = uow.config.load(workspace_id) if known is None else known
     uow.outbox.skip_pending(workspace_id, booking.id)
     recipients = people(cfg, booking) + [r for _, r in managers(cfg, booking)]
     uow.outbox.add(
@@ -162,18 +182,21 @@ def queue_reassigned(
     record: Reassignment,
     tell_customer: bool,
     now: datetime,
+    *,
+    known: Known | None = None,
 ) -> None:
     """Tell the old and the new host of a reassignment and move the reminders to the new one.
 
     The old host's pending messages of this booking are skipped (unless it still has a part
     in the booking, say as the customer); the new host is told and gets the reminders still
-    ahead. The customer is told only with ``tell_customer`` and a reason.
+    ahead. The customer is told only with ``tell_customer`` and a reason. ``known`` as for
+    ``queue_booked``.
 
     Raises:
         NotFound: the workspace has no configuration.
     """
-    cfg = uow.config.load(workspace_id)
-    pages = {page.id: page for page in cfg.pages}
+    cfg = uow.config.load(workspace_id) if known is None else known
+    pages = _pages(cfg)
     still_involved = {r.slack_id for r in people(cfg, after)}
     moved = {"from_page": record.from_page, "to_page": record.to_page, "reason": record.reason}
     generation = record.at.isoformat()
@@ -207,6 +230,10 @@ def queue_reassigned(
     uow.outbox.add(workspace_id, messages)
 
 
+def _pages(cfg: Known) -> Mapping[str, Page]:
+    return cfg.pages if isinstance(cfg, Schedule) else {page.id: page for page in cfg.pages}
+
+
 def _slack_user(page: Page | None) -> str | None:
     if page is None or page.kind is not PageKind.MEMBER:
         return None
@@ -223,7 +250,9 @@ def _pool_recipients(pool: Pool) -> list[Recipient]:
     return [Recipient(manager, Part.MANAGER) for manager in dict.fromkeys(pool.managers)]
 
 
-def _event_type(cfg: WorkspaceConfig, booking: Booking) -> EventType | None:
+def _event_type(cfg: Known, booking: Booking) -> EventType | None:
+    if isinstance(cfg, Schedule):
+        return cfg.event_types.get(booking.event_type)
     return next((e for e in cfg.event_types if e.id == booking.event_type), None)
 
 

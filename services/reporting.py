@@ -26,7 +26,8 @@ def pool_report(
     with UnitOfWork(engine) as uow:
         # The schedule's ledger is the one the engine distributes by (the current cycle
         # plus each member's latest receipt), so the report shows exactly what decides.
-        schedule = uow.schedules.load(workspace_id, now, now, now=now)
+        # No page's bookings are needed.
+        schedule = uow.schedules.load(workspace_id, now, now, now=now, pages=())
     found = find(schedule.pools, pool, "pool")
     roles.require_pool_manager(schedule.workspace, found, actor, "see this pool's report")
     return engine_pool_report(

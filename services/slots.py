@@ -1,19 +1,20 @@
 """What a customer may book: the catalogue of master pages, and the offered slots (§4).
 
-``open_request`` is the one place that turns a master page, an event type, a requester
-zone and an optional one-time link into a checked request with its schedule; offering
-slots and booking (``services.booking``) both start there, so they can never disagree on
-what a link allows or what a ``one_time_links_only`` master page shows.
+``read_request`` is the one place that turns a master page, an event type, a requester
+zone and an optional one-time link into a checked request, from the configuration alone;
+``with_bookings`` then loads the bookings its answer depends on. Offering slots and booking
+(``services.booking``) both start there, so they can never disagree on what a link allows
+or what a ``one_time_links_only`` master page shows.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import Engine
 
-from engine.errors import BadInput, Forbidden, NotFound
+from engine.errors import BadInput, Forbidden
 from engine.lookup import find
 from engine.model import (
     EventType,
@@ -24,28 +25,32 @@ from engine.model import (
     StaticMethod,
     WorkspaceConfig,
 )
+from engine.rules import Involved, involved_pages
 from engine.slots import Slot
 from engine.slots import offered_slots as engine_offered_slots
 from engine.zones import local_to_utc, zone
 from services.context import Actor, system_clock
 from services.links import link_event_types, usable_link
 from storage.records import OneTimeLink
+from storage.schedule import Configuration
 from storage.uow import UnitOfWork
-
-# A booking's start is checked against the requester's local day of it and the day after
-# (engine.rules); a day either side in UTC covers that view in any zone.
-_BOOKING_VIEW = (timedelta(days=1), timedelta(days=2))
 
 
 @dataclass(frozen=True, slots=True)
 class Request:
-    """A checked request: its master page, event type, zone and link, and the schedule."""
+    """A checked request: its master page, event type, zone and link, and the schedule.
+
+    ``involved`` names the pages it can touch. Until ``with_bookings`` the schedule holds
+    the configuration only.
+    """
 
     schedule: Schedule
     master_page: MasterPage
     event_type: EventType
     tz: str
     link: OneTimeLink | None
+    involved: Involved
+    configuration: Configuration
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,48 +82,32 @@ class BookableMasterPage:
     event_types: tuple[BookableEventType, ...]
 
 
-def requester_zone(uow: UnitOfWork, workspace_id: str, tz: str | None) -> str:
-    """Return the requester's zone: ``tz``, else the workspace's.
-
-    Raises:
-        NotFound: no such workspace.
-        BadInput: ``tz`` is not an IANA time zone.
-    """
-    if tz is None:
-        workspace = uow.workspaces.get(workspace_id)
-        if workspace is None:
-            raise NotFound(f"unknown workspace '{workspace_id}'", field="workspace")
-        tz = workspace.timezone
-    zone(tz)
-    return tz
-
-
-def open_request(
+def read_request(
     uow: UnitOfWork,
     workspace_id: str,
     master_page: str,
     event_type: str,
     *,
-    tz: str,
+    tz: str | None,
     link_token: str | None,
-    since: datetime,
-    until: datetime,
     now: datetime,
+    pick: str | None = None,
 ) -> Request:
-    """Load the schedule for ``[since, until)`` and check the request against it.
+    """Check a request against the configuration; its schedule holds no bookings yet.
 
     A link fixes the master page (and the event type when it names one); a master page
-    open only to link holders needs one.
+    open only to link holders needs one. ``tz`` defaults to the workspace's zone.
 
     Raises:
         NotFound: the workspace, master page or event type does not exist.
-        BadInput: the master page does not offer the event type, or the link does not
-            open this master page or event type.
+        BadInput: the master page does not offer the event type, the link does not open
+            this master page or event type, or ``tz`` is unknown.
         LinkRefused: the link is unknown, used, revoked or expired.
         Forbidden: the master page is open only to holders of a one-time link.
     """
     link = None if link_token is None else usable_link(uow, workspace_id, link_token, now)
-    schedule = uow.schedules.load(workspace_id, since, until, now=now)
+    configuration = uow.schedules.configuration(workspace_id)
+    schedule = configuration.schedule
     master = find(schedule.master_pages, master_page, "master page")
     if link is not None:
         if link.master_page != master.id:
@@ -133,33 +122,32 @@ def open_request(
             field="event_type",
         )
     kind = find(schedule.event_types, event_type, "event type")
-    return Request(schedule, master, kind, tz, link)
+    tz = schedule.workspace.timezone if tz is None else tz
+    zone(tz)
+    involved = involved_pages(schedule, master.id, kind.id, pick)
+    return Request(schedule, master, kind, tz, link, involved, configuration)
 
 
-def open_booking_request(
-    uow: UnitOfWork,
-    workspace_id: str,
-    master_page: str,
-    event_type: str,
-    start: datetime,
-    *,
-    tz: str | None,
-    link_token: str | None,
-    now: datetime,
+def with_bookings(
+    uow: UnitOfWork, request: Request, since: datetime, until: datetime, *, now: datetime
 ) -> Request:
-    """Open the request of a booking at ``start`` (see ``open_request``)."""
-    before, after = _BOOKING_VIEW
-    return open_request(
-        uow,
-        workspace_id,
-        master_page,
-        event_type,
-        tz=requester_zone(uow, workspace_id, tz),
-        link_token=link_token,
-        since=start - before,
-        until=start + after,
+    """Load what the request's answer about ``[since, until)`` depends on into its schedule.
+
+    Only the involved pages' bookings are read, and only over the bookable part of the
+    range: nothing is offered before ``now`` or past the horizon (plus one meeting).
+    """
+    kind = request.event_type
+    since = max(since, now)
+    until = max(since, min(until, now + timedelta(days=kind.max_days_ahead) + kind.duration))
+    schedule = uow.schedules.fill(
+        request.configuration,
+        since,
+        until,
         now=now,
+        pages=request.involved.pages,
+        ahead=request.involved.ahead,
     )
+    return replace(request, schedule=schedule)
 
 
 def offered_slots(
@@ -191,26 +179,22 @@ def offered_slots(
     if to_date < from_date:
         raise BadInput(f"{to_date} is before {from_date}", field="to")
     with UnitOfWork(engine) as uow:
-        tz = requester_zone(uow, workspace_id, tz)
-        local = zone(tz)
-        start = local_to_utc(from_date, 0, local)
-        end = local_to_utc(to_date + timedelta(days=1), 0, local)
-        # Nothing is offered before now, and the schedule always covers the booking
-        # horizon from now; so a long or past range loads no more than the bookable part.
-        since = max(start, now)
-        request = open_request(
+        request = read_request(
             uow,
             workspace_id,
             master_page,
             event_type,
             tz=tz,
             link_token=link_token,
-            since=since,
-            until=since,
             now=now,
+            pick=pick,
         )
+        local = zone(request.tz)
+        start = local_to_utc(from_date, 0, local)
+        end = local_to_utc(to_date + timedelta(days=1), 0, local)
+        request = with_bookings(uow, request, start, end, now=now)
     return engine_offered_slots(
-        request.schedule, master_page, event_type, start, end, tz, now, pick
+        request.schedule, master_page, event_type, start, end, request.tz, now, pick
     )
 
 

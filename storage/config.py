@@ -68,7 +68,8 @@ ListedT = TypeVar("ListedT", bound=ListedRow)
 class Entities:
     """The live configuration entities of one workspace, in file order, keyed by id.
 
-    ``pool_keys`` maps each live pool's primary key to its configuration id.
+    ``pool_keys`` maps each live pool's primary key to its configuration id; ``page_pks``
+    each live page's configuration id to its primary key.
     """
 
     pages: dict[str, Page]
@@ -76,6 +77,7 @@ class Entities:
     pools: dict[str, Pool]
     master_pages: dict[str, MasterPage]
     pool_keys: dict[uuid.UUID, str]
+    page_pks: dict[str, uuid.UUID]
 
 
 class ConfigRepository:
@@ -195,6 +197,7 @@ def load_entities(
             for row in masters
         },
         pool_keys=pool_keys,
+        page_pks={row.key: row.id for row in pages},
     )
 
 

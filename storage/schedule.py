@@ -2,39 +2,57 @@
 
 ``ScheduleRepository.load`` runs 13 statements whatever the number of pages, members or
 bookings: the workspace, the 9 of ``load_entities``, occupancy, busy blocks and the ledger.
+It is ``configuration`` (the first 10) followed by ``fill`` (the last 3), so a caller can
+read the configuration, ask the engine which pages a question involves
+(``engine.rules.involved_pages``) and load only their bookings.
 
-Window of occupancy and busy blocks: from ``min(since, now) - 7 days`` to
-``max(until, now + longest max_days_ahead) + 7 days`` (Schedule's contract: the question's
-range widened by a week each side, and the booking horizon).
+Occupancy and busy blocks (Schedule's contract) are read for the pages asked about
+(``pages``, default every page) over the asked range ``[since, until)``; for the pages in
+``ahead`` (default all of ``pages``) the span also holds ``now`` and the booking horizon
+(the longest ``max_days_ahead`` plus the longest duration). A page with a per-day or
+per-week limit gets the whole local Monday–Sunday weeks, in its zone, holding its span, so
+its counts are whole. Every span is then widened each side by ``BUFFER_BOUND`` plus the
+longest buffer of the live event types: a booking's busy time reaches beyond it by its own
+buffers (taken to be at most ``BUFFER_BOUND`` each; longer ones may be cut off) and the
+asking event type's.
 
 Ledger: every entry since the start of the earliest reporting cycle, among the pools, that
 holds ``min(since, now)`` (in the workspace zone, ``engine.distribution.cycle_bounds``), every
 entry of ``continuous`` pools (they never reset), and each member's latest ``received`` entry.
 A busy pool's ledger grows by one entry a booking; older cycles are never read.
+
+Ids that only become strings are read as text (``_text_id``): parsing tens of thousands
+of UUIDs to print them again was a sixth of a booking's time.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TypeVar
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, or_
+from sqlalchemy import ColumnElement, String, Text, and_, cast, func, or_, type_coerce
 from sqlalchemy import select as sa_select
+from sqlalchemy.orm import Mapped
 from sqlmodel import Session, col, select
 
 from engine.distribution import cycle_bounds
 from engine.errors import NotFound
 from engine.model import BusyBlock, Cycle, LedgerEntry, LedgerKind, Occupancy, Schedule
+from engine.zones import local_to_utc, zone
 from storage.common import find_workspace
-from storage.config import load_entities, workspace_value
+from storage.config import Entities, load_entities, workspace_value
 from storage.tables import BookingRow, BusyBlockRow, LedgerRow, PageRow, ParticipantRow
 
-WIDENING = timedelta(days=7)
+BUFFER_BOUND = timedelta(days=1)
+"""The longest buffer a stored booking is taken to have, before or after."""
 
 T = TypeVar("T")
+_Span = tuple[datetime, datetime]
 
 
 def _by_key(pairs: Iterable[tuple[str, T]]) -> dict[str, tuple[T, ...]]:
@@ -44,6 +62,18 @@ def _by_key(pairs: Iterable[tuple[str, T]]) -> dict[str, tuple[T, ...]]:
     return {key: tuple(values) for key, values in grouped.items()}
 
 
+@dataclass(frozen=True, slots=True)
+class Configuration:
+    """A workspace's configuration as a ``Schedule`` without bookings, busy blocks or ledger.
+
+    ``fill`` completes it; the primary keys are kept for that.
+    """
+
+    schedule: Schedule
+    workspace_pk: uuid.UUID
+    entities: Entities
+
+
 class ScheduleRepository:
     """Loads a workspace's ``Schedule`` in bulk."""
 
@@ -51,9 +81,29 @@ class ScheduleRepository:
         self._session = session
 
     def load(
-        self, workspace_id: str, since: datetime, until: datetime, *, now: datetime
+        self,
+        workspace_id: str,
+        since: datetime,
+        until: datetime,
+        *,
+        now: datetime,
+        pages: Collection[str] | None = None,
+        ahead: Collection[str] | None = None,
     ) -> Schedule:
         """Return the schedule of a workspace for questions about ``[since, until)``.
+
+        ``pages`` (default every page) limits the occupancy and busy blocks to those pages;
+        ``ahead`` (default all of ``pages``) are the pages whose bookings up to the booking
+        horizon from ``now`` are needed too.
+
+        Raises:
+            NotFound: the workspace has no configuration.
+        """
+        config = self.configuration(workspace_id)
+        return self.fill(config, since, until, now=now, pages=pages, ahead=ahead)
+
+    def configuration(self, workspace_id: str) -> Configuration:
+        """Return the configuration part of a workspace's schedule.
 
         Raises:
             NotFound: the workspace has no configuration.
@@ -61,78 +111,103 @@ class ScheduleRepository:
         workspace = find_workspace(self._session, workspace_id)
         if workspace is None:
             raise NotFound(f"unknown workspace '{workspace_id}'", field="workspace")
-        ws = workspace.id
-        entities = load_entities(self._session, ws, with_retired_members=True)
-        horizon = max((e.max_days_ahead for e in entities.event_types.values()), default=0)
-        earliest = min(since, now)
-        low = earliest - WIDENING
-        high = max(until, now + timedelta(days=horizon)) + WIDENING
+        entities = load_entities(self._session, workspace.id, with_retired_members=True)
+        schedule = Schedule(
+            workspace=workspace_value(workspace),
+            pages=entities.pages,
+            event_types=entities.event_types,
+            pools=entities.pools,
+            master_pages=entities.master_pages,
+        )
+        return Configuration(schedule, workspace.id, entities)
 
-        # Plain columns on the session's connection, not ORM entities: building tens of
-        # thousands of row objects (and parsing every UUID column) costs seconds, while the
-        # engine needs a few values a row. sqlmodel.select types at most four columns.
-        occupancy = self._session.connection().execute(
-            sa_select(
-                col(PageRow.key),
-                col(ParticipantRow.start_at),
-                col(ParticipantRow.end_at),
-                col(BookingRow.buffer_before_min),
-                col(BookingRow.buffer_after_min),
-                col(ParticipantRow.booking_id),
-            )
-            .join(PageRow, col(PageRow.id) == ParticipantRow.page_id)
-            .join(BookingRow, col(BookingRow.id) == ParticipantRow.booking_id)
-            .where(
-                col(ParticipantRow.workspace_id) == ws,
-                col(ParticipantRow.confirmed).is_(True),
-                col(ParticipantRow.start_at) < high,
-                col(ParticipantRow.end_at) > low,
-            )
-            .order_by(col(ParticipantRow.start_at), col(ParticipantRow.id))
-        )
-        busy = self._session.exec(
-            select(PageRow.key, BusyBlockRow.start_at, BusyBlockRow.end_at)
-            .join(PageRow, col(PageRow.id) == BusyBlockRow.page_id)
-            .where(
-                BusyBlockRow.workspace_id == ws,
-                col(BusyBlockRow.start_at) < high,
-                col(BusyBlockRow.end_at) > low,
-            )
-            .order_by(col(BusyBlockRow.start_at), col(BusyBlockRow.id))
-        )
+    def fill(
+        self,
+        config: Configuration,
+        since: datetime,
+        until: datetime,
+        *,
+        now: datetime,
+        pages: Collection[str] | None = None,
+        ahead: Collection[str] | None = None,
+    ) -> Schedule:
+        """Complete a configuration with the bookings, busy blocks and ledger (see ``load``)."""
+        ws, entities = config.workspace_pk, config.entities
+        wanted = entities.pages.keys() if pages is None else pages
+        spans = _spans(config, since, until, now, wanted, wanted if ahead is None else ahead)
+        earliest = min(since, now)
         continuous = [
             pk
             for pk, key in entities.pool_keys.items()
             if entities.pools[key].cycle is Cycle.CONTINUOUS
         ]
         cycle_starts = (
-            cycle_bounds(pool.cycle, workspace.timezone, earliest)[0]
+            cycle_bounds(pool.cycle, config.schedule.workspace.timezone, earliest)[0]
             for pool in entities.pools.values()
         )
         ledger_since = min((start for start in cycle_starts if start is not None), default=earliest)
         return Schedule(
-            workspace=workspace_value(workspace),
+            workspace=config.schedule.workspace,
             pages=entities.pages,
             event_types=entities.event_types,
             pools=entities.pools,
             master_pages=entities.master_pages,
-            occupancy=_by_key(
-                (
-                    page,
-                    Occupancy(
-                        page,
-                        start,
-                        end,
-                        timedelta(minutes=before),
-                        timedelta(minutes=after),
-                        str(booking_id),
-                    ),
-                )
-                for page, start, end, before, after, booking_id in occupancy
-            ),
-            busy=_by_key((page, BusyBlock(page, start, end)) for page, start, end in busy),
+            occupancy=self._occupancy(ws, spans),
+            busy=self._busy(ws, spans),
             ledger=self._ledger(ws, entities.pool_keys, ledger_since, continuous),
         )
+
+    def _occupancy(
+        self, ws: uuid.UUID, spans: dict[_Span, list[uuid.UUID]]
+    ) -> dict[str, tuple[Occupancy, ...]]:
+        if not spans:
+            return {}
+        # Plain columns on the session's connection, not ORM entities: building tens of
+        # thousands of row objects costs seconds, while the engine needs a few values a row.
+        rows = self._session.connection().execute(
+            sa_select(
+                col(PageRow.key),
+                col(ParticipantRow.start_at),
+                col(ParticipantRow.end_at),
+                col(BookingRow.buffer_before_min),
+                col(BookingRow.buffer_after_min),
+                self._text_id(col(ParticipantRow.booking_id)),
+            )
+            .join(PageRow, col(PageRow.id) == ParticipantRow.page_id)
+            .join(BookingRow, col(BookingRow.id) == ParticipantRow.booking_id)
+            .where(
+                col(ParticipantRow.workspace_id) == ws,
+                col(ParticipantRow.confirmed).is_(True),
+                _within(ParticipantRow, spans),
+            )
+            .order_by(col(ParticipantRow.start_at), col(ParticipantRow.id))
+        )
+        # Buffers repeat (a few event types); one timedelta per distinct minute count.
+        minutes: dict[int, timedelta] = {}
+
+        def buffer(count: int) -> timedelta:
+            found = minutes.get(count)
+            if found is None:
+                found = minutes[count] = timedelta(minutes=count)
+            return found
+
+        return _by_key(
+            (page, Occupancy(page, start, end, buffer(before), buffer(after), booking_id))
+            for page, start, end, before, after, booking_id in rows
+        )
+
+    def _busy(
+        self, ws: uuid.UUID, spans: dict[_Span, list[uuid.UUID]]
+    ) -> dict[str, tuple[BusyBlock, ...]]:
+        if not spans:
+            return {}
+        rows = self._session.exec(
+            select(PageRow.key, BusyBlockRow.start_at, BusyBlockRow.end_at)
+            .join(PageRow, col(PageRow.id) == BusyBlockRow.page_id)
+            .where(BusyBlockRow.workspace_id == ws, _within(BusyBlockRow, spans))
+            .order_by(col(BusyBlockRow.start_at), col(BusyBlockRow.id))
+        )
+        return _by_key((page, BusyBlock(page, start, end)) for page, start, end in rows)
 
     def _ledger(
         self,
@@ -159,11 +234,11 @@ class ScheduleRepository:
         )
         rows = self._session.connection().execute(
             sa_select(
-                col(LedgerRow.pool_id),
+                self._text_id(col(LedgerRow.pool_id)),
                 col(PageRow.key),
                 col(LedgerRow.kind),
                 col(LedgerRow.at),
-                col(LedgerRow.booking_id),
+                self._text_id(col(LedgerRow.booking_id)),
             )
             .join(PageRow, col(PageRow.id) == LedgerRow.page_id)
             .outerjoin(latest, is_latest)
@@ -178,16 +253,79 @@ class ScheduleRepository:
             )
             .order_by(col(LedgerRow.at), col(LedgerRow.id))
         )
+        pools = {str(pk): key for pk, key in pool_keys.items()}
         return _by_key(
-            (
-                pool_keys[pool],
-                LedgerEntry(
-                    pool_keys[pool],
-                    page,
-                    kinds[kind],
-                    at,
-                    None if booking_id is None else str(booking_id),
-                ),
-            )
+            (pools[pool], LedgerEntry(pools[pool], page, kinds[kind], at, booking_id))
             for pool, page, kind, at, booking_id in rows
         )
+
+    def _text_id(self, column: Mapped[uuid.UUID] | Mapped[uuid.UUID | None]) -> ColumnElement[str]:
+        """Return a UUID column as its canonical text (``str(uuid.UUID)``), parsed by nobody.
+
+        PostgreSQL casts its native UUID; SQLite stores 32 hex digits, dashed here.
+        """
+        if self._session.get_bind().dialect.name == "postgresql":
+            return cast(column, Text)
+        digits = type_coerce(column, String)
+        parts = [func.substr(digits, start, length) for start, length in _UUID_GROUPS]
+        dashed: ColumnElement[str] = parts[0]
+        for part in parts[1:]:
+            dashed = dashed.concat("-").concat(part)
+        return dashed
+
+
+# Where each dash-separated group of a UUID's 32 hex digits starts (1-based) and its length.
+_UUID_GROUPS = ((1, 8), (9, 4), (13, 4), (17, 4), (21, 12))
+
+
+def _spans(
+    config: Configuration,
+    since: datetime,
+    until: datetime,
+    now: datetime,
+    pages: Collection[str],
+    ahead: Collection[str],
+) -> dict[_Span, list[uuid.UUID]]:
+    """Group the primary keys of ``pages`` by the span of time their bookings are needed in."""
+    schedule = config.schedule
+    kinds = schedule.event_types.values()
+    horizon = max((timedelta(days=k.max_days_ahead) + k.duration for k in kinds), default=None)
+    buffers = (max(k.buffer_before, k.buffer_after) for k in kinds)
+    reach = BUFFER_BOUND + max(buffers, default=timedelta(0))
+    spans: defaultdict[_Span, list[uuid.UUID]] = defaultdict(list)
+    for key in pages:
+        page, pk = schedule.pages.get(key), config.entities.page_pks.get(key)
+        if page is None or pk is None:
+            continue
+        low, high = since, until
+        if key in ahead and horizon is not None:
+            low, high = min(low, now), max(high, now + horizon)
+        if page.max_per_day is not None or page.max_per_week is not None:
+            low, high = _weeks(low, high, zone(page.timezone))
+        spans[(low - reach, high + reach)].append(pk)
+    return dict(spans)
+
+
+def _weeks(low: datetime, high: datetime, tz: ZoneInfo) -> _Span:
+    """Return the local Monday–Sunday weeks in ``tz`` that hold ``[low, high]``."""
+    first = low.astimezone(tz).date()
+    last = high.astimezone(tz).date()
+    monday = first - timedelta(days=first.weekday())
+    after = last + timedelta(days=7 - last.weekday())
+    return local_to_utc(monday, 0, tz), local_to_utc(after, 0, tz)
+
+
+def _within(
+    table: type[ParticipantRow] | type[BusyBlockRow], spans: dict[_Span, list[uuid.UUID]]
+) -> ColumnElement[bool]:
+    """Rows of the pages of each span that overlap it (one OR branch per distinct span)."""
+    return or_(
+        *(
+            and_(
+                col(table.page_id).in_(pks),
+                col(table.start_at) < high,
+                col(table.end_at) > low,
+            )
+            for (low, high), pks in spans.items()
+        )
+    )

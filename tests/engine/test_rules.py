@@ -6,7 +6,7 @@ import pytest
 
 from engine.errors import BadInput, NotFound, SlotUnavailable
 from engine.model import Method, PoolMember, Priority, SeatRef, StaticMethod
-from engine.rules import Assignment, SeatAssignment, assign, free_pages
+from engine.rules import Assignment, Involved, SeatAssignment, assign, free_pages, involved_pages
 from tests.engine.factories import (
     at,
     booking,
@@ -282,3 +282,28 @@ def test_a_pool_in_both_primary_and_additional_seats_is_bad_input():
 def test_free_pages_refuses_a_start_that_is_not_offered():
     with pytest.raises(SlotUnavailable):
         free_pages(find_by_time(), "finder", "meet", at("2026-06-01T08:00Z"), "UTC", NOW)
+
+
+def test_a_question_involves_its_seats_pages_and_needs_the_horizon_of_round_robin_members():
+    people = [page(p, hours=weekly("09:00-17:00")) for p in ("ann", "ben", "cat", "dan")]
+    rooms = [room("r1"), room("r2")]
+    kind = event(pages=("ann", "ben"))
+    line = pool("line", "ann", "ben", method=Method.ROUND_ROBIN)
+    idle = PoolMember("cat", active=False)
+    spaces = pool("spaces", "r1", "r2", "cat", members=[PoolMember("r1"), PoolMember("r2"), idle])
+    masters = [
+        dynamic("panel", "meet", SeatRef(pool="line"), SeatRef(pool="spaces"), SeatRef("dan")),
+        static("desk", "meet"),
+        static("prio", "meet", method=StaticMethod.POOLED_PRIORITY),
+        selection("choose", "meet"),
+    ]
+    found = schedule([*people, *rooms], [kind], masters, [line, spaces])
+
+    panel = involved_pages(found, "panel", "meet")
+    assert panel.pages == {"ann", "ben", "r1", "r2", "dan"}, "inactive members take no seat"
+    assert panel.ahead == {"ann", "ben"}
+    assert involved_pages(found, "desk", "meet") == Involved(
+        frozenset({"ann", "ben"}), frozenset({"ann", "ben"})
+    ), "static pooled ranks its pages by their load up to the horizon"
+    assert involved_pages(found, "prio", "meet") == Involved(frozenset({"ann", "ben"}))
+    assert involved_pages(found, "choose", "meet", pick="ben") == Involved(frozenset({"ben"}))

@@ -46,6 +46,32 @@ def test_a_schedule_holds_the_configuration_and_the_confirmed_occupancy(configur
     assert schedule.busy == {"alice": cfg.busy}
 
 
+def test_a_schedule_of_some_pages_holds_only_the_bookings_their_answer_depends_on(configured):
+    # T0 is Tuesday 1 December 2026, 15:00 UTC; the range asked about is that day. Alice
+    # (New York) has per-day and per-week limits, so her whole local week counts: Monday 30
+    # November to Sunday 6 December. Bob has none: his range plus a day of buffers counts.
+    day = timedelta(days=1)
+    bob_near = make_booking(T0 + 2 * day, pages=("bob",))
+    bob_far = make_booking(T0 + 3 * day, pages=("bob",))
+    alice_same_week = make_booking(T0 + 3 * day, pages=("alice",))
+    alice_next_week = make_booking(T0 + 7 * day, pages=("alice",))
+    room = make_booking(T0 + timedelta(hours=1), pages=("room-a",))
+    with UnitOfWork(configured) as uow:
+        for b in (bob_near, bob_far, alice_same_week, alice_next_week, room):
+            uow.bookings.add("T0001", b)
+        uow.commit()
+
+    def loaded(ahead):
+        with UnitOfWork(configured) as uow:
+            schedule = uow.schedules.load(
+                "T0001", SINCE, UNTIL, now=T0, pages=("alice", "bob"), ahead=ahead
+            )
+        return {page: {o.booking_id for o in found} for page, found in schedule.occupancy.items()}
+
+    assert loaded(ahead=()) == {"alice": {alice_same_week.id}, "bob": {bob_near.id}}
+    assert loaded(ahead=("bob",))["bob"] == {bob_near.id, bob_far.id}, "the horizon from now"
+
+
 def test_a_member_dropped_from_a_pool_stays_in_the_schedule_as_inactive(configured):
     cfg = sample_config()
     sales = cfg.pools[0]
