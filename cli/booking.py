@@ -143,6 +143,12 @@ def cancel_command(runtime: Runtime, booking_id: str, by: str | None) -> None:
 @click.option("--to", "to_page", metavar="PAGE", required=True, help="The page to move to.")
 @click.option("--seat", "seat_page", metavar="PAGE", help="Whose seat moves [default: the owner].")
 @click.option("--reason", metavar="TEXT", help="Why; the customer is told only with a reason.")
+@click.option(
+    "--tell-customer/--no-tell-customer",
+    default=True,
+    show_default=True,
+    help="Tell the customer the reason (a reason is recorded in the audit either way).",
+)
 @click.option("--force", is_flag=True, help="Move even if the target is not free then.")
 @click.option("--by", metavar="U", help=BY_HELP)
 @pass_runtime
@@ -152,6 +158,7 @@ def reassign_command(
     to_page: str,
     seat_page: str | None,
     reason: str | None,
+    tell_customer: bool,
     force: bool,
     by: str | None,
 ) -> None:
@@ -164,6 +171,7 @@ def reassign_command(
         seat_page=seat_page,
         reason=reason,
         force=force,
+        tell_customer=tell_customer,
         actor=Actor(by),
         now=runtime.now,
     )

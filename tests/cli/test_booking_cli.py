@@ -16,6 +16,8 @@ from sqlalchemy import Engine
 
 from services.booking import cancel
 from services.links import create_link
+from services.notifications import Kind
+from storage.uow import UnitOfWork
 from tests.cli.conftest import Run
 from tests.services.booking_world import ADMIN, NOW, WS, at, book_at, counts, setup
 
@@ -247,6 +249,18 @@ def test_reassign_moves_the_owner_and_prints_the_booking(world: Engine, rt: Any)
     assert code == 0
     assert answer["booking"]["owner"] == "carol"
     assert answer["booking"]["start"] == "2026-12-01T09:00:00Z"
+
+
+@pytest.mark.parametrize(("flags", "told"), [((), True), (("--no-tell-customer",), False)])
+def test_reassign_with_a_reason_tells_the_customer_unless_asked_not_to(
+    world: Engine, rt: Any, flags: tuple[str, ...], told: bool
+) -> None:
+    booking = book_at(world, "demo", "chat", at(1, 9))
+    code, _ = rt("reassign", booking.id, "--to", "carol", "--reason", "leave", *flags)
+    assert code == 0
+    with UnitOfWork(world) as uow:
+        kinds = [m.kind for m in uow.outbox.for_booking(WS, booking.id) if m.recipient == "U0CUST"]
+    assert (Kind.REASSIGNED_CUSTOMER in kinds) is told
 
 
 def test_reassign_by_a_manager_of_another_pool_is_forbidden(world: Engine, rt: Any) -> None:
