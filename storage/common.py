@@ -27,9 +27,24 @@ def minutes(value: timedelta) -> int:
     return int(value.total_seconds()) // 60
 
 
+_WORKSPACES = "roundtable.workspaces"
+
+
 def find_workspace(session: Session, workspace_id: str) -> WorkspaceRow | None:
-    """Return the row of the workspace whose Slack team id is ``workspace_id``."""
-    return session.exec(select(WorkspaceRow).where(WorkspaceRow.team_id == workspace_id)).first()
+    """Return the row of the workspace whose Slack team id is ``workspace_id``.
+
+    The row is remembered for the session's life (its key never changes; holding it keeps
+    it in the identity map), so later calls read no SQL while it is fresh: one booking
+    asked for it eight times.
+    """
+    known: dict[str, tuple[uuid.UUID, WorkspaceRow]] = session.info.setdefault(_WORKSPACES, {})
+    held = known.get(workspace_id)
+    row = None if held is None else session.get(WorkspaceRow, held[0])
+    if row is None:
+        row = session.exec(select(WorkspaceRow).where(WorkspaceRow.team_id == workspace_id)).first()
+        if row is not None:
+            known[workspace_id] = (row.id, row)
+    return row
 
 
 def workspace_pk(session: Session, workspace_id: str) -> uuid.UUID:

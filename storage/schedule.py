@@ -32,10 +32,21 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, String, Text, and_, cast, func, or_, type_coerce
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    Text,
+    and_,
+    cast,
+    func,
+    or_,
+    type_coerce,
+    union_all,
+)
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import Mapped
 from sqlmodel import Session, col, select
@@ -46,7 +57,14 @@ from engine.model import BusyBlock, Cycle, LedgerEntry, LedgerKind, Occupancy, S
 from engine.zones import local_to_utc, zone
 from storage.common import find_workspace
 from storage.config import Entities, load_entities, workspace_value
-from storage.tables import BookingRow, BusyBlockRow, LedgerRow, PageRow, ParticipantRow
+from storage.tables import (
+    BookingRow,
+    BusyBlockRow,
+    LedgerRow,
+    PageRow,
+    ParticipantRow,
+    PoolMemberRow,
+)
 
 BUFFER_BOUND = timedelta(days=1)
 """The longest buffer a stored booking is taken to have, before or after."""
@@ -217,41 +235,47 @@ class ScheduleRepository:
         continuous: list[uuid.UUID],
     ) -> dict[str, tuple[LedgerEntry, ...]]:
         kinds = {kind.value: kind for kind in LedgerKind}
-        received = col(LedgerRow.kind) == LedgerKind.RECEIVED.value
-        latest = (
-            select(LedgerRow.pool_id, LedgerRow.page_id, func.max(LedgerRow.at).label("at"))
-            .where(LedgerRow.workspace_id == ws, received)
-            .group_by(col(LedgerRow.pool_id), col(LedgerRow.page_id))
-            .subquery()
-        )
-        # Joined once (a hash join), not a correlated EXISTS: PostgreSQL re-ran that
-        # aggregate for every older row, minutes for 40,000 rows.
-        is_latest = and_(
-            received,
-            latest.c.pool_id == LedgerRow.pool_id,
-            latest.c.page_id == LedgerRow.page_id,
-            latest.c.at == LedgerRow.at,
-        )
-        rows = self._session.connection().execute(
-            sa_select(
-                self._text_id(col(LedgerRow.pool_id)),
-                col(PageRow.key),
-                col(LedgerRow.kind),
-                col(LedgerRow.at),
-                self._text_id(col(LedgerRow.booking_id)),
-            )
-            .join(PageRow, col(PageRow.id) == LedgerRow.page_id)
-            .outerjoin(latest, is_latest)
+        received = LedgerKind.RECEIVED.value
+
+        # The columns of every branch below (a select is immutable: .where makes a new one).
+        entries: Select[*tuple[Any, ...]] = sa_select(
+            self._text_id(col(LedgerRow.pool_id)).label("pool"),
+            col(PageRow.key).label("page"),
+            col(LedgerRow.kind).label("kind"),
+            col(LedgerRow.at).label("at"),
+            self._text_id(col(LedgerRow.booking_id)).label("booking"),
+            col(LedgerRow.id).label("id"),
+        ).join(PageRow, col(PageRow.id) == LedgerRow.page_id)
+
+        cycled = [pk for pk in pool_keys if pk not in continuous]
+        # Each member's latest receipt: one probe of ix_ledger_latest a member, however
+        # long the pool's history (an aggregate over the history cost more than the rest).
+        newest = (
+            sa_select(col(LedgerRow.id))
             .where(
-                col(LedgerRow.workspace_id) == ws,
-                col(LedgerRow.pool_id).in_(list(pool_keys)),
-                or_(
-                    col(LedgerRow.at) >= since,
-                    col(LedgerRow.pool_id).in_(continuous),
-                    latest.c.at.is_not(None),
-                ),
+                col(LedgerRow.pool_id) == PoolMemberRow.pool_id,
+                col(LedgerRow.page_id) == PoolMemberRow.page_id,
+                col(LedgerRow.kind) == received,
             )
-            .order_by(col(LedgerRow.at), col(LedgerRow.id))
+            .order_by(col(LedgerRow.at).desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+        latest = sa_select(newest).where(
+            col(PoolMemberRow.workspace_id) == ws, col(PoolMemberRow.pool_id).in_(cycled)
+        )
+        # Union branches that each use an index: the cycle's entries (pool_id, at), every
+        # entry of the continuous pools, the latest receipts older than the cycle.
+        branches = [
+            entries.where(col(LedgerRow.pool_id).in_(cycled), col(LedgerRow.at) >= since),
+            entries.where(col(LedgerRow.pool_id).in_(continuous)),
+            entries.where(col(LedgerRow.id).in_(latest), col(LedgerRow.at) < since),
+        ]
+        both = union_all(*branches).subquery()
+        rows = self._session.connection().execute(
+            sa_select(both.c.pool, both.c.page, both.c.kind, both.c.at, both.c.booking).order_by(
+                both.c.at, both.c.id
+            )
         )
         pools = {str(pk): key for pk, key in pool_keys.items()}
         return _by_key(

@@ -246,7 +246,11 @@ class LedgerRow(ScopedRow, table=True):
     """A distribution event of a pool (§5): a booking received by or removed from a page."""
 
     __tablename__ = "ledger"
-    __table_args__ = (Index("ix_ledger_pool_at", "pool_id", "at"),)
+    __table_args__ = (
+        Index("ix_ledger_pool_at", "pool_id", "at"),
+        # A member's latest receipt in one probe (storage.schedule), however long the history.
+        Index("ix_ledger_latest", "pool_id", "page_id", "kind", "at"),
+    )
 
     pool_id: uuid.UUID = Field(foreign_key="pools.id")
     page_id: uuid.UUID = Field(foreign_key="booking_pages.id")
