@@ -23,7 +23,6 @@ from engine.model import (
     WorkspaceConfig,
 )
 from services.config import ApplySummary, export_config, load_config, save_config
-from services.config_file import config_data, read_config
 
 
 @click.group("config")
@@ -40,6 +39,8 @@ def apply(runtime: Runtime, file: Path) -> None:
     Entities missing from FILE are archived (their history stays); applying the same file
     again changes nothing.
     """
+    from services.config_file import read_config  # pydantic models: 0.1 s to import
+
     # Validate before opening the database, so a bad file leaves no trace, not even a new
     # empty database file.
     config = read_config(file)
@@ -60,6 +61,8 @@ def export(runtime: Runtime) -> None:
 @pass_runtime
 def show(runtime: Runtime) -> None:
     """Print what the workspace holds: pages, event types, pools and master pages."""
+    from services.config_file import config_data  # pydantic models: 0.1 s to import
+
     config = load_config(runtime.engine(), runtime.workspace())
     runtime.emit({"config": config_data(config)}, describe(config))
 

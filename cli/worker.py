@@ -18,16 +18,23 @@ from collections.abc import Mapping
 from dataclasses import asdict
 from datetime import UTC
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import click
-from apscheduler.schedulers.blocking import BlockingScheduler
-from slack_sdk import WebClient
 
-from bot.dispatch import DEFAULT_INTERVAL_SECONDS, drain, start_dispatcher
 from cli.runtime import Runtime, pass_runtime
 from engine.errors import BadInput
 
+if TYPE_CHECKING:
+    from slack_sdk import WebClient
+
 DEFAULT_API_URL = "https://slack.com/api/"
+
+
+def _dispatch_default_interval() -> float:
+    from bot.dispatch import DEFAULT_INTERVAL_SECONDS  # imported only when worker runs
+
+    return DEFAULT_INTERVAL_SECONDS
 
 
 def slack_client(environ: Mapping[str, str]) -> WebClient:
@@ -43,6 +50,8 @@ def slack_client(environ: Mapping[str, str]) -> WebClient:
             field="SLACK_BOT_TOKEN",
         )
     base_url = environ.get("SLACK_API_URL", "").strip() or DEFAULT_API_URL
+    from slack_sdk import WebClient  # here: every other command would pay for its import
+
     return WebClient(token=token, base_url=base_url.rstrip("/") + "/")
 
 
@@ -51,13 +60,19 @@ def slack_client(environ: Mapping[str, str]) -> WebClient:
 @click.option(
     "--interval",
     type=click.FloatRange(min=0.5),
-    default=DEFAULT_INTERVAL_SECONDS,
-    show_default=True,
+    default=lambda: _dispatch_default_interval(),
+    show_default="the dispatcher's",
     help="Seconds between looks at the outbox.",
 )
 @pass_runtime
 def worker(runtime: Runtime, once: bool, interval: float) -> None:
     """Deliver due notifications and reminders (until stopped, or --once)."""
+    # Imported here, not at the top: APScheduler and the dispatcher (slack_sdk, the
+    # notification blocks) would slow down every other command's start.
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    from bot.dispatch import drain, start_dispatcher
+
     client = slack_client(os.environ)
     engine = runtime.engine()
 

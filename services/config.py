@@ -12,7 +12,6 @@ from sqlalchemy import Engine
 
 from engine.errors import BadInput, NotFound
 from engine.model import WorkspaceConfig
-from services.config_file import dump_config, read_config
 from storage.uow import UnitOfWork
 
 
@@ -60,6 +59,8 @@ def apply_config(engine: Engine, path: str | Path, *, workspace: str | None = No
         ConfigInvalid: the file holds a problem; nothing was written.
         BadInput: the file configures another workspace than ``workspace``.
     """
+    from services.config_file import read_config  # pydantic models: 0.1 s to import
+
     return save_config(engine, read_config(path), source=path, workspace=workspace)
 
 
@@ -108,6 +109,8 @@ def export_config(engine: Engine, workspace: str) -> str:
     Raises:
         NotFound: the database holds no such workspace.
     """
+    from services.config_file import dump_config  # pydantic models: 0.1 s to import
+
     return dump_config(load_config(engine, workspace))
 
 
