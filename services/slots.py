@@ -25,7 +25,8 @@ from engine.model import (
     StaticMethod,
     WorkspaceConfig,
 )
-from engine.rules import Involved, involved_pages
+from engine.rules import Involved, booking_view, involved_pages
+from engine.rules import free_pages as engine_free_pages
 from engine.slots import Slot
 from engine.slots import offered_slots as engine_offered_slots
 from engine.zones import local_to_utc, zone
@@ -196,6 +197,40 @@ def offered_slots(
     return engine_offered_slots(
         request.schedule, master_page, event_type, start, end, request.tz, now, pick
     )
+
+
+def free_pages(
+    engine: Engine,
+    workspace_id: str,
+    master_page: str,
+    event_type: str,
+    start: datetime,
+    *,
+    tz: str | None,
+    now: datetime,
+    link_token: str | None = None,
+    actor: Actor,
+) -> list[str]:
+    """Return the pages that may own a booking at ``start``, most preferred first.
+
+    For ``find_member_by_time`` these are the pages the customer may pick after the time.
+    Anyone may ask, as for ``offered_slots``.
+
+    Raises:
+        NotFound: the workspace, master page or event type does not exist.
+        BadInput: ``tz`` is unknown, or as for ``read_request``.
+        SlotUnavailable: ``start`` is not offered.
+        LinkRefused: the link cannot be used.
+        Forbidden: the master page needs a link.
+    """
+    del actor  # as for offered_slots
+    with UnitOfWork(engine) as uow:
+        request = read_request(
+            uow, workspace_id, master_page, event_type, tz=tz, link_token=link_token, now=now
+        )
+        view_start, view_end = booking_view(start, request.tz)
+        request = with_bookings(uow, request, view_start, view_end, now=now)
+    return engine_free_pages(request.schedule, master_page, event_type, start, request.tz, now)
 
 
 def bookable(

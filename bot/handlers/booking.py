@@ -48,7 +48,7 @@ from services.booking import BookingRequest, Customer, book, cancel, upcoming_bo
 from services.config import load_config
 from services.context import Actor, Services
 from services.links import resolve_link
-from services.slots import BookableMasterPage, Choice, bookable, offered_slots
+from services.slots import BookableMasterPage, Choice, bookable, free_pages, offered_slots
 
 EXPIRED_TRIGGER = "That took Slack too long to open. Please run the command again."
 SLOT_TAKEN = "That time was just taken. Here are the free times now."
@@ -292,27 +292,21 @@ def free_members(
     assert state.event_type is not None
     assert state.start is not None
     kind = next(k for k in master.event_types if k.id == state.event_type)
-    day = local(state.start, state.tz).date()
-    return [
-        page
-        for page in kind.pages
-        if any(
-            slot.start == state.start
-            for slot in offered_slots(
-                services.engine,
-                workspace_id,
-                master.id,
-                kind.id,
-                day,
-                day,
-                tz=state.tz,
-                now=services.clock(),
-                pick=page.id,
-                link_token=state.link,
-                actor=actor,
-            )
+    try:
+        free = free_pages(
+            services.engine,
+            workspace_id,
+            master.id,
+            kind.id,
+            state.start,
+            tz=state.tz,
+            now=services.clock(),
+            link_token=state.link,
+            actor=actor,
         )
-    ]
+    except SlotUnavailable:
+        return []  # taken since the times were shown: the member view says nobody is free
+    return [page for page in kind.pages if page.id in free]
 
 
 def _form(
