@@ -272,8 +272,10 @@ class Schedule:
 
     ``occupancy`` and ``busy`` are keyed by page id and cover at least the pages the
     question involves (``engine.rules.involved_pages``), over the question's range from
-    ``now`` on, widened by the buffers that reach into it and, for a page with a per-day or
-    per-week limit, to the whole local Monday–Sunday weeks holding it; for round-robin
+    ``now`` on, widened by the buffers that reach into it (the longest buffer of any stored
+    booking, which keeps its own buffers when its event type's change, plus the event
+    types' longest) and, for a page with a per-day or per-week limit, to the whole local
+    Monday–Sunday weeks holding it; for round-robin
     members and static ``pooled`` pages also the booking horizon from ``now``. Other pages'
     entries may be missing. ``ledger`` is keyed by pool id and holds at least every entry of
     the current cycle plus each member's latest ``received`` entry.

@@ -28,6 +28,8 @@ def minutes(value: timedelta) -> int:
 
 
 _WORKSPACES = "roundtable.workspaces"
+_PKS = "roundtable.workspace_pks"
+_LIVE_PKS = "roundtable.live_pks"
 
 
 def find_workspace(session: Session, workspace_id: str) -> WorkspaceRow | None:
@@ -44,19 +46,51 @@ def find_workspace(session: Session, workspace_id: str) -> WorkspaceRow | None:
         row = session.exec(select(WorkspaceRow).where(WorkspaceRow.team_id == workspace_id)).first()
         if row is not None:
             known[workspace_id] = (row.id, row)
+            remember_workspace_pk(session, workspace_id, row.id)
     return row
 
 
+def remember_workspace_pk(session: Session, workspace_id: str, pk: uuid.UUID) -> None:
+    """Note a workspace's primary key for the session's life (it never changes)."""
+    session.info.setdefault(_PKS, {})[workspace_id] = pk
+
+
 def workspace_pk(session: Session, workspace_id: str) -> uuid.UUID:
-    """Return the primary key of a workspace.
+    """Return the primary key of a workspace (no SQL once the session knows it).
 
     Raises:
         NotFound: no workspace has this Slack team id.
     """
+    pk: uuid.UUID | None = session.info.get(_PKS, {}).get(workspace_id)
+    if pk is not None:
+        return pk
     row = find_workspace(session, workspace_id)
     if row is None:
         raise NotFound(f"unknown workspace '{workspace_id}'", field="workspace")
     return row.id
+
+
+def remember_live_pks(
+    session: Session, ws: uuid.UUID, pks: Mapping[str, Mapping[str, uuid.UUID]]
+) -> None:
+    """Note the live configuration entities read in this transaction, by table and id.
+
+    Repositories turn configuration ids into primary keys from here instead of asking the
+    database again (a booking asked six times). Only a configuration read in the same
+    transaction may be noted; a configuration save forgets them (``forget_live_pks``).
+    """
+    session.info.setdefault(_LIVE_PKS, {})[ws] = pks
+
+
+def forget_live_pks(session: Session) -> None:
+    """Forget the noted entities: the configuration is being changed in this session."""
+    session.info.pop(_LIVE_PKS, None)
+
+
+def live_pks(session: Session, ws: uuid.UUID, table: str) -> Mapping[str, uuid.UUID]:
+    """Return the noted primary keys of a table's live entities (empty when none are)."""
+    noted: Mapping[str, Mapping[str, uuid.UUID]] = session.info.get(_LIVE_PKS, {}).get(ws, {})
+    return noted.get(table, {})
 
 
 def assign(row: SQLModel, values: Mapping[str, Any]) -> None:

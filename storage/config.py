@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, TypeVar
 
+from sqlalchemy import event, update
 from sqlmodel import Session, col, select
 
 from engine.errors import NotFound
@@ -38,7 +39,8 @@ from engine.model import (
     Workspace,
     WorkspaceConfig,
 )
-from storage.common import EntityT, assign, find_workspace, minutes, sync, utcnow
+from storage.common import EntityT, assign, find_workspace, forget_live_pks, minutes, sync, utcnow
+from storage.config_cache import cached, mark_config_written, workspace_state
 from storage.tables import (
     BusyBlockRow,
     ConfigEntityRow,
@@ -69,7 +71,8 @@ class Entities:
     """The live configuration entities of one workspace, in file order, keyed by id.
 
     ``pool_keys`` maps each live pool's primary key to its configuration id; ``page_pks``
-    each live page's configuration id to its primary key.
+    each live page's configuration id to its primary key; ``pks`` every live entity's
+    primary key by table name and configuration id.
     """
 
     pages: dict[str, Page]
@@ -78,6 +81,7 @@ class Entities:
     master_pages: dict[str, MasterPage]
     pool_keys: dict[uuid.UUID, str]
     page_pks: dict[str, uuid.UUID]
+    pks: dict[str, dict[str, uuid.UUID]]
 
 
 class ConfigRepository:
@@ -96,6 +100,12 @@ class ConfigRepository:
         Raises:
             NotFound: the workspace has no configuration.
         """
+        state = workspace_state(self._session, workspace_id)
+        if state is None:
+            raise NotFound(f"unknown workspace '{workspace_id}'", field="workspace")
+        return cached(self._session, state, "config", lambda: self._read(workspace_id))
+
+    def _read(self, workspace_id: str) -> WorkspaceConfig:
         row = find_workspace(self._session, workspace_id)
         if row is None:
             raise NotFound(f"unknown workspace '{workspace_id}'", field="workspace")
@@ -116,8 +126,34 @@ class ConfigRepository:
         )
 
     def save(self, cfg: WorkspaceConfig) -> None:
-        """Make the stored configuration of ``cfg.workspace`` equal to ``cfg``."""
-        _ConfigWriter(self._session, cfg).write()
+        """Make the stored configuration of ``cfg.workspace`` equal to ``cfg``.
+
+        When that changes anything, the workspace's ``config_version`` grows by one, so
+        every process's cached copy of the old configuration stops being used.
+        """
+        mark_config_written(self._session)
+        forget_live_pks(self._session)
+        changed = False
+
+        def note(session: Session, _context: object, _instances: object) -> None:
+            # Every write of the save goes through a flush (autoflush included); only rows
+            # that really differ count (``assign`` may touch none).
+            nonlocal changed
+            changed = changed or bool(
+                session.new or session.deleted or any(map(session.is_modified, session.dirty))
+            )
+
+        event.listen(self._session, "before_flush", note)
+        try:
+            ws = _ConfigWriter(self._session, cfg).write()
+        finally:
+            event.remove(self._session, "before_flush", note)
+        if changed:
+            self._session.execute(
+                update(WorkspaceRow)
+                .where(col(WorkspaceRow.id) == ws)
+                .values(config_version=col(WorkspaceRow.config_version) + 1)
+            )
 
 
 def workspace_value(row: WorkspaceRow) -> Workspace:
@@ -198,7 +234,25 @@ def load_entities(
         },
         pool_keys=pool_keys,
         page_pks={row.key: row.id for row in pages},
+        pks={
+            str(table.__tablename__): {row.key: row.id for row in rows}
+            for table, rows in _tables_of(pages, event_types, pools, masters)
+        },
     )
+
+
+def _tables_of(
+    pages: list[PageRow],
+    event_types: list[EventTypeRow],
+    pools: list[PoolRow],
+    masters: list[MasterPageRow],
+) -> list[tuple[type[ConfigEntityRow], Sequence[ConfigEntityRow]]]:
+    return [
+        (PageRow, pages),
+        (EventTypeRow, event_types),
+        (PoolRow, pools),
+        (MasterPageRow, masters),
+    ]
 
 
 def _live(session: Session, table: type[EntityT], workspace_pk: uuid.UUID) -> list[EntityT]:
@@ -333,7 +387,8 @@ class _ConfigWriter:
         self._cfg = cfg
         self._now = utcnow()
 
-    def write(self) -> None:
+    def write(self) -> uuid.UUID:
+        """Write the configuration; return the workspace's primary key."""
         workspace = self._workspace()
         self._ws = workspace.id
         pages = self._entities(PageRow, {p.id: _page_values(p) for p in self._cfg.pages})
@@ -372,6 +427,7 @@ class _ConfigWriter:
         self._rules(masters, event_type_ids, page_ids, pool_ids)
         self._busy(page_ids)
         self._session.flush()
+        return self._ws
 
     def _workspace(self) -> WorkspaceRow:
         ws = self._cfg.workspace

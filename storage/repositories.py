@@ -18,8 +18,9 @@ from sqlmodel import Session, col, select
 
 from engine.errors import NotFound
 from engine.model import BookingStatus, LedgerEntry, Workspace
-from storage.common import EntityT, find_workspace, minutes, workspace_pk
+from storage.common import EntityT, find_workspace, live_pks, minutes, workspace_pk
 from storage.config import workspace_value
+from storage.config_cache import known_max_booking_buffer
 from storage.records import (
     Booking,
     OneTimeLink,
@@ -64,6 +65,9 @@ def _ids(
     wanted = {key for key in keys if key is not None}
     if not wanted:
         return {}
+    noted = live_pks(session, ws, str(table.__tablename__))
+    if wanted <= noted.keys():
+        return {key: noted[key] for key in wanted}
     found = {
         key: pk
         for key, pk in session.exec(
@@ -94,6 +98,28 @@ class BookingRepository:
     def __init__(self, session: Session) -> None:
         self._session = session
 
+    def _cover_buffers(self, ws: uuid.UUID, booking: Booking) -> None:
+        """Keep ``workspaces.max_booking_buffer_min`` at least the booking's longest buffer.
+
+        Schedule loads widen their booking range by it (``storage.schedule``). Skipped when
+        this transaction already read a value at least as long (it never shrinks); else a
+        conditional UPDATE that changes the row only when the booking's buffer is longer,
+        so concurrent bookings rarely meet on the workspace row.
+        """
+        longest = max(booking.buffer_before, booking.buffer_after)
+        known = known_max_booking_buffer(self._session, ws)
+        if longest <= timedelta(0) or (known is not None and longest <= known):
+            return
+        self._session.execute(
+            update(WorkspaceRow)
+            .where(
+                col(WorkspaceRow.id) == ws,
+                col(WorkspaceRow.max_booking_buffer_min) < minutes(longest),
+            )
+            .values(max_booking_buffer_min=minutes(longest))
+            .execution_options(synchronize_session=False)
+        )
+
     def add(self, workspace_id: str, booking: Booking) -> None:
         """Insert a booking and its participants (their time copied for the overlap check).
 
@@ -101,6 +127,7 @@ class BookingRepository:
             NotFound: a named master page, event type, page or pool does not exist.
         """
         ws = workspace_pk(self._session, workspace_id)
+        self._cover_buffers(ws, booking)
         pages = _ids(self._session, PageRow, ws, (p.page for p in booking.participants), "page")
         pools = _ids(self._session, PoolRow, ws, (p.pool for p in booking.participants), "pool")
         master = _ids(self._session, MasterPageRow, ws, [booking.master_page], "master_page")

@@ -1,20 +1,28 @@
 """Everything the engine needs for one question, in a fixed number of queries.
 
-``ScheduleRepository.load`` runs 13 statements whatever the number of pages, members or
-bookings: the workspace, the 9 of ``load_entities``, occupancy, busy blocks and the ledger.
-It is ``configuration`` (the first 10) followed by ``fill`` (the last 3), so a caller can
-read the configuration, ask the engine which pages a question involves
-(``engine.rules.involved_pages``) and load only their bookings.
+``ScheduleRepository.load`` runs 4 statements whatever the number of pages, members or
+bookings when the configuration is cached (``storage.config_cache``): the workspace's
+version and longest booking buffer, then occupancy, busy blocks and the ledger. A cache miss
+adds the workspace row, the 9 of ``load_entities`` and a second look at the version. It is
+``configuration`` followed by ``fill`` (the last 3), so a caller can read the configuration,
+ask the engine which pages a question involves (``engine.rules.involved_pages``) and load
+only their bookings.
 
 Occupancy and busy blocks (Schedule's contract) are read for the pages asked about
 (``pages``, default every page) over the asked range ``[since, until)``; for the pages in
 ``ahead`` (default all of ``pages``) the span also holds ``now`` and the booking horizon
 (the longest ``max_days_ahead`` plus the longest duration). A page with a per-day or
 per-week limit gets the whole local Monday–Sunday weeks, in its zone, holding its span, so
-its counts are whole. Every span is then widened each side by ``BUFFER_BOUND`` plus the
-longest buffer of the live event types: a booking's busy time reaches beyond it by its own
-buffers (taken to be at most ``BUFFER_BOUND`` each; longer ones may be cut off) and the
-asking event type's.
+its counts are whole. Every span is then widened each side by the longest buffer of any
+stored booking plus the longest buffer of the live event types: a booking's busy time
+reaches beyond it by its own buffers and the asking event type's (§3). Bookings keep the
+buffers they were made with, so the first term cannot come from the event types (whose
+buffers may have shrunk since): it is ``workspaces.max_booking_buffer_min``, which
+``BookingRepository.add`` raises in the booking's own transaction when the new booking's
+longest buffer exceeds it, and which never shrinks. The raise is a conditional UPDATE run
+only when the value this transaction read is smaller, so the common booking writes nothing
+there and bookings do not queue on the workspace row. It is read after the transaction's
+page locks: every booking of a locked page committed before, its buffer included.
 
 Ledger: every entry since the start of the earliest reporting cycle, among the pools, that
 holds ``min(since, now)`` (in the workspace zone, ``engine.distribution.cycle_bounds``), every
@@ -30,7 +38,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -55,8 +63,9 @@ from engine.distribution import cycle_bounds
 from engine.errors import NotFound
 from engine.model import BusyBlock, Cycle, LedgerEntry, LedgerKind, Occupancy, Schedule
 from engine.zones import local_to_utc, zone
-from storage.common import find_workspace
+from storage.common import find_workspace, remember_live_pks
 from storage.config import Entities, load_entities, workspace_value
+from storage.config_cache import cached, workspace_state
 from storage.tables import (
     BookingRow,
     BusyBlockRow,
@@ -65,9 +74,6 @@ from storage.tables import (
     ParticipantRow,
     PoolMemberRow,
 )
-
-BUFFER_BOUND = timedelta(days=1)
-"""The longest buffer a stored booking is taken to have, before or after."""
 
 T = TypeVar("T")
 _Span = tuple[datetime, datetime]
@@ -84,12 +90,14 @@ def _by_key(pairs: Iterable[tuple[str, T]]) -> dict[str, tuple[T, ...]]:
 class Configuration:
     """A workspace's configuration as a ``Schedule`` without bookings, busy blocks or ledger.
 
-    ``fill`` completes it; the primary keys are kept for that.
+    ``fill`` completes it; the primary keys are kept for that, and ``booking_buffer``, the
+    longest buffer of any stored booking when it was read (not part of the configuration).
     """
 
     schedule: Schedule
     workspace_pk: uuid.UUID
     entities: Entities
+    booking_buffer: timedelta = timedelta(0)
 
 
 class ScheduleRepository:
@@ -126,6 +134,14 @@ class ScheduleRepository:
         Raises:
             NotFound: the workspace has no configuration.
         """
+        state = workspace_state(self._session, workspace_id)
+        if state is None:
+            raise NotFound(f"unknown workspace '{workspace_id}'", field="workspace")
+        config = cached(self._session, state, "schedule", lambda: self._read(workspace_id))
+        remember_live_pks(self._session, state.pk, config.entities.pks)
+        return replace(config, booking_buffer=state.max_booking_buffer)
+
+    def _read(self, workspace_id: str) -> Configuration:
         workspace = find_workspace(self._session, workspace_id)
         if workspace is None:
             raise NotFound(f"unknown workspace '{workspace_id}'", field="workspace")
@@ -315,7 +331,7 @@ def _spans(
     kinds = schedule.event_types.values()
     horizon = max((timedelta(days=k.max_days_ahead) + k.duration for k in kinds), default=None)
     buffers = (max(k.buffer_before, k.buffer_after) for k in kinds)
-    reach = BUFFER_BOUND + max(buffers, default=timedelta(0))
+    reach = config.booking_buffer + max(buffers, default=timedelta(0))
     spans: defaultdict[_Span, list[uuid.UUID]] = defaultdict(list)
     for key in pages:
         page, pk = schedule.pages.get(key), config.entities.page_pks.get(key)

@@ -19,7 +19,13 @@ from sqlmodel import Field, SQLModel
 
 
 class WorkspaceRow(SQLModel, table=True):
-    """A Slack workspace (team); ``team_id`` is the §10 ``workspace.id``."""
+    """A Slack workspace (team); ``team_id`` is the §10 ``workspace.id``.
+
+    ``config_version`` grows with every configuration save that changes something (the key
+    of the process-wide configuration cache). ``max_booking_buffer_min`` is never less than
+    the longest buffer, before or after, of any stored booking, and never shrinks (it bounds
+    how far a booking's busy time reaches beyond it).
+    """
 
     __tablename__ = "workspaces"
 
@@ -27,6 +33,8 @@ class WorkspaceRow(SQLModel, table=True):
     team_id: str = Field(unique=True)
     timezone: str
     admins: list[str] = Field(sa_type=JSON)
+    config_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    max_booking_buffer_min: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class ScopedRow(SQLModel):

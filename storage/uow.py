@@ -17,7 +17,6 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from engine.errors import NotFound
-from storage.common import workspace_pk
 from storage.config import ConfigRepository
 from storage.db import BEGIN_IMMEDIATE
 from storage.repositories import (
@@ -29,7 +28,7 @@ from storage.repositories import (
     WorkspaceRepository,
 )
 from storage.schedule import ScheduleRepository
-from storage.tables import PageRow
+from storage.tables import PageRow, WorkspaceRow
 
 
 class UnitOfWork:
@@ -106,10 +105,12 @@ class UnitOfWork:
         """
         self.begin_write()
         keys = sorted(set(page_keys))
+        # The workspace by a subquery: its row is read after the locks (configuration).
+        workspace = select(WorkspaceRow.id).where(WorkspaceRow.team_id == workspace_id)
         locked = self.session.exec(
             select(PageRow.key)
             .where(
-                PageRow.workspace_id == workspace_pk(self.session, workspace_id),
+                col(PageRow.workspace_id) == workspace.scalar_subquery(),
                 col(PageRow.key).in_(keys),
                 col(PageRow.archived_at).is_(None),
             )

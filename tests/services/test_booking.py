@@ -24,6 +24,7 @@ from services.context import Actor
 from services.links import create_link, resolve_link, revoke_link
 from services.reporting import pool_report
 from services.slots import bookable, offered_slots
+from storage import config_cache
 from storage.uow import UnitOfWork
 from tests.services.booking_world import (
     ADMIN,
@@ -309,8 +310,12 @@ def test_offered_slots_load_in_the_same_few_statements_whatever_the_pool_size(
         day = at(1, 0).date()
         offered_slots(sqlite_engine, WS, "desk", "chat", day, day, tz=None, now=NOW, actor=ADMIN)
 
+    def cold_and_warm() -> tuple[int, int]:
+        config_cache.clear()
+        return _statements(sqlite_engine, ask), _statements(sqlite_engine, ask)
+
     setup(sqlite_engine, tmp_path)
-    small = _statements(sqlite_engine, ask)
+    small = cold_and_warm()
 
     def grow(data: dict[str, Any]) -> None:
         extra = [
@@ -322,4 +327,41 @@ def test_offered_slots_load_in_the_same_few_statements_whatever_the_pool_size(
     setup(sqlite_engine, tmp_path, grow)
     for i in range(10):
         book_at(sqlite_engine, "desk", "chat", at(1, 9 + i % 8))
-    assert _statements(sqlite_engine, ask) == small <= 20
+    cold, warm = cold_and_warm()
+    assert (cold, warm) == small
+    assert warm < cold <= 20, "a cached configuration costs one small query"
+
+
+def test_a_long_buffer_booked_before_the_event_type_was_shortened_still_blocks(
+    world: Engine, tmp_path: Path
+) -> None:
+    def buffered(hours: str) -> Any:
+        def change(data: dict[str, Any]) -> None:
+            data["event_types"][1]["buffer_after"] = hours
+
+        return change
+
+    # The meeting keeps its 48-hour buffer after the event type loses it: Dave, its owner,
+    # stays busy until Thursday 3 December 10:00, two days past the booking's own time.
+    setup(world, tmp_path, buffered("48h"))
+    book_at(world, "panel", "meet", at(1, 9))
+    setup(world, tmp_path, buffered("0m"))
+
+    def starts(day: int) -> list[datetime]:
+        slots = offered_slots(
+            world,
+            WS,
+            "panel",
+            "meet",
+            at(day, 0).date(),
+            at(day, 0).date(),
+            tz=None,
+            now=NOW,
+            actor=ADMIN,
+        )
+        return [slot.start for slot in slots]
+
+    assert starts(2) == []
+    assert starts(3)[0] == at(3, 10)
+    with pytest.raises(SlotUnavailable):
+        book_at(world, "panel", "meet", at(3, 9))

@@ -16,7 +16,8 @@ from engine.model import (
     SeatRef,
     WorkspaceConfig,
 )
-from storage.tables import PageRow, PoolMemberRow
+from storage.db import make_engine
+from storage.tables import PageRow, PoolMemberRow, WorkspaceRow
 from storage.uow import UnitOfWork
 from tests.storage.conftest import sample_config
 
@@ -166,3 +167,43 @@ def test_rules_and_seats_can_shrink_and_grow_again(db_engine):
     for step in (cfg, shrunk, static, cfg):
         save(db_engine, step)
         assert load(db_engine) == step
+
+
+def _version(engine) -> int:
+    with UnitOfWork(engine) as uow:
+        return uow.session.exec(
+            select(WorkspaceRow.config_version).where(WorkspaceRow.team_id == "T0001")
+        ).one()
+
+
+def test_only_a_save_that_changes_something_bumps_the_configuration_version(db_engine):
+    save(db_engine, sample_config())
+    first = _version(db_engine)
+    save(db_engine, sample_config())
+    assert _version(db_engine) == first
+    save(db_engine, without_bob(sample_config()))
+    assert _version(db_engine) == first + 1
+
+
+def test_a_cached_configuration_gives_way_to_a_save_from_another_process(db_engine):
+    # A second engine on the same database stands for another app process.
+    other = make_engine(db_engine.url.render_as_string(hide_password=False))
+    try:
+        save(db_engine, sample_config())
+        assert load(db_engine) == sample_config()
+        save(other, without_bob(sample_config()))
+        assert load(db_engine) == load(other) == without_bob(sample_config())
+    finally:
+        other.dispose()
+
+
+def test_a_rolled_back_save_leaves_no_trace_in_the_cache(db_engine):
+    save(db_engine, sample_config())
+    with UnitOfWork(db_engine) as uow:
+        uow.config.save(without_bob(sample_config()))
+        assert uow.config.load("T0001") == without_bob(sample_config())
+    # Another save reaches the version number the rolled-back one had, with other content.
+    cfg = sample_config()
+    changed = replace(cfg, workspace=replace(cfg.workspace, admins=("U0OTHER",)))
+    save(db_engine, changed)
+    assert load(db_engine) == changed

@@ -8,6 +8,7 @@ from storage.uow import UnitOfWork
 from tests.storage.conftest import T0, make_booking, sample_config
 
 SINCE = T0
+HOUR = timedelta(hours=1)
 UNTIL = T0 + timedelta(days=1)
 
 
@@ -49,9 +50,10 @@ def test_a_schedule_holds_the_configuration_and_the_confirmed_occupancy(configur
 def test_a_schedule_of_some_pages_holds_only_the_bookings_their_answer_depends_on(configured):
     # T0 is Tuesday 1 December 2026, 15:00 UTC; the range asked about is that day. Alice
     # (New York) has per-day and per-week limits, so her whole local week counts: Monday 30
-    # November to Sunday 6 December. Bob has none: his range plus a day of buffers counts.
+    # November to Sunday 6 December. Bob has none: his range plus the buffers that reach
+    # into it counts; bob_near's own 5-hour buffer reaches back into the range.
     day = timedelta(days=1)
-    bob_near = make_booking(T0 + 2 * day, pages=("bob",))
+    bob_near = make_booking(T0 + day + timedelta(hours=4), pages=("bob",), buffer_before=5 * HOUR)
     bob_far = make_booking(T0 + 3 * day, pages=("bob",))
     alice_same_week = make_booking(T0 + 3 * day, pages=("alice",))
     alice_next_week = make_booking(T0 + 7 * day, pages=("alice",))

@@ -1,0 +1,142 @@
+"""A process-wide cache of workspace configurations, checked against the database on use.
+
+Every request reads its workspace's configuration (a 200-member pool is ~2,500 rows), and
+it changes rarely. ``ConfigRepository.save`` bumps ``workspaces.config_version`` in the
+transaction that changes anything, so a reader asks for the version with one small query
+inside its own transaction (after its locks) and reuses what any thread of this process
+built for that version. A save by another process bumps the version too, so a cached value
+is never used by a transaction that can already see a newer configuration.
+
+Keys are the database URL, the workspace's primary key (a database recreated at the same URL
+has new keys, so it never meets old entries), the version and what was built. Values are
+frozen dataclasses shared by threads; nobody may change them. A session that saved a
+configuration neither reads nor fills the cache: its version number is not committed and may
+be committed later by another save with other content.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, TypeVar, cast
+
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col
+
+from storage.common import remember_workspace_pk
+from storage.tables import WorkspaceRow
+
+T = TypeVar("T")
+
+_CAPACITY = 64
+"""Entries kept (least recently used go first): a few workspaces, two kinds, one version."""
+
+_WROTE_CONFIG = "roundtable.wrote_config"
+_STATES = "roundtable.workspace_states"
+
+
+@dataclass(frozen=True, slots=True)
+class WorkspaceState:
+    """What a transaction reads of a workspace's row before it trusts the cache."""
+
+    pk: uuid.UUID
+    config_version: int
+    max_booking_buffer: timedelta
+
+
+def workspace_state(session: Session, workspace_id: str) -> WorkspaceState | None:
+    """Read a workspace's configuration version and longest booking buffer (one query).
+
+    Always read afresh: on PostgreSQL a statement sees what committed before it, so the
+    version read after a transaction's locks is the one its decisions must use.
+    """
+    found = session.execute(
+        sa_select(
+            col(WorkspaceRow.id),
+            col(WorkspaceRow.config_version),
+            col(WorkspaceRow.max_booking_buffer_min),
+        ).where(col(WorkspaceRow.team_id) == workspace_id)
+    ).first()
+    if found is None:
+        return None
+    pk, version, longest = found
+    remember_workspace_pk(session, workspace_id, pk)
+    state = WorkspaceState(pk, version, timedelta(minutes=longest))
+    session.info.setdefault(_STATES, {})[pk] = state
+    return state
+
+
+def known_max_booking_buffer(session: Session, ws: uuid.UUID) -> timedelta | None:
+    """Return the longest booking buffer this transaction read for a workspace, if it did.
+
+    The stored value never shrinks, so it is at least this now.
+    """
+    state: WorkspaceState | None = session.info.get(_STATES, {}).get(ws)
+    return None if state is None else state.max_booking_buffer
+
+
+def mark_config_written(session: Session) -> None:
+    """Keep this session away from the cache: it holds an uncommitted configuration."""
+    session.info[_WROTE_CONFIG] = True
+
+
+def cached(session: Session, state: WorkspaceState, kind: str, build: Callable[[], T]) -> T:
+    """Return what ``build`` makes of the configuration at ``state``, built once a process.
+
+    ``kind`` names what is built (one workspace version yields several values).
+    """
+    if session.info.get(_WROTE_CONFIG):
+        return build()
+    url = session.get_bind().engine.url.render_as_string(hide_password=True)
+    key = (url, state.pk, state.config_version, kind)
+    hit = _CACHE.get(key)
+    if hit is not None:
+        return cast(T, hit)
+    value = build()
+    # Keep it only if one version built it: on PostgreSQL each statement of ``build`` sees
+    # the latest commits, so a save committed meanwhile may show in part of it.
+    after = session.execute(
+        sa_select(col(WorkspaceRow.config_version)).where(col(WorkspaceRow.id) == state.pk)
+    ).scalar()
+    if after == state.config_version:
+        _CACHE.put(key, value)
+    return value
+
+
+def clear() -> None:
+    """Drop every entry (tests that rewrite a database behind the application's back)."""
+    _CACHE.clear()
+
+
+class _Lru:
+    """A bounded mapping shared by threads; the least recently used entry goes first."""
+
+    def __init__(self, capacity: int) -> None:
+        self._capacity = capacity
+        self._entries: OrderedDict[Hashable, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> Any:
+        with self._lock:
+            value = self._entries.get(key)
+            if value is not None:
+                self._entries.move_to_end(key)
+            return value
+
+    def put(self, key: Hashable, value: Any) -> None:
+        with self._lock:
+            self._entries[key] = value
+            self._entries.move_to_end(key)
+            while len(self._entries) > self._capacity:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+_CACHE = _Lru(_CAPACITY)
