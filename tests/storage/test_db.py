@@ -1,14 +1,29 @@
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
 from sqlmodel import SQLModel
 
-from storage.db import SchemaTooNew, database_url, is_migrated, open_database, upgrade
+from storage.db import (
+    _MIGRATIONS,
+    HEAD_REVISION,
+    SchemaTooNew,
+    current_revision,
+    database_url,
+    is_migrated,
+    open_database,
+    upgrade,
+)
 from storage.uow import UnitOfWork
 from tests.storage.conftest import sample_config
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize(
@@ -71,3 +86,25 @@ def test_a_database_from_a_newer_version_is_refused(sqlite_engine):
 
     with pytest.raises(SchemaTooNew, match="fffffff"):
         upgrade(sqlite_engine)
+
+
+def test_the_head_revision_constant_is_alembics_head():
+    from alembic.script import ScriptDirectory
+
+    assert ScriptDirectory(str(_MIGRATIONS)).get_current_head() == HEAD_REVISION
+
+
+def test_the_revision_read_without_alembic_is_alembics(db_engine):
+    with db_engine.connect() as connection:
+        assert current_revision(connection) == HEAD_REVISION
+        assert MigrationContext.configure(connection).get_current_revision() == HEAD_REVISION
+
+
+def test_an_up_to_date_database_opens_without_importing_alembic(tmp_path):
+    url = f"sqlite:///{tmp_path / 'current.db'}"
+    open_database(url).dispose()
+    code = (
+        "import sys; from storage.db import open_database; open_database(sys.argv[1]).dispose(); "
+        "assert not [m for m in sys.modules if m.split('.')[0] == 'alembic'], 'alembic imported'"
+    )
+    subprocess.run([sys.executable, "-c", code, url], check=True, cwd=ROOT)
