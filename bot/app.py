@@ -23,6 +23,7 @@ from typing import Any
 
 from slack_bolt import App, BoltContext, BoltResponse
 from slack_bolt.context.respond import Respond
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
@@ -57,6 +58,7 @@ def build_app(
     they can wait on).
     """
     client = WebClient(token=settings.bot_token, base_url=settings.api_url or WebClient.BASE_URL)
+    logging.getLogger("slack_bolt.App").addFilter(_same_token_notice)
     common: dict[str, Any] = {
         "signing_secret": settings.signing_secret,
         "client": client,
@@ -72,6 +74,13 @@ def build_app(
     for module in HANDLERS:
         module.register(app)
     return app
+
+
+def _same_token_notice(record: logging.LogRecord) -> bool:
+    """Drop Bolt's notice that SLACK_BOT_TOKEN goes unused: ``client`` carries that token."""
+    # Bolt reads SLACK_BOT_TOKEN from the environment itself and, given a client too, warns
+    # that the token is ignored; build_app's client holds the same token (and SLACK_API_URL).
+    return record.getMessage() != warning_client_prioritized_and_token_skipped()
 
 
 def _oauth_settings(settings: Settings, services: Services) -> OAuthSettings:
