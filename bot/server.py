@@ -1,13 +1,16 @@
 """The WSGI application ``roundtable serve`` runs: Slack's endpoints, a health check, mounts.
 
-    POST /slack/events          slash commands, interactivity and events, signed by Slack
+    POST /slack/events          slash commands, interactivity and events, signed by Slack;
+                                503 ``{"error": "slack_not_configured"}`` in local mode
     GET  /slack/install         "Add to Slack" (only with OAuth settings)
     GET  /slack/oauth_redirect  the end of an OAuth install (only with OAuth settings)
     GET  /healthz               200 when the database answers, else 503
     /<prefix>…                  each mount, e.g. the guest pages at ``/l/``
 
 Mounts are the seam for other surfaces: ``build_wsgi_app(app, services, mounts={"/l/":
-guest_pages})`` hands every request under the prefix, untouched, to that WSGI app.
+guest_pages})`` hands every request under the prefix, untouched, to that WSGI app. Without
+a Bolt app (``app=None``: local mode, no Slack settings) the rest is still served, and every
+``/slack/…`` request answers 503.
 """
 
 from __future__ import annotations
@@ -29,14 +32,18 @@ if TYPE_CHECKING:
 
 HEALTH_PATH = "/healthz"
 EVENTS_PATH = "/slack/events"
+SLACK_PREFIX = "/slack/"
 _log = logging.getLogger(__name__)
 
 
 def build_wsgi_app(
-    app: App, services: Services, *, mounts: Mapping[str, WSGIApplication] | None = None
+    app: App | None, services: Services, *, mounts: Mapping[str, WSGIApplication] | None = None
 ) -> WSGIApplication:
-    """Return the WSGI app serving Slack, ``/healthz`` and every mount (longest prefix first)."""
-    slack = SlackRequestHandler(app, path=EVENTS_PATH)
+    """Return the WSGI app serving Slack, ``/healthz`` and every mount (longest prefix first).
+
+    ``app`` is None in local mode: Slack's paths then answer 503 ``slack_not_configured``.
+    """
+    slack = _slack_not_configured if app is None else SlackRequestHandler(app, path=EVENTS_PATH)
     routes = sorted((mounts or {}).items(), key=lambda item: -len(item[0]))
 
     def application(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
@@ -59,6 +66,18 @@ def _health(services: Services, start_response: StartResponse) -> Iterable[bytes
     except SQLAlchemyError:
         _log.warning("health check: the database does not answer", exc_info=True)
         status, body = "503 Service Unavailable", {"status": "database unavailable"}
+    return _json(status, body, start_response)
+
+
+def _slack_not_configured(
+    environ: WSGIEnvironment, start_response: StartResponse
+) -> Iterable[bytes]:
+    if environ.get("PATH_INFO", "").startswith(SLACK_PREFIX):
+        return _json("503 Service Unavailable", {"error": "slack_not_configured"}, start_response)
+    return _json("404 Not Found", {"error": "not_found"}, start_response)
+
+
+def _json(status: str, body: dict[str, str], start_response: StartResponse) -> Iterable[bytes]:
     payload = json.dumps(body).encode()
     start_response(
         status,

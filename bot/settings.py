@@ -12,8 +12,11 @@
 | ``PUBLIC_URL`` | where this server is reachable: guest links and the OAuth redirect |
 | ``PORT`` | the HTTP port, default 3000 |
 
-A missing or malformed value raises ``SettingsError`` naming the variable; ``roundtable
-serve`` prints it as one line and exits with code 2.
+When none of ``SLACK_VARIABLES`` is set, ``load_settings`` returns ``ServerSettings``
+(local mode: the guest pages and ``/healthz``, no Slack). Once any of them is set, the Slack
+app's ``Settings`` are required in full: a missing or malformed value raises
+``SettingsError`` naming the variable; ``roundtable serve`` prints it as one line and exits
+with code 2.
 """
 
 from __future__ import annotations
@@ -42,6 +45,14 @@ BOT_SCOPES = (
     "im:history",
 )
 """The bot scopes the app uses; ``manifest.yml`` lists the same (a test keeps them equal)."""
+SLACK_VARIABLES = (
+    "SLACK_BOT_TOKEN",
+    "SLACK_SIGNING_SECRET",
+    "SLACK_CLIENT_ID",
+    "SLACK_CLIENT_SECRET",
+    "SLACK_APP_TOKEN",
+)
+"""Any of these set means Slack is meant to be connected, and must then be set up in full."""
 
 
 class SettingsError(ValueError):
@@ -60,14 +71,20 @@ class OAuthCredentials:
     scopes: tuple[str, ...] = BOT_SCOPES
 
 
-@dataclass(frozen=True, slots=True)
-class Settings:
-    """Everything the Slack app needs from its environment."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ServerSettings:
+    """What ``roundtable serve`` needs with or without Slack: database, public URL, port."""
 
-    signing_secret: str
     database_url: str
     public_url: str
     port: int = DEFAULT_PORT
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Settings(ServerSettings):
+    """Everything the Slack app needs from its environment."""
+
+    signing_secret: str
     bot_token: str | None = None
     oauth: OAuthCredentials | None = None
     app_token: str | None = None
@@ -78,16 +95,33 @@ class Settings:
         return f"{self.public_url}/slack/oauth_redirect"
 
 
-def load_settings(environ: Mapping[str, str], *, socket_mode: bool = False) -> Settings:
-    """Read the settings from ``environ``.
+def load_settings(
+    environ: Mapping[str, str], *, socket_mode: bool = False
+) -> Settings | ServerSettings:
+    """Read the settings from ``environ``: the Slack app's, or the server's alone (local mode).
 
-    Over HTTP the signing secret is required; in Socket Mode the app token is, and the
-    signing secret is not used.
+    Without any of ``SLACK_VARIABLES`` (and not in Socket Mode) the result is plain
+    ``ServerSettings``. Otherwise it is ``Settings``: over HTTP the signing secret is
+    required; in Socket Mode the app token is, and the signing secret is not used.
 
     Raises:
         SettingsError: a variable is missing or malformed (the first one found).
     """
     env = {key: value.strip() for key, value in environ.items() if value.strip()}
+    port = _port(env.get("PORT"))
+    server = ServerSettings(
+        database_url=_database(env.get("DATABASE_URL")),
+        public_url=_url("PUBLIC_URL", env.get("PUBLIC_URL") or f"http://localhost:{port}"),
+        port=port,
+    )
+    if socket_mode or any(name in env for name in SLACK_VARIABLES):
+        return _slack_settings(env, server, socket_mode=socket_mode)
+    return server
+
+
+def _slack_settings(
+    env: Mapping[str, str], server: ServerSettings, *, socket_mode: bool
+) -> Settings:
     oauth = _oauth(env)
     bot_token = env.get("SLACK_BOT_TOKEN")
     if bot_token is None and oauth is None:
@@ -111,12 +145,11 @@ def load_settings(environ: Mapping[str, str], *, socket_mode: bool = False) -> S
             "SLACK_SIGNING_SECRET",
             "missing; set it to the Signing Secret of the Slack app (Basic Information)",
         )
-    port = _port(env.get("PORT"))
     return Settings(
+        database_url=server.database_url,
+        public_url=server.public_url,
+        port=server.port,
         signing_secret=signing_secret,
-        database_url=_database(env.get("DATABASE_URL")),
-        public_url=_url("PUBLIC_URL", env.get("PUBLIC_URL") or f"http://localhost:{port}"),
-        port=port,
         bot_token=bot_token,
         oauth=oauth,
         app_token=app_token,

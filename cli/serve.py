@@ -4,6 +4,10 @@ Settings come from the environment (``bot/settings.py``); the database from ``--
 ``DATABASE_URL`` like every command. Requests are served by waitress (threads, no event
 loop: the Bolt app is synchronous). The notification dispatcher runs beside it on an
 APScheduler ``BackgroundScheduler``.
+
+Without any Slack variable (``bot.settings.SLACK_VARIABLES``) it runs in local mode: the
+guest pages and ``/healthz``; ``/slack/events`` answers 503 and no dispatcher runs, so
+notifications wait in the outbox for a process connected to Slack.
 """
 
 from __future__ import annotations
@@ -11,25 +15,29 @@ from __future__ import annotations
 import logging
 import os
 import signal
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from types import FrameType
+from typing import TYPE_CHECKING
+from urllib.error import URLError
 
 import click
-import waitress
-from apscheduler.schedulers.background import BackgroundScheduler
-from slack_bolt.adapter.socket_mode import SocketModeHandler
-from slack_bolt.error import BoltError
 
-from bot.app import build_app, workspace_clients
-from bot.dispatch import start_dispatcher
-from bot.server import EVENTS_PATH, build_wsgi_app
-from bot.settings import SettingsError, load_settings
 from cli.runtime import Runtime, pass_runtime
 from engine.errors import BadInput
-from services.context import Services
-from web.app import PREFIX, GuestApp
+
+if TYPE_CHECKING:
+    from slack_bolt import App
+
+    from bot.settings import Settings
+    from services.context import Services
 
 DEFAULT_HOST = "0.0.0.0"  # Slack must reach it; bind 127.0.0.1 behind a reverse proxy
 THREADS = 8
+LOCAL_MODE = (
+    "warning: Slack is not configured: set SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN (or "
+    "SLACK_CLIENT_ID and SLACK_CLIENT_SECRET) to connect it; serving the guest pages only"
+)
 
 
 @click.command("serve")
@@ -47,31 +55,87 @@ THREADS = 8
 @pass_runtime
 def serve(runtime: Runtime, host: str, port: int | None, socket_mode: bool) -> None:
     """Run the Slack app: /slack/events, OAuth install, /healthz, and the reminder job."""
+    # Imported here, not at the top: Bolt, waitress, APScheduler and the web app take
+    # half a second to import, which every other command (say `slots`) would pay.
+    import waitress
+
+    from bot.server import EVENTS_PATH, build_wsgi_app
+    from bot.settings import Settings, SettingsError, load_settings
+    from services.context import Services
+    from web.app import PREFIX, GuestApp
+
     try:
         environ = {**os.environ, **({"PORT": str(port)} if port else {})}
         settings = load_settings(environ, socket_mode=socket_mode)
     except SettingsError as error:
         raise BadInput(error.problem, field=error.variable) from None
     services = Services(engine=runtime.engine(), public_url=settings.public_url)
-    try:
-        app = build_app(settings, services)
-    except BoltError as error:
-        raise BadInput(str(error), field="SLACK_BOT_TOKEN") from None
+    app: App | None
+    running: AbstractContextManager[None]
+    if isinstance(settings, Settings):
+        app = _build_app(settings, services)
+        running = _connected(app, settings, services, socket_mode=socket_mode)
+        serves = f"Slack on http://{host}:{settings.port}{EVENTS_PATH}"
+    else:
+        click.echo(LOCAL_MODE, err=True)
+        app, running = None, nullcontext()
+        serves = f"the guest pages on http://{host}:{settings.port}{PREFIX}"
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        with running:
+            click.echo(f"Roundtable serves {serves}", err=True)
+            wsgi = build_wsgi_app(app, services, mounts={PREFIX: GuestApp(services)})
+            waitress.serve(wsgi, host=host, port=settings.port, threads=THREADS)
+    except KeyboardInterrupt:
+        pass
+
+
+def _build_app(settings: Settings, services: Services) -> App:
+    """Build the Bolt app; a token Slack refuses or a Web API out of reach is bad input."""
+    from slack_bolt.error import BoltError
+    from slack_sdk import WebClient
+    from slack_sdk.errors import SlackApiError
+
+    from bot.app import build_app
+
+    try:
+        return build_app(settings, services)
+    except BoltError as error:
+        # Bolt raises its BoltError while handling the SlackApiError of its start-up
+        # auth.test, so Slack's answer is the context of the error.
+        refusal = error.__context__
+        if isinstance(refusal, SlackApiError):
+            problem = f"Slack refused it ({refusal.response.get('error')})"
+        else:
+            problem = str(error)
+        raise BadInput(problem, field="SLACK_BOT_TOKEN") from None
+    except OSError as error:  # URLError, refused, timed out: auth.test got no answer at all
+        reason = error.reason if isinstance(error, URLError) else error
+        url = settings.api_url or WebClient.BASE_URL
+        problem = f"cannot reach the Slack Web API at {url} ({reason})"
+        raise BadInput(problem, field="SLACK_API_URL") from None
+
+
+@contextmanager
+def _connected(
+    app: App, settings: Settings, services: Services, *, socket_mode: bool
+) -> Iterator[None]:
+    """Run the notification dispatcher (and the Socket Mode connection) for the block."""
+    from apscheduler.schedulers.background import BackgroundScheduler
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    from bot.app import workspace_clients
+    from bot.dispatch import start_dispatcher
+
     scheduler = BackgroundScheduler(timezone="UTC")
     start_dispatcher(scheduler, services.engine, workspace_clients(settings, app))
     scheduler.start()
     socket = SocketModeHandler(app, settings.app_token) if socket_mode else None
-    signal.signal(signal.SIGTERM, _stop)
     try:
         if socket is not None:
             socket.connect()  # type: ignore[no-untyped-call]
-        where = f"http://{host}:{settings.port}{EVENTS_PATH}"
-        click.echo(f"Roundtable serves Slack on {where}", err=True)
-        wsgi = build_wsgi_app(app, services, mounts={PREFIX: GuestApp(services)})
-        waitress.serve(wsgi, host=host, port=settings.port, threads=THREADS)
-    except KeyboardInterrupt:
-        pass
+        yield
     finally:
         if socket is not None:
             socket.close()  # type: ignore[no-untyped-call]

@@ -15,6 +15,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 from tests.fakes.slack_api import FakeSlackApi
 
 ROOT = Path(__file__).parents[2]
@@ -51,11 +53,14 @@ def test_ci_runs_exactly_the_readmes_test_command() -> None:
     assert printed.stdout == _blocks()[1]
 
 
-def test_the_main_command_applies_the_example_and_serves_the_slack_app(tmp_path: Path) -> None:
+@pytest.mark.parametrize("slack", [True, False], ids=["with-slack", "without-slack-variables"])
+def test_the_main_command_applies_the_example_and_serves_the_app(
+    tmp_path: Path, slack: bool
+) -> None:
     steps = _blocks()[0].strip().split(" && ")
     shutil.copytree(ROOT / "examples", tmp_path / "examples")
     roundtable = str(Path(sys.executable).parent / "roundtable")
-    env = {name: value for name, value in os.environ.items() if name != "DATABASE_URL"}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_URL"))}
 
     assert steps[:2] == ["python3 -m venv .venv", ".venv/bin/pip install -q -e ."]
     assert steps[-1] == ".venv/bin/roundtable serve"
@@ -69,12 +74,13 @@ def test_the_main_command_applies_the_example_and_serves_the_slack_app(tmp_path:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     with FakeSlackApi() as fake:
-        env.update(
-            SLACK_SIGNING_SECRET="secret",
-            SLACK_BOT_TOKEN="xoxb-readme",
-            SLACK_API_URL=fake.base_url,
-            PORT=str(port),
-        )
+        env["PORT"] = str(port)
+        if slack:
+            env.update(
+                SLACK_SIGNING_SECRET="secret",
+                SLACK_BOT_TOKEN="xoxb-readme",
+                SLACK_API_URL=fake.base_url,
+            )
         server = subprocess.Popen(
             [roundtable, "serve", "--host", "127.0.0.1"],
             cwd=tmp_path,

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from bot.settings import BOT_SCOPES, SettingsError, load_settings
+from bot.settings import (
+    BOT_SCOPES,
+    SLACK_VARIABLES,
+    ServerSettings,
+    SettingsError,
+    load_settings,
+)
 
 BASE = {"SLACK_SIGNING_SECRET": "s", "SLACK_BOT_TOKEN": "xoxb-1"}
 
@@ -81,3 +87,26 @@ def test_a_missing_or_malformed_setting_names_its_variable(environ, variable):
     assert raised.value.variable == variable
     assert str(raised.value).startswith(f"{variable}: ")
     assert "\n" not in str(raised.value)
+
+
+def test_without_any_slack_variable_only_the_server_settings_are_read():
+    settings = load_settings({"PORT": "8080", "SLACK_API_URL": "https://slack-gov.com/api"})
+
+    assert type(settings) is ServerSettings
+    assert settings.port == 8080
+    assert settings.public_url == "http://localhost:8080"
+
+
+@pytest.mark.parametrize("variable", SLACK_VARIABLES)
+def test_any_slack_variable_asks_for_the_slack_app_in_full(variable):
+    value = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1"}.get(variable, "x")
+
+    with pytest.raises(SettingsError):
+        load_settings({variable: value})
+
+
+def test_socket_mode_asks_for_slack_even_without_any_slack_variable():
+    with pytest.raises(SettingsError) as raised:
+        load_settings({}, socket_mode=True)
+
+    assert raised.value.variable.startswith("SLACK_")
