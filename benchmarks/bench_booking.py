@@ -9,7 +9,9 @@ dropped at the end.
    starts, so nobody loses a slot but the writers still meet on the database and its locks.
    ``shared pool``: every client books master page ``team`` (a pooled pool of 8, whose
    booking locks all 8 pages); ``own pages``: client i books only master page ``page-i``.
-   Target: >= 100 bookings/s on PostgreSQL.
+   Target: >= 100 bookings/s on PostgreSQL. On PostgreSQL the same 8 clients are also
+   spread over 2 app processes sharing the database (4 threads each, released together):
+   §13's way past one process, since one process's Python runs one thread at a time.
 2. Latency: one client booking one after the other on the pooled pool of 200 members in 5
    zones with 40,000 bookings over 30 days (``datasets.big_pool``). Target: p95 < 100 ms
    on SQLite. ``--profile`` (or a missed target) profiles a few of those calls with cProfile
@@ -21,6 +23,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import math
+import multiprocessing
 import os
 import pstats
 import random
@@ -35,6 +38,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -58,6 +62,7 @@ from services.slots import offered_slots  # noqa: E402
 from storage.db import database_url, make_engine, upgrade  # noqa: E402
 
 CLIENTS = 8
+APP_PROCESSES = 2  # the multi-process throughput run: CLIENTS / APP_PROCESSES threads each
 HALF_HOUR = timedelta(minutes=30)
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
 THROUGHPUT_TARGET = 100.0  # bookings/s on PostgreSQL
@@ -203,6 +208,82 @@ def throughput(engine: Engine, shared: bool, per_client: int) -> Run:
     # Warm up (imports, caches, connections) far from the measured starts.
     warm = booking(scenario, scenario.master_page, first + timedelta(days=25), "w")
     timed_book(engine, warm, scenario.now)
+    return clients_booking(engine, scenario, _plan(scenario, shared, per_client, first), CLIENTS)
+
+
+def _process_clients(
+    url: str,
+    shared: bool,
+    per_client: int,
+    clients: range,
+    barrier: Any,
+    results: Any,
+) -> None:
+    """One app process of ``processes_booking``: its own engine, one thread a client."""
+    scenario = small_pool(CLIENTS) if shared else many_pages(CLIENTS)
+    engine = make_engine(url)
+    first = scenario.now + timedelta(hours=1)
+    # Warm up this process (imports, caches, connections) far from the measured starts.
+    warm = first + timedelta(days=25, hours=clients.start)
+    timed_book(
+        engine, booking(scenario, scenario.master_page, warm, f"w{clients.start}"), scenario.now
+    )
+    plan = _plan(scenario, shared, per_client, first)
+    outcomes: list[tuple[str, float]] = []
+    lock = threading.Lock()
+
+    def client(index: int) -> None:
+        mine = [timed_book(engine, request, scenario.now) for request in plan(index)]
+        with lock:
+            outcomes.extend(mine)
+
+    barrier.wait()
+    began, used = time.time(), time.process_time()
+    with ThreadPoolExecutor(max_workers=len(clients)) as pool:
+        list(pool.map(client, clients))
+    results.put((outcomes, began, time.time(), time.process_time() - used))
+    engine.dispose()
+
+
+def processes_booking(engine: Engine, shared: bool, per_client: int, processes: int) -> Run:
+    """Like ``throughput``, with the 8 clients spread over ``processes`` app processes."""
+    scenario = small_pool(CLIENTS) if shared else many_pages(CLIENTS)
+    install(engine, scenario)
+    url = engine.url.render_as_string(hide_password=False)
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Barrier(processes)
+    results = context.Queue()
+    share = CLIENTS // processes
+    workers = [
+        context.Process(
+            target=_process_clients,
+            args=(url, shared, per_client, range(i * share, (i + 1) * share), barrier, results),
+        )
+        for i in range(processes)
+    ]
+    for worker in workers:
+        worker.start()
+    parts = [results.get() for _ in workers]
+    for worker in workers:
+        worker.join()
+    outcomes = [outcome for part in parts for outcome in part[0]]
+    failures = [o for o, _ in outcomes if o.startswith("failed")]
+    for failure in sorted(set(failures))[:3]:
+        print(f"    ! {failure}")
+    return Run(
+        booked=sum(o == "booked" for o, _ in outcomes),
+        refused=sum(o != "booked" and not o.startswith("failed") for o, _ in outcomes),
+        failed=len(failures),
+        seconds=max(p[2] for p in parts) - min(p[1] for p in parts),
+        latencies_ms=[ms for _, ms in outcomes],
+        cpu_seconds=sum(p[3] for p in parts),
+    )
+
+
+def _plan(
+    scenario: Scenario, shared: bool, per_client: int, first: datetime
+) -> Callable[[int], list[BookingRequest]]:
+    """Return each client's requests: distinct free starts, so nobody loses a slot."""
 
     def plan(client: int) -> list[BookingRequest]:
         if shared:
@@ -212,7 +293,7 @@ def throughput(engine: Engine, shared: bool, per_client: int) -> Run:
         master = f"page-{client}"
         return [booking(scenario, master, s, f"{client}-{k}") for k, s in enumerate(starts)]
 
-    return clients_booking(engine, scenario, plan, CLIENTS)
+    return plan
 
 
 def big_dataset(engine: Engine, members: int, bookings: int, days: int) -> tuple[Scenario, float]:
@@ -324,17 +405,24 @@ def main() -> None:
     )
     print(header)
     print("-" * len(header))
-    for name, database in databases:
+    modes = [(name, database, 1) for name, database in databases]
+    if admin is not None:
+        modes.append(("postgresql", databases[-1][1], APP_PROCESSES))
+    for name, database, processes in modes:
         for shared in (True, False):
             with database() as engine:  # type: ignore[attr-defined]
-                run = throughput(engine, shared, per_client)
+                if processes == 1:
+                    run = throughput(engine, shared, per_client)
+                else:
+                    run = processes_booking(engine, shared, per_client, processes)
             lat = run.latencies_ms or [0.0]
             verdict = ""
             if name == "postgresql":
                 ok = run.per_second >= THROUGHPUT_TARGET
                 verdict = f">= {THROUGHPUT_TARGET:g}/s {'ok' if ok else 'MISSED'}"
+            shown = name if processes == 1 else f"pg {processes} proc"
             print(
-                f"{name:<11} {'shared pool' if shared else 'own pages':<12} {run.booked:>6} "
+                f"{shown:<11} {'shared pool' if shared else 'own pages':<12} {run.booked:>6} "
                 f"{run.refused:>7} {run.failed:>6} {run.seconds:>7.2f} {run.per_second:>10.1f} "
                 f"{percentile(lat, 0.5):>7.0f} {percentile(lat, 0.95):>7.0f} "
                 f"{1000 * run.cpu_seconds / max(1, len(lat)):>9.0f}  {verdict}"
