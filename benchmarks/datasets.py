@@ -22,7 +22,8 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, insert, select, text
+from sqlalchemy import Engine, insert, select, text, update
+from sqlmodel import col
 
 from engine.model import (
     DynamicRule,
@@ -356,6 +357,14 @@ def seed_bookings(
         ):
             for first in range(0, len(rows), _CHUNK):
                 conn.execute(insert(table.__table__), rows[first : first + _CHUNK])  # type: ignore[attr-defined]
+        # What BookingRepository.add keeps for every booking it stores: schedule loads bound
+        # a booking's start by the longest stored booking (storage.schedule).
+        length = QUARTER // timedelta(minutes=1)
+        conn.execute(
+            update(WorkspaceRow)
+            .where(col(WorkspaceRow.id) == ws, col(WorkspaceRow.max_booking_minutes) < length)
+            .values(max_booking_minutes=length)
+        )
     if engine.dialect.name == "postgresql":
         # What autovacuum would do a minute later: without statistics the planner takes
         # the freshly filled tables for empty ones and picks nested loops over them.

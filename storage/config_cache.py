@@ -45,11 +45,19 @@ class WorkspaceState:
 
     pk: uuid.UUID
     config_version: int
-    max_booking_buffer: timedelta
+    bounds: BookingBounds
+
+
+@dataclass(frozen=True, slots=True)
+class BookingBounds:
+    """Upper bounds of every stored booking's longest buffer and of its length."""
+
+    buffer: timedelta = timedelta(0)
+    length: timedelta = timedelta(0)
 
 
 def workspace_state(session: Session, workspace_id: str) -> WorkspaceState | None:
-    """Read a workspace's configuration version and longest booking buffer (one query).
+    """Read a workspace's configuration version and booking bounds (one query).
 
     Always read afresh: on PostgreSQL a statement sees what committed before it, so the
     version read after a transaction's locks is the one its decisions must use.
@@ -59,24 +67,26 @@ def workspace_state(session: Session, workspace_id: str) -> WorkspaceState | Non
             col(WorkspaceRow.id),
             col(WorkspaceRow.config_version),
             col(WorkspaceRow.max_booking_buffer_min),
+            col(WorkspaceRow.max_booking_minutes),
         ).where(col(WorkspaceRow.team_id) == workspace_id)
     ).first()
     if found is None:
         return None
-    pk, version, longest = found
+    pk, version, buffer, length = found
     remember_workspace_pk(session, workspace_id, pk)
-    state = WorkspaceState(pk, version, timedelta(minutes=longest))
+    bounds = BookingBounds(timedelta(minutes=buffer), timedelta(minutes=length))
+    state = WorkspaceState(pk, version, bounds)
     session.info.setdefault(_STATES, {})[pk] = state
     return state
 
 
-def known_max_booking_buffer(session: Session, ws: uuid.UUID) -> timedelta | None:
-    """Return the longest booking buffer this transaction read for a workspace, if it did.
+def known_booking_bounds(session: Session, ws: uuid.UUID) -> BookingBounds | None:
+    """Return the booking bounds this transaction read for a workspace, if it did.
 
-    The stored value never shrinks, so it is at least this now.
+    The stored values never shrink, so they are at least these now.
     """
     state: WorkspaceState | None = session.info.get(_STATES, {}).get(ws)
-    return None if state is None else state.max_booking_buffer
+    return None if state is None else state.bounds
 
 
 def mark_config_written(session: Session) -> None:

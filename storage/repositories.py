@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_, update
+from sqlalchemy import ColumnElement, case, or_, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -20,7 +20,7 @@ from engine.errors import NotFound
 from engine.model import BookingStatus, LedgerEntry, Workspace
 from storage.common import EntityT, find_workspace, live_pks, minutes, workspace_pk
 from storage.config import workspace_value
-from storage.config_cache import known_max_booking_buffer
+from storage.config_cache import known_booking_bounds
 from storage.records import (
     Booking,
     OneTimeLink,
@@ -98,25 +98,32 @@ class BookingRepository:
     def __init__(self, session: Session) -> None:
         self._session = session
 
-    def _cover_buffers(self, ws: uuid.UUID, booking: Booking) -> None:
-        """Keep ``workspaces.max_booking_buffer_min`` at least the booking's longest buffer.
+    def _cover(self, ws: uuid.UUID, booking: Booking) -> None:
+        """Keep the workspace's booking bounds at least the booking's longest buffer and length.
 
-        Schedule loads widen their booking range by it (``storage.schedule``). Skipped when
-        this transaction already read a value at least as long (it never shrinks); else a
-        conditional UPDATE that changes the row only when the booking's buffer is longer,
-        so concurrent bookings rarely meet on the workspace row.
+        Schedule loads widen and bound their booking range by them (``storage.schedule``).
+        Skipped when this transaction already read bounds at least as long (they never
+        shrink); else a conditional UPDATE that changes the row only when the booking
+        exceeds them, so concurrent bookings rarely meet on the workspace row.
         """
-        longest = max(booking.buffer_before, booking.buffer_after)
-        known = known_max_booking_buffer(self._session, ws)
-        if longest <= timedelta(0) or (known is not None and longest <= known):
+        buffer = minutes(max(booking.buffer_before, booking.buffer_after))
+        length = -(-(booking.end - booking.start) // timedelta(minutes=1))  # rounded up
+        known = known_booking_bounds(self._session, ws)
+        if known is not None and (
+            timedelta(minutes=buffer) <= known.buffer and timedelta(minutes=length) <= known.length
+        ):
             return
+        buffers, lengths = (
+            col(WorkspaceRow.max_booking_buffer_min),
+            col(WorkspaceRow.max_booking_minutes),
+        )
         self._session.execute(
             update(WorkspaceRow)
-            .where(
-                col(WorkspaceRow.id) == ws,
-                col(WorkspaceRow.max_booking_buffer_min) < minutes(longest),
+            .where(col(WorkspaceRow.id) == ws, or_(buffers < buffer, lengths < length))
+            .values(
+                max_booking_buffer_min=case((buffers < buffer, buffer), else_=buffers),
+                max_booking_minutes=case((lengths < length, length), else_=lengths),
             )
-            .values(max_booking_buffer_min=minutes(longest))
             .execution_options(synchronize_session=False)
         )
 
@@ -127,7 +134,7 @@ class BookingRepository:
             NotFound: a named master page, event type, page or pool does not exist.
         """
         ws = workspace_pk(self._session, workspace_id)
-        self._cover_buffers(ws, booking)
+        self._cover(ws, booking)
         pages = _ids(self._session, PageRow, ws, (p.page for p in booking.participants), "page")
         pools = _ids(self._session, PoolRow, ws, (p.pool for p in booking.participants), "pool")
         master = _ids(self._session, MasterPageRow, ws, [booking.master_page], "master_page")

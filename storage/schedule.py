@@ -19,10 +19,13 @@ reaches beyond it by its own buffers and the asking event type's (§3). Bookings
 buffers they were made with, so the first term cannot come from the event types (whose
 buffers may have shrunk since): it is ``workspaces.max_booking_buffer_min``, which
 ``BookingRepository.add`` raises in the booking's own transaction when the new booking's
-longest buffer exceeds it, and which never shrinks. The raise is a conditional UPDATE run
-only when the value this transaction read is smaller, so the common booking writes nothing
-there and bookings do not queue on the workspace row. It is read after the transaction's
-page locks: every booking of a locked page committed before, its buffer included.
+longest buffer exceeds it, and which never shrinks. Likewise ``max_booking_minutes``
+bounds a booking's length, so a booking's start is bounded from below as well as above and
+the (page, start) index reads only the widened span, not the page's whole earlier history.
+The raise is a conditional UPDATE run only when a value this transaction read is smaller,
+so the common booking writes nothing there and bookings do not queue on the workspace row.
+Both are read after the transaction's page locks: every booking of a locked page committed
+before, its buffers and length included.
 
 Ledger: every entry since the start of the earliest reporting cycle, among the pools, that
 holds ``min(since, now)`` (in the workspace zone, ``engine.distribution.cycle_bounds``), every
@@ -38,7 +41,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -65,7 +68,7 @@ from engine.model import BusyBlock, Cycle, LedgerEntry, LedgerKind, Occupancy, S
 from engine.zones import local_to_utc, zone
 from storage.common import find_workspace, remember_live_pks
 from storage.config import Entities, load_entities, workspace_value
-from storage.config_cache import cached, workspace_state
+from storage.config_cache import BookingBounds, cached, workspace_state
 from storage.tables import (
     BookingRow,
     BusyBlockRow,
@@ -90,14 +93,14 @@ def _by_key(pairs: Iterable[tuple[str, T]]) -> dict[str, tuple[T, ...]]:
 class Configuration:
     """A workspace's configuration as a ``Schedule`` without bookings, busy blocks or ledger.
 
-    ``fill`` completes it; the primary keys are kept for that, and ``booking_buffer``, the
-    longest buffer of any stored booking when it was read (not part of the configuration).
+    ``fill`` completes it; the primary keys are kept for that, and ``bookings``, the bounds
+    of the stored bookings' buffers and lengths when it was read (not configuration).
     """
 
     schedule: Schedule
     workspace_pk: uuid.UUID
     entities: Entities
-    booking_buffer: timedelta = timedelta(0)
+    bookings: BookingBounds = field(default_factory=BookingBounds)
 
 
 class ScheduleRepository:
@@ -139,7 +142,7 @@ class ScheduleRepository:
             raise NotFound(f"unknown workspace '{workspace_id}'", field="workspace")
         config = cached(self._session, state, "schedule", lambda: self._read(workspace_id))
         remember_live_pks(self._session, state.pk, config.entities.pks)
-        return replace(config, booking_buffer=state.max_booking_buffer)
+        return replace(config, bookings=state.bounds)
 
     def _read(self, workspace_id: str) -> Configuration:
         workspace = find_workspace(self._session, workspace_id)
@@ -186,13 +189,13 @@ class ScheduleRepository:
             event_types=entities.event_types,
             pools=entities.pools,
             master_pages=entities.master_pages,
-            occupancy=self._occupancy(ws, spans),
+            occupancy=self._occupancy(ws, spans, config.bookings.length),
             busy=self._busy(ws, spans),
             ledger=self._ledger(ws, entities.pool_keys, ledger_since, continuous),
         )
 
     def _occupancy(
-        self, ws: uuid.UUID, spans: dict[_Span, list[uuid.UUID]]
+        self, ws: uuid.UUID, spans: dict[_Span, list[uuid.UUID]], longest: timedelta
     ) -> dict[str, tuple[Occupancy, ...]]:
         if not spans:
             return {}
@@ -212,7 +215,7 @@ class ScheduleRepository:
             .where(
                 col(ParticipantRow.workspace_id) == ws,
                 col(ParticipantRow.confirmed).is_(True),
-                _within(ParticipantRow, spans),
+                _within(ParticipantRow, spans, longest),
             )
             .order_by(col(ParticipantRow.start_at), col(ParticipantRow.id))
         )
@@ -331,7 +334,7 @@ def _spans(
     kinds = schedule.event_types.values()
     horizon = max((timedelta(days=k.max_days_ahead) + k.duration for k in kinds), default=None)
     buffers = (max(k.buffer_before, k.buffer_after) for k in kinds)
-    reach = config.booking_buffer + max(buffers, default=timedelta(0))
+    reach = config.bookings.buffer + max(buffers, default=timedelta(0))
     spans: defaultdict[_Span, list[uuid.UUID]] = defaultdict(list)
     for key in pages:
         page, pk = schedule.pages.get(key), config.entities.page_pks.get(key)
@@ -356,15 +359,22 @@ def _weeks(low: datetime, high: datetime, tz: ZoneInfo) -> _Span:
 
 
 def _within(
-    table: type[ParticipantRow] | type[BusyBlockRow], spans: dict[_Span, list[uuid.UUID]]
+    table: type[ParticipantRow] | type[BusyBlockRow],
+    spans: dict[_Span, list[uuid.UUID]],
+    longest: timedelta | None = None,
 ) -> ColumnElement[bool]:
-    """Rows of the pages of each span that overlap it (one OR branch per distinct span)."""
+    """Rows of the pages of each span that overlap it (one OR branch per distinct span).
+
+    With ``longest``, the length no row exceeds, the start is bounded from below too, so the
+    (page, start) index reads only the span instead of every earlier row of the page.
+    """
     return or_(
         *(
             and_(
                 col(table.page_id).in_(pks),
                 col(table.start_at) < high,
                 col(table.end_at) > low,
+                *(() if longest is None else (col(table.start_at) >= low - longest,)),
             )
             for (low, high), pks in spans.items()
         )

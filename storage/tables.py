@@ -23,8 +23,9 @@ class WorkspaceRow(SQLModel, table=True):
 
     ``config_version`` grows with every configuration save that changes something (the key
     of the process-wide configuration cache). ``max_booking_buffer_min`` is never less than
-    the longest buffer, before or after, of any stored booking, and never shrinks (it bounds
-    how far a booking's busy time reaches beyond it).
+    the longest buffer, before or after, of any stored booking, and ``max_booking_minutes``
+    than the longest stored booking; neither shrinks (they bound how far a booking's busy
+    time reaches beyond it, and how long before a range a booking reaching into it starts).
     """
 
     __tablename__ = "workspaces"
@@ -35,6 +36,7 @@ class WorkspaceRow(SQLModel, table=True):
     admins: list[str] = Field(sa_type=JSON)
     config_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     max_booking_buffer_min: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    max_booking_minutes: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class ScopedRow(SQLModel):

@@ -365,3 +365,25 @@ def test_a_long_buffer_booked_before_the_event_type_was_shortened_still_blocks(
     assert starts(3)[0] == at(3, 10)
     with pytest.raises(SlotUnavailable):
         book_at(world, "panel", "meet", at(3, 9))
+
+
+def test_a_long_booking_that_starts_before_the_day_asked_about_still_blocks_it(
+    world: Engine, tmp_path: Path
+) -> None:
+    def meeting(duration: str) -> Any:
+        def change(data: dict[str, Any]) -> None:
+            for page in data["booking_pages"]:
+                page["hours"] = {"mon-sun": ["00:00-24:00"]}
+            data["event_types"][1].update(duration=duration, step="1h")
+
+        return change
+
+    # A 20-hour meeting from Tuesday 12:00 holds Dave until Wednesday 08:00; the meeting
+    # type is then shortened, but the stored booking keeps its length.
+    setup(world, tmp_path, meeting("20h"))
+    book_at(world, "panel", "meet", at(1, 12))
+    setup(world, tmp_path, meeting("1h"))
+
+    day = at(2, 0).date()
+    slots = offered_slots(world, WS, "panel", "meet", day, day, tz=None, now=NOW, actor=ADMIN)
+    assert slots[0].start == at(2, 8)
