@@ -8,14 +8,12 @@ slack-sdk's block models and Slack's limits (``tests/slack_checks.py``).
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-import waitress
 from sqlalchemy import Engine
 
 from bot.app import build_app
@@ -26,6 +24,7 @@ from services.context import Services
 from storage.db import open_database
 from tests.fakes.slack_api import FakeSlackApi
 from tests.integration.driver import SlackDriver, TrackingExecutor
+from tests.serving import served
 from tests.slack_checks import check_calls
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -88,15 +87,9 @@ def services(engine: Engine, clock: Clock) -> Services:
 def slack(settings: Settings, services: Services, fake: FakeSlackApi) -> Iterator[SlackDriver]:
     executor = TrackingExecutor()
     app = build_app(settings, services, listener_executor=executor)
-    server = waitress.create_server(
-        build_wsgi_app(app, services), host="127.0.0.1", port=0, threads=4
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        yield SlackDriver(f"http://127.0.0.1:{server.effective_port}", SECRET, fake, executor)
-        check_calls(fake.calls)
-    finally:
-        server.close()
-        executor.shutdown(wait=True)
-        thread.join(timeout=5)
+    with served(build_wsgi_app(app, services)) as url:
+        try:
+            yield SlackDriver(url, SECRET, fake, executor)
+            check_calls(fake.calls)
+        finally:
+            executor.shutdown(wait=True)

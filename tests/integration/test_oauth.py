@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import threading
 import urllib.request
 from dataclasses import replace
 
 import pytest
-import waitress
 from slack_sdk.oauth.installation_store import Installation
 from sqlalchemy import inspect
 
@@ -16,6 +14,7 @@ from bot.server import build_wsgi_app
 from bot.settings import OAuthCredentials
 from tests.integration.conftest import CUSTOMER, SECRET
 from tests.integration.driver import SlackDriver, TrackingExecutor
+from tests.serving import served
 
 
 @pytest.fixture
@@ -30,13 +29,11 @@ def oauth_app(settings, services):
 @pytest.fixture
 def oauth_slack(oauth_app, services, fake):
     _, app, executor = oauth_app
-    server = waitress.create_server(build_wsgi_app(app, services), host="127.0.0.1", port=0)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield SlackDriver(f"http://127.0.0.1:{server.effective_port}", SECRET, fake, executor)
-    server.close()
-    executor.shutdown(wait=True)
-    thread.join(timeout=5)
+    with served(build_wsgi_app(app, services)) as url:
+        try:
+            yield SlackDriver(url, SECRET, fake, executor)
+        finally:
+            executor.shutdown(wait=True)
 
 
 def _install(app, team="T0TEST", token="xoxb-installed-token"):

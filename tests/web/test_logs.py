@@ -11,8 +11,8 @@ from datetime import datetime
 import pytest
 
 from services.context import Services
+from tests.serving import served
 from tests.web.conftest import SECRET, MakeLink
-from tests.web.server import served
 from web.app import GuestApp
 from web.logs import REDACTED, redact
 

@@ -19,8 +19,8 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 
 from services.context import Services
+from tests.serving import served
 from tests.web.conftest import SECRET
-from tests.web.server import served
 from web.app import GuestApp
 
 CHROMIUM_ARGS = [
