@@ -10,7 +10,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, case, or_, update
 from sqlalchemy.orm import aliased
@@ -56,6 +56,25 @@ def _uuid(value: str | None) -> uuid.UUID | None:
 
 def _str(value: uuid.UUID | None) -> str | None:
     return None if value is None else str(value)
+
+
+RowT = TypeVar("RowT", BookingRow, OutboxRow)
+
+
+def _owned(
+    session: Session, table: type[RowT], workspace_id: str, row_id: str, what: str, field: str
+) -> RowT:
+    """Return the row ``row_id`` of ``table`` if it belongs to the workspace.
+
+    Raises:
+        NotFound: no such workspace, or no such row in it (a malformed id included).
+    """
+    ws = workspace_pk(session, workspace_id)
+    pk = _uuid(row_id)
+    row = None if pk is None else session.get(table, pk)
+    if row is None or row.workspace_id != ws:
+        raise NotFound(f"unknown {what} '{row_id}'", field=field)
+    return row
 
 
 def _ids(
@@ -276,12 +295,7 @@ class BookingRepository:
         self._session.flush()
 
     def _row(self, workspace_id: str, booking_id: str) -> BookingRow:
-        ws = workspace_pk(self._session, workspace_id)
-        pk = _uuid(booking_id)
-        row = None if pk is None else self._session.get(BookingRow, pk)
-        if row is None or row.workspace_id != ws:
-            raise NotFound(f"unknown booking '{booking_id}'", field="booking")
-        return row
+        return _owned(self._session, BookingRow, workspace_id, booking_id, "booking", "booking")
 
     def _find(
         self, workspace_id: str, *conditions: ColumnElement[bool], lock: bool = False
@@ -709,12 +723,9 @@ class OutboxRepository:
             raise NotFound(f"unknown outbox message '{message_id}'", field="message")
 
     def _row(self, workspace_id: str, message_id: str) -> OutboxRow:
-        ws = workspace_pk(self._session, workspace_id)
-        pk = _uuid(message_id)
-        row = None if pk is None else self._session.get(OutboxRow, pk)
-        if row is None or row.workspace_id != ws:
-            raise NotFound(f"unknown outbox message '{message_id}'", field="message")
-        return row
+        return _owned(
+            self._session, OutboxRow, workspace_id, message_id, "outbox message", "message"
+        )
 
 
 def _message(row: OutboxRow) -> OutboxMessage:
