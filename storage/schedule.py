@@ -42,14 +42,12 @@ import uuid
 from collections import defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     ColumnElement,
-    DateTime,
-    Dialect,
     Select,
     String,
     Text,
@@ -62,7 +60,6 @@ from sqlalchemy import (
 )
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import Mapped
-from sqlalchemy.types import TypeDecorator, TypeEngine
 from sqlmodel import Session, col, select
 
 from engine.distribution import cycle_bounds
@@ -207,8 +204,8 @@ class ScheduleRepository:
         rows = self._session.connection().execute(
             sa_select(
                 col(PageRow.key),
-                _instant(col(ParticipantRow.start_at)),
-                _instant(col(ParticipantRow.end_at)),
+                col(ParticipantRow.start_at),
+                col(ParticipantRow.end_at),
                 col(BookingRow.buffer_before_min),
                 col(BookingRow.buffer_after_min),
                 self._text_id(col(ParticipantRow.booking_id)),
@@ -264,7 +261,7 @@ class ScheduleRepository:
             self._text_id(col(LedgerRow.pool_id)).label("pool"),
             col(PageRow.key).label("page"),
             col(LedgerRow.kind).label("kind"),
-            _instant(col(LedgerRow.at)).label("at"),
+            col(LedgerRow.at).label("at"),
             self._text_id(col(LedgerRow.booking_id)).label("booking"),
             col(LedgerRow.id).label("id"),
         ).join(PageRow, col(PageRow.id) == LedgerRow.page_id)
@@ -322,32 +319,6 @@ class ScheduleRepository:
 
 # Where each dash-separated group of a UUID's 32 hex digits starts (1-based) and its length.
 _UUID_GROUPS = ((1, 8), (9, 4), (13, 4), (17, 4), (21, 12))
-
-
-class _Instant(TypeDecorator[datetime]):
-    """Read a stored instant as an aware UTC datetime, fast, for the schedule's bulk reads.
-
-    A schedule reads tens of thousands of instants. On SQLite the stored text (UTC, as
-    sqlmodel's ``UTCDateTime`` writes it) goes straight through ``datetime.fromisoformat``,
-    skipping SQLAlchemy's regex parser and the decorator after it (most of a booking's
-    conversion time); PostgreSQL returns aware datetimes already. Used only to read.
-    """
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
-        return dialect.type_descriptor(String() if dialect.name == "sqlite" else self.impl)
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
-        if value is None or isinstance(value, datetime):
-            return value
-        return datetime.fromisoformat(value).replace(tzinfo=UTC)
-
-
-def _instant(column: Mapped[datetime]) -> ColumnElement[datetime]:
-    """Return ``column`` read through ``_Instant``."""
-    return type_coerce(column, _Instant())
 
 
 def _spans(

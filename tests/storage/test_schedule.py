@@ -1,8 +1,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta, timezone
-from zoneinfo import ZoneInfo
+from datetime import UTC, datetime, timedelta
 
 from engine.model import BusyBlock, LedgerEntry, LedgerKind, Occupancy, Page, PageKind, PoolMember
 from storage.uow import UnitOfWork
@@ -164,24 +163,3 @@ def test_another_workspaces_rows_never_reach_a_schedule(configured):
 
     assert schedule.occupancy == {}
     assert schedule.ledger == {}
-
-
-def test_the_schedules_fast_instant_reads_what_the_model_column_reads(db_engine):
-    from sqlalchemy import Column, MetaData, Table, select
-    from sqlmodel.sql.sqltypes import UTCDateTime
-
-    from storage.schedule import _instant
-
-    probe = Table("instant_probe", MetaData(), Column("at", UTCDateTime()))
-    written = [
-        datetime(2026, 3, 29, 1, 30, tzinfo=timezone(timedelta(hours=2))),
-        datetime(2026, 12, 1, 9, 0, 0, 123456, tzinfo=UTC),
-        datetime(2026, 11, 1, 3, 30, tzinfo=ZoneInfo("America/New_York")),
-    ]
-    probe.create(db_engine)
-    with db_engine.begin() as connection:
-        connection.execute(probe.insert(), [{"at": at} for at in written])
-        fast = connection.execute(select(_instant(probe.c.at))).scalars().all()
-        model = connection.execute(select(probe.c.at)).scalars().all()
-    assert fast == model == written
-    assert all(at.utcoffset() == timedelta(0) for at in fast)
