@@ -115,12 +115,14 @@ class Candidate:
 def book(engine: Engine, request: BookingRequest, *, actor: Actor, now: datetime) -> Booking:
     """Book a meeting: check the start (§4), assign pages (§5, §6), write it all at once.
 
-    A repeated request with the same ``idempotency_key`` returns the first booking.
+    A repeated request with the same ``idempotency_key`` returns the first booking; the
+    key reused for another master page, event type or start is refused.
 
     Raises:
         NotFound: the workspace, master page, event type or pick does not exist.
         BadInput: the start has no time zone, the customer, an email or a form answer is
-            wrong, or the request does not fit the master page or link.
+            wrong, the request does not fit the master page or link, or its idempotency key
+            was used for another request.
         SlotUnavailable: the start is not offered, or was taken meanwhile.
         LinkRefused: the link is unknown, used, revoked or expired.
         Forbidden: the master page is open only to holders of a one-time link.
@@ -132,7 +134,7 @@ def book(engine: Engine, request: BookingRequest, *, actor: Actor, now: datetime
     if key is not None:
         earlier = _by_key(engine, request.workspace_id, key)
         if earlier is not None:
-            return earlier
+            return _replayed(request, start, earlier)
     try:
         return _book(engine, request, start, actor=actor, now=now)
     except RoundtableError:
@@ -141,7 +143,7 @@ def book(engine: Engine, request: BookingRequest, *, actor: Actor, now: datetime
         earlier = None if key is None else _by_key(engine, request.workspace_id, key)
         if earlier is None:
             raise
-        return earlier
+        return _replayed(request, start, earlier)
 
 
 def _book(
@@ -170,7 +172,7 @@ def _book(
         if request.idempotency_key is not None:
             earlier = uow.bookings.by_idempotency_key(ws, request.idempotency_key)
             if earlier is not None:
-                return earlier
+                return _replayed(request, start, earlier)
         opened = checked(uow)
         if not opened.involved.pages <= pages:
             return set(opened.involved.pages)
@@ -193,7 +195,7 @@ def _book(
         if _constraint(error) == _IDEMPOTENCY_CONSTRAINT and request.idempotency_key:
             earlier = _by_key(engine, ws, request.idempotency_key)
             if earlier is not None:
-                return earlier
+                return _replayed(request, start, earlier)
         if _sqlstate(error) == _PG_EXCLUSION:
             raise SlotUnavailable(f"{start.isoformat()} was just taken") from error
         raise
@@ -477,6 +479,23 @@ def _get(uow: UnitOfWork, workspace_id: str, booking_id: str, *, lock: bool = Fa
 def _by_key(engine: Engine, workspace_id: str, key: str) -> Booking | None:
     with UnitOfWork(engine) as uow:
         return uow.bookings.by_idempotency_key(workspace_id, key)
+
+
+def _replayed(request: BookingRequest, start: datetime, earlier: Booking) -> Booking:
+    """Return the first booking of a repeated request; refuse a key reused for another one.
+
+    Raises:
+        BadInput: the key first booked another master page, event type or time (a client
+            bug that would otherwise be answered with a booking it did not ask for).
+    """
+    asked = (request.master_page, request.event_type, start)
+    if (earlier.master_page, earlier.event_type, earlier.start) != asked:
+        raise BadInput(
+            f"idempotency key '{request.idempotency_key}' was already used for another "
+            "booking request",
+            field="idempotency_key",
+        )
+    return earlier
 
 
 def _require_confirmed(booking: Booking) -> None:

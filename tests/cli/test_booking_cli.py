@@ -148,6 +148,19 @@ def test_book_repeated_with_an_idempotency_key_returns_the_first_booking(
     assert counts(world) == before
 
 
+def test_an_idempotency_key_reused_for_another_time_is_bad_input_and_books_nothing(
+    world: Engine, rt: Any
+) -> None:
+    key = ("--by", "U0C", "--idempotency-key", "k1")
+    code, _ = rt(*BOOK_DEMO, "--start", "2026-12-01T09:00:00Z", *key)
+    assert code == 0
+    other = (*BOOK_DEMO, "--start", "2026-12-01T10:00:00Z", *key)
+    _refused(rt, world, other, 2, "bad_input")
+    assert rt(*other)[1]["error"]["message"] == (
+        "idempotency_key: idempotency key 'k1' was already used for another booking request"
+    )
+
+
 def test_book_with_a_bad_email_is_bad_input_naming_the_field(world: Engine, rt: Any) -> None:
     args = (*BOOK_DEMO, "--start", "2026-12-01T09:00:00Z", "--customer-name", "Ann",
             "--customer-email", "ann-at-example")  # fmt: skip
