@@ -26,6 +26,7 @@ from bot.blocks.admin import (
     parse_menu_value,
 )
 from bot.blocks.common import build_notice_message, build_notice_view
+from bot.handlers.modals import open_modal
 from engine.errors import BadInput, Forbidden
 from engine.model import WorkspaceConfig
 from services.admin import AdminInvalid, Section, check_admin, load_setup, save_entity
@@ -61,7 +62,7 @@ def open_admin_menu(
     if config is None:
         respond(response_type="ephemeral", **build_notice_message(ONLY_ADMINS).as_kwargs())
         return
-    client.views_open(trigger_id=body["trigger_id"], view=build_admin_menu(config))
+    open_modal(client, body["trigger_id"], build_admin_menu(config), respond=respond)
 
 
 def open_admin_menu_from_home(
@@ -76,7 +77,7 @@ def open_admin_menu_from_home(
     ack()
     config = setup_for(services, workspace_id, actor)
     menu = build_refusal_view() if config is None else build_admin_menu(config)
-    client.views_open(trigger_id=body["trigger_id"], view=menu)
+    open_modal(client, body["trigger_id"], menu)
 
 
 def open_new_entity(
@@ -199,7 +200,5 @@ def _show(
         modal = build_refusal_view()
     else:
         modal = build_entity_modal(config, section, key, kind=kind)
-    if body.get("view", {}).get("type") == "modal":
-        client.views_push(trigger_id=body["trigger_id"], view=modal)
-    else:
-        client.views_open(trigger_id=body["trigger_id"], view=modal)
+    push = body.get("view", {}).get("type") == "modal"
+    open_modal(client, body["trigger_id"], modal, push=push)

@@ -16,7 +16,6 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 from slack_sdk.models.views import View
 
 from bot import ids
@@ -42,6 +41,7 @@ from bot.blocks.booking import (
     settle,
 )
 from bot.blocks.common import build_notice_message, build_notice_view, local
+from bot.handlers.modals import open_modal
 from bot.profiles import Profile, Profiles
 from engine.errors import BadInput, LinkRefused, RoundtableError, SlotUnavailable
 from services.booking import BookingRequest, Customer, book, cancel, upcoming_bookings
@@ -50,7 +50,6 @@ from services.context import Actor, Services
 from services.links import resolve_link
 from services.slots import BookableMasterPage, Choice, bookable, free_pages, offered_slots
 
-EXPIRED_TRIGGER = "That took Slack too long to open. Please run the command again."
 SLOT_TAKEN = "That time was just taken. Here are the free times now."
 _log = logging.getLogger(__name__)
 
@@ -89,18 +88,9 @@ def book_room(
     catalogue = bookable(services.engine, workspace_id, actor=actor, now=services.clock())
     if asked.master_page:
         state = replace(state, master_page=find_master_page(catalogue, asked.master_page))
-    open_modal(client, respond, command["trigger_id"], screen(services, workspace_id, actor, state))
-
-
-def open_modal(client: WebClient, respond: Respond, trigger_id: str, view: View) -> None:
-    """Open ``view``; a trigger that expired meanwhile is told in words, not as an error."""
-    try:
-        client.views_open(trigger_id=trigger_id, view=view)
-    except SlackApiError as error:
-        if error.response.get("error") != "expired_trigger_id":
-            raise
-        _log.info("views.open: the trigger expired")
-        respond(response_type="ephemeral", **build_notice_message(EXPIRED_TRIGGER).as_kwargs())
+    open_modal(
+        client, command["trigger_id"], screen(services, workspace_id, actor, state), respond=respond
+    )
 
 
 def take_step(

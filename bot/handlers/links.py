@@ -23,7 +23,8 @@ from bot.blocks.links import (
     build_link_sent_message,
     parse_book_link_command,
 )
-from bot.handlers.booking import open_modal, requester_zone, screen
+from bot.handlers.booking import requester_zone, screen
+from bot.handlers.modals import open_modal
 from bot.profiles import Profiles
 from engine.errors import LinkRefused, RoundtableError
 from engine.model import MasterMode
@@ -122,14 +123,13 @@ def open_guest_modal(
         link = resolve_link(services.engine, token, now=services.clock())
     except LinkRefused as refused:
         view = build_notice_view(LINK_TITLE, refused.message, callback_id=ids.LINK_NOTICE_VIEW)
-        open_modal(client, respond, body["trigger_id"], view)
+        open_modal(client, body["trigger_id"], view, respond=respond)
         return
     tz = requester_zone(services, profiles, client, link.workspace_id, actor)
     state = BookingState(day=local(services.clock(), tz).date(), tz=tz, link=token)
     state = replace(state, master_page=link.master_page)
-    open_modal(
-        client, respond, body["trigger_id"], screen(services, link.workspace_id, actor, state)
-    )
+    view = screen(services, link.workspace_id, actor, state)
+    open_modal(client, body["trigger_id"], view, respond=respond)
 
 
 def linkable_master_pages(services: Services, workspace_id: str) -> list[tuple[str, str]]:

@@ -20,6 +20,7 @@ from bot.blocks.notifications import build_manager_notice
 from bot.blocks.reassign import build_reassign_modal, parse_reassign, reassign_errors
 from bot.dispatch import booking_facts
 from bot.handlers.booking import requester_zone
+from bot.handlers.modals import open_modal
 from bot.profiles import Profiles
 from engine.errors import RoundtableError
 from services.booking import cancel, get_booking, reassign, reassign_candidates
@@ -69,7 +70,7 @@ def open_reassign(
             **build_notice_message(refused.message).as_kwargs(),
         )
         return
-    client.views_open(trigger_id=body["trigger_id"], view=view)
+    open_modal(client, body["trigger_id"], view, respond=respond)
 
 
 def change_seat(

@@ -90,6 +90,15 @@ def test_book_admin_refuses_a_non_admin_with_an_ephemeral_message(slack, fake):
     assert "Only the workspace's admins" in texts(answer["blocks"])
 
 
+def test_an_expired_trigger_on_book_admin_is_told_in_words(slack, fake):
+    fake.fail_next("views.open", error="expired_trigger_id")
+
+    response = slack.command(ids.BOOK_ADMIN_COMMAND, user=ADMIN)
+
+    assert response.status == 200
+    assert "took Slack too long" in slack.last_message()["text"]
+
+
 def test_an_admin_creates_a_person_from_the_menu(slack, fake, engine):
     modal = _new_person_modal(slack, fake)
 
