@@ -31,7 +31,6 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -60,6 +59,7 @@ from services.booking import BookingRequest, Customer, book  # noqa: E402
 from services.context import Actor  # noqa: E402
 from services.slots import offered_slots  # noqa: E402
 from storage.db import database_url, make_engine, upgrade  # noqa: E402
+from tests.conftest import _postgres_engine  # noqa: E402
 
 CLIENTS = 8
 APP_PROCESSES = 2  # the multi-process throughput run: CLIENTS / APP_PROCESSES threads each
@@ -96,23 +96,6 @@ def postgres_admin() -> Engine | None:
         admin.dispose()
         return None
     return admin
-
-
-@contextmanager
-def postgres_database(admin: Engine) -> Iterator[Engine]:
-    """Yield an engine on a fresh, migrated schema that is dropped afterwards."""
-    schema = f"bench_{uuid.uuid4().hex[:12]}"
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    url = admin.url.update_query_dict({"options": f"-csearch_path={schema},public"})
-    engine = make_engine(url.render_as_string(hide_password=False))
-    try:
-        upgrade(engine)
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
 
 
 # --- measuring --------------------------------------------------------------------------
@@ -392,7 +375,7 @@ def main() -> None:
     admin = None if args.no_postgres else postgres_admin()
     databases: list[tuple[str, Callable[[], object]]] = [("sqlite", sqlite_database)]
     if admin is not None:
-        databases.append(("postgresql", lambda: postgres_database(admin)))
+        databases.append(("postgresql", lambda: _postgres_engine(admin)))
 
     print(
         f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; "
