@@ -336,6 +336,8 @@ def seed_bookings(
                     "start_at": item.start,
                     "end_at": end,
                     "confirmed": True,
+                    "buffer_before_min": 0,
+                    "buffer_after_min": 0,
                 }
             )
             if pool is not None:

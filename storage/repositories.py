@@ -194,6 +194,8 @@ class BookingRepository:
                 start_at=booking.start,
                 end_at=booking.end,
                 confirmed=booking.status is BookingStatus.CONFIRMED,
+                buffer_before_min=row.buffer_before_min,
+                buffer_after_min=row.buffer_after_min,
             )
             for p in booking.participants
         )

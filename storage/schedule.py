@@ -30,17 +30,19 @@ before, its buffers and length included.
 Ledger: every entry since the start of the earliest reporting cycle, among the pools, that
 holds ``min(since, now)`` (in the workspace zone, ``engine.distribution.cycle_bounds``), every
 entry of ``continuous`` pools (they never reset), and each member's latest ``received`` entry.
-A busy pool's ledger grows by one entry a booking; older cycles are never read.
+A busy pool's ledger grows by one entry a booking; older cycles are never read. Entries come
+without their booking (``LedgerEntry.booking_id`` is None): the engine only counts them.
 
-Ids that only become strings are read as text (``_text_id``): parsing tens of thousands
-of UUIDs to print them again was a sixth of a booking's time.
+Ids and instants are read as the driver gives them and parsed as little as possible
+(``_Reading``): parsing tens of thousands of UUIDs to print them again was a sixth of a
+booking's time, and SQLAlchemy's two Python-level processors per instant as much again.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -48,19 +50,21 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     ColumnElement,
+    Row,
     Select,
     String,
     Text,
     and_,
     cast,
     func,
+    null,
     or_,
     type_coerce,
     union_all,
 )
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import Mapped
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
 from engine.distribution import cycle_bounds
 from engine.errors import NotFound
@@ -70,7 +74,6 @@ from storage.common import find_workspace, remember_live_pks
 from storage.config import Entities, load_entities, workspace_value
 from storage.config_cache import BookingBounds, cached, workspace_state
 from storage.tables import (
-    BookingRow,
     BusyBlockRow,
     LedgerRow,
     PageRow,
@@ -108,6 +111,7 @@ class ScheduleRepository:
 
     def __init__(self, session: Session) -> None:
         self._session = session
+        self._reading = _Reading(postgres=session.get_bind().dialect.name == "postgresql")
 
     def load(
         self,
@@ -167,8 +171,14 @@ class ScheduleRepository:
         now: datetime,
         pages: Collection[str] | None = None,
         ahead: Collection[str] | None = None,
+        booking_ids: bool = True,
     ) -> Schedule:
-        """Complete a configuration with the bookings, busy blocks and ledger (see ``load``)."""
+        """Complete a configuration with the bookings, busy blocks and ledger (see ``load``).
+
+        Without ``booking_ids`` the occupancy leaves out which booking each one is
+        (``Occupancy.booking_id`` is None): only a reassignment, which ignores its own
+        booking, needs them, and dashing tens of thousands of ids costs a booking's time.
+        """
         ws, entities = config.workspace_pk, config.entities
         wanted = entities.pages.keys() if pages is None else pages
         spans = _spans(config, since, until, now, wanted, wanted if ahead is None else ahead)
@@ -189,84 +199,95 @@ class ScheduleRepository:
             event_types=entities.event_types,
             pools=entities.pools,
             master_pages=entities.master_pages,
-            occupancy=self._occupancy(ws, spans, config.bookings.length),
-            busy=self._busy(ws, spans),
-            ledger=self._ledger(ws, entities.pool_keys, ledger_since, continuous),
+            occupancy=self._occupancy(
+                ws, spans, config.bookings.length, entities.page_pks, booking_ids=booking_ids
+            ),
+            busy=self._busy(ws, spans, entities.page_pks),
+            ledger=self._ledger(ws, entities, ledger_since, continuous),
         )
 
     def _occupancy(
-        self, ws: uuid.UUID, spans: dict[_Span, list[uuid.UUID]], longest: timedelta
+        self,
+        ws: uuid.UUID,
+        spans: dict[_Span, list[uuid.UUID]],
+        longest: timedelta,
+        page_pks: Mapping[str, uuid.UUID],
+        *,
+        booking_ids: bool,
     ) -> dict[str, tuple[Occupancy, ...]]:
         if not spans:
             return {}
-        # Plain columns on the session's connection, not ORM entities: building tens of
-        # thousands of row objects costs seconds, while the engine needs a few values a row.
-        rows = self._session.connection().execute(
+        read = self._reading
+        # Every column is in ix_booking_participants_page_start, so the database reads that
+        # index alone; the pages are named from the configuration, not by a join.
+        rows = self._rows(
             sa_select(
-                col(PageRow.key),
-                col(ParticipantRow.start_at),
-                col(ParticipantRow.end_at),
-                col(BookingRow.buffer_before_min),
-                col(BookingRow.buffer_after_min),
-                self._text_id(col(ParticipantRow.booking_id)),
-            )
-            .join(PageRow, col(PageRow.id) == ParticipantRow.page_id)
-            .join(BookingRow, col(BookingRow.id) == ParticipantRow.booking_id)
-            .where(
+                read.raw_id(col(ParticipantRow.page_id)),
+                read.instant(col(ParticipantRow.start_at)),
+                read.instant(col(ParticipantRow.end_at)),
+                col(ParticipantRow.buffer_before_min),
+                col(ParticipantRow.buffer_after_min),
+                read.text_id(col(ParticipantRow.booking_id)) if booking_ids else null(),
+            ).where(
                 col(ParticipantRow.workspace_id) == ws,
                 col(ParticipantRow.confirmed).is_(True),
                 _within(ParticipantRow, spans, longest),
             )
-            .order_by(col(ParticipantRow.start_at), col(ParticipantRow.id))
         )
+        keys = read.keys(page_pks)
+        parse = read.parse
         # Buffers repeat (a few event types); one timedelta per distinct minute count.
         minutes: dict[int, timedelta] = {}
-
-        def buffer(count: int) -> timedelta:
-            found = minutes.get(count)
-            if found is None:
-                found = minutes[count] = timedelta(minutes=count)
-            return found
-
-        return _by_key(
-            (page, Occupancy(page, start, end, buffer(before), buffer(after), booking_id))
-            for page, start, end, before, after, booking_id in rows
-        )
+        found: defaultdict[str, list[Occupancy]] = defaultdict(list)
+        for pk, start, end, before, after, booking_id in rows:
+            if (ahead := minutes.get(before)) is None:
+                ahead = minutes[before] = timedelta(minutes=before)
+            if (behind := minutes.get(after)) is None:
+                behind = minutes[after] = timedelta(minutes=after)
+            page = keys[pk]
+            found[page].append(Occupancy(page, parse(start), parse(end), ahead, behind, booking_id))
+        return {page: tuple(bookings) for page, bookings in found.items()}
 
     def _busy(
-        self, ws: uuid.UUID, spans: dict[_Span, list[uuid.UUID]]
+        self, ws: uuid.UUID, spans: dict[_Span, list[uuid.UUID]], page_pks: Mapping[str, uuid.UUID]
     ) -> dict[str, tuple[BusyBlock, ...]]:
         if not spans:
             return {}
-        rows = self._session.exec(
-            select(PageRow.key, BusyBlockRow.start_at, BusyBlockRow.end_at)
-            .join(PageRow, col(PageRow.id) == BusyBlockRow.page_id)
-            .where(BusyBlockRow.workspace_id == ws, _within(BusyBlockRow, spans))
-            .order_by(col(BusyBlockRow.start_at), col(BusyBlockRow.id))
+        read = self._reading
+        rows = self._rows(
+            sa_select(
+                read.raw_id(col(BusyBlockRow.page_id)),
+                read.instant(col(BusyBlockRow.start_at)),
+                read.instant(col(BusyBlockRow.end_at)),
+            ).where(col(BusyBlockRow.workspace_id) == ws, _within(BusyBlockRow, spans))
         )
-        return _by_key((page, BusyBlock(page, start, end)) for page, start, end in rows)
+        keys, parse = read.keys(page_pks), read.parse
+        return _by_key(
+            (keys[pk], BusyBlock(keys[pk], parse(start), parse(end))) for pk, start, end in rows
+        )
 
     def _ledger(
         self,
         ws: uuid.UUID,
-        pool_keys: dict[uuid.UUID, str],
+        entities: Entities,
         since: datetime,
         continuous: list[uuid.UUID],
     ) -> dict[str, tuple[LedgerEntry, ...]]:
         kinds = {kind.value: kind for kind in LedgerKind}
         received = LedgerKind.RECEIVED.value
+        read = self._reading
 
         # The columns of every branch below (a select is immutable: .where makes a new one).
         entries: Select[*tuple[Any, ...]] = sa_select(
-            self._text_id(col(LedgerRow.pool_id)).label("pool"),
+            read.raw_id(col(LedgerRow.pool_id)).label("pool"),
             col(PageRow.key).label("page"),
             col(LedgerRow.kind).label("kind"),
-            col(LedgerRow.at).label("at"),
-            self._text_id(col(LedgerRow.booking_id)).label("booking"),
+            read.instant(col(LedgerRow.at)).label("at"),
+            col(LedgerRow.at).label("sort_at"),
             col(LedgerRow.id).label("id"),
-        ).join(PageRow, col(PageRow.id) == LedgerRow.page_id)
+        ).join(PageRow, col(PageRow.id) == LedgerRow.page_id)  # archived pages keep history
 
-        cycled = [pk for pk in pool_keys if pk not in continuous]
+        cycled = [pk for pk in entities.pool_keys if pk not in continuous]
         # Each member's latest receipt: one probe of ix_ledger_latest a member, however
         # long the pool's history (an aggregate over the history cost more than the rest).
         newest = (
@@ -291,23 +312,51 @@ class ScheduleRepository:
             entries.where(col(LedgerRow.id).in_(latest), col(LedgerRow.at) < since),
         ]
         both = union_all(*branches).subquery()
-        rows = self._session.connection().execute(
-            sa_select(both.c.pool, both.c.page, both.c.kind, both.c.at, both.c.booking).order_by(
-                both.c.at, both.c.id
+        rows = self._rows(
+            sa_select(both.c.pool, both.c.page, both.c.kind, both.c.at).order_by(
+                both.c.sort_at, both.c.id
             )
         )
-        pools = {str(pk): key for pk, key in pool_keys.items()}
+        pools = read.keys({key: pk for pk, key in entities.pool_keys.items()})
+        parse = read.parse
         return _by_key(
-            (pools[pool], LedgerEntry(pools[pool], page, kinds[kind], at, booking_id))
-            for pool, page, kind, at, booking_id in rows
+            (pools[pool], LedgerEntry(pools[pool], page, kinds[kind], parse(at)))
+            for pool, page, kind, at in rows
         )
 
-    def _text_id(self, column: Mapped[uuid.UUID] | Mapped[uuid.UUID | None]) -> ColumnElement[str]:
-        """Return a UUID column as its canonical text (``str(uuid.UUID)``), parsed by nobody.
+    def _rows(self, statement: Select[*tuple[Any, ...]]) -> Sequence[Row[*tuple[Any, ...]]]:
+        """Run a bulk read on the session's connection and fetch every row at once.
 
-        PostgreSQL casts its native UUID; SQLite stores 32 hex digits, dashed here.
+        Plain columns, not ORM entities: building tens of thousands of row objects costs
+        seconds, while the engine needs a few values a row.
         """
-        if self._session.get_bind().dialect.name == "postgresql":
+        return self._session.connection().execute(statement).all()
+
+
+@dataclass(frozen=True, slots=True)
+class _Reading:
+    """How the bulk reads take ids and instants from the database at hand, parsing little.
+
+    SQLite stores a UUID as 32 hex digits and an instant as UTC text without an offset:
+    both are read as text, an id is looked up as those digits (``keys``) or dashed in SQL
+    (``text_id``), and an instant gets its ``+00:00`` in SQL and one ``fromisoformat`` in
+    Python (``parse``), instead of SQLAlchemy's two Python-level result processors. psycopg
+    returns PostgreSQL's native UUIDs as ``uuid.UUID`` and instants as aware datetimes.
+    """
+
+    postgres: bool
+
+    def raw_id(self, column: Mapped[uuid.UUID] | Mapped[uuid.UUID | None]) -> ColumnElement[Any]:
+        """A UUID column as the driver returns it, to look up in ``keys``."""
+        return type_coerce(column, String)
+
+    def keys(self, pks: Mapping[str, uuid.UUID]) -> dict[object, str]:
+        """Map what ``raw_id`` returns for each primary key in ``pks`` to its key."""
+        return {pk if self.postgres else pk.hex: key for key, pk in pks.items()}
+
+    def text_id(self, column: Mapped[uuid.UUID] | Mapped[uuid.UUID | None]) -> ColumnElement[str]:
+        """A UUID column as its canonical text (``str(uuid.UUID)``), parsed by nobody."""
+        if self.postgres:
             return cast(column, Text)
         digits = type_coerce(column, String)
         parts = [func.substr(digits, start, length) for start, length in _UUID_GROUPS]
@@ -315,6 +364,20 @@ class ScheduleRepository:
         for part in parts[1:]:
             dashed = dashed.concat("-").concat(part)
         return dashed
+
+    def instant(self, column: Mapped[datetime]) -> ColumnElement[Any] | Mapped[datetime]:
+        """An instant column, to be turned into an aware UTC datetime by ``parse``."""
+        if self.postgres:
+            return column
+        return type_coerce(column, String).concat("+00:00")
+
+    @property
+    def parse(self) -> Callable[[Any], datetime]:
+        return _same if self.postgres else datetime.fromisoformat
+
+
+def _same(value: datetime) -> datetime:
+    return value
 
 
 # Where each dash-separated group of a UUID's 32 hex digits starts (1-based) and its length.

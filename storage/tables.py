@@ -227,11 +227,26 @@ class BookingRow(ScopedRow, table=True):
 
 
 class ParticipantRow(ScopedRow, table=True):
-    """A page a booking occupies, with a copy of its time so PostgreSQL can forbid overlaps."""
+    """A page a booking occupies, with copies of the booking's time and buffers.
+
+    The time lets PostgreSQL forbid overlaps; time and buffers together let a schedule load
+    read a page's bookings from ``ix_booking_participants_page_start`` alone.
+    """
 
     __tablename__ = "booking_participants"
     __table_args__ = (
-        Index("ix_booking_participants_page_start", "workspace_id", "page_id", "start_at"),
+        # Covers schedule loads (storage.schedule): one index range scan a page, no join.
+        Index(
+            "ix_booking_participants_page_start",
+            "workspace_id",
+            "page_id",
+            "start_at",
+            "end_at",
+            "confirmed",
+            "buffer_before_min",
+            "buffer_after_min",
+            "booking_id",
+        ),
         ExcludeConstraint(
             ("workspace_id", "="),
             ("page_id", "="),
@@ -250,6 +265,8 @@ class ParticipantRow(ScopedRow, table=True):
     start_at: datetime
     end_at: datetime
     confirmed: bool
+    buffer_before_min: int = Field(sa_column_kwargs={"server_default": "0"})
+    buffer_after_min: int = Field(sa_column_kwargs={"server_default": "0"})
 
 
 class LedgerRow(ScopedRow, table=True):

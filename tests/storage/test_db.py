@@ -2,12 +2,15 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 from sqlmodel import SQLModel
 
 from storage.db import (
@@ -21,7 +24,7 @@ from storage.db import (
     upgrade,
 )
 from storage.uow import UnitOfWork
-from tests.storage.conftest import sample_config
+from tests.storage.conftest import T0, make_booking, sample_config
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -108,3 +111,34 @@ def test_an_up_to_date_database_opens_without_importing_alembic(tmp_path):
         "assert not [m for m in sys.modules if m.split('.')[0] == 'alembic'], 'alembic imported'"
     )
     subprocess.run([sys.executable, "-c", code, url], check=True, cwd=ROOT)
+
+
+def test_migration_0006_copies_each_bookings_buffers_onto_its_participants(configured):
+    """Bookings stored before 0006 get their buffers on every participant, both ways back."""
+    booking = make_booking(buffer_before=timedelta(minutes=15), buffer_after=timedelta(minutes=10))
+    with UnitOfWork(configured) as uow:
+        uow.bookings.add("T0001", booking)
+        uow.commit()
+    config = Config()
+    config.set_main_option("script_location", str(_MIGRATIONS))
+
+    def migrate(step, revision):
+        with configured.begin() as connection:
+            config.attributes["connection"] = connection
+            step(config, revision)
+
+    migrate(command.downgrade, "0005")
+    with configured.connect() as connection:
+        columns = {c["name"] for c in inspect(connection).get_columns("booking_participants")}
+    assert "buffer_before_min" not in columns
+
+    migrate(command.upgrade, "head")
+    with configured.connect() as connection:
+        copied = connection.execute(
+            text("SELECT buffer_before_min, buffer_after_min FROM booking_participants")
+        ).all()
+        assert compare_metadata(MigrationContext.configure(connection), SQLModel.metadata) == []
+    assert [tuple(row) for row in copied] == [(15, 10), (15, 10)]
+    with UnitOfWork(configured) as uow:
+        schedule = uow.schedules.load("T0001", T0, T0 + timedelta(hours=1), now=T0)
+    assert {o.buffer_before for o in schedule.occupancy["alice"]} == {timedelta(minutes=15)}
