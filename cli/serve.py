@@ -12,6 +12,7 @@ notifications wait in the outbox for a process connected to Slack.
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import signal
@@ -86,6 +87,7 @@ def serve(runtime: Runtime, host: str, port: int | None, socket_mode: bool) -> N
         with running:
             click.echo(f"Roundtable serves {serves}", err=True)
             wsgi = build_wsgi_app(app, services, mounts={PREFIX: GuestApp(services)})
+            gc.freeze()  # the app lives as long as the process (see cli.main.main)
             waitress.serve(wsgi, host=host, port=settings.port, threads=THREADS)
     except KeyboardInterrupt:
         pass
