@@ -80,11 +80,12 @@ class Involved:
     matter); ``ahead`` are those of them whose bookings up to the booking horizon from
     ``now`` matter too: round-robin members (the line skips a member without a slot within
     the horizon) and the pages of a static ``pooled`` choice (ranked by their load up to the
-    horizon).
+    horizon). ``pools`` are the pools whose seats they fill (whose ledgers matter).
     """
 
     pages: frozenset[str]
     ahead: frozenset[str] = frozenset()
+    pools: frozenset[str] = frozenset()
 
 
 def involved_pages(
@@ -117,16 +118,18 @@ def involved_pages(
     rule = next(rule for rule in master.rules if rule.event_type == event_type)
     found: set[str] = set()
     ahead: set[str] = set()
+    pools: set[str] = set()
     for ref in (rule.primary, *rule.additional):
         if ref.page is not None:
             found.add(ref.page)
         elif ref.pool is not None and ref.pool in schedule.pools:
             pool = schedule.pools[ref.pool]
+            pools.add(pool.id)
             members = {member.page for member in pool.members if member.active}
             found |= members
             if pool.method is Method.ROUND_ROBIN:
                 ahead |= members
-    return Involved(frozenset(found), frozenset(ahead))
+    return Involved(frozenset(found), frozenset(ahead), frozenset(pools))
 
 
 def seat_candidates(

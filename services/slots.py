@@ -147,6 +147,7 @@ def with_bookings(
         now=now,
         pages=request.involved.pages,
         ahead=request.involved.ahead,
+        pools=request.involved.pools,
         booking_ids=False,  # offering and booking ignore no booking
     )
     return replace(request, schedule=schedule)

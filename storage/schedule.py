@@ -1,7 +1,7 @@
 """Everything the engine needs for one question, in a fixed number of queries.
 
-``ScheduleRepository.load`` runs 4 statements whatever the number of pages, members or
-bookings when the configuration is cached (``storage.config_cache``): the workspace's
+``ScheduleRepository.load`` runs at most 4 statements whatever the number of pages, members
+or bookings when the configuration is cached (``storage.config_cache``): the workspace's
 version and longest booking buffer, then occupancy, busy blocks and the ledger. A cache miss
 adds the workspace row, the 9 of ``load_entities`` and a second look at the version. It is
 ``configuration`` followed by ``fill`` (the last 3), so a caller can read the configuration,
@@ -27,11 +27,13 @@ so the common booking writes nothing there and bookings do not queue on the work
 Both are read after the transaction's page locks: every booking of a locked page committed
 before, its buffers and length included.
 
-Ledger: every entry since the start of the earliest reporting cycle, among the pools, that
-holds ``min(since, now)`` (in the workspace zone, ``engine.distribution.cycle_bounds``), every
-entry of ``continuous`` pools (they never reset), and each member's latest ``received`` entry.
-A busy pool's ledger grows by one entry a booking; older cycles are never read. Entries come
-without their booking (``LedgerEntry.booking_id`` is None): the engine only counts them.
+Ledger, of the pools asked about (``pools``, default every pool; none asked, no query):
+every entry since the start of the earliest reporting cycle, among those pools, that holds
+``min(since, now)`` (in the workspace zone, ``engine.distribution.cycle_bounds``), every
+entry of ``continuous`` pools (they never reset), and each member's latest ``received``
+entry. A busy pool's ledger grows by one entry a booking; older cycles are never read.
+Entries come without their booking (``LedgerEntry.booking_id`` is None): the engine only
+counts them.
 
 Ids and instants are read as the driver gives them and parsed as little as possible
 (``_Reading``): parsing tens of thousands of UUIDs to print them again was a sixth of a
@@ -171,28 +173,19 @@ class ScheduleRepository:
         now: datetime,
         pages: Collection[str] | None = None,
         ahead: Collection[str] | None = None,
+        pools: Collection[str] | None = None,
         booking_ids: bool = True,
     ) -> Schedule:
         """Complete a configuration with the bookings, busy blocks and ledger (see ``load``).
 
-        Without ``booking_ids`` the occupancy leaves out which booking each one is
+        ``pools`` (default every pool) limits the ledger to those pools. Without
+        ``booking_ids`` the occupancy leaves out which booking each one is
         (``Occupancy.booking_id`` is None): only a reassignment, which ignores its own
         booking, needs them, and dashing tens of thousands of ids costs a booking's time.
         """
         ws, entities = config.workspace_pk, config.entities
         wanted = entities.pages.keys() if pages is None else pages
         spans = _spans(config, since, until, now, wanted, wanted if ahead is None else ahead)
-        earliest = min(since, now)
-        continuous = [
-            pk
-            for pk, key in entities.pool_keys.items()
-            if entities.pools[key].cycle is Cycle.CONTINUOUS
-        ]
-        cycle_starts = (
-            cycle_bounds(pool.cycle, config.schedule.workspace.timezone, earliest)[0]
-            for pool in entities.pools.values()
-        )
-        ledger_since = min((start for start in cycle_starts if start is not None), default=earliest)
         return Schedule(
             workspace=config.schedule.workspace,
             pages=entities.pages,
@@ -203,7 +196,7 @@ class ScheduleRepository:
                 ws, spans, config.bookings.length, entities.page_pks, booking_ids=booking_ids
             ),
             busy=self._busy(ws, spans, entities.page_pks),
-            ledger=self._ledger(ws, entities, ledger_since, continuous),
+            ledger=self._ledger(ws, config, min(since, now), pools),
         )
 
     def _occupancy(
@@ -269,10 +262,24 @@ class ScheduleRepository:
     def _ledger(
         self,
         ws: uuid.UUID,
-        entities: Entities,
-        since: datetime,
-        continuous: list[uuid.UUID],
+        config: Configuration,
+        earliest: datetime,
+        wanted: Collection[str] | None,
     ) -> dict[str, tuple[LedgerEntry, ...]]:
+        entities = config.entities
+        pool_keys = {
+            pk: key for pk, key in entities.pool_keys.items() if wanted is None or key in wanted
+        }
+        if not pool_keys:
+            return {}
+        tz = config.schedule.workspace.timezone
+        continuous = [
+            pk for pk, key in pool_keys.items() if entities.pools[key].cycle is Cycle.CONTINUOUS
+        ]
+        cycle_starts = (
+            cycle_bounds(entities.pools[key].cycle, tz, earliest)[0] for key in pool_keys.values()
+        )
+        since = min((start for start in cycle_starts if start is not None), default=earliest)
         kinds = {kind.value: kind for kind in LedgerKind}
         received = LedgerKind.RECEIVED.value
         read = self._reading
@@ -287,7 +294,7 @@ class ScheduleRepository:
             col(LedgerRow.id).label("id"),
         ).join(PageRow, col(PageRow.id) == LedgerRow.page_id)  # archived pages keep history
 
-        cycled = [pk for pk in entities.pool_keys if pk not in continuous]
+        cycled = [pk for pk in pool_keys if pk not in continuous]
         # Each member's latest receipt: one probe of ix_ledger_latest a member, however
         # long the pool's history (an aggregate over the history cost more than the rest).
         newest = (
@@ -317,7 +324,7 @@ class ScheduleRepository:
                 both.c.sort_at, both.c.id
             )
         )
-        pools = read.keys({key: pk for pk, key in entities.pool_keys.items()})
+        pools = read.keys({key: pk for pk, key in pool_keys.items()})
         parse = read.parse
         return _by_key(
             (pools[pool], LedgerEntry(pools[pool], page, kinds[kind], parse(at)))

@@ -302,6 +302,7 @@ def test_a_question_involves_its_seats_pages_and_needs_the_horizon_of_round_robi
     panel = involved_pages(found, "panel", "meet")
     assert panel.pages == {"ann", "ben", "r1", "r2", "dan"}, "inactive members take no seat"
     assert panel.ahead == {"ann", "ben"}
+    assert panel.pools == {"line", "spaces"}, "the pools whose ledgers decide"
     assert involved_pages(found, "desk", "meet") == Involved(
         frozenset({"ann", "ben"}), frozenset({"ann", "ben"})
     ), "static pooled ranks its pages by their load up to the horizon"

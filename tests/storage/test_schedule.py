@@ -112,6 +112,29 @@ def test_the_ledger_holds_the_current_cycle_and_each_members_latest_received(con
     assert ledger["rooms"] == (entries[7], entries[8]), "a continuous pool keeps everything"
 
 
+def test_the_ledger_holds_only_the_pools_asked_about(configured, sql_log):
+    entries = [
+        LedgerEntry("sales", "alice", LedgerKind.RECEIVED, T0 - HOUR),
+        LedgerEntry("rooms", "room-a", LedgerKind.RECEIVED, T0 - HOUR),
+    ]
+    with UnitOfWork(configured) as uow:
+        uow.ledger.add("T0001", entries)
+        uow.commit()
+
+    def ledger(pools):
+        with UnitOfWork(configured) as uow:
+            config = uow.schedules.configuration("T0001")
+            sql_log.clear()
+            found = uow.schedules.fill(config, SINCE, UNTIL, now=T0, pools=pools).ledger
+            return found, len(sql_log.statements)
+
+    rooms, with_pool = ledger(["rooms"])
+    nothing, without = ledger([])
+    assert rooms == {"rooms": (entries[1],)}
+    assert nothing == {}
+    assert without == with_pool - 1, "no pool asked about, no ledger query"
+
+
 def test_loading_a_schedule_takes_the_same_statements_for_any_team_size(db_engine, sql_log):
     def grow(size):
         cfg = sample_config()
