@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, case, or_, update
+from sqlalchemy import ColumnElement, case, insert, or_, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -158,48 +158,58 @@ class BookingRepository:
         pools = _ids(self._session, PoolRow, ws, (p.pool for p in booking.participants), "pool")
         master = _ids(self._session, MasterPageRow, ws, [booking.master_page], "master_page")
         event_type = _ids(self._session, EventTypeRow, ws, [booking.event_type], "event_type")
-        row = BookingRow(
-            id=uuid.UUID(booking.id),
-            workspace_id=ws,
-            master_page_id=master[booking.master_page],
-            event_type_id=event_type[booking.event_type],
-            owner_page_id=pages[booking.owner],
-            start_at=booking.start,
-            end_at=booking.end,
-            status=booking.status.value,
-            buffer_before_min=minutes(booking.buffer_before),
-            buffer_after_min=minutes(booking.buffer_after),
-            customer_slack_user=booking.customer_slack_user,
-            customer_name=booking.customer_name,
-            customer_email=booking.customer_email,
-            customer_timezone=booking.customer_timezone,
-            form_answers=dict(booking.form_answers),
-            idempotency_key=booking.idempotency_key,
-            link_id=_uuid(booking.link_id),
-            created_at=booking.created_at,
-            created_by=booking.created_by,
-            cancelled_at=booking.cancelled_at,
-            cancelled_by=booking.cancelled_by,
+        pk = uuid.UUID(booking.id)
+        before, after = minutes(booking.buffer_before), minutes(booking.buffer_after)
+        # Bulk inserts of plain values: no row objects to build and track, and the booking
+        # goes first for the participants' foreign key.
+        self._session.execute(
+            insert(BookingRow),
+            [
+                {
+                    "id": pk,
+                    "workspace_id": ws,
+                    "master_page_id": master[booking.master_page],
+                    "event_type_id": event_type[booking.event_type],
+                    "owner_page_id": pages[booking.owner],
+                    "start_at": booking.start,
+                    "end_at": booking.end,
+                    "status": booking.status.value,
+                    "buffer_before_min": before,
+                    "buffer_after_min": after,
+                    "customer_slack_user": booking.customer_slack_user,
+                    "customer_name": booking.customer_name,
+                    "customer_email": booking.customer_email,
+                    "customer_timezone": booking.customer_timezone,
+                    "form_answers": dict(booking.form_answers),
+                    "idempotency_key": booking.idempotency_key,
+                    "link_id": _uuid(booking.link_id),
+                    "created_at": booking.created_at,
+                    "created_by": booking.created_by,
+                    "cancelled_at": booking.cancelled_at,
+                    "cancelled_by": booking.cancelled_by,
+                }
+            ],
         )
-        self._session.add(row)
-        self._session.flush()
-        self._session.add_all(
-            ParticipantRow(
-                workspace_id=ws,
-                booking_id=row.id,
-                page_id=pages[p.page],
-                seat=p.seat,
-                pool_id=None if p.pool is None else pools[p.pool],
-                role=p.role.value,
-                start_at=booking.start,
-                end_at=booking.end,
-                confirmed=booking.status is BookingStatus.CONFIRMED,
-                buffer_before_min=row.buffer_before_min,
-                buffer_after_min=row.buffer_after_min,
-            )
-            for p in booking.participants
+        self._session.execute(
+            insert(ParticipantRow),
+            [
+                {
+                    "id": uuid.uuid4(),
+                    "workspace_id": ws,
+                    "booking_id": pk,
+                    "page_id": pages[p.page],
+                    "seat": p.seat,
+                    "pool_id": None if p.pool is None else pools[p.pool],
+                    "role": p.role.value,
+                    "start_at": booking.start,
+                    "end_at": booking.end,
+                    "confirmed": booking.status is BookingStatus.CONFIRMED,
+                    "buffer_before_min": before,
+                    "buffer_after_min": after,
+                }
+                for p in booking.participants
+            ],
         )
-        self._session.flush()
 
     def get(self, workspace_id: str, booking_id: str, *, lock: bool = False) -> Booking | None:
         """Return a booking of the workspace by id, or ``None``.
@@ -380,18 +390,23 @@ class LedgerRepository:
         ws = workspace_pk(self._session, workspace_id)
         pools = _ids(self._session, PoolRow, ws, (e.pool for e in entries), "pool")
         pages = _ids(self._session, PageRow, ws, (e.page for e in entries), "page")
-        self._session.add_all(
-            LedgerRow(
-                workspace_id=ws,
-                pool_id=pools[e.pool],
-                page_id=pages[e.page],
-                kind=e.kind.value,
-                at=e.at,
-                booking_id=_uuid(e.booking_id),
-            )
-            for e in entries
+        if not entries:
+            return
+        self._session.execute(
+            insert(LedgerRow),
+            [
+                {
+                    "id": uuid.uuid4(),
+                    "workspace_id": ws,
+                    "pool_id": pools[e.pool],
+                    "page_id": pages[e.page],
+                    "kind": e.kind.value,
+                    "at": e.at,
+                    "booking_id": _uuid(e.booking_id),
+                }
+                for e in entries
+            ],
         )
-        self._session.flush()
 
 
 class AuditRepository:
@@ -541,8 +556,10 @@ class OutboxRepository:
 
     def add(self, workspace_id: str, messages: Iterable[OutboxMessage]) -> None:
         """Queue messages; one whose ``dedupe_key`` is already queued is left out."""
-        ws = workspace_pk(self._session, workspace_id)
         messages = list(messages)
+        if not messages:
+            return
+        ws = workspace_pk(self._session, workspace_id)
         known = set(
             self._session.exec(
                 select(OutboxRow.dedupe_key).where(
@@ -552,27 +569,31 @@ class OutboxRepository:
             )
         )
         fresh = {m.dedupe_key: m for m in messages if m.dedupe_key not in known}
-        self._session.add_all(
-            OutboxRow(
-                id=uuid.UUID(m.id),
-                workspace_id=ws,
-                booking_id=_uuid(m.booking_id),
-                kind=m.kind,
-                recipient=m.recipient,
-                due_at=m.due_at,
-                payload=dict(m.payload),
-                status=m.status.value,
-                attempts=m.attempts,
-                claimed_until=m.claimed_until,
-                last_error=m.last_error,
-                dedupe_key=m.dedupe_key,
-                sent_at=m.sent_at,
-                slack_ts=m.slack_ts,
-                in_doubt_since=m.in_doubt_since,
-            )
-            for m in fresh.values()
+        if not fresh:
+            return
+        self._session.execute(
+            insert(OutboxRow),
+            [
+                {
+                    "id": uuid.UUID(m.id),
+                    "workspace_id": ws,
+                    "booking_id": _uuid(m.booking_id),
+                    "kind": m.kind,
+                    "recipient": m.recipient,
+                    "due_at": m.due_at,
+                    "payload": dict(m.payload),
+                    "status": m.status.value,
+                    "attempts": m.attempts,
+                    "claimed_until": m.claimed_until,
+                    "last_error": m.last_error,
+                    "dedupe_key": m.dedupe_key,
+                    "sent_at": m.sent_at,
+                    "slack_ts": m.slack_ts,
+                    "in_doubt_since": m.in_doubt_since,
+                }
+                for m in fresh.values()
+            ],
         )
-        self._session.flush()
 
     def claim_due(
         self, *, now: datetime, lease: timedelta, limit: int = 50
