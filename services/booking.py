@@ -56,12 +56,13 @@ from engine.model import (
     LedgerKind,
     Schedule,
 )
-from engine.rules import assign, booking_view
+from engine.rules import assign, booking_view, involved_pages
 from services import notifications, roles
 from services.context import Actor
 from services.links import LINK_USED, check_email, check_form_answers, refuse
 from services.slots import Request, read_request, with_bookings
 from storage.records import Booking, Participant, Reassignment, Role
+from storage.schedule import ScheduleRepository
 from storage.uow import UnitOfWork
 
 T = TypeVar("T")
@@ -163,18 +164,22 @@ def _book(
             pick=request.pick,
         )
 
-    # Read the configuration first, without locks: refuse a bad request cheaply and learn
-    # which pages to lock. Bookings are read once, under the lock.
-    with UnitOfWork(engine) as uow:
-        pages = set(checked(uow).involved.pages)
+    # Learn which pages to lock from the configuration this process read last (no query);
+    # the first booking of a process, or a request it cannot place, reads the current
+    # configuration first, without locks, which also refuses a bad request cheaply.
+    # Everything is decided again under the locks, with bookings read once, there.
+    pages = _pages_to_lock(engine, request)
+    if pages is None:
+        with UnitOfWork(engine) as uow:
+            pages = set(checked(uow).involved.pages)
 
-    def write(uow: UnitOfWork) -> Booking | set[str]:
+    def write(uow: UnitOfWork, held: frozenset[str]) -> Booking | set[str]:
         if request.idempotency_key is not None:
             earlier = uow.bookings.by_idempotency_key(ws, request.idempotency_key)
             if earlier is not None:
                 return _replayed(request, start, earlier)
         opened = checked(uow)
-        if not opened.involved.pages <= pages:
+        if not opened.involved.pages <= held:
             return set(opened.involved.pages)
         view_start, view_end = booking_view(start, opened.tz)
         opened = with_bookings(uow, opened, view_start, view_end, now=now)
@@ -263,10 +268,10 @@ def reassign(
     with UnitOfWork(engine) as uow:
         pages = {p.page for p in _get(uow, workspace_id, booking_id).participants} | {to_page}
 
-    def write(uow: UnitOfWork) -> Booking | set[str]:
+    def write(uow: UnitOfWork, held: frozenset[str]) -> Booking | set[str]:
         before = _get(uow, workspace_id, booking_id, lock=True)
         wanted = {p.page for p in before.participants} | {to_page}
-        if not wanted <= pages:
+        if not wanted <= held:
             return wanted  # reassigned meanwhile: lock the pages it holds now
         schedule = _schedule_around(uow, workspace_id, before, now)
         roles.require_reassigner(schedule.workspace, before, schedule.pools.values(), actor)
@@ -380,21 +385,42 @@ def _locked(
     engine: Engine,
     workspace_id: str,
     pages: set[str],
-    write: Callable[[UnitOfWork], T | set[str]],
+    write: Callable[[UnitOfWork, frozenset[str]], T | set[str]],
 ) -> T:
     """Run ``write`` in a transaction holding ``pages``; widen and retry if it needs more.
 
-    ``write`` returns its result, or the set of pages it found it needs when that is more
-    than the transaction holds (the configuration or booking changed since they were read).
+    ``write`` gets the pages held and returns its result, or the set of pages it found it
+    needs when that is more than the transaction holds (the configuration or booking
+    changed since they were read).
     """
     for _ in range(_LOCK_ATTEMPTS):
         with UnitOfWork(engine) as uow:
             uow.lock_pages(workspace_id, pages)
-            result = write(uow)
+            result = write(uow, frozenset(pages))
         if not isinstance(result, set):
             return result
         pages = pages | result
     raise SlotUnavailable("the booking's pages keep changing; try again")
+
+
+def _pages_to_lock(engine: Engine, request: BookingRequest) -> set[str] | None:
+    """Guess the pages a booking request may take from the last configuration seen.
+
+    A stale guess is safe: ``_locked`` widens the locks when the current configuration
+    needs more pages, and pages removed since are not locked (``UnitOfWork.lock_pages``).
+    None when this process has seen no configuration of the workspace, or the request
+    does not fit the one it saw.
+    """
+    known = ScheduleRepository.last_configuration(engine, request.workspace_id)
+    if known is None:
+        return None
+    try:
+        involved = involved_pages(
+            known.schedule, request.master_page, request.event_type, request.pick
+        )
+    except RoundtableError:
+        return None
+    return set(involved.pages)
 
 
 def _new_booking(

@@ -9,7 +9,8 @@ is never used by a transaction that can already see a newer configuration.
 
 Keys are the database URL, the workspace's primary key (a database recreated at the same URL
 has new keys, so it never meets old entries), the version and what was built. Values are
-frozen dataclasses shared by threads; nobody may change them. A session that saved a
+frozen dataclasses shared by threads; nobody may change them. ``last_built`` hands out the
+newest value of a workspace unchecked, for guesses verified later. A session that saved a
 configuration neither reads nor fills the cache: its version number is not committed and may
 be committed later by another save with other content.
 """
@@ -24,6 +25,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, TypeVar, cast
 
+from sqlalchemy import Engine
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
@@ -43,6 +45,7 @@ _STATES = "roundtable.workspace_states"
 class WorkspaceState:
     """What a transaction reads of a workspace's row before it trusts the cache."""
 
+    team_id: str
     pk: uuid.UUID
     config_version: int
     bounds: BookingBounds
@@ -75,7 +78,7 @@ def workspace_state(session: Session, workspace_id: str) -> WorkspaceState | Non
     pk, version, buffer, length = found
     remember_workspace_pk(session, workspace_id, pk)
     bounds = BookingBounds(timedelta(minutes=buffer), timedelta(minutes=length))
-    state = WorkspaceState(pk, version, bounds)
+    state = WorkspaceState(workspace_id, pk, version, bounds)
     session.info.setdefault(_STATES, {})[pk] = state
     return state
 
@@ -101,7 +104,7 @@ def cached(session: Session, state: WorkspaceState, kind: str, build: Callable[[
     """
     if session.info.get(_WROTE_CONFIG):
         return build()
-    url = session.get_bind().engine.url.render_as_string(hide_password=True)
+    url = _url(session.get_bind().engine)
     key = (url, state.pk, state.config_version, kind)
     hit = _CACHE.get(key)
     if hit is not None:
@@ -114,12 +117,27 @@ def cached(session: Session, state: WorkspaceState, kind: str, build: Callable[[
     ).scalar()
     if after == state.config_version:
         _CACHE.put(key, value)
+        _LATEST.put((url, state.team_id, kind), value)
     return value
+
+
+def last_built(engine: Engine, workspace_id: str, kind: str) -> Any:
+    """Return the newest value this process cached of a workspace, whatever its version.
+
+    Not checked against the database: only for guesses that a transaction verifies, such
+    as which pages a booking should lock (``services.booking``). None when none is cached.
+    """
+    return _LATEST.get((_url(engine), workspace_id, kind))
+
+
+def _url(engine: Engine) -> str:
+    return engine.url.render_as_string(hide_password=True)
 
 
 def clear() -> None:
     """Drop every entry (tests that rewrite a database behind the application's back)."""
     _CACHE.clear()
+    _LATEST.clear()
 
 
 class _Lru:
@@ -150,3 +168,4 @@ class _Lru:
 
 
 _CACHE = _Lru(_CAPACITY)
+_LATEST = _Lru(_CAPACITY)

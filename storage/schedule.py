@@ -52,6 +52,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     ColumnElement,
+    Engine,
     Row,
     Select,
     String,
@@ -74,7 +75,7 @@ from engine.model import BusyBlock, Cycle, LedgerEntry, LedgerKind, Occupancy, S
 from engine.zones import local_to_utc, zone
 from storage.common import find_workspace, remember_live_pks
 from storage.config import Entities, load_entities, workspace_value
-from storage.config_cache import BookingBounds, cached, workspace_state
+from storage.config_cache import BookingBounds, cached, last_built, workspace_state
 from storage.tables import (
     BusyBlockRow,
     LedgerRow,
@@ -84,6 +85,7 @@ from storage.tables import (
 )
 
 T = TypeVar("T")
+_KIND = "schedule"  # what this module caches (storage.config_cache)
 _Span = tuple[datetime, datetime]
 
 
@@ -146,9 +148,19 @@ class ScheduleRepository:
         state = workspace_state(self._session, workspace_id)
         if state is None:
             raise NotFound(f"unknown workspace '{workspace_id}'", field="workspace")
-        config = cached(self._session, state, "schedule", lambda: self._read(workspace_id))
+        config = cached(self._session, state, _KIND, lambda: self._read(workspace_id))
         remember_live_pks(self._session, state.pk, config.entities.pks)
         return replace(config, bookings=state.bounds)
+
+    @staticmethod
+    def last_configuration(engine: Engine, workspace_id: str) -> Configuration | None:
+        """Return the configuration this process read last for a workspace, unchecked.
+
+        It may be stale: use it only to guess what a transaction then verifies against
+        ``configuration`` (say, which pages to lock). None when the process has read none.
+        """
+        found: Configuration | None = last_built(engine, workspace_id, _KIND)
+        return found
 
     def _read(self, workspace_id: str) -> Configuration:
         workspace = find_workspace(self._session, workspace_id)

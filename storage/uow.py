@@ -16,7 +16,6 @@ from typing import Self
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from engine.errors import NotFound
 from storage.config import ConfigRepository
 from storage.db import BEGIN_IMMEDIATE
 from storage.repositories import (
@@ -97,17 +96,18 @@ class UnitOfWork:
 
         On SQLite this is ``begin_write`` (the database has one write lock). On PostgreSQL
         the pages' rows are locked with ``SELECT … FOR UPDATE`` in key order, so writers of
-        overlapping page sets queue up instead of deadlocking.
+        overlapping page sets queue up instead of deadlocking. Keys naming no live page
+        (archived meanwhile, or never known) are skipped: the caller decides with the
+        configuration it reads after the locks, in which every page it may use is live.
 
         Raises:
             RuntimeError: on SQLite, the transaction already ran a statement.
-            NotFound: the workspace or a page does not exist.
         """
         self.begin_write()
         keys = sorted(set(page_keys))
         # The workspace by a subquery: its row is read after the locks (configuration).
         workspace = select(WorkspaceRow.id).where(WorkspaceRow.team_id == workspace_id)
-        locked = self.session.exec(
+        self.session.exec(
             select(PageRow.key)
             .where(
                 col(PageRow.workspace_id) == workspace.scalar_subquery(),
@@ -117,6 +117,3 @@ class UnitOfWork:
             .order_by(col(PageRow.key))
             .with_for_update()
         ).all()
-        missing = sorted(set(keys) - set(locked))
-        if missing:
-            raise NotFound(f"unknown booking pages: {', '.join(missing)}", field="page")
