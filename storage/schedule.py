@@ -245,12 +245,14 @@ class ScheduleRepository:
         minutes: dict[int, timedelta] = {}
         found: defaultdict[str, list[Occupancy]] = defaultdict(list)
         for pk, start, end, before, after, booking_id in rows:
-            if (ahead := minutes.get(before)) is None:
-                ahead = minutes[before] = timedelta(minutes=before)
-            if (behind := minutes.get(after)) is None:
-                behind = minutes[after] = timedelta(minutes=after)
+            if (pad_before := minutes.get(before)) is None:
+                pad_before = minutes[before] = timedelta(minutes=before)
+            if (pad_after := minutes.get(after)) is None:
+                pad_after = minutes[after] = timedelta(minutes=after)
             page = keys[pk]
-            found[page].append(Occupancy(page, parse(start), parse(end), ahead, behind, booking_id))
+            found[page].append(
+                Occupancy(page, parse(start), parse(end), pad_before, pad_after, booking_id)
+            )
         return {page: tuple(bookings) for page, bookings in found.items()}
 
     def _busy(
