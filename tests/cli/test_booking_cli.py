@@ -302,6 +302,11 @@ def test_reassign_out_of_the_pool_is_not_in_pool(world: Engine, rt: Any) -> None
     _refused(rt, world, ("reassign", booking.id, "--to", "dave"), 3, "not_in_pool")
 
 
+def test_reassign_to_an_unknown_page_is_not_found(world: Engine, rt: Any) -> None:
+    booking = book_at(world, "demo", "chat", at(1, 9))
+    _refused(rt, world, ("reassign", booking.id, "--to", "nobody"), 2, "not_found")
+
+
 def test_reassign_of_a_cancelled_booking_is_refused(world: Engine, rt: Any) -> None:
     booking = book_at(world, "demo", "chat", at(1, 9))
     cancel(world, WS, booking.id, actor=ADMIN, now=NOW)
