@@ -9,31 +9,38 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import date, datetime
 from typing import Any
 
 import click
 from sqlalchemy import Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 
+from engine.bounds import parse_day, parse_instant
 from engine.errors import BadInput, RoundtableError
 from services.config import choose_workspace
 from storage.db import SchemaTooNew, open_database
 
 
 def instant(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
-    """Parse an ISO 8601 time option into UTC; a time without an offset is taken as UTC."""
+    """Parse an ISO 8601 time option into UTC (a time without an offset is UTC), within the
+    bounds of ``engine.bounds``."""
     if value is None:
         return None
     try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(
-            f"'{value}' is not an ISO 8601 time like 2026-12-01T09:00:00Z", ctx, param
-        ) from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+        return parse_instant(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error), ctx, param) from None
+
+
+def day(ctx: click.Context, param: click.Parameter, value: str | None) -> date | None:
+    """Parse an ISO date option (``2026-12-08``)."""
+    if value is None:
+        return None
+    try:
+        return parse_day(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error), ctx, param) from None
 
 
 @dataclass(slots=True)

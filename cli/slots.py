@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from zoneinfo import ZoneInfo
 
 import click
 
 from cli.booking import zulu
-from cli.runtime import Runtime, pass_runtime
+from cli.runtime import Runtime, day, pass_runtime
 from services.context import Actor
 from services.slots import offered_slots
-
-_DATE = click.DateTime(formats=["%Y-%m-%d"])
 
 
 @click.command("slots")
 @click.option("--master-page", metavar="M", required=True, help="The master page.")
 @click.option("--event-type", metavar="E", required=True, help="The event type.")
-@click.option("--from", "from_day", metavar="DATE", type=_DATE, required=True, help="First date.")
-@click.option("--to", "to_day", metavar="DATE", type=_DATE, required=True, help="Last date.")
+@click.option("--from", "from_day", metavar="DATE", callback=day, required=True, help="First date.")
+@click.option("--to", "to_day", metavar="DATE", callback=day, required=True, help="Last date.")
 @click.option("--tz", metavar="TZ", help="Zone of the dates and the grid [default: workspace's].")
 @click.option("--pick", metavar="PAGE", help="The page the customer picks, where they may.")
 @click.option("--link", "link_token", metavar="TOKEN", help="A one-time link's token.")
@@ -29,8 +27,8 @@ def slots(
     runtime: Runtime,
     master_page: str,
     event_type: str,
-    from_day: datetime,
-    to_day: datetime,
+    from_day: date,
+    to_day: date,
     tz: str | None,
     pick: str | None,
     link_token: str | None,
@@ -42,8 +40,8 @@ def slots(
         runtime.workspace(),
         master_page,
         event_type,
-        _day(from_day),
-        _day(to_day),
+        from_day,
+        to_day,
         tz=tz,
         now=runtime.now,
         pick=pick,
@@ -60,7 +58,3 @@ def slots(
     ]
     head = f"{len(found)} slot{'s' if len(found) != 1 else ''}" + (f" ({tz})" if tz else "")
     runtime.emit(data, "\n".join([head + (":" if found else "."), *lines]))
-
-
-def _day(value: datetime) -> date:
-    return value.date()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+from engine.bounds import LONGEST_WAIT
+
 _UNITS = (
     ("w", timedelta(weeks=1)),
     ("d", timedelta(days=1)),
@@ -14,20 +16,29 @@ _UNITS = (
 _PATTERN = re.compile(r"(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?")
 
 
-def parse_duration(text: str) -> timedelta:
-    """Parse a duration such as ``45m``, ``2h``, ``1h30m``, ``30d`` or ``0m``.
+def parse_duration(text: str, *, longest: timedelta = LONGEST_WAIT) -> timedelta:
+    """Parse a duration such as ``45m``, ``2h``, ``1h30m``, ``30d`` or ``0m``, up to ``longest``.
 
     Raises:
-        ValueError: the text is not a duration of whole minutes in w/d/h/m units.
+        ValueError: the text is not a duration of whole minutes in w/d/h/m units, or it is
+            longer than ``longest``.
     """
     match = _PATTERN.fullmatch(text.strip())
     if not text.strip() or match is None or not any(match.groups()):
         raise ValueError(f"'{text}' is not a duration like 30m, 2h, 1h30m or 1d")
-    total = timedelta(0)
-    for (_, unit), amount in zip(_UNITS, match.groups(), strict=True):
-        if amount is not None:
-            total += int(amount) * unit
-    return total
+    minutes = sum(  # whole numbers first: a huge amount cannot overflow a timedelta
+        int(amount) * _minutes(unit)
+        for (_, unit), amount in zip(_UNITS, match.groups(), strict=True)
+        if amount is not None
+    )
+    if minutes > _minutes(longest):
+        most = f"{longest.days} days" if longest == timedelta(longest.days) else longest
+        raise ValueError(f"'{text.strip()}' is longer than the most allowed, {most}")
+    return timedelta(minutes=minutes)
+
+
+def _minutes(length: timedelta) -> int:
+    return int(length.total_seconds()) // 60
 
 
 def format_duration(value: timedelta) -> str:
@@ -39,8 +50,7 @@ def format_duration(value: timedelta) -> str:
         return "0m"
     parts = []
     for name, unit in _UNITS:
-        unit_minutes = int(unit.total_seconds()) // 60
-        amount, minutes = divmod(minutes, unit_minutes)
+        amount, minutes = divmod(minutes, _minutes(unit))
         if amount:
             parts.append(f"{amount}{name}")
     return "".join(parts)

@@ -59,7 +59,7 @@ from engine.model import (
 from engine.rules import assign, booking_view, involved_pages
 from services import notifications, roles
 from services.context import Actor
-from services.links import LINK_USED, check_email, check_form_answers, refuse
+from services.links import LINK_USED, check_email, check_form_answers, check_typed, refuse
 from services.slots import Request, read_request, with_bookings
 from storage.records import Booking, Participant, Reassignment, Role
 from storage.schedule import ScheduleRepository
@@ -264,7 +264,7 @@ def reassign(
         TargetBusy: the target is not free then (unless ``force``), or already has a booking
             at that time (even with ``force``).
     """
-    why = (reason or "").strip() or None
+    why = check_typed(reason or "", "reason").strip() or None
     with UnitOfWork(engine) as uow:
         pages = {p.page for p in _get(uow, workspace_id, booking_id).participants} | {to_page}
 
@@ -475,7 +475,9 @@ def _customer(customer: Customer, checked: Request) -> Customer:
         BadInput: neither a Slack user nor a guest's name and email, or a bad email.
     """
     link = checked.link
-    name = (customer.name or "").strip() or (link.guest_name if link else None)
+    name = check_typed(customer.name or "", "customer_name").strip() or (
+        link.guest_name if link else None
+    )
     email = (customer.email or "").strip() or (link.guest_email if link else None)
     if email is not None:
         email = check_email(email, "customer_email")

@@ -32,7 +32,7 @@ from datetime import UTC, date, datetime, timedelta
 from enum import Enum
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, NoReturn, Self, cast
 from zoneinfo import available_timezones
 
 import yaml
@@ -50,6 +50,15 @@ from pydantic import (
     model_validator,
 )
 
+from engine.bounds import (
+    LONGEST_MEETING,
+    LONGEST_WAIT,
+    MAX_COUNT,
+    MAX_DAYS_AHEAD,
+    check_day,
+    check_instant,
+    check_text,
+)
 from engine.durations import format_duration, parse_duration
 from engine.errors import BadInput
 from engine.model import (
@@ -124,8 +133,11 @@ def _timezone(name: str) -> str:
     return name
 
 
-def _duration(value: object) -> timedelta:
-    return parse_duration(str(value))
+def _duration(longest: timedelta) -> Callable[[object], timedelta]:
+    def parse(value: object) -> timedelta:
+        return parse_duration(str(value), longest=longest)
+
+    return parse
 
 
 def _positive(value: timedelta) -> timedelta:
@@ -179,16 +191,20 @@ ConfigId = Annotated[
     str,
     AfterValidator(_matching(ID_PATTERN, "an id (a-z, 0-9, '-' and '_', starting a-z or 0-9)")),
 ]
-Name = Annotated[str, Field(min_length=1)]
+Name = Annotated[str, Field(min_length=1), AfterValidator(check_text)]
 TeamId = Annotated[str, AfterValidator(_matching(_TEAM_ID, "a Slack team id like T0123ABCD"))]
 UserId = Annotated[str, AfterValidator(_matching(_USER_ID, "a Slack user id like U0123ABCD"))]
 ChannelId = Annotated[
     str, AfterValidator(_matching(_CHANNEL_ID, "a Slack channel id like C0123ABCD"))
 ]
 TimeZone = Annotated[str, AfterValidator(_timezone)]
-Duration = Annotated[timedelta, BeforeValidator(_duration)]
+Wait = Annotated[timedelta, BeforeValidator(_duration(LONGEST_WAIT))]
+Duration = Annotated[timedelta, BeforeValidator(_duration(LONGEST_MEETING))]
 PositiveDuration = Annotated[Duration, AfterValidator(_positive)]
-PositiveInt = Annotated[int, Field(gt=0)]
+Count = Annotated[int, Field(gt=0, le=MAX_COUNT)]
+Horizon = Annotated[int, Field(gt=0, le=MAX_DAYS_AHEAD)]
+Instant = Annotated[AwareDatetime, AfterValidator(check_instant)]
+Day = Annotated[date, AfterValidator(check_day)]
 TimeRange = Annotated[LocalRange, PlainValidator(_local_range)]
 DayKey = Annotated[str, AfterValidator(_day_key)]
 
@@ -340,11 +356,11 @@ class _PageModel(_Shape):
     name: Name
     timezone: TimeZone
     hours: dict[DayKey, list[TimeRange]] = Field(default_factory=dict)
-    overrides: dict[date, list[TimeRange]] = Field(default_factory=dict)
+    overrides: dict[Day, list[TimeRange]] = Field(default_factory=dict)
     slack_user: UserId | None = None
-    capacity: PositiveInt | None = None
-    max_per_day: PositiveInt | None = None
-    max_per_week: PositiveInt | None = None
+    capacity: Count | None = None
+    max_per_day: Count | None = None
+    max_per_week: Count | None = None
 
     @field_validator("hours")
     @classmethod
@@ -411,8 +427,8 @@ class _EventTypeModel(_Shape):
     step: PositiveDuration | None = None
     buffer_before: Duration | None = None
     buffer_after: Duration | None = None
-    min_notice: Duration | None = None
-    max_days_ahead: PositiveInt | None = None
+    min_notice: Wait | None = None
+    max_days_ahead: Horizon | None = None
     reminders: list[PositiveDuration] | None = None
     pages: list[PageRef] = Field(default_factory=list)
     form: list[_FormFieldModel] = Field(default_factory=list)
@@ -603,8 +619,8 @@ class _MasterPageModel(_Shape):
 
 class _BusyModel(_Shape):
     page: PageRef
-    start: AwareDatetime
-    end: AwareDatetime
+    start: Instant
+    end: Instant
 
     @model_validator(mode="after")
     def _ends_after_start(self) -> Self:
@@ -640,8 +656,46 @@ class _FileModel(_Shape):
 # --- reading ---------------------------------------------------------------------------
 
 
+MAX_DEPTH = 50
+"""How deeply a file may nest; a real one nests about six levels (PyYAML recurses per level)."""
+MAX_NODES = 100_000
+"""How many values a file may hold once every alias is expanded (an alias bomb holds billions)."""
+
+
 class _Loader(yaml.SafeLoader):
-    """A safe loader that refuses a key written twice in one mapping (PyYAML keeps the last)."""
+    """A safe loader that refuses a key written twice in one mapping (PyYAML keeps the last),
+    nesting deeper than ``MAX_DEPTH`` and more than ``MAX_NODES`` values after aliases expand.
+    """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+        self._sizes: dict[int, int] = {}  # id of a composed node: its size, aliases expanded
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        event = self.peek_event()  # type: ignore[no-untyped-call]
+        if isinstance(event, yaml.AliasEvent):
+            node = super().compose_node(parent, index)
+            if id(node) not in self._sizes:
+                _refuse(f"alias *{event.anchor} is used inside its own anchor", event)
+            return node  # counted again by whoever holds it: that is what it expands to
+        if self._depth >= MAX_DEPTH:
+            _refuse(f"nested more than {MAX_DEPTH} levels deep", event)
+        self._depth += 1
+        try:
+            node = super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+        children: list[yaml.Node] = []
+        if isinstance(node, yaml.SequenceNode):
+            children = node.value
+        elif isinstance(node, yaml.MappingNode):
+            children = [item for pair in node.value for item in pair]
+        size = 1 + sum(self._sizes[id(child)] for child in children)
+        if size > MAX_NODES:
+            _refuse(f"holds more than {MAX_NODES:,} values once its aliases are expanded", event)
+        self._sizes[id(node)] = size
+        return node
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: set[object] = set()
@@ -655,6 +709,11 @@ class _Loader(yaml.SafeLoader):
                 )
             seen.add(key)
         return super().construct_mapping(node, deep=deep)
+
+
+def _refuse(problem: str, event: yaml.Event) -> NoReturn:
+    mark = cast("yaml.Mark", event.start_mark)
+    raise yaml.composer.ComposerError(None, None, problem, mark)
 
 
 def read_config(path: str | Path) -> WorkspaceConfig:
@@ -700,7 +759,9 @@ def parse_config(text: str, source: str) -> WorkspaceConfig:
 
 
 def _section(loc: Loc) -> str | None:
-    return loc[0] if loc and isinstance(loc[0], str) else None
+    """The file's section a problem is in; None for the file itself or an unknown key."""
+    known = loc and isinstance(loc[0], str) and loc[0] in _FileModel.model_fields
+    return str(loc[0]) if known else None
 
 
 def _path(loc: Loc) -> str:

@@ -29,6 +29,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
 
+from engine.bounds import check_text
 from engine.errors import BadInput, LinkRefused, NotFound
 from engine.lookup import find
 from engine.model import EventType, MasterMode, MasterPage, WorkspaceConfig
@@ -116,13 +117,25 @@ def usable_link(uow: UnitOfWork, workspace_id: str, token: str, now: datetime) -
     return check_link(uow.links.get(workspace_id, token_hash(token)), now)
 
 
+def check_typed(text: str, field_name: str) -> str:
+    """Return ``text`` if it holds no control character (NUL above all; see engine.bounds).
+
+    Raises:
+        BadInput: it does (the field is ``field_name``).
+    """
+    try:
+        return check_text(text)
+    except ValueError as error:
+        raise BadInput(str(error), field=field_name) from None
+
+
 def check_email(email: str, field_name: str = "email") -> str:
     """Return ``email`` stripped if it looks like an address.
 
     Raises:
         BadInput: it does not (the field is ``field_name``).
     """
-    email = email.strip()
+    email = check_typed(email, field_name).strip()
     if not _EMAIL.fullmatch(email):
         raise BadInput(f"'{email}' is not an email address like ann@example.com", field=field_name)
     return email
@@ -139,7 +152,7 @@ def check_form_answers(
         BadInput: an unknown field or a missing required answer; the field names it.
     """
     known = {item.id: item for kind in forms for item in kind.form}
-    cleaned = {key: value.strip() for key, value in answers.items()}
+    cleaned = {key: check_typed(value, f"form.{key}").strip() for key, value in answers.items()}
     for key in cleaned:
         if key not in known:
             raise BadInput(f"the booking form has no field '{key}'", field=f"form.{key}")
@@ -205,7 +218,7 @@ def create_link(
                 master_page=master_page,
                 created_at=now,
                 event_type=event_type,
-                guest_name=(name or "").strip() or None,
+                guest_name=check_typed(name or "", "name").strip() or None,
                 guest_email=None if not email else check_email(email),
                 form_answers=answers or None,
                 expires_at=expires_at,

@@ -37,6 +37,7 @@ from werkzeug.routing import Map, MapAdapter, Rule
 from werkzeug.utils import redirect
 from werkzeug.wrappers import Request, Response
 
+from engine.bounds import check_instant
 from engine.errors import BadInput, LinkRefused, SlotUnavailable
 from engine.model import EventType, FormField, WorkspaceConfig
 from services.booking import BookingRequest, Customer, book
@@ -416,14 +417,16 @@ class GuestApp:
         """
         wanted = values.get("event_type")
         kind = next((kind for kind in event_types if kind.id == wanted), None)
+        start: datetime | None = None
         try:
-            start = datetime.fromisoformat(values.get("start", ""))
+            asked = datetime.fromisoformat(values.get("start", ""))
+            start = check_instant(asked) if asked.tzinfo else None
         except ValueError:
-            start = None
+            pass
         tz = values.get("tz", "")
-        if kind is None or start is None or start.tzinfo is None or tz not in _zones():
+        if kind is None or start is None or tz not in _zones():
             raise BadRequest("That is not a time this link offers.")
-        return kind, start.astimezone(UTC), tz
+        return kind, start, tz
 
     def _still_offered(self, opened: Opened, kind: EventType, start: datetime, tz: str) -> bool:
         day = start.astimezone(ZoneInfo(tz)).date()
@@ -552,7 +555,8 @@ def _form_field(field: str | None) -> str:
     """Return the form input that a service error's ``field`` is about."""
     if field is not None and field.startswith("form."):
         return "answer-" + field.removeprefix("form.")
-    return {"customer": "name", "customer_email": "email"}.get(field or "", field or "form")
+    known = {"customer": "name", "customer_name": "name", "customer_email": "email"}
+    return known.get(field or "", field or "form")
 
 
 @cache
