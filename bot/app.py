@@ -23,11 +23,13 @@ from typing import Any
 
 from slack_bolt import App, BoltContext, BoltResponse
 from slack_bolt.context.respond import Respond
+from slack_bolt.context.respond.internals import _build_message
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
+from slack_sdk.webhook import WebhookClient, WebhookResponse
 
 from bot.blocks.common import NOT_SET_UP, SOMETHING_WENT_WRONG, build_notice_message
 from bot.handlers import admin, booking, home, links, reassign
@@ -41,6 +43,10 @@ HANDLERS: tuple[ModuleType, ...] = (booking, links, admin, home, reassign)
 """Every feature module; each adds its listeners with ``register(app)``."""
 
 OAUTH_STATE_SECONDS = 600
+SLACK_TIMEOUT_SECONDS = 2
+"""How long a listener waits for Slack (the Web API, a ``response_url``): well under the 3 s
+Slack allows a request, so a slow or hanging URL holds a thread for 2 s at most (Bolt's own
+``respond`` waits 30 s). The dispatcher, off the request threads, keeps slack_sdk's 30 s."""
 _log = logging.getLogger(__name__)
 
 
@@ -57,7 +63,11 @@ def build_app(
     the listeners after their ack (Bolt's default thread pool unless given; tests pass one
     they can wait on).
     """
-    client = WebClient(token=settings.bot_token, base_url=settings.api_url or WebClient.BASE_URL)
+    client = WebClient(
+        token=settings.bot_token,
+        base_url=settings.api_url or WebClient.BASE_URL,
+        timeout=SLACK_TIMEOUT_SECONDS,
+    )
     logging.getLogger("slack_bolt.App").addFilter(_same_token_notice)
     common: dict[str, Any] = {
         "signing_secret": settings.signing_secret,
@@ -110,6 +120,8 @@ def _attach(services: Services, profiles: Profiles) -> Callable[..., BoltRespons
         context["profiles"] = profiles
         context["actor"] = Actor(slack_user=context.user_id)
         context["workspace_id"] = context.team_id or _team_of(body)
+        if context.response_url is not None:
+            context["respond"] = _BoundedRespond(response_url=context.response_url)
         next()
         return None
 
@@ -141,15 +153,29 @@ def _require_workspace(
     return None
 
 
+class _BoundedRespond(Respond):
+    """Bolt's ``respond`` waiting at most ``SLACK_TIMEOUT_SECONDS`` for the response_url."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> WebhookResponse:
+        assert self.response_url is not None  # _attach makes one only with a response_url
+        webhook = WebhookClient(url=self.response_url, timeout=SLACK_TIMEOUT_SECONDS)
+        return webhook.send_dict(_build_message(*args, **kwargs))
+
+
 def _on_error(error: Exception, body: dict[str, Any], respond: Respond | None) -> None:
-    """Tell the user what went wrong; a domain error in its own words, a bug in general ones."""
+    """Tell the user what went wrong; a domain error in its own words, a bug in general ones.
+
+    Only a request that passed Bolt's signature check reached ``_attach``, which puts the
+    bounded ``respond`` in the context; any other (an unverified request failing its check,
+    say with a timestamp that is not a number) is never answered at a URL it names.
+    """
     if isinstance(error, RoundtableError):
         text = error.message
         _log.info("refused: %s", error.message)
     else:
         text = SOMETHING_WENT_WRONG
         _log.error("listener failed on %s", body.get("type"), exc_info=error)
-    if respond is not None and "response_url" in body:
+    if isinstance(respond, _BoundedRespond):
         respond(
             replace_original=False,
             response_type="ephemeral",
@@ -160,14 +186,15 @@ def _on_error(error: Exception, body: dict[str, Any], respond: Respond | None) -
 def workspace_clients(settings: Settings, app: App) -> Callable[[str], WebClient]:
     """Return how background jobs reach a workspace's Web API: its bot token's client.
 
-    With one bot token every workspace id gets ``app.client``; with OAuth, the client of the
-    workspace's installation (``LookupError`` when the team has not installed the app).
+    With one bot token every workspace id gets that token's client; with OAuth, the client of
+    the workspace's installation (``LookupError`` when the team has not installed the app).
     """
+    base_url = app.client.base_url
     if settings.oauth is None:
-        return lambda workspace_id: app.client
+        client = WebClient(token=settings.bot_token, base_url=base_url)  # slack_sdk's timeout
+        return lambda workspace_id: client
     store = app.installation_store
     assert store is not None
-    base_url = app.client.base_url
 
     def client_for(workspace_id: str) -> WebClient:
         bot = store.find_bot(enterprise_id=None, team_id=workspace_id)

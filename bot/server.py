@@ -1,11 +1,14 @@
 """The WSGI application ``roundtable serve`` runs: Slack's endpoints, a health check, mounts.
 
-    POST /slack/events          slash commands, interactivity and events, signed by Slack;
-                                503 ``{"error": "slack_not_configured"}`` in local mode
+    POST /slack/events          slash commands, interactivity and events, signed by Slack
+                                (checked first by ``bot.verify``: 401 unsigned, 413 too
+                                large); 503 ``{"error": "slack_not_configured"}`` in local mode
     GET  /slack/install         "Add to Slack" (only with OAuth settings)
     GET  /slack/oauth_redirect  the end of an OAuth install (only with OAuth settings)
     GET  /healthz               200 when the database answers, else 503
     /<prefix>…                  each mount, e.g. the guest pages at ``/l/``
+
+Every request with a body over ``bot.verify.MAX_BODY_BYTES`` gets 413 unread.
 
 Mounts are the seam for other surfaces: ``build_wsgi_app(app, services, mounts={"/l/":
 guest_pages})`` hands every request under the prefix, untouched, to that WSGI app. Without
@@ -15,7 +18,6 @@ a Bolt app (``app=None``: local mode, no Slack settings) the rest is still serve
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
@@ -25,6 +27,8 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.verify import body_length, signed_requests
+from bot.verify import json_answer as _json
 from services.context import Services
 
 if TYPE_CHECKING:
@@ -43,11 +47,17 @@ def build_wsgi_app(
 
     ``app`` is None in local mode: Slack's paths then answer 503 ``slack_not_configured``.
     """
-    slack = _slack_not_configured if app is None else SlackRequestHandler(app, path=EVENTS_PATH)
+    slack: WSGIApplication = _slack_not_configured
+    if app is not None:
+        # Bolt keeps the secret it was given (or read from SLACK_SIGNING_SECRET) here; the
+        # gate checks with the same one before Bolt sees anything.
+        slack = signed_requests(SlackRequestHandler(app, path=EVENTS_PATH), app._signing_secret)
     routes = sorted((mounts or {}).items(), key=lambda item: -len(item[0]))
 
     def application(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
+        if body_length(environ) is None:
+            return _json("413 Content Too Large", {"error": "body_too_large"}, start_response)
         if path == HEALTH_PATH:
             return _health(services, start_response)
         for prefix, mounted in routes:
@@ -75,12 +85,3 @@ def _slack_not_configured(
     if environ.get("PATH_INFO", "").startswith(SLACK_PREFIX):
         return _json("503 Service Unavailable", {"error": "slack_not_configured"}, start_response)
     return _json("404 Not Found", {"error": "not_found"}, start_response)
-
-
-def _json(status: str, body: dict[str, str], start_response: StartResponse) -> Iterable[bytes]:
-    payload = json.dumps(body).encode()
-    start_response(
-        status,
-        [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))],
-    )
-    return [payload]

@@ -62,6 +62,7 @@ def serve(runtime: Runtime, host: str, port: int | None, socket_mode: bool) -> N
 
     from bot.server import EVENTS_PATH, build_wsgi_app
     from bot.settings import Settings, SettingsError, load_settings
+    from bot.verify import MAX_BODY_BYTES
     from services.context import Services
     from web.app import PREFIX, GuestApp
 
@@ -88,7 +89,13 @@ def serve(runtime: Runtime, host: str, port: int | None, socket_mode: bool) -> N
             click.echo(f"Roundtable serves {serves}", err=True)
             wsgi = build_wsgi_app(app, services, mounts={PREFIX: GuestApp(services)})
             gc.freeze()  # the app lives as long as the process (see cli.main.main)
-            waitress.serve(wsgi, host=host, port=settings.port, threads=THREADS)
+            waitress.serve(
+                wsgi,
+                host=host,
+                port=settings.port,
+                threads=THREADS,
+                max_request_body_size=MAX_BODY_BYTES,  # 413 before the body is read
+            )
     except KeyboardInterrupt:
         pass
 

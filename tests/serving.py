@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 from waitress import wasyncore
 from waitress.server import create_server
 
+from bot.verify import MAX_BODY_BYTES
+
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
 
@@ -17,7 +19,9 @@ if TYPE_CHECKING:
 @contextmanager
 def served(app: WSGIApplication) -> Iterator[str]:
     """Serve ``app`` on a free port for the block; yield its base URL."""
-    server = create_server(app, host="127.0.0.1", port=0, threads=4)
+    server = create_server(
+        app, host="127.0.0.1", port=0, threads=4, max_request_body_size=MAX_BODY_BYTES
+    )
     thread = threading.Thread(target=server.run, name="waitress", daemon=True)
     thread.start()
     try:

@@ -76,7 +76,7 @@ def test_a_nul_byte_in_a_form_field_comes_back_on_that_field_and_books_nothing(
 ) -> None:
     form = _form(client, make_link(event_type="intro"))
     assert form.form_action is not None
-    answers = {"name": "Bo Diaz", "email": "bo@example.com", "answer-topic": "Pricing", field: value}
+    answers = {"name": "Bo", "email": "bo@example.com", "answer-topic": "Pricing", field: value}
 
     response = client.post(form.form_action, data={**form.fields, **answers})
     html = response.get_data(as_text=True)
