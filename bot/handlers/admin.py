@@ -9,11 +9,13 @@ validated by ``services.admin.save_entity`` before the ack, so problems come bac
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
+from slack_sdk.models.views import View
 
 from bot import ids
 from bot.blocks.admin import (
@@ -27,12 +29,14 @@ from bot.blocks.admin import (
 )
 from bot.blocks.common import build_notice_message, build_notice_view
 from bot.handlers.modals import open_modal
-from engine.errors import BadInput, Forbidden
+from engine.errors import BadInput, Forbidden, RoundtableError
 from engine.model import WorkspaceConfig
-from services.admin import AdminInvalid, Section, check_admin, load_setup, save_entity
+from services.admin import AdminInvalid, check_admin, load_setup, save_entity
 from services.context import Actor, Services
 
 ONLY_ADMINS = "Only the workspace's admins can change the setup."
+SETUP_TITLE = "Roundtable setup"
+_log = logging.getLogger(__name__)
 _FAMILY = re.compile(f"^{re.escape(ids.ADMIN_FAMILY)}")
 
 
@@ -91,8 +95,7 @@ def open_new_entity(
 ) -> None:
     """A menu button opens an empty modal for a new entity."""
     ack()
-    section, kind = parse_menu_value(str(action.get("value", "")))
-    _show(body, client, services, actor, workspace_id, section=section, key=None, kind=kind)
+    _show(body, client, services, actor, workspace_id, str(action.get("value", "")), new=True)
 
 
 def open_entity(
@@ -106,8 +109,8 @@ def open_entity(
 ) -> None:
     """Picking an entity in the menu opens its modal, filled in."""
     ack()
-    section, key = parse_menu_value(str(action.get("selected_option", {}).get("value", "")))
-    _show(body, client, services, actor, workspace_id, section=section, key=key, kind="")
+    value = str(action.get("selected_option", {}).get("value", ""))
+    _show(body, client, services, actor, workspace_id, value, new=False)
 
 
 def suggest_options(
@@ -139,9 +142,7 @@ def save_admin_form(
     try:
         form = parse_admin_form(view)
     except BadInput:
-        ack(
-            response_action="update", view=build_notice_view("Roundtable setup", "Nothing to save.")
-        )
+        ack(response_action="update", view=build_notice_view(SETUP_TITLE, "Nothing to save."))
         return
     try:
         saved = save_entity(
@@ -189,16 +190,23 @@ def _show(
     services: Services,
     actor: Actor,
     workspace_id: str,
+    value: str,
     *,
-    section: Section,
-    key: str | None,
-    kind: str,
+    new: bool,
 ) -> None:
-    """Push the entity modal over the menu, or open it when there is no modal yet."""
+    """Push the entity modal a menu ``value`` names over the menu (or open it when there is
+    no modal yet): a new one (``section/kind``) or an existing one (``section/id``)."""
     config = setup_for(services, workspace_id, actor)
+    modal: View
     if config is None:
         modal = build_refusal_view()
     else:
-        modal = build_entity_modal(config, section, key, kind=kind)
+        try:
+            section, rest = parse_menu_value(value)
+            key, kind = (None, rest) if new else (rest, "")
+            modal = build_entity_modal(config, section, key, kind=kind)
+        except RoundtableError as refusal:  # archived meanwhile, or not a section
+            _log.info("refused: %s", refusal.message)
+            modal = build_notice_view(SETUP_TITLE, refusal.message)
     push = body.get("view", {}).get("type") == "modal"
     open_modal(client, body["trigger_id"], modal, push=push)

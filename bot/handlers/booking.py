@@ -42,6 +42,7 @@ from bot.blocks.booking import (
 )
 from bot.blocks.common import build_notice_message, build_notice_view, local
 from bot.handlers.modals import open_modal
+from bot.handlers.refusals import tell, tell_on_modal
 from bot.profiles import Profile, Profiles
 from engine.errors import BadInput, LinkRefused, RoundtableError, SlotUnavailable
 from services.booking import BookingRequest, Customer, book, cancel, upcoming_bookings
@@ -81,16 +82,19 @@ def book_room(
     except ValueError as error:
         respond(response_type="ephemeral", **build_notice_message(str(error)).as_kwargs())
         return
-    if asked.list_bookings:
-        respond(response_type="ephemeral", **my_bookings(services, workspace_id, actor, tz))
+    try:
+        if asked.list_bookings:
+            respond(response_type="ephemeral", **my_bookings(services, workspace_id, actor, tz))
+            return
+        state = BookingState(day=asked.day or today, tz=tz)
+        catalogue = bookable(services.engine, workspace_id, actor=actor, now=services.clock())
+        if asked.master_page:
+            state = replace(state, master_page=find_master_page(catalogue, asked.master_page))
+        view = screen(services, workspace_id, actor, state)
+    except RoundtableError as refusal:
+        tell(respond, refusal)
         return
-    state = BookingState(day=asked.day or today, tz=tz)
-    catalogue = bookable(services.engine, workspace_id, actor=actor, now=services.clock())
-    if asked.master_page:
-        state = replace(state, master_page=find_master_page(catalogue, asked.master_page))
-    open_modal(
-        client, command["trigger_id"], screen(services, workspace_id, actor, state), respond=respond
-    )
+    open_modal(client, command["trigger_id"], view, respond=respond)
 
 
 def take_step(
@@ -106,7 +110,11 @@ def take_step(
     """A choice in the modal (master page, event type, page, day, time, member): next screen."""
     ack()
     state = parse_step(parse_state(body["view"]["private_metadata"]), action)
-    view = screen(services, workspace_id, actor, state, profiles=profiles, client=client)
+    try:
+        view = screen(services, workspace_id, actor, state, profiles=profiles, client=client)
+    except RoundtableError as refusal:
+        tell_on_modal(client, body["view"], TITLE, refusal)
+        return
     client.views_update(view_id=body["view"]["id"], hash=body["view"]["hash"], view=view)
 
 
@@ -169,9 +177,13 @@ def cancel_my_booking(
 ) -> None:
     """Cancel from ``/book-room list``; the list is redrawn with what happened on top."""
     ack()
-    cancelled = cancel(
-        services.engine, workspace_id, action["value"], actor=actor, now=services.clock()
-    )
+    try:
+        cancelled = cancel(
+            services.engine, workspace_id, action["value"], actor=actor, now=services.clock()
+        )
+    except RoundtableError as refusal:  # not theirs, or cancelled meanwhile
+        tell(respond, refusal)
+        return
     tz = requester_zone(services, profiles, client, workspace_id, actor)
     kinds = names_of(services, workspace_id).event_types
     notice = f"Cancelled: {kinds.get(cancelled.event_type, cancelled.event_type)}."

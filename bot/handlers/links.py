@@ -25,6 +25,7 @@ from bot.blocks.links import (
 )
 from bot.handlers.booking import requester_zone, screen
 from bot.handlers.modals import open_modal
+from bot.handlers.refusals import tell
 from bot.profiles import Profiles
 from engine.errors import LinkRefused, RoundtableError
 from engine.model import MasterMode
@@ -81,8 +82,8 @@ def send_guest_link(
             now=services.clock(),
             public_url=services.public_url,
         )
-    except RoundtableError as error:
-        respond(response_type="ephemeral", **build_notice_message(error.message).as_kwargs())
+    except RoundtableError as refusal:
+        tell(respond, refusal)
         return
     tz = guest.timezone or requester_zone(services, profiles, client, workspace_id, actor)
     dm = build_link_dm(
@@ -128,7 +129,11 @@ def open_guest_modal(
     tz = requester_zone(services, profiles, client, link.workspace_id, actor)
     state = BookingState(day=local(services.clock(), tz).date(), tz=tz, link=token)
     state = replace(state, master_page=link.master_page)
-    view = screen(services, link.workspace_id, actor, state)
+    try:
+        view = screen(services, link.workspace_id, actor, state)
+    except RoundtableError as refusal:
+        tell(respond, refusal)
+        return
     open_modal(client, body["trigger_id"], view, respond=respond)
 
 

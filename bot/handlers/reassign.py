@@ -15,12 +15,12 @@ from slack_sdk import WebClient
 from slack_sdk.models.views import View
 
 from bot import ids
-from bot.blocks.common import build_notice_message
 from bot.blocks.notifications import build_manager_notice
-from bot.blocks.reassign import build_reassign_modal, parse_reassign, reassign_errors
+from bot.blocks.reassign import TITLE, build_reassign_modal, parse_reassign, reassign_errors
 from bot.dispatch import booking_facts
 from bot.handlers.booking import requester_zone
 from bot.handlers.modals import open_modal
+from bot.handlers.refusals import tell, tell_on_modal
 from bot.profiles import Profiles
 from engine.errors import RoundtableError
 from services.booking import cancel, get_booking, reassign, reassign_candidates
@@ -63,12 +63,8 @@ def open_reassign(
             channel=container.get("channel_id"),
             ts=container.get("message_ts"),
         )
-    except RoundtableError as refused:
-        respond(
-            response_type="ephemeral",
-            replace_original=False,
-            **build_notice_message(refused.message).as_kwargs(),
-        )
+    except RoundtableError as refusal:
+        tell(respond, refusal)
         return
     open_modal(client, body["trigger_id"], view, respond=respond)
 
@@ -85,17 +81,21 @@ def change_seat(
     """Choosing another seat of a panel lists the pages that could take that seat."""
     ack()
     form = parse_reassign(body["view"])
-    view = _modal(
-        services,
-        profiles,
-        client,
-        workspace_id,
-        actor,
-        form.booking_id,
-        seat=form.seat,
-        channel=form.channel,
-        ts=form.ts,
-    )
+    try:
+        view = _modal(
+            services,
+            profiles,
+            client,
+            workspace_id,
+            actor,
+            form.booking_id,
+            seat=form.seat,
+            channel=form.channel,
+            ts=form.ts,
+        )
+    except RoundtableError as refusal:  # cancelled or moved meanwhile
+        tell_on_modal(client, body["view"], TITLE, refusal)
+        return
     client.views_update(view_id=body["view"]["id"], hash=body["view"].get("hash"), view=view)
 
 
@@ -154,12 +154,8 @@ def cancel_from_notice(
         cancelled = cancel(
             services.engine, workspace_id, str(action["value"]), actor=actor, now=services.clock()
         )
-    except RoundtableError as refused:
-        respond(
-            response_type="ephemeral",
-            replace_original=False,
-            **build_notice_message(refused.message).as_kwargs(),
-        )
+    except RoundtableError as refusal:
+        tell(respond, refusal)
         return
     container = body.get("container", {})
     if container.get("channel_id") and container.get("message_ts"):
