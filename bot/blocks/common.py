@@ -64,8 +64,25 @@ def plain(text: str, limit: int = MAX_BUTTON_TEXT) -> PlainTextObject:
 
 
 def mrkdwn_escape(text: str) -> str:
-    """Escape the three characters Slack's mrkdwn reserves."""
+    """Escape the three characters Slack's mrkdwn reserves (for names from the setup)."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def typed_text(text: str, limit: int = MAX_CONTEXT_TEXT) -> PlainTextObject:
+    """Text someone typed (a guest's name, a reason), to show exactly as typed.
+
+    Every builder shows such text through this and never inside ``mrkdwn``, where escaping
+    ``&``, ``<`` and ``>`` is not enough: ``*bold*``, ``_italics_``, ``:emoji:`` codes and
+    bare URLs would still be formatted or linked. A ``plain_text`` object with ``emoji`` off
+    is none of that, and its whitespace is joined into single spaces, so typed line breaks
+    cannot add lines. Put it in a context block (``typed_line``) or a field of its own.
+    """
+    return PlainTextObject(text=clip(" ".join(text.split()), limit) or "-", emoji=False)
+
+
+def typed_line(label: str, text: str) -> ContextBlock:
+    """A line ``label: text`` whose text someone typed (see ``typed_text``)."""
+    return ContextBlock(elements=[MarkdownTextObject(text=f"*{label}:*"), typed_text(text)])
 
 
 def section(text: str, *, block_id: str | None = None) -> SectionBlock:

@@ -6,8 +6,10 @@ Times are written with Slack's date token (``<!date^…>``), which every reader 
 own Slack time zone; the fallback in the token (for old clients) and in notification
 previews uses the zone in ``BookingFacts.timezone``.
 
-This module imports nothing of the app but ``bot.ids``, so ``bot.dispatch`` (and the worker)
-can render with it without pulling Bolt or the handlers in.
+This module imports nothing of the app but ``bot.ids`` and ``bot.blocks.common``, so
+``bot.dispatch`` (and the worker) can render with it without pulling Bolt or the handlers in.
+Text a guest or a manager typed (a guest's name, a reason) is shown as typed, never
+formatted: see ``bot.blocks.common.typed_text``.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from bot.blocks.common import mrkdwn_escape, typed_line
 from bot.ids import CANCEL_BOOKING, REASSIGN_BOOKING
 
 MAX_SECTION_TEXT = 3000
@@ -38,14 +41,19 @@ MAX_FALLBACK_TEXT = 4000
 
 @dataclass(frozen=True, slots=True)
 class Person:
-    """Someone or something in a booking: a Slack user is mentioned, anything else named."""
+    """Someone or something in a booking: a Slack user is mentioned, anything else named.
+
+    A page's name comes from the setup; a guest customer's name was typed by the guest, so
+    messages never put it in their sentences (they say "a guest") but on a line of its own
+    as typed text (``bot.blocks.common.typed_text``).
+    """
 
     name: str
     slack_user: str | None = None
 
     @property
     def mention(self) -> str:
-        return f"<@{self.slack_user}>" if self.slack_user else escape(self.name)
+        return f"<@{self.slack_user}>" if self.slack_user else mrkdwn_escape(self.name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,11 +83,6 @@ class NotificationMessage:
         return {"text": self.text, "blocks": [block.to_dict() for block in self.blocks]}
 
 
-def escape(text: str) -> str:
-    """Escape the three characters Slack's mrkdwn reserves."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 def when(start: datetime, end: datetime, timezone: str) -> str:
     """Return the time of a meeting as a Slack date token with a fallback in ``timezone``."""
     local = start.astimezone(ZoneInfo(timezone))
@@ -101,7 +104,7 @@ def duration_text(span: timedelta) -> str:
 
 def build_booked(facts: BookingFacts, *, as_customer: bool) -> NotificationMessage:
     """Confirm a booking to its customer, or tell a host or participant about it."""
-    title = escape(facts.event_type)
+    title = mrkdwn_escape(facts.event_type)
     if as_customer:
         headline = f":white_check_mark: You're booked: *{title}* with {facts.owner.mention}"
     else:
@@ -111,8 +114,9 @@ def build_booked(facts: BookingFacts, *, as_customer: bool) -> NotificationMessa
 
 def build_manager_notice(facts: BookingFacts, *, pool: str) -> NotificationMessage:
     """Tell a pool's managers who got a booking, with Reassign and Cancel buttons."""
+    title = mrkdwn_escape(facts.event_type)
     headline = (
-        f":inbox_tray: *{escape(pool)}*: {facts.owner.mention} got *{escape(facts.event_type)}* "
+        f":inbox_tray: *{mrkdwn_escape(pool)}*: {facts.owner.mention} got *{title}* "
         f"with {_customer(facts)}"
     )
     message = _message(headline, facts)
@@ -146,9 +150,8 @@ def build_manager_notice(facts: BookingFacts, *, pool: str) -> NotificationMessa
 
 def build_reminder(facts: BookingFacts, *, before: timedelta) -> NotificationMessage:
     """Remind someone of a booking that starts in ``before``."""
-    headline = (
-        f":alarm_clock: Reminder: *{escape(facts.event_type)}* starts in {duration_text(before)}"
-    )
+    title = mrkdwn_escape(facts.event_type)
+    headline = f":alarm_clock: Reminder: *{title}* starts in {duration_text(before)}"
     return _message(headline, facts)
 
 
@@ -157,7 +160,7 @@ def build_reassigned_away(
 ) -> NotificationMessage:
     """Tell the old host that a booking now belongs to someone else."""
     headline = (
-        f":arrow_right: *{escape(facts.event_type)}* with {_customer(facts)} was reassigned "
+        f":arrow_right: *{mrkdwn_escape(facts.event_type)}* with {_customer(facts)} was reassigned "
         f"from you to {to.mention}. You will get no more reminders for it."
     )
     return _message(headline, facts, reason=reason)
@@ -168,7 +171,7 @@ def build_reassigned_to(
 ) -> NotificationMessage:
     """Tell the new host that a booking is now theirs."""
     headline = (
-        f":arrow_left: *{escape(facts.event_type)}* with {_customer(facts)} was reassigned "
+        f":arrow_left: *{mrkdwn_escape(facts.event_type)}* with {_customer(facts)} was reassigned "
         f"to you from {from_.mention}."
     )
     return _message(headline, facts, reason=reason)
@@ -177,7 +180,7 @@ def build_reassigned_to(
 def build_reassigned_customer(facts: BookingFacts, *, reason: str) -> NotificationMessage:
     """Tell the customer who hosts their booking now, and why."""
     headline = (
-        f":twisted_rightwards_arrows: Your *{escape(facts.event_type)}* is now with "
+        f":twisted_rightwards_arrows: Your *{mrkdwn_escape(facts.event_type)}* is now with "
         f"{facts.owner.mention}. The time stays the same."
     )
     return _message(headline, facts, reason=reason)
@@ -186,12 +189,13 @@ def build_reassigned_customer(facts: BookingFacts, *, reason: str) -> Notificati
 def build_cancelled(facts: BookingFacts, *, by: Person | None) -> NotificationMessage:
     """Tell someone that a booking was cancelled."""
     who = f" by {by.mention}" if by is not None else ""
-    headline = f":x: Cancelled{who}: *{escape(facts.event_type)}* with {_customer(facts)}"
+    headline = f":x: Cancelled{who}: *{mrkdwn_escape(facts.event_type)}* with {_customer(facts)}"
     return _message(headline, facts)
 
 
 def _customer(facts: BookingFacts) -> str:
-    return facts.customer.mention if facts.customer is not None else "a guest"
+    customer = facts.customer
+    return customer.mention if customer is not None and customer.slack_user else "a guest"
 
 
 def _message(
@@ -202,11 +206,13 @@ def _message(
     details = [f"*When:* {moment}", f"*Host:* {facts.owner.mention}"]
     if facts.participants:
         details.append(f"*With:* {_names(facts.participants)}")
-    if facts.customer is not None:
+    if facts.customer is not None and facts.customer.slack_user:
         details.append(f"*Booked by:* {facts.customer.mention}")
-    if reason:
-        details.append(f"*Reason:* {escape(reason)}")
     blocks.append(SectionBlock(text=MarkdownTextObject(text=_clip("\n".join(details)))))
+    if facts.customer is not None and not facts.customer.slack_user:
+        blocks.append(typed_line("Booked by", facts.customer.name))
+    if reason:
+        blocks.append(typed_line("Reason", reason))
     blocks.append(
         ContextBlock(
             elements=[MarkdownTextObject(text=f"Booking `{facts.booking_id[:8]}` · Roundtable")]

@@ -18,7 +18,7 @@ from tests.integration.conftest import CUSTOMER, NOW
 from tests.integration.driver import texts
 
 WORKSPACE = "T0TEST"
-PRESSES = 6
+PRESSES = 10
 
 
 @pytest.fixture
