@@ -16,7 +16,8 @@ revoked or unknown link gets the same page with status 410 Gone, naming nothing 
 link; only a used link says so ("already been used"), the other three read alike. The
 confirmation travels in a signed cookie scoped to the link's path, so it needs no lookup and
 shows only to the browser that booked. No view logs a path; ``web.logs`` keeps the servers'
-logs free of tokens too.
+logs free of tokens too. Each client may ask for so many pages a second (``web.ratelimit``);
+past that it gets 429 with ``Retry-After``.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo, available_timezones
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-from werkzeug.exceptions import BadRequest, HTTPException, NotFound
+from werkzeug.exceptions import BadRequest, HTTPException, NotFound, TooManyRequests
 from werkzeug.middleware.shared_data import SharedDataMiddleware
 from werkzeug.routing import Map, MapAdapter, Rule
 from werkzeug.utils import redirect
@@ -48,6 +49,7 @@ from services.slots import offered_slots
 from storage.records import Booking
 from web.ics import Confirmation, build_ics
 from web.logs import install_log_redaction
+from web.ratelimit import RateLimit
 from web.security import CONFIRMATION_MAX_AGE, CsrfToken, Signer, default_secret
 
 if TYPE_CHECKING:
@@ -112,8 +114,15 @@ class FormInput:
 class GuestApp:
     """The WSGI application of the guest pages; mount it at ``PREFIX``."""
 
-    def __init__(self, services: Services, *, secret: bytes | None = None) -> None:
+    def __init__(
+        self,
+        services: Services,
+        *,
+        secret: bytes | None = None,
+        rate_limit: RateLimit | None = None,
+    ) -> None:
         self._services = services
+        self._rate_limit = rate_limit or RateLimit()
         self._signer = Signer(default_secret() if secret is None else secret)
         self._urls = Map(
             [
@@ -142,6 +151,10 @@ class GuestApp:
         urls = self._urls.bind_to_environ(environ)
         token: str | None = None
         try:
+            wait = self._rate_limit.wait(environ.get("REMOTE_ADDR", ""))
+            if wait:
+                message = f"Too many requests from your address. Try again in {wait} s."
+                raise TooManyRequests(message, retry_after=wait)
             endpoint, values = urls.match()
             token = values["token"]
             view = getattr(self, f"_{endpoint}")
@@ -523,15 +536,22 @@ class GuestApp:
         return None if sealed is None else Confirmation.from_json(sealed)
 
     def _problem(self, error: HTTPException, back_url: str | None) -> Response:
-        headings = {400: "Something went wrong", 404: "Page not found", 405: "Not allowed"}
+        headings = {
+            400: "Something went wrong",
+            404: "Page not found",
+            405: "Not allowed",
+            429: "Too many requests",
+        }
         code = error.code or 500
-        return self._render(
+        response = self._render(
             "problem.html",
             status=code,
             heading=headings.get(code, "Something went wrong"),
             message=error.description or "",
             back_url=back_url,
         )
+        response.headers.extend(h for h in error.get_headers() if h[0] == "Retry-After")
+        return response
 
     def _render(self, template: str, *, status: int = 200, **context: Any) -> Response:
         body = self._templates.get_template(template).render(**context)
