@@ -56,6 +56,7 @@ from bot.blocks.common import (
     plain,
     section,
 )
+from engine.bounds import MAX_COUNT, MAX_DAYS_AHEAD
 from engine.durations import format_duration
 from engine.errors import BadInput
 from engine.model import (
@@ -403,7 +404,7 @@ def build_event_type_modal(event_type: EventType | None, pages: Sequence[Page]) 
         _input(
             "max_days_ahead",
             "Bookable days ahead",
-            _number("max_days_ahead", et.max_days_ahead if et else None),
+            _number("max_days_ahead", et.max_days_ahead if et else None, MAX_DAYS_AHEAD),
             optional=True,
         )
     )
@@ -1001,12 +1002,13 @@ def _text(
     )
 
 
-def _number(name: str, initial: int | None) -> NumberInputElement:
+def _number(name: str, initial: int | None, most: int = MAX_COUNT) -> NumberInputElement:
     return NumberInputElement(
         action_id=block_id(name),
         is_decimal_allowed=False,
         initial_value=str(initial) if initial is not None else None,
         min_value="1",
+        max_value=str(most),  # Slack checks it; the save checks it again (engine.bounds)
     )
 
 
