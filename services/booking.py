@@ -38,6 +38,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from engine.availability import page_is_free
+from engine.bounds import check_instant
 from engine.distribution import preference_order
 from engine.errors import (
     BadInput,
@@ -48,7 +49,6 @@ from engine.errors import (
     SlotUnavailable,
     TargetBusy,
 )
-from engine.intervals import to_utc
 from engine.lookup import find
 from engine.model import (
     BookingStatus,
@@ -130,7 +130,10 @@ def book(engine: Engine, request: BookingRequest, *, actor: Actor, now: datetime
     """
     if request.start.tzinfo is None:
         raise BadInput("the start needs a time zone or a UTC offset", field="start")
-    start = to_utc(request.start)
+    try:
+        start = check_instant(request.start)
+    except ValueError as error:
+        raise BadInput(str(error), field="start") from None
     key = request.idempotency_key
     if key is not None:
         earlier = _by_key(engine, request.workspace_id, key)

@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import Engine
 
+from engine.bounds import check_day
 from engine.errors import BadInput, Forbidden
 from engine.lookup import find
 from engine.model import (
@@ -174,11 +175,17 @@ def offered_slots(
 
     Raises:
         NotFound: the workspace, master page, event type or pick does not exist.
-        BadInput: the dates are reversed, ``tz`` is unknown, or as for ``open_request``.
+        BadInput: the dates are reversed or outside ``engine.bounds``, ``tz`` is unknown, or
+            as for ``open_request``.
         LinkRefused: the link cannot be used.
         Forbidden: the master page needs a link.
     """
     del actor  # offering slots is open to everyone
+    for name, day in (("from", from_date), ("to", to_date)):
+        try:
+            check_day(day)
+        except ValueError as error:
+            raise BadInput(str(error), field=name) from None
     if to_date < from_date:
         raise BadInput(f"{to_date} is before {from_date}", field="to")
     with UnitOfWork(engine) as uow:

@@ -6,6 +6,7 @@ ends; how often depended on a race, so each case is pressed several times.
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -66,3 +67,21 @@ def test_cancelling_a_cancelled_booking_again_is_told_and_gets_200_every_time(sl
 
     assert statuses == [200] * PRESSES
     assert slack.last_message()["text"] == f"booking {booking.id} was cancelled"
+
+
+def test_a_day_beyond_the_year_2099_is_told_in_words(slack, fake):
+    response = slack.command("/book-room", "support 9999-12-31", user=CUSTOMER)
+
+    assert response.status == 200
+    assert "'9999-12-31' is not between the years 2000 and 2099" in slack.last_message()["text"]
+    assert fake.calls_to("views.open") == []
+
+
+def test_a_date_picked_beyond_the_year_2099_is_told_on_the_modal(slack):
+    slack.command("/book-room", "support", user=CUSTOMER)
+    modal = slack.opened_modal(user=CUSTOMER)
+
+    response = modal.pick_date("book:date", date(9999, 12, 31))
+
+    assert response.status == 200
+    assert "is not between the years 2000 and 2099" in modal.text
