@@ -31,14 +31,16 @@ MAX_COUNT = 10_000
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
-def check_instant(moment: datetime) -> datetime:
+def check_instant(moment: datetime, *, written: str | None = None) -> datetime:
     """Return an aware ``moment`` in UTC if it lies from ``EARLIEST`` to ``LATEST``.
 
     Raises:
-        ValueError: it does not (compared before any conversion, which could overflow).
+        ValueError: it does not (compared before any conversion, which could overflow);
+            the message quotes ``written``, the text it was read from, when given.
     """
     if not EARLIEST <= moment <= LATEST:
-        raise ValueError(f"'{moment.isoformat()}' is not between the years 2000 and 2100")
+        shown = moment.isoformat() if written is None else written
+        raise ValueError(f"'{shown}' is not between the years 2000 and 2100")
     return moment.astimezone(UTC)
 
 
@@ -52,7 +54,7 @@ def parse_instant(text: str) -> datetime:
         parsed = datetime.fromisoformat(text)
     except ValueError:
         raise ValueError(f"'{text}' is not an ISO 8601 time like 2026-12-01T09:00:00Z") from None
-    return check_instant(parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC))
+    return check_instant(parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC), written=text)
 
 
 def check_day(day: date) -> date:
