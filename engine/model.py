@@ -217,9 +217,12 @@ class MasterPage:
 
 @dataclass(frozen=True, slots=True)
 class Workspace:
+    """A Slack workspace: its zone, its listed admins, and whether Slack's own admins count."""
+
     id: str
     timezone: str
     admins: tuple[str, ...] = ()
+    slack_admins: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -329,9 +329,15 @@ class _WorkspaceModel(_Shape):
     id: TeamId
     timezone: TimeZone
     admins: list[UserId] = Field(default_factory=list)
+    slack_admins: bool = True
 
     def to_engine(self) -> Workspace:
-        return Workspace(id=self.id, timezone=self.timezone, admins=tuple(self.admins))
+        return Workspace(
+            id=self.id,
+            timezone=self.timezone,
+            admins=tuple(self.admins),
+            slack_admins=self.slack_admins,
+        )
 
 
 class _PageModel(_Shape):

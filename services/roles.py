@@ -1,7 +1,9 @@
 """Who may do what (§7, §8, §5.4); every use case checks its own rule and raises ``Forbidden``.
 
-* **Admins** are the workspace's configured ``admins``; the command line without ``--by``
-  acts as one (§11). Admins may do everything.
+* **Admins** are the workspace's configured ``admins`` and, unless the workspace sets
+  ``slack_admins: false``, the owners and admins of the Slack workspace (Slack is asked
+  through the actor's ``slack``, see ``services.context.SlackRoles``); the command line
+  without ``--by`` acts as one. Admins may do everything.
 * **Pool managers** (a pool's ``managers``) may reassign a booking that holds a seat from a
   pool they manage (any seat of it: the modal moves the host or the room of that booking),
   see the reports of the pools they manage, and create or revoke one-time links of master
@@ -22,8 +24,19 @@ from storage.records import Booking
 
 
 def is_admin(workspace: Workspace, actor: Actor) -> bool:
-    """Tell whether ``actor`` is an admin of ``workspace`` (the command line always is)."""
-    return actor.is_cli or actor.slack_user in workspace.admins
+    """Tell whether ``actor`` is an admin of ``workspace`` (the command line always is).
+
+    A listed admin is one without asking Slack; anyone else is when the workspace counts
+    Slack's owners and admins and Slack says the user is one.
+    """
+    user = actor.slack_user
+    if user is None or user in workspace.admins:
+        return True
+    return (
+        workspace.slack_admins
+        and actor.slack is not None
+        and actor.slack.is_workspace_admin(workspace.id, user)
+    )
 
 
 def require_admin(workspace: Workspace, actor: Actor, action: str) -> None:

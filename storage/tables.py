@@ -13,7 +13,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Index, UniqueConstraint, text
+from sqlalchemy import JSON, CheckConstraint, Index, UniqueConstraint, text, true
 from sqlalchemy.dialects.postgresql import ExcludeConstraint
 from sqlmodel import Field, SQLModel
 
@@ -34,6 +34,7 @@ class WorkspaceRow(SQLModel, table=True):
     team_id: str = Field(unique=True)
     timezone: str
     admins: list[str] = Field(sa_type=JSON)
+    slack_admins: bool = Field(default=True, sa_column_kwargs={"server_default": true()})
     config_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     max_booking_buffer_min: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     max_booking_minutes: int = Field(default=0, sa_column_kwargs={"server_default": "0"})

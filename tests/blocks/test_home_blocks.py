@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 from bot import ids
-from bot.blocks.home import bar, build_home, build_home_not_set_up, fit
+from bot.blocks.home import bar, build_home, fit
 from engine.distribution import MemberStats, PoolReport
 from engine.model import EventType, Method, Page, PageKind, Pool, PoolMember, Workspace
 from services.admin import HomeOverview
@@ -128,7 +128,17 @@ def test_fit_leaves_short_lists_alone() -> None:
     assert fit(list(blocks)) == list(blocks)
 
 
-def test_a_home_without_configuration_says_so() -> None:
-    data = check_view(build_home_not_set_up())
+def test_an_empty_workspace_tells_its_users_who_sets_it_up() -> None:
+    data = json.dumps(check_view(build_home(_overview(pages={}), tz="UTC")))
 
-    assert "isn't set up" in json.dumps(data)
+    assert "isn't set up in this workspace yet" in data
+    assert "/book-admin" in data
+    assert ids.ADMIN_OPEN_MENU not in data
+
+
+def test_an_empty_workspace_shows_its_admin_where_to_start() -> None:
+    data = json.dumps(check_view(build_home(_overview(pages={}, admin=True), tz="UTC")))
+
+    assert "Nothing is set up yet" in data
+    assert ids.ADMIN_OPEN_MENU in data
+    assert "isn't set up" not in data

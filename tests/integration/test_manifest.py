@@ -16,7 +16,8 @@ from bot.settings import BOT_SCOPES
 from tests.integration.conftest import ADMIN
 
 ROOT = Path(__file__).parents[2]
-SCHEMA = ROOT.parent / "shared" / "slack" / "manifest.schema.1.0.0.json"
+# Slack's manifest schema, kept beside the test with its MIT license (schemas/).
+SCHEMA = Path(__file__).with_name("schemas") / "manifest.schema.1.0.0.json"
 
 
 @pytest.fixture(scope="module")
