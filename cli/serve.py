@@ -90,7 +90,9 @@ def serve(runtime: Runtime, host: str, port: int | None, socket_mode: bool) -> N
             # In Socket Mode nothing verifies HTTP requests (no signing secret), so Slack's
             # HTTP endpoint answers 503 like local mode's.
             http_app = None if socket_mode else app
-            wsgi = build_wsgi_app(http_app, services, mounts={PREFIX: GuestApp(services)})
+            slack = "local" if app is None else "socket" if socket_mode else "http"
+            guest = GuestApp(services, slack=slack)
+            wsgi = build_wsgi_app(http_app, services, mounts={PREFIX: guest}, index=guest)
             gc.freeze()  # the app lives as long as the process (see cli.main.main)
             waitress.serve(wsgi, host=host, port=settings.port, threads=THREADS)
     except KeyboardInterrupt:

@@ -136,15 +136,20 @@ def book(engine: Engine, request: BookingRequest, *, actor: Actor, now: datetime
         earlier = _by_key(engine, request.workspace_id, key)
         if earlier is not None:
             return _replayed(request, start, earlier)
+    from services import metrics  # prometheus_client: 0.1 s to import, for booking only
+
     try:
-        return _book(engine, request, start, actor=actor, now=now)
-    except RoundtableError:
+        booking = _book(engine, request, start, actor=actor, now=now)
+    except RoundtableError as error:
         # A concurrent twin may have won, consuming the link or the slot this request
         # meant to take: the repeated request gets the first booking, not a refusal.
         earlier = None if key is None else _by_key(engine, request.workspace_id, key)
         if earlier is None:
+            metrics.booking_refused(error.code)
             raise
         return _replayed(request, start, earlier)
+    metrics.booking_made()
+    return booking
 
 
 def _book(

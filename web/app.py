@@ -7,8 +7,11 @@
     GET      /l/<token>/booked      the confirmation, to the browser that booked
     GET      /l/<token>/booked.ics  the booking as an iCalendar file
     GET      /l/_static/<file>      the style sheet and the time zone script
+    GET      /                      what is running (local mode, Slack over HTTP or Socket
+                                    Mode) and how to create a first link
 
-``roundtable serve`` hands every request under ``PREFIX`` to ``GuestApp``, paths untouched.
+``roundtable serve`` hands every request under ``PREFIX``, and ``/``, to ``GuestApp``, paths
+untouched.
 
 Times are shown in the zone named by ``?tz=``; without it, in the workspace's zone, and the
 page's one script (``static/zone.js``) reloads it with the browser's zone. A used, expired,
@@ -111,11 +114,15 @@ class FormInput:
 class GuestApp:
     """The WSGI application of the guest pages; mount it at ``PREFIX``."""
 
-    def __init__(self, services: Services, *, secret: bytes | None = None) -> None:
+    def __init__(
+        self, services: Services, *, secret: bytes | None = None, slack: str = "local"
+    ) -> None:
         self._services = services
+        self._slack = slack  # how Slack reaches this process, for "/": local, http, socket
         self._signer = Signer(default_secret() if secret is None else secret)
         self._urls = Map(
             [
+                Rule("/", endpoint="welcome", methods=["GET"]),
                 Rule("/l/<token>", endpoint="slots", methods=["GET"]),
                 Rule("/l/<token>/book", endpoint="book", methods=["GET", "POST"]),
                 Rule("/l/<token>/booked", endpoint="booked", methods=["GET"]),
@@ -142,7 +149,7 @@ class GuestApp:
         token: str | None = None
         try:
             endpoint, values = urls.match()
-            token = values["token"]
+            token = values.get("token")
             view = getattr(self, f"_{endpoint}")
             response: Response = view(request, urls, **values)
         except LinkRefused as refused:
@@ -154,6 +161,10 @@ class GuestApp:
         return response(environ, start_response)
 
     # Views -----------------------------------------------------------------------------
+
+    def _welcome(self, request: Request, urls: MapAdapter) -> Response:
+        """``/``: what is running and how to make a first link (served when mounted at /)."""
+        return self._render("welcome.html", slack=self._slack, public_url=self._services.public_url)
 
     def _slots(self, request: Request, urls: MapAdapter, token: str) -> Response:
         opened = self._open(token)
