@@ -7,7 +7,7 @@ A command module takes it with ``@pass_runtime`` and answers through ``Runtime.e
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -17,8 +17,9 @@ from sqlalchemy import Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 
 from engine.errors import BadInput, RoundtableError
+from services import slack_ids
 from services.config import choose_workspace
-from storage.db import SchemaTooNew, open_database
+from storage.db import SchemaTooNew, open_database, url_problem
 
 
 def instant(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
@@ -34,6 +35,28 @@ def instant(ctx: click.Context, param: click.Parameter, value: str | None) -> da
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     return parsed.astimezone(UTC)
+
+
+def _slack_id(
+    shape: slack_ids.IdShape,
+) -> Callable[[click.Context, click.Parameter, str | None], str | None]:
+    """A click callback refusing a value that is not this kind of Slack id (exit 2)."""
+
+    def check(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            return shape.check(value)
+        except ValueError as error:
+            raise click.BadParameter(str(error), ctx, param) from None
+
+    return check
+
+
+slack_user = _slack_id(slack_ids.USER)
+"""Check a Slack user id option (``--by``, ``--customer-slack``) as configuration files do."""
+slack_team = _slack_id(slack_ids.TEAM)
+"""Check a Slack team id option (``--workspace``) as configuration files do."""
 
 
 @dataclass(slots=True)
@@ -54,6 +77,9 @@ class Runtime:
             RoundtableError: the database cannot be reached or its schema is too new.
         """
         if self._engine is None:
+            problem = url_problem(self.db_url)
+            if problem is not None:
+                raise BadInput(problem, field="--db")
             try:
                 self._engine = open_database(self.db_url)
             except ArgumentError as exc:

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from cli.booking import zulu
-from cli.runtime import Runtime, pass_runtime
+from cli.runtime import Runtime, pass_runtime, slack_user
 from services.context import Actor
 from services.slots import offered_slots
 
@@ -23,7 +23,7 @@ _DATE = click.DateTime(formats=["%Y-%m-%d"])
 @click.option("--tz", metavar="TZ", help="Zone of the dates and the grid [default: workspace's].")
 @click.option("--pick", metavar="PAGE", help="The page the customer picks, where they may.")
 @click.option("--link", "link_token", metavar="TOKEN", help="A one-time link's token.")
-@click.option("--by", metavar="U", help="Ask as this Slack user.")
+@click.option("--by", metavar="U", callback=slack_user, help="Ask as this Slack user.")
 @pass_runtime
 def slots(
     runtime: Runtime,

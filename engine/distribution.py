@@ -36,6 +36,9 @@ class MemberStats:
     removed: int
     net: int
     last_received: datetime | None
+    active: bool = True
+    """False for a member that gets nothing new; it keeps its history and is left out of the
+    report's average."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +115,7 @@ def member_stats(
             removed=removed.get(member.page, 0),
             net=received.get(member.page, 0) - removed.get(member.page, 0),
             last_received=last.get(member.page),
+            active=member.active,
         )
         for member in _members(pool)
     ]
@@ -131,8 +135,7 @@ def pool_report(pool: Pool, entries: Sequence[LedgerEntry], tz: str, now: dateti
     """
     start, end = cycle_bounds(pool.cycle, tz, now)
     stats = member_stats(pool, entries, tz, now)
-    active = {member.page for member in pool.members if member.active}
-    nets = [row.net for row in stats if row.page in active]
+    nets = [row.net for row in stats if row.active]
     return PoolReport(
         pool=pool.id,
         cycle_start=start,

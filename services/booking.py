@@ -565,7 +565,8 @@ def _check_target(
         NotFound: no such page.
         BadInput: the target already has a seat, or a fixed seat's kind differs.
         NotInPool: a pool seat's target is not an active member of the pool.
-        TargetBusy: the target is busy (unless ``force``) or booked at that time.
+        TargetBusy: the target is busy (unless ``force``; then the error's field is ``force``,
+            so each surface names its own way to force) or booked at that time.
     """
     target = find(schedule.pages, to_page, "page")
     if any(p.page == to_page for p in booking.participants):
@@ -586,7 +587,7 @@ def _check_target(
         schedule, to_page, booking.event_type, booking.start, ignore_booking=booking.id
     )
     if not free and not force:
-        raise TargetBusy(f"'{to_page}' is not free at that time; force to move it anyway")
+        raise TargetBusy(f"'{to_page}' is not free at that time", field="force")
     return free
 
 

@@ -73,13 +73,11 @@ from engine.model import (
     Workspace,
     WorkspaceConfig,
 )
+from services import slack_ids
 
 ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
-_TEAM_ID = re.compile(r"[TE][A-Z0-9]+")
-_USER_ID = re.compile(r"[UW][A-Z0-9]+")
-_CHANNEL_ID = re.compile(r"[CG][A-Z0-9]+")
 _RANGE = re.compile(r"(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})")
 
 Loc = tuple[str | int, ...]
@@ -180,11 +178,9 @@ ConfigId = Annotated[
     AfterValidator(_matching(ID_PATTERN, "an id (a-z, 0-9, '-' and '_', starting a-z or 0-9)")),
 ]
 Name = Annotated[str, Field(min_length=1)]
-TeamId = Annotated[str, AfterValidator(_matching(_TEAM_ID, "a Slack team id like T0123ABCD"))]
-UserId = Annotated[str, AfterValidator(_matching(_USER_ID, "a Slack user id like U0123ABCD"))]
-ChannelId = Annotated[
-    str, AfterValidator(_matching(_CHANNEL_ID, "a Slack channel id like C0123ABCD"))
-]
+TeamId = Annotated[str, AfterValidator(slack_ids.TEAM.check)]
+UserId = Annotated[str, AfterValidator(slack_ids.USER.check)]
+ChannelId = Annotated[str, AfterValidator(slack_ids.CHANNEL.check)]
 TimeZone = Annotated[str, AfterValidator(_timezone)]
 Duration = Annotated[timedelta, BeforeValidator(_duration)]
 PositiveDuration = Annotated[Duration, AfterValidator(_positive)]
