@@ -1,4 +1,4 @@
-"""The Slack app's settings, read from the environment once at start-up (§12).
+"""The Slack app's settings, read from the environment once at start-up.
 
 | variable | meaning |
 |---|---|

@@ -1,4 +1,4 @@
-"""``roundtable book``, ``cancel`` and ``reassign`` (§7, §11)."""
+"""``roundtable book``, ``cancel`` and ``reassign``."""
 
 from __future__ import annotations
 
@@ -18,12 +18,12 @@ BY_HELP = "Act as this Slack user, whose role then applies [default: act as an a
 
 
 def zulu(moment: datetime) -> str:
-    """Write an instant in UTC with ``Z``, as every answer of the command line does (§2)."""
+    """Write an instant in UTC with ``Z``, as every answer of the command line does."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def booking_data(booking: Booking) -> dict[str, Any]:
-    """Return the §11 JSON of a booking; ``participants`` are the pages besides the owner."""
+    """Return a booking as the command line's JSON; ``participants``: the pages but the owner."""
     return {
         "id": booking.id,
         "start": zulu(booking.start),

@@ -1,4 +1,4 @@
-"""``roundtable link create|revoke``: one-time links (§8, §11)."""
+"""``roundtable link create|revoke``: one-time links."""
 
 from __future__ import annotations
 

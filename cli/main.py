@@ -1,4 +1,4 @@
-"""The ``roundtable`` command (§11): global options, the command modules, exit codes.
+"""The ``roundtable`` command: global options, the command modules, exit codes.
 
 Each command lives in its own module (``cli/config.py``, ``cli/db.py``, …) and is added to
 ``cli`` below. Errors become exit codes in one place, ``failure``:
@@ -53,7 +53,7 @@ class Failure:
 
 
 def failure(exc: Exception) -> Failure:
-    """Map an exception to what the user sees and the exit code (§11)."""
+    """Map an exception to what the user sees and the exit code."""
     if isinstance(exc, RoundtableError):
         message = f"{exc.field}: {exc.message}" if exc.field else exc.message
         if isinstance(exc, BadInput):

@@ -1,4 +1,4 @@
-"""``roundtable report``: a pool's distribution in the current cycle (§5.4, §11)."""
+"""``roundtable report``: a pool's distribution in the current cycle."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""``roundtable slots``: the offered times of a master page (§4, §11)."""
+"""``roundtable slots``: the offered times of a master page."""
 
 from __future__ import annotations
 

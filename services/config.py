@@ -1,4 +1,4 @@
-"""Use cases of configuration as code (§10): apply a file, export, show, pick a workspace."""
+"""Use cases of configuration as code: apply a file, export, show, pick a workspace."""
 
 from __future__ import annotations
 

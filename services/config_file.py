@@ -1,4 +1,4 @@
-"""The configuration file of §10: YAML in, ``WorkspaceConfig`` out, and back.
+"""The configuration file: YAML in, ``WorkspaceConfig`` out, and back.
 
 ``parse_config`` validates a whole file before anything uses it and reports every problem
 it finds, one per line, as ``FILE: PATH: PROBLEM``::
@@ -832,7 +832,7 @@ def _data(item: Any, **written: Any) -> dict[str, Any]:
 
 
 def config_data(config: WorkspaceConfig) -> dict[str, Any]:
-    """Write a workspace configuration as the plain data of a §10 file."""
+    """Write a workspace configuration as the plain data of a configuration file."""
     sections: dict[str, list[dict[str, Any]]] = {
         "booking_pages": [
             _data(
@@ -859,7 +859,7 @@ def config_data(config: WorkspaceConfig) -> dict[str, Any]:
 
 
 class _Dumper(yaml.SafeDumper):
-    """Writes lists of plain values, and small mappings of them, on one line as §10 does."""
+    """Writes lists of plain values, and small mappings of them, on one line, as people do."""
 
 
 _FLOW_KEYS = 3
@@ -885,7 +885,7 @@ _Dumper.add_representer(dict, _represent_dict)
 
 
 def dump_config(config: WorkspaceConfig) -> str:
-    """Write a workspace configuration as the YAML text of a §10 file."""
+    """Write a workspace configuration as the YAML text of a configuration file."""
     return yaml.dump(
         config_data(config),
         Dumper=_Dumper,

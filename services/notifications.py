@@ -1,4 +1,4 @@
-"""Queue a booking's notifications and reminders in the caller's transaction (§9).
+"""Queue a booking's notifications and reminders in the caller's transaction.
 
 The booking services call ``queue_booked``, ``queue_cancelled`` and ``queue_reassigned``
 inside the unit of work that books, cancels or reassigns, so the outbox rows commit (or roll

@@ -1,4 +1,4 @@
-"""Who may do what (§7, §8, §5.4); every use case checks its own rule and raises ``Forbidden``.
+"""Who may do what; every use case checks its own rule and raises ``Forbidden``.
 
 * **Admins** are the workspace's configured ``admins`` and, unless the workspace sets
   ``slack_admins: false``, the owners and admins of the Slack workspace (Slack is asked

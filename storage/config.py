@@ -1,4 +1,4 @@
-"""The configuration of a workspace (§10): save it whole, load it back exactly.
+"""The configuration of a workspace: save it whole, load it back exactly.
 
 Entities are matched by their configuration id (``key``) and keep their UUID for life. One
 missing from a saved configuration is archived and revived when it comes back; a pool member

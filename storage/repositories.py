@@ -385,7 +385,7 @@ class LedgerRepository:
         self._session = session
 
     def add(self, workspace_id: str, entries: Iterable[LedgerEntry]) -> None:
-        """Record distribution events (§5) of the workspace's pools."""
+        """Record distribution events of the workspace's pools."""
         entries = list(entries)
         ws = workspace_pk(self._session, workspace_id)
         pools = _ids(self._session, PoolRow, ws, (e.pool for e in entries), "pool")

@@ -19,7 +19,7 @@ from sqlmodel import Field, SQLModel
 
 
 class WorkspaceRow(SQLModel, table=True):
-    """A Slack workspace (team); ``team_id`` is the §10 ``workspace.id``.
+    """A Slack workspace (team); ``team_id`` is the configuration's ``workspace.id``.
 
     ``config_version`` grows with every configuration save that changes something (the key
     of the process-wide configuration cache). ``max_booking_buffer_min`` is never less than
@@ -177,7 +177,7 @@ class MasterPageEventTypeRow(ListedRow, table=True):
 
 
 class LinkRow(ScopedRow, table=True):
-    """A one-time link; only the SHA-256 of its secret is stored (§8)."""
+    """A one-time link; only the SHA-256 of its secret is stored."""
 
     __tablename__ = "one_time_links"
 
@@ -271,7 +271,7 @@ class ParticipantRow(ScopedRow, table=True):
 
 
 class LedgerRow(ScopedRow, table=True):
-    """A distribution event of a pool (§5): a booking received by or removed from a page."""
+    """A distribution event of a pool: a booking received by or removed from a page."""
 
     __tablename__ = "ledger"
     __table_args__ = (
@@ -288,7 +288,7 @@ class LedgerRow(ScopedRow, table=True):
 
 
 class ReassignmentRow(ScopedRow, table=True):
-    """The audit of one reassignment (§7)."""
+    """The audit of one reassignment."""
 
     __tablename__ = "reassignments"
 
@@ -302,7 +302,7 @@ class ReassignmentRow(ScopedRow, table=True):
 
 
 class OutboxRow(ScopedRow, table=True):
-    """A notification to deliver (§9); ``claimed_until`` is the lease of the sending process.
+    """A notification to deliver; ``claimed_until`` is the lease of the sending process.
 
     ``in_doubt_since`` is when the first delivery attempt whose outcome is unknown was
     claimed (a sender that died, a timeout, a 5xx); the next sender looks for the message in

@@ -1,4 +1,4 @@
-"""The guest pages of one-time links: pick a time, confirm, get the ``.ics`` file (§8).
+"""The guest pages of one-time links: pick a time, confirm, get the ``.ics`` file.
 
     GET      /l/<token>             the master page, the link's event types, free times by day
     GET      /l/<token>/book        the chosen time and the booking form (no fields when the

@@ -1,4 +1,4 @@
-"""The Reassign modal a pool manager opens from a booking's notice (§7, §12).
+"""The Reassign modal a pool manager opens from a booking's notice.
 
 It lists the pages that could take the seat, free ones first and busy ones marked
 "(busy)"; a seat select for panels (owner, a room, a panelist), a reason, "tell the customer"

@@ -1,4 +1,4 @@
-"""Applying, exporting and showing configuration files (§10) against a real database."""
+"""Applying, exporting and showing configuration files against a real database."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Reading and writing the configuration file of §10, without a database."""
+"""Reading and writing the configuration file, without a database."""
 
 from __future__ import annotations
 
