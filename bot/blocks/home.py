@@ -118,6 +118,7 @@ def build_distribution(
     lines = [
         f"{clip(names.get(row.page, row.page), width):<{width}} {bar(row.received, top)} "
         f"{row.received:>3} in {row.removed:>3} out {row.net:>4} net"
+        + ("" if row.active else " (inactive)")
         for row in report.members
     ]
     for part in chunks(lines, MEMBERS_PER_SECTION):

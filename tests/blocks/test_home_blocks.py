@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from bot import ids
@@ -142,3 +143,15 @@ def test_an_empty_workspace_shows_its_admin_where_to_start() -> None:
     assert "Nothing is set up yet" in data
     assert ids.ADMIN_OPEN_MENU in data
     assert "isn't set up" not in data
+
+
+def test_an_inactive_member_is_marked_in_the_distribution() -> None:
+    bob = MemberStats("bob", received=3, removed=0, net=3, last_received=None, active=False)
+    report = replace(REPORT, members=(REPORT.members[0], bob), average=5.0)
+
+    text = json.dumps(
+        check_view(build_home(_overview(reports=((SALES, report),)), tz="UTC")), ensure_ascii=False
+    )
+
+    assert "   3 in   0 out    3 net (inactive)" in text
+    assert "   6 in   1 out    5 net (inactive)" not in text  # alice is active
