@@ -11,7 +11,7 @@ dropped at the end.
    booking locks all 8 pages); ``own pages``: client i books only master page ``page-i``.
    Target: >= 100 bookings/s on PostgreSQL. On PostgreSQL the same 8 clients are also
    spread over 2 app processes sharing the database (4 threads each, released together):
-   §13's way past one process, since one process's Python runs one thread at a time.
+   the way past one process, since one process's Python runs one thread at a time.
 2. Latency: one client booking one after the other on the pooled pool of 200 members in 5
    zones with 40,000 bookings over 30 days (``datasets.big_pool``). Target: p95 < 100 ms
    on SQLite. ``--profile`` (or a missed target) profiles a few of those calls with cProfile

@@ -7,8 +7,13 @@ listener what it needs through Bolt's context, so a listener simply names it:
 
     services      services.context.Services (database, clock, public URL)
     profiles      bot.profiles.Profiles (users.info, cached)
-    actor         services.context.Actor of the Slack user who acts
+    actor         services.context.Actor of the Slack user who acts (its ``slack`` asks
+                  Slack, through the request's client, whether the user is a Slack admin)
     workspace_id  the request's Slack team id, i.e. the configured ``workspace.id``
+
+A workspace Slack sends a request for, or that installs the app over OAuth, is recorded
+empty the first time (``services.config.start_workspace``): its Slack owners and admins
+are its Roundtable admins, so they set it up from ``/book-admin`` without a file.
 
 Each module of ``bot/handlers`` exposes ``register(app)``; ``HANDLERS`` lists them.
 """
@@ -25,18 +30,19 @@ from slack_bolt import App, BoltContext, BoltResponse
 from slack_bolt.context.respond import Respond
 from slack_bolt.context.respond.internals import _build_message
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
+from slack_bolt.oauth.callback_options import CallbackOptions, FailureArgs, SuccessArgs
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from slack_sdk.webhook import WebhookClient, WebhookResponse
 
-from bot.blocks.common import NOT_SET_UP, SOMETHING_WENT_WRONG, build_notice_message
+from bot.blocks.common import SOMETHING_WENT_WRONG, build_notice_message
 from bot.handlers import admin, booking, home, links, reassign
-from bot.profiles import Profiles
+from bot.profiles import Profiles, SlackRoles
 from bot.settings import Settings
-from engine.errors import NotFound, RoundtableError
-from services.config import choose_workspace
+from engine.errors import RoundtableError
+from services.config import start_workspace
 from services.context import Actor, Services
 
 HANDLERS: tuple[ModuleType, ...] = (booking, links, admin, home, reassign)
@@ -79,7 +85,7 @@ def build_app(
     else:
         app = App(oauth_settings=_oauth_settings(settings, services), **common)
     app.middleware(_attach(services, profiles or Profiles()))
-    app.middleware(_require_workspace)
+    app.middleware(_start_workspace(services))
     app.error(_on_error)
     for module in HANDLERS:
         module.register(app)
@@ -111,14 +117,33 @@ def _oauth_settings(settings: Settings, services: Services) -> OAuthSettings:
         redirect_uri=settings.redirect_uri,
         installation_store=installations,
         state_store=states,
+        callback_options=CallbackOptions(success=_installed(services), failure=_install_failed),
     )
+
+
+def _installed(services: Services) -> Callable[[SuccessArgs], BoltResponse]:
+    """Record the workspace that just installed the app, then show Slack's success page."""
+
+    def success(args: SuccessArgs) -> BoltResponse:
+        team = args.installation.team_id
+        if team:
+            start_workspace(services.engine, team)
+        return args.default.success(args)
+
+    return success
+
+
+def _install_failed(args: FailureArgs) -> BoltResponse:
+    return args.default.failure(args)  # Slack's own page: CallbackOptions needs both
 
 
 def _attach(services: Services, profiles: Profiles) -> Callable[..., BoltResponse | None]:
     def attach(context: BoltContext, body: dict[str, Any], next: Callable[[], None]) -> None:
         context["services"] = services
         context["profiles"] = profiles
-        context["actor"] = Actor(slack_user=context.user_id)
+        context["actor"] = Actor(
+            slack_user=context.user_id, slack=SlackRoles(profiles, context.client)
+        )
         context["workspace_id"] = context.team_id or _team_of(body)
         if context.response_url is not None:
             context["respond"] = _BoundedRespond(response_url=context.response_url)
@@ -136,21 +161,18 @@ def _team_of(body: dict[str, Any]) -> str | None:
     return str(user["team_id"]) if isinstance(user, dict) and "team_id" in user else None
 
 
-def _require_workspace(
-    context: BoltContext, body: dict[str, Any], next: Callable[[], None]
-) -> BoltResponse | None:
-    """Answer a slash command from a workspace without a configuration in words."""
-    if "command" in body:
-        services: Services = context["services"]
-        try:
-            choose_workspace(services.engine, context["workspace_id"] or "")
-        except NotFound:
-            message = build_notice_message(NOT_SET_UP)
-            return BoltResponse(
-                status=200, body={"response_type": "ephemeral", **message.as_kwargs()}
-            )
-    next()
-    return None
+def _start_workspace(services: Services) -> Callable[..., None]:
+    """Record the request's workspace, empty, the first time Slack sends one for it."""
+    known: set[str] = set()  # workspaces are never deleted, so one look per process will do
+
+    def start(context: BoltContext, next: Callable[[], None]) -> None:
+        team = context["workspace_id"]
+        if team and team not in known:
+            start_workspace(services.engine, team)
+            known.add(team)
+        next()
+
+    return start
 
 
 class _BoundedRespond(Respond):

@@ -1,4 +1,4 @@
-"""Deliver the outbox to Slack on APScheduler 3: claimed, rendered, sent, marked (§9, §13).
+"""Deliver the outbox to Slack on APScheduler 3: claimed, rendered, sent, marked.
 
 ``dispatch_due`` is one round: claim up to ``limit`` due rows (``FOR UPDATE SKIP LOCKED`` on
 PostgreSQL, the one write lock on SQLite) with a lease, render each from its booking as it is

@@ -1,12 +1,18 @@
-"""Slack profiles (time zone, name, email) from ``users.info``, cached in-process for a while.
+"""Slack profiles (time zone, name, email, admin) from ``users.info``, cached in-process.
 
 Every /book-room modal needs the requester's time zone before ``views.open``, inside the
 3-second life of its ``trigger_id``; a cache spares most of those round trips. A profile
 changed in Slack is seen again after ``ttl``.
+
+``SlackRoles`` answers the role checks of ``services.roles`` (is this user an owner or admin
+of the Slack workspace?) from the same cache, with the request's own Web API client, but
+trusts an answer for ``ROLE_MAX_AGE_SECONDS`` only: a demoted Slack admin loses the role
+within a minute.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -16,7 +22,9 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 DEFAULT_TTL_SECONDS = 600.0
+ROLE_MAX_AGE_SECONDS = 60.0
 UNKNOWN_USER_ERRORS = frozenset({"user_not_found", "users_not_found", "user_not_visible"})
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +37,8 @@ class Profile:
     email: str | None = None
     phone: str | None = None
     title: str | None = None
+    workspace_admin: bool = False
+    """An owner or admin of the Slack workspace (``is_owner``, ``is_admin``)."""
 
 
 def parse_profile(user: dict[str, object]) -> Profile:
@@ -49,6 +59,9 @@ def parse_profile(user: dict[str, object]) -> Profile:
         email=text(profile.get("email")),
         phone=text(profile.get("phone")),
         title=text(profile.get("title")),
+        workspace_admin=any(
+            user.get(flag) is True for flag in ("is_primary_owner", "is_owner", "is_admin")
+        ),
     )
 
 
@@ -63,10 +76,19 @@ class Profiles:
         self._ttl = ttl_seconds
         self._clock = clock
         self._lock = threading.Lock()
-        self._cache: dict[tuple[str, str], tuple[float, Profile]] = {}
+        self._cache: dict[tuple[str, str], tuple[float, Profile]] = {}  # (fetched at, profile)
 
-    def get(self, client: WebClient, workspace_id: str, user_id: str) -> Profile | None:
+    def get(
+        self,
+        client: WebClient,
+        workspace_id: str,
+        user_id: str,
+        *,
+        max_age: float | None = None,
+    ) -> Profile | None:
         """Return a user's profile, or ``None`` when Slack does not know the user.
+
+        A cached profile serves when it is younger than ``max_age`` seconds (default: ``ttl``).
 
         Raises:
             SlackApiError: ``users.info`` failed for another reason.
@@ -75,7 +97,7 @@ class Profiles:
         now = self._clock()
         with self._lock:
             cached = self._cache.get(key)
-        if cached is not None and cached[0] > now:
+        if cached is not None and now - cached[0] < (self._ttl if max_age is None else max_age):
             return cached[1]
         try:
             answer = client.users_info(user=user_id)
@@ -86,5 +108,27 @@ class Profiles:
         user = answer.get("user")
         profile = parse_profile(user if isinstance(user, dict) else {"id": user_id})
         with self._lock:
-            self._cache[key] = (now + self._ttl, profile)
+            self._cache[key] = (now, profile)
         return profile
+
+
+@dataclass(frozen=True, slots=True)
+class SlackRoles:
+    """``services.context.SlackRoles`` through one request's Web API client and the cache."""
+
+    profiles: Profiles
+    client: WebClient
+
+    def is_workspace_admin(self, workspace_id: str, user_id: str) -> bool:
+        """Tell whether Slack names the user an owner or admin of the workspace.
+
+        When Slack cannot be asked (an error, no answer) the user is taken for no admin.
+        """
+        try:
+            profile = self.profiles.get(
+                self.client, workspace_id, user_id, max_age=ROLE_MAX_AGE_SECONDS
+            )
+        except (SlackApiError, OSError) as error:
+            _log.warning("users.info failed, so %s counts as no Slack admin: %s", user_id, error)
+            return False
+        return profile is not None and profile.workspace_admin

@@ -1,4 +1,4 @@
-"""The Slack app's settings, read from the environment once at start-up (§12).
+"""The Slack app's settings, read from the environment once at start-up.
 
 | variable | meaning |
 |---|---|
@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import make_url
 from sqlalchemy.exc import ArgumentError
 
-from storage.db import database_url
+from storage.db import database_url, url_problem
 
 DEFAULT_PORT = 3000
 BOT_SCOPES = (
@@ -108,11 +108,10 @@ def load_settings(
         SettingsError: a variable is missing or malformed (the first one found).
     """
     env = {key: value.strip() for key, value in environ.items() if value.strip()}
-    port = _port(env.get("PORT"))
     server = ServerSettings(
         database_url=_database(env.get("DATABASE_URL")),
-        public_url=_url("PUBLIC_URL", env.get("PUBLIC_URL") or f"http://localhost:{port}"),
-        port=port,
+        public_url=public_url(env),
+        port=_port(env.get("PORT")),
     )
     if socket_mode or any(name in env for name in SLACK_VARIABLES):
         return _slack_settings(env, server, socket_mode=socket_mode)
@@ -157,6 +156,17 @@ def _slack_settings(
     )
 
 
+def public_url(environ: Mapping[str, str]) -> str:
+    """Return where guests and Slack reach ``roundtable serve``: ``PUBLIC_URL``, else
+    ``http://localhost:PORT`` with the port it serves on (``PORT``, else 3000).
+
+    Raises:
+        SettingsError: ``PUBLIC_URL`` is not an http(s) URL, or ``PORT`` not a port.
+    """
+    port = _port(environ.get("PORT", "").strip() or None)
+    return _url("PUBLIC_URL", environ.get("PUBLIC_URL", "").strip() or f"http://localhost:{port}")
+
+
 def _oauth(env: Mapping[str, str]) -> OAuthCredentials | None:
     client_id, client_secret = env.get("SLACK_CLIENT_ID"), env.get("SLACK_CLIENT_SECRET")
     if client_id is None and client_secret is None:
@@ -179,6 +189,9 @@ def _port(raw: str | None) -> int:
 
 def _database(raw: str | None) -> str:
     url = database_url(raw)
+    problem = url_problem(url)
+    if problem is not None:
+        raise SettingsError("DATABASE_URL", problem)
     try:
         make_url(url)
     except ArgumentError:

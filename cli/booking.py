@@ -1,4 +1,4 @@
-"""``roundtable book``, ``cancel`` and ``reassign`` (§7, §11)."""
+"""``roundtable book``, ``cancel`` and ``reassign``."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from typing import Any
 
 import click
 
-from cli.runtime import Runtime, instant, pass_runtime
-from engine.errors import BadInput
+from cli.runtime import Runtime, instant, pass_runtime, slack_user
+from engine.errors import BadInput, TargetBusy
 from services.booking import BookingRequest, Customer, book, cancel, reassign
 from services.context import Actor
 from services.links import resolve_link
@@ -18,12 +18,12 @@ BY_HELP = "Act as this Slack user, whose role then applies [default: act as an a
 
 
 def zulu(moment: datetime) -> str:
-    """Write an instant in UTC with ``Z``, as every answer of the command line does (§2)."""
+    """Write an instant in UTC with ``Z``, as every answer of the command line does."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def booking_data(booking: Booking) -> dict[str, Any]:
-    """Return the §11 JSON of a booking; ``participants`` are the pages besides the owner."""
+    """Return a booking as the command line's JSON; ``participants``: the pages but the owner."""
     return {
         "id": booking.id,
         "start": zulu(booking.start),
@@ -63,7 +63,9 @@ def answers(ctx: click.Context, param: click.Parameter, values: tuple[str, ...])
 @click.option("--event-type", metavar="E", help="The event type [default: the link's, if one].")
 @click.option("--start", metavar="ISO", required=True, callback=instant, help="The start.")
 @click.option("--tz", metavar="TZ", help="The customer's time zone [default: the workspace's].")
-@click.option("--customer-slack", metavar="U", help="The customer's Slack user id.")
+@click.option(
+    "--customer-slack", metavar="U", callback=slack_user, help="The customer's Slack user id."
+)
 @click.option("--customer-name", metavar="N", help="A guest customer's name.")
 @click.option("--customer-email", metavar="X", help="A guest customer's email.")
 @click.option(
@@ -79,7 +81,9 @@ def answers(ctx: click.Context, param: click.Parameter, values: tuple[str, ...])
 @click.option(
     "--idempotency-key", metavar="K", help="A repeat with this key returns the first booking."
 )
-@click.option("--by", metavar="U", help=BY_HELP + " Also the customer by default.")
+@click.option(
+    "--by", metavar="U", callback=slack_user, help=BY_HELP + " Also the customer by default."
+)
 @pass_runtime
 def book_command(
     runtime: Runtime,
@@ -128,7 +132,7 @@ def book_command(
 
 @click.command("cancel")
 @click.argument("booking_id", metavar="BOOKING")
-@click.option("--by", metavar="U", help=BY_HELP)
+@click.option("--by", metavar="U", callback=slack_user, help=BY_HELP)
 @pass_runtime
 def cancel_command(runtime: Runtime, booking_id: str, by: str | None) -> None:
     """Cancel BOOKING: free its time and tell everyone."""
@@ -150,7 +154,7 @@ def cancel_command(runtime: Runtime, booking_id: str, by: str | None) -> None:
     help="Tell the customer the reason (a reason is recorded in the audit either way).",
 )
 @click.option("--force", is_flag=True, help="Move even if the target is not free then.")
-@click.option("--by", metavar="U", help=BY_HELP)
+@click.option("--by", metavar="U", callback=slack_user, help=BY_HELP)
 @pass_runtime
 def reassign_command(
     runtime: Runtime,
@@ -163,16 +167,21 @@ def reassign_command(
     by: str | None,
 ) -> None:
     """Move the owner (or one --seat) of BOOKING to another page; the time stays."""
-    booking = reassign(
-        runtime.engine(),
-        runtime.workspace(),
-        booking_id,
-        to_page=to_page,
-        seat_page=seat_page,
-        reason=reason,
-        force=force,
-        tell_customer=tell_customer,
-        actor=Actor(by),
-        now=runtime.now,
-    )
+    try:
+        booking = reassign(
+            runtime.engine(),
+            runtime.workspace(),
+            booking_id,
+            to_page=to_page,
+            seat_page=seat_page,
+            reason=reason,
+            force=force,
+            tell_customer=tell_customer,
+            actor=Actor(by),
+            now=runtime.now,
+        )
+    except TargetBusy as busy:
+        if busy.field != "force":
+            raise
+        raise TargetBusy(f"{busy.message}; add --force to move it anyway") from None
     runtime.emit({"booking": booking_data(booking)}, booking_text(booking, "Reassigned"))

@@ -1,4 +1,4 @@
-"""``roundtable config apply|export|show``: configuration as code (§10)."""
+"""``roundtable config apply|export|show``: configuration as code."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""``roundtable link create|revoke``: one-time links (§8, §11)."""
+"""``roundtable link create|revoke``: one-time links."""
 
 from __future__ import annotations
 
@@ -8,12 +8,11 @@ from datetime import timedelta
 import click
 
 from cli.booking import BY_HELP, answers, zulu
-from cli.runtime import Runtime, pass_runtime
+from cli.runtime import Runtime, pass_runtime, slack_user
 from engine.durations import parse_duration
+from engine.errors import BadInput
 from services.context import Actor
 from services.links import create_link, revoke_link
-
-DEFAULT_PUBLIC_URL = "http://localhost:3000"
 
 
 def expiry(ctx: click.Context, param: click.Parameter, value: str) -> timedelta | None:
@@ -52,7 +51,7 @@ def group() -> None:
     callback=expiry,
     help="Lifetime, like 7d or 12h, or 'never'.",
 )
-@click.option("--by", metavar="U", help=BY_HELP)
+@click.option("--by", metavar="U", callback=slack_user, help=BY_HELP)
 @pass_runtime
 def create(
     runtime: Runtime,
@@ -65,6 +64,12 @@ def create(
     by: str | None,
 ) -> None:
     """Create a link good for one booking; print its secret token and URL (shown once)."""
+    from bot.settings import SettingsError, public_url
+
+    try:
+        served_at = public_url(os.environ)
+    except SettingsError as error:
+        raise BadInput(error.problem, field=error.variable) from None
     link = create_link(
         runtime.engine(),
         runtime.workspace(),
@@ -76,18 +81,23 @@ def create(
         expires_in=expires_in,
         actor=Actor(by),
         now=runtime.now,
-        public_url=os.environ.get("PUBLIC_URL") or DEFAULT_PUBLIC_URL,
+        public_url=served_at,
     )
     expires = None if link.expires_at is None else zulu(link.expires_at)
+    if os.environ.get("PUBLIC_URL", "").strip():
+        where = f"PUBLIC_URL, {served_at}"
+    else:
+        where = f"{served_at}, as PUBLIC_URL is not set (set it to the address guests reach)"
     runtime.emit(
         {"link": {"token": link.token, "url": link.url, "expires_at": expires}},
-        f"{link.url}\n(expires {expires or 'never'}; the token is not stored and not shown again)",
+        f"{link.url}\n(expires {expires or 'never'}; the token is not stored and not shown again)\n"
+        f"`roundtable serve` serves the page at {where}",
     )
 
 
 @group.command("revoke")
 @click.argument("token")
-@click.option("--by", metavar="U", help=BY_HELP)
+@click.option("--by", metavar="U", callback=slack_user, help=BY_HELP)
 @pass_runtime
 def revoke(runtime: Runtime, token: str, by: str | None) -> None:
     """Withdraw an unused link so that it books nothing."""

@@ -1,4 +1,4 @@
-"""The ``roundtable`` command (§11): global options, the command modules, exit codes.
+"""The ``roundtable`` command: global options, the command modules, exit codes.
 
 Each command lives in its own module (``cli/config.py``, ``cli/db.py``, …) and is added to
 ``cli`` below. Errors become exit codes in one place, ``failure``:
@@ -25,7 +25,7 @@ from typing import Any
 import click
 
 from cli import booking, config, db, links, report, serve, slots, worker
-from cli.runtime import Runtime, instant
+from cli.runtime import Runtime, instant, slack_team
 from engine.errors import BadInput, Refused, RoundtableError
 from services.context import system_clock
 from storage.db import database_url
@@ -53,7 +53,7 @@ class Failure:
 
 
 def failure(exc: Exception) -> Failure:
-    """Map an exception to what the user sees and the exit code (§11)."""
+    """Map an exception to what the user sees and the exit code."""
     if isinstance(exc, RoundtableError):
         message = f"{exc.field}: {exc.message}" if exc.field else exc.message
         if isinstance(exc, BadInput):
@@ -68,8 +68,43 @@ def failure(exc: Exception) -> Failure:
     return Failure("internal", f"{type(exc).__name__}: {exc}", EXIT_FAILED)
 
 
+GLOBAL_FLAGS = frozenset({"--json"})
+GLOBAL_OPTIONS = frozenset({"--db", "--now", "--workspace"})  # each takes a value
+
+
+def globals_first(args: list[str]) -> list[str]:
+    """Move the global options written after the command in front of it.
+
+    ``roundtable slots … --json`` then means ``roundtable --json slots …``. Nothing after
+    ``--`` moves; a later global option wins over an earlier one, as click has it.
+    """
+    at = 0  # the command: the first argument that is neither a global option nor its value
+    while at < len(args) and args[at].startswith("-"):
+        takes_value = args[at] in GLOBAL_OPTIONS
+        at += 2 if takes_value else 1
+    moved: list[str] = []
+    kept: list[str] = []
+    rest = iter(args[at:])
+    for arg in rest:
+        if arg == "--":
+            kept += [arg, *rest]
+            break
+        name = arg.split("=", 1)[0]
+        if name in GLOBAL_FLAGS or (name in GLOBAL_OPTIONS and "=" in arg):
+            moved.append(arg)
+        elif name in GLOBAL_OPTIONS:
+            value = next(rest, None)
+            moved += [arg] if value is None else [arg, value]
+        else:
+            kept.append(arg)
+    return args[:at] + moved + kept
+
+
 class RoundtableGroup(click.Group):
     """The root group: shows the errors that commands raise and exits with their code."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, globals_first(args))
 
     def invoke(self, ctx: click.Context) -> Any:
         as_json = bool(ctx.params.get("as_json"))
@@ -109,6 +144,7 @@ class RoundtableGroup(click.Group):
 @click.option(
     "--workspace",
     metavar="TEAM_ID",
+    callback=slack_team,
     help="The workspace to act on; needed only when the database holds several.",
 )
 @click.version_option(package_name="roundtable")
@@ -122,7 +158,8 @@ def cli(
 ) -> None:
     """Roundtable: team booking for Slack, from the command line.
 
-    Global options go before the command: roundtable --db URL --json config show
+    Global options go before or after the command: roundtable --json config show and
+    roundtable config show --json are the same.
     """
     runtime = Runtime(
         db_url=database_url(db_url),

@@ -1,18 +1,18 @@
-"""``roundtable report``: a pool's distribution in the current cycle (§5.4, §11)."""
+"""``roundtable report``: a pool's distribution in the current cycle."""
 
 from __future__ import annotations
 
 import click
 
 from cli.booking import BY_HELP, zulu
-from cli.runtime import Runtime, pass_runtime
+from cli.runtime import Runtime, pass_runtime, slack_user
 from services.context import Actor
 from services.reporting import pool_report
 
 
 @click.command("report")
 @click.option("--pool", metavar="P", required=True, help="The pool.")
-@click.option("--by", metavar="U", help=BY_HELP)
+@click.option("--by", metavar="U", callback=slack_user, help=BY_HELP)
 @pass_runtime
 def report(runtime: Runtime, pool: str, by: str | None) -> None:
     """Print each member's received, removed and net bookings, and the team average."""
@@ -25,7 +25,13 @@ def report(runtime: Runtime, pool: str, by: str | None) -> None:
         "pool": found.pool,
         "cycle": {"start": start, "end": end},
         "members": [
-            {"page": m.page, "received": m.received, "removed": m.removed, "net": m.net}
+            {
+                "page": m.page,
+                "received": m.received,
+                "removed": m.removed,
+                "net": m.net,
+                "active": m.active,
+            }
             for m in found.members
         ],
         "average": found.average,
@@ -34,7 +40,10 @@ def report(runtime: Runtime, pool: str, by: str | None) -> None:
     width = max((len(m.page) for m in found.members), default=4)
     lines = [f"Pool {found.pool}, cycle {cycle}", f"  {'page':<{width}}  received  removed  net"]
     lines += [
-        f"  {m.page:<{width}}  {m.received:>8}  {m.removed:>7}  {m.net:>3}" for m in found.members
+        f"  {m.page:<{width}}  {m.received:>8}  {m.removed:>7}  {m.net:>3}"
+        + ("" if m.active else "  inactive")
+        for m in found.members
     ]
-    lines.append(f"  average net {found.average:.2f}")
+    inactive = "" if all(m.active for m in found.members) else " (active members only)"
+    lines.append(f"  average net {found.average:.2f}{inactive}")
     runtime.emit(data, "\n".join(lines))

@@ -7,7 +7,7 @@ A command module takes it with ``@pass_runtime`` and answers through ``Runtime.e
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -18,8 +18,9 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 
 from engine.bounds import parse_day, parse_instant
 from engine.errors import BadInput, RoundtableError
+from services import slack_ids
 from services.config import choose_workspace
-from storage.db import SchemaTooNew, open_database
+from storage.db import SchemaTooNew, open_database, url_problem
 
 
 def instant(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
@@ -43,6 +44,28 @@ def day(ctx: click.Context, param: click.Parameter, value: str | None) -> date |
         raise click.BadParameter(str(error), ctx, param) from None
 
 
+def _slack_id(
+    shape: slack_ids.IdShape,
+) -> Callable[[click.Context, click.Parameter, str | None], str | None]:
+    """A click callback refusing a value that is not this kind of Slack id (exit 2)."""
+
+    def check(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            return shape.check(value)
+        except ValueError as error:
+            raise click.BadParameter(str(error), ctx, param) from None
+
+    return check
+
+
+slack_user = _slack_id(slack_ids.USER)
+"""Check a Slack user id option (``--by``, ``--customer-slack``) as configuration files do."""
+slack_team = _slack_id(slack_ids.TEAM)
+"""Check a Slack team id option (``--workspace``) as configuration files do."""
+
+
 @dataclass(slots=True)
 class Runtime:
     """The global options of one ``roundtable`` run; the database opens on first use."""
@@ -61,6 +84,9 @@ class Runtime:
             RoundtableError: the database cannot be reached or its schema is too new.
         """
         if self._engine is None:
+            problem = url_problem(self.db_url)
+            if problem is not None:
+                raise BadInput(problem, field="--db")
             try:
                 self._engine = open_database(self.db_url)
             except ArgumentError as exc:

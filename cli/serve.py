@@ -77,7 +77,8 @@ def serve(runtime: Runtime, host: str, port: int | None, socket_mode: bool) -> N
     if isinstance(settings, Settings):
         app = _build_app(settings, services)
         running = _connected(app, settings, services, socket_mode=socket_mode)
-        serves = f"Slack on http://{host}:{settings.port}{EVENTS_PATH}"
+        endpoint = f"http://{host}:{settings.port}{EVENTS_PATH}"
+        serves = f"Slack {'over Socket Mode' if socket_mode else 'on ' + endpoint}"
     else:
         click.echo(LOCAL_MODE, err=True)
         app, running = None, nullcontext()
@@ -87,7 +88,12 @@ def serve(runtime: Runtime, host: str, port: int | None, socket_mode: bool) -> N
     try:
         with running:
             click.echo(f"Roundtable serves {serves}", err=True)
-            wsgi = build_wsgi_app(app, services, mounts={PREFIX: GuestApp(services)})
+            # In Socket Mode nothing verifies HTTP requests (no signing secret), so Slack's
+            # HTTP endpoint answers 503 like local mode's.
+            http_app = None if socket_mode else app
+            slack = "local" if app is None else "socket" if socket_mode else "http"
+            guest = GuestApp(services, slack=slack)
+            wsgi = build_wsgi_app(http_app, services, mounts={PREFIX: guest}, index=guest)
             gc.freeze()  # the app lives as long as the process (see cli.main.main)
             waitress.serve(
                 wsgi,

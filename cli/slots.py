@@ -1,4 +1,4 @@
-"""``roundtable slots``: the offered times of a master page (§4, §11)."""
+"""``roundtable slots``: the offered times of a master page."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from cli.booking import zulu
-from cli.runtime import Runtime, day, pass_runtime
+from cli.runtime import Runtime, day, pass_runtime, slack_user
 from services.context import Actor
 from services.slots import offered_slots
 
@@ -21,7 +21,7 @@ from services.slots import offered_slots
 @click.option("--tz", metavar="TZ", help="Zone of the dates and the grid [default: workspace's].")
 @click.option("--pick", metavar="PAGE", help="The page the customer picks, where they may.")
 @click.option("--link", "link_token", metavar="TOKEN", help="A one-time link's token.")
-@click.option("--by", metavar="U", help="Ask as this Slack user.")
+@click.option("--by", metavar="U", callback=slack_user, help="Ask as this Slack user.")
 @pass_runtime
 def slots(
     runtime: Runtime,

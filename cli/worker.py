@@ -1,7 +1,7 @@
 """``roundtable worker``: deliver notifications and reminders without serving Slack.
 
 It runs the same outbox job as ``roundtable serve`` on an APScheduler ``BlockingScheduler``
-(any number of workers and servers can share one database: §13). ``--once`` sends what is
+(any number of workers and servers can share one database). ``--once`` sends what is
 due now (``--now`` moves "now") and exits, which suits cron and tests.
 
 Environment: ``SLACK_BOT_TOKEN`` (required), ``SLACK_API_URL`` (optional Web API base URL,

@@ -1,19 +1,19 @@
-"""Availability of one booking page for one event type (§3).
+"""Availability of one booking page for one event type.
 
 ``FreeTime`` computes the free windows ``F_E(p)`` of any number of pages over one span,
 once per page: the weekly hours are expanded per distinct (zone, hours, overrides) and
 shared between pages that have the same, and a page's busy time costs
 O(b log b) in its own bookings.
 
-Choices where §3 is silent:
+Choices made here:
 
 * ``max_per_day`` / ``max_per_week`` count every booking occupying the page (as owner or
   participant) on the local date, or in the local Monday–Sunday week, of its start. A day
   or week that reached the limit loses all of its hours.
 * A booking named by ``ignore_booking`` (the one being reassigned) neither blocks time nor
   counts towards the limits, so a booking never stands in its own way.
-* Validity (§3.4) is about the page only: minimum notice, the horizon and the slot grid
-  belong to offering (§4) and are checked by ``engine.search``.
+* Validity is about the page only: minimum notice, the horizon and the slot grid
+  belong to offering and are checked by ``engine.search``.
 """
 
 from __future__ import annotations
@@ -124,7 +124,7 @@ class FreeTime:
         return hours
 
     def _busy(self, page_id: str, bookings: list[Occupancy]) -> list[Interval]:
-        """Return the padded busy time of ``page_id`` that reaches into the span (§3.2)."""
+        """Return the padded busy time of ``page_id`` that reaches into the span."""
         before, after = self.event_type.buffer_before, self.event_type.buffer_after
         spans = [
             (
@@ -217,7 +217,7 @@ def page_is_free(
     *,
     ignore_booking: str | None = None,
 ) -> bool:
-    """Tell whether ``[start, start + duration)`` is valid for ``page`` (§3.4).
+    """Tell whether ``[start, start + duration)`` is valid for ``page``.
 
     Notice, horizon and the slot grid are not checked: this answers "is the page free",
     e.g. for a reassignment target.

@@ -1,9 +1,9 @@
-"""Distribution of bookings among a pool's members (§5).
+"""Distribution of bookings among a pool's members.
 
 Counts come from the pool's ``LedgerEntry`` values: a ``received`` entry when a booking is
 assigned from the pool, a ``removed`` entry when it is cancelled or reassigned away.
 
-Choices where §5 is silent:
+Choices made here:
 
 * Only entries at or before ``now`` count, so a what-if ``now`` in the past sees the past.
 * *last received* looks at every entry (it is not reset by the cycle); a member that never
@@ -36,11 +36,14 @@ class MemberStats:
     removed: int
     net: int
     last_received: datetime | None
+    active: bool = True
+    """False for a member that gets nothing new; it keeps its history and is left out of the
+    report's average."""
 
 
 @dataclass(frozen=True, slots=True)
 class PoolReport:
-    """A pool's distribution in the current cycle (§5.4); bounds are None when continuous."""
+    """A pool's distribution in the current cycle; bounds are None when continuous."""
 
     pool: str
     cycle_start: datetime | None
@@ -112,13 +115,14 @@ def member_stats(
             removed=removed.get(member.page, 0),
             net=received.get(member.page, 0) - removed.get(member.page, 0),
             last_received=last.get(member.page),
+            active=member.active,
         )
         for member in _members(pool)
     ]
 
 
 def pool_report(pool: Pool, entries: Sequence[LedgerEntry], tz: str, now: datetime) -> PoolReport:
-    """Return the pool's report for the cycle holding ``now`` (§5.4).
+    """Return the pool's report for the cycle holding ``now``.
 
     Args:
         pool: the pool.
@@ -131,8 +135,7 @@ def pool_report(pool: Pool, entries: Sequence[LedgerEntry], tz: str, now: dateti
     """
     start, end = cycle_bounds(pool.cycle, tz, now)
     stats = member_stats(pool, entries, tz, now)
-    active = {member.page for member in pool.members if member.active}
-    nets = [row.net for row in stats if row.page in active]
+    nets = [row.net for row in stats if row.active]
     return PoolReport(
         pool=pool.id,
         cycle_start=start,
@@ -145,7 +148,7 @@ def pool_report(pool: Pool, entries: Sequence[LedgerEntry], tz: str, now: dateti
 def round_robin_line(
     pool: Pool, entries: Sequence[LedgerEntry], tz: str, now: datetime
 ) -> list[str]:
-    """Return the active members in round-robin order, next in line first (§5.1).
+    """Return the active members in round-robin order, next in line first.
 
     Score ascending (received − removed with automatic correction, else received), then
     last received ascending (never first), then joined, then page id.
@@ -165,7 +168,7 @@ def round_robin_line(
 
 
 def pooled_order(pool: Pool, entries: Sequence[LedgerEntry], tz: str, now: datetime) -> list[str]:
-    """Return the active members by pooled preference, most preferred first (§5.2).
+    """Return the active members by pooled preference, most preferred first.
 
     Longest idle first (last received ascending, never first), then fewest received in the
     cycle, then joined, then page id.
@@ -174,7 +177,7 @@ def pooled_order(pool: Pool, entries: Sequence[LedgerEntry], tz: str, now: datet
 
 
 def priority_order(pool: Pool, entries: Sequence[LedgerEntry], tz: str, now: datetime) -> list[str]:
-    """Return the active members by priority, highest first, then as ``pooled_order`` (§5.3)."""
+    """Return the active members by priority, highest first, then as ``pooled_order``."""
 
     def key(member: PoolMember, stats: MemberStats) -> tuple[int, datetime, int, int, str]:
         return (-member.priority.rank, *_idle_key(member, stats))

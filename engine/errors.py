@@ -1,7 +1,7 @@
 """Errors of the scheduling domain.
 
 Every error the engine or a service raises for a reason a user can act on derives from
-``RoundtableError`` and carries a stable ``code`` (the CLI's JSON ``error.code``, §11):
+``RoundtableError`` and carries a stable ``code`` (the CLI's JSON ``error.code``):
 
     RoundtableError
     ├── BadInput            code "bad_input": a field's value is wrong (CLI exit 2)

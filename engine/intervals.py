@@ -1,4 +1,4 @@
-"""Half-open UTC intervals and their algebra (§2).
+"""Half-open UTC intervals and their algebra.
 
 A *set* of intervals is a list of ``Interval`` in normal form: sorted by start, pairwise
 disjoint and not touching (``[1, 2)`` and ``[2, 3)`` are one interval ``[1, 3)``).

@@ -1,7 +1,7 @@
 """Domain values shared by the engine, storage, services and every surface.
 
 Everything here is a frozen dataclass or an enum from the standard library. Ids are the
-configuration ids of §10 (``alice``, ``sales``, ``demo``): unique inside one workspace,
+configuration ids (``alice``, ``sales``, ``demo``): unique inside one workspace,
 stable across ``config apply``. Instants are timezone-aware UTC ``datetime`` values.
 """
 
@@ -21,7 +21,7 @@ class PageKind(StrEnum):
 
 
 class Method(StrEnum):
-    """How a pool distributes bookings (§5)."""
+    """How a pool distributes bookings."""
 
     ROUND_ROBIN = "round_robin"
     POOLED = "pooled"
@@ -29,7 +29,7 @@ class Method(StrEnum):
 
 
 class Cycle(StrEnum):
-    """Reporting cycle of a pool (§5.4), in the workspace time zone."""
+    """Reporting cycle of a pool, in the workspace time zone."""
 
     WEEKLY = "weekly"
     MONTHLY = "monthly"
@@ -61,7 +61,7 @@ _PRIORITY_RANK = {
 
 
 class MasterMode(StrEnum):
-    """How a master page assigns bookings (§6)."""
+    """How a master page assigns bookings."""
 
     DYNAMIC = "dynamic"
     STATIC = "static"
@@ -132,7 +132,7 @@ class FormField:
 
 @dataclass(frozen=True, slots=True)
 class EventType:
-    """What is booked. ``step`` defaults to ``duration`` (§4.4)."""
+    """What is booked. ``step`` defaults to ``duration``."""
 
     id: str
     name: str
@@ -217,9 +217,12 @@ class MasterPage:
 
 @dataclass(frozen=True, slots=True)
 class Workspace:
+    """A Slack workspace: its zone, its listed admins, and whether Slack's own admins count."""
+
     id: str
     timezone: str
     admins: tuple[str, ...] = ()
+    slack_admins: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,7 +236,7 @@ class BusyBlock:
 
 @dataclass(frozen=True, slots=True)
 class WorkspaceConfig:
-    """The whole configuration of one workspace, as in a §10 file."""
+    """The whole configuration of one workspace, as in a configuration file."""
 
     workspace: Workspace
     pages: tuple[Page, ...] = ()

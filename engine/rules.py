@@ -1,9 +1,9 @@
-"""Master pages, rules and panels (§6): who may fill each seat, and who gets a booking.
+"""Master pages, rules and panels: who may fill each seat, and who gets a booking.
 
 ``seat_candidates`` turns a master page and event type into seats; ``engine.search``
 finds the offered times for them; ``assign`` fills the seats at a chosen start.
 
-Choices where §6 is silent:
+Choices made here:
 
 * Static rules have no pool and so no ledger. ``pooled`` prefers the free page with the
   fewest confirmed bookings from ``now`` to the horizon (the least loaded), then the order
@@ -188,7 +188,7 @@ def assign(
     now: datetime,
     pick: str | None = None,
 ) -> Assignment:
-    """Choose the pages of a booking starting at ``start`` (§5, §6).
+    """Choose the pages of a booking starting at ``start``.
 
     Seats are filled in order, primary first, each by its method among the pages free at
     ``start`` that still leave the remaining seats fillable by distinct pages.

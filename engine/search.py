@@ -1,10 +1,10 @@
-"""The candidate grid and the seat check of §4, shared by offering and assignment.
+"""The candidate grid and the seat check of offering, shared by offering and assignment.
 
 A request is a tuple of ``Seat`` values, each listing the pages that may fill it (most
 preferred first). ``SlotSearch`` computes every page's free windows once, builds
 ``C = ⋂ seats (⋃ pages F_E(p))`` by merging and intersecting normal forms, walks the grid
 of each window of ``C`` and keeps a candidate when the seats can be filled by distinct
-pages that are each free for the whole meeting (§4.3):
+pages that are each free for the whole meeting:
 
 * when no page can fill two seats (the usual case: a person plus a pool of rooms), a
   candidate is offered iff each seat has one page whose window holds it, answered by
@@ -12,8 +12,8 @@ pages that are each free for the whole meeting (§4.3):
 * otherwise each seat lists at most ``len(seats)`` valid pages (a seat with that many
   choices can always be filled last) and ``engine.matching`` looks for distinct pages.
 
-Choices where §4 is silent: a window that the range cuts restarts the grid at the range
-start (``C`` is clipped first, as §4.1 says); the grid steps in absolute time, so it keeps
+Choices made here: a window that the range cuts restarts the grid at the range
+start (``C`` is clipped to the range first); the grid steps in absolute time, so it keeps
 its alignment across a DST change only when the change is a multiple of the alignment.
 """
 
@@ -62,7 +62,7 @@ def alignment(step: timedelta) -> timedelta:
 
 
 class SlotSearch:
-    """Offered slots of one event type for some seats over one range (§4)."""
+    """Offered slots of one event type for some seats over one range."""
 
     def __init__(
         self,
@@ -86,8 +86,9 @@ class SlotSearch:
         self.seats = tuple(seats)
         self._tz = zone(tz)
         self._horizon = now + timedelta(days=event_type.max_days_ahead)
-        # Windows may be clipped to where a candidate can be: from the notice on (§4.2
-        # takes the later of a and now + notice) up to the last start's meeting end.
+        # Windows may be clipped to where a candidate can be: from the notice on (a window's
+        # first start is the later of its start and now + notice) up to the last start's
+        # meeting end.
         self.free = FreeTime(
             schedule,
             event_type,

@@ -1,4 +1,4 @@
-"""Offered slots of a master page (§4); ``engine.search`` holds the algorithm."""
+"""Offered slots of a master page; ``engine.search`` holds the algorithm."""
 
 from __future__ import annotations
 

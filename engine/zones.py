@@ -1,9 +1,9 @@
-"""Time zones and local wall-clock times (§2).
+"""Time zones and local wall-clock times.
 
-The §2 rules for local times that do not exist or exist twice are exactly what PEP 495
-gives a ``datetime`` with ``fold=0``: in a spring-forward gap the offset before the
-transition applies, which moves the time forward by the gap; in a fall-back overlap the
-first occurrence is meant.
+The rules for local times that do not exist or exist twice (docs/behaviour.md, Time) are
+exactly what PEP 495 gives a ``datetime`` with ``fold=0``: in a spring-forward gap the offset
+before the transition applies, which moves the time forward by the gap; in a fall-back
+overlap the first occurrence is meant.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Use cases behind the admin modals: read and save one configuration entity at a time.
 
-The modals edit the same model as the configuration file (§10), so a save goes the way of
-``config apply``: load the workspace's ``WorkspaceConfig``, write it as §10 data, put the
+The modals edit the same model as the configuration file, so a save goes the way of
+``config apply``: load the workspace's ``WorkspaceConfig``, write it as the file's data, put the
 submitted entity in place of the old one (or after the last of its section), validate the
 whole of it with the file's own rules (``services.config_file.parse_config``) and save it
 through ``uow.config.save``, all in one transaction. Nothing is written unless the result is
@@ -153,7 +153,7 @@ def save_entity(
 ) -> Entity:
     """Create an entity (``replaces`` None) or replace one, and return it as saved.
 
-    ``data`` is the entity as a §10 file writes it (``{"id": "alice", "hours": {"mon":
+    ``data`` is the entity as a configuration file writes it (``{"id": "alice", "hours": {"mon":
     ["09:00-12:00"]}, …}``); it goes through the file's validation with the rest of the
     workspace's configuration.
 

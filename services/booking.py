@@ -1,4 +1,4 @@
-"""Bookings (§7): book, cancel, reassign, and what the Slack modals ask about them.
+"""Bookings: book, cancel, reassign, and what the Slack modals ask about them.
 
 Every surface (Slack, the command line, the guest page) calls these functions; each opens
 its own unit of work and commits once, so a booking, its participants, its ledger entries,
@@ -11,7 +11,7 @@ turns and the second sees the first's booking. On PostgreSQL the exclusion const
 ``booking_participants`` is the last line; its violation (and any serialization failure) is
 reported as ``SlotUnavailable``.
 
-Choices where §7 is silent:
+Choices made here:
 
 * A customer is a Slack user or a guest with a name and an email; a one-time link fills in
   what the request leaves out (its guest's name, email and form answers; the request's own
@@ -114,7 +114,7 @@ class Candidate:
 
 
 def book(engine: Engine, request: BookingRequest, *, actor: Actor, now: datetime) -> Booking:
-    """Book a meeting: check the start (§4), assign pages (§5, §6), write it all at once.
+    """Book a meeting: check the start, assign pages, write it all at once.
 
     A repeated request with the same ``idempotency_key`` returns the first booking; the
     key reused for another master page, event type or start is refused.
@@ -139,15 +139,20 @@ def book(engine: Engine, request: BookingRequest, *, actor: Actor, now: datetime
         earlier = _by_key(engine, request.workspace_id, key)
         if earlier is not None:
             return _replayed(request, start, earlier)
+    from services import metrics  # prometheus_client: 0.1 s to import, for booking only
+
     try:
-        return _book(engine, request, start, actor=actor, now=now)
-    except RoundtableError:
+        booking = _book(engine, request, start, actor=actor, now=now)
+    except RoundtableError as error:
         # A concurrent twin may have won, consuming the link or the slot this request
         # meant to take: the repeated request gets the first booking, not a refusal.
         earlier = None if key is None else _by_key(engine, request.workspace_id, key)
         if earlier is None:
+            metrics.booking_refused(error.code)
             raise
         return _replayed(request, start, earlier)
+    metrics.booking_made()
+    return booking
 
 
 def _book(
@@ -216,7 +221,7 @@ def _book(
 def cancel(
     engine: Engine, workspace_id: str, booking_id: str, *, actor: Actor, now: datetime
 ) -> Booking:
-    """Cancel a booking: free its time, count it removed, notify everyone (§7).
+    """Cancel a booking: free its time, count it removed, notify everyone.
 
     Raises:
         NotFound: no such booking in the workspace.
@@ -251,7 +256,7 @@ def reassign(
     actor: Actor,
     now: datetime,
 ) -> Booking:
-    """Move one seat of a booking (the owner's by default) to ``to_page`` (§7).
+    """Move one seat of a booking (the owner's by default) to ``to_page``.
 
     The time stays; the old page counts a removal and the new one a receipt when the seat
     came from a pool; the move is audited and the hosts are told (the customer only when
@@ -565,7 +570,8 @@ def _check_target(
         NotFound: no such page.
         BadInput: the target already has a seat, or a fixed seat's kind differs.
         NotInPool: a pool seat's target is not an active member of the pool.
-        TargetBusy: the target is busy (unless ``force``) or booked at that time.
+        TargetBusy: the target is busy (unless ``force``; then the error's field is ``force``,
+            so each surface names its own way to force) or booked at that time.
     """
     target = find(schedule.pages, to_page, "page")
     if any(p.page == to_page for p in booking.participants):
@@ -586,7 +592,7 @@ def _check_target(
         schedule, to_page, booking.event_type, booking.start, ignore_booking=booking.id
     )
     if not free and not force:
-        raise TargetBusy(f"'{to_page}' is not free at that time; force to move it anyway")
+        raise TargetBusy(f"'{to_page}' is not free at that time", field="force")
     return free
 
 

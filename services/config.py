@@ -1,4 +1,4 @@
-"""Use cases of configuration as code (§10): apply a file, export, show, pick a workspace."""
+"""Use cases of configuration as code: apply a file, export, show, pick a workspace."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import Protocol
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
 
 from engine.errors import BadInput, NotFound
-from engine.model import WorkspaceConfig
+from engine.model import Workspace, WorkspaceConfig
 from storage.uow import UnitOfWork
 
 
@@ -171,3 +172,21 @@ def _changes(old: Iterable[_Identified], new: Iterable[_Identified]) -> SectionC
         changed=tuple(key for key in after if key in before and after[key] != before[key]),
         archived=tuple(key for key in before if key not in after),
     )
+
+
+def start_workspace(engine: Engine, team_id: str, *, timezone: str = "UTC") -> bool:
+    """Record a workspace that Slack speaks for, empty, unless the database holds it already.
+
+    It starts with no admins listed and ``slack_admins`` on, so the Slack workspace's owners
+    and admins set it up; its time zone is ``timezone`` until a file sets another. Returns
+    whether it was created (another process creating it meanwhile is no error).
+    """
+    with UnitOfWork(engine) as uow:
+        if team_id in uow.config.workspace_ids():
+            return False
+        try:
+            uow.config.save(WorkspaceConfig(Workspace(id=team_id, timezone=timezone)))
+            uow.commit()
+        except IntegrityError:  # the unique team id: another request created it first
+            return False
+    return True

@@ -1,4 +1,4 @@
-"""The configuration file of §10: YAML in, ``WorkspaceConfig`` out, and back.
+"""The configuration file: YAML in, ``WorkspaceConfig`` out, and back.
 
 ``parse_config`` validates a whole file before anything uses it and reports every problem
 it finds, one per line, as ``FILE: PATH: PROBLEM``::
@@ -82,13 +82,11 @@ from engine.model import (
     Workspace,
     WorkspaceConfig,
 )
+from services import slack_ids
 
 ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
-_TEAM_ID = re.compile(r"[TE][A-Z0-9]+")
-_USER_ID = re.compile(r"[UW][A-Z0-9]+")
-_CHANNEL_ID = re.compile(r"[CG][A-Z0-9]+")
 _RANGE = re.compile(r"(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})")
 
 Loc = tuple[str | int, ...]
@@ -192,11 +190,9 @@ ConfigId = Annotated[
     AfterValidator(_matching(ID_PATTERN, "an id (a-z, 0-9, '-' and '_', starting a-z or 0-9)")),
 ]
 Name = Annotated[str, Field(min_length=1), AfterValidator(check_text)]
-TeamId = Annotated[str, AfterValidator(_matching(_TEAM_ID, "a Slack team id like T0123ABCD"))]
-UserId = Annotated[str, AfterValidator(_matching(_USER_ID, "a Slack user id like U0123ABCD"))]
-ChannelId = Annotated[
-    str, AfterValidator(_matching(_CHANNEL_ID, "a Slack channel id like C0123ABCD"))
-]
+TeamId = Annotated[str, AfterValidator(slack_ids.TEAM.check)]
+UserId = Annotated[str, AfterValidator(slack_ids.USER.check)]
+ChannelId = Annotated[str, AfterValidator(slack_ids.CHANNEL.check)]
 TimeZone = Annotated[str, AfterValidator(_timezone)]
 Wait = Annotated[timedelta, BeforeValidator(_duration(LONGEST_WAIT))]
 Duration = Annotated[timedelta, BeforeValidator(_duration(LONGEST_MEETING))]
@@ -345,9 +341,15 @@ class _WorkspaceModel(_Shape):
     id: TeamId
     timezone: TimeZone
     admins: list[UserId] = Field(default_factory=list)
+    slack_admins: bool = True
 
     def to_engine(self) -> Workspace:
-        return Workspace(id=self.id, timezone=self.timezone, admins=tuple(self.admins))
+        return Workspace(
+            id=self.id,
+            timezone=self.timezone,
+            admins=tuple(self.admins),
+            slack_admins=self.slack_admins,
+        )
 
 
 class _PageModel(_Shape):
@@ -891,7 +893,7 @@ def _data(item: Any, **written: Any) -> dict[str, Any]:
 
 
 def config_data(config: WorkspaceConfig) -> dict[str, Any]:
-    """Write a workspace configuration as the plain data of a §10 file."""
+    """Write a workspace configuration as the plain data of a configuration file."""
     sections: dict[str, list[dict[str, Any]]] = {
         "booking_pages": [
             _data(
@@ -918,7 +920,7 @@ def config_data(config: WorkspaceConfig) -> dict[str, Any]:
 
 
 class _Dumper(yaml.SafeDumper):
-    """Writes lists of plain values, and small mappings of them, on one line as §10 does."""
+    """Writes lists of plain values, and small mappings of them, on one line, as people do."""
 
 
 _FLOW_KEYS = 3
@@ -944,7 +946,7 @@ _Dumper.add_representer(dict, _represent_dict)
 
 
 def dump_config(config: WorkspaceConfig) -> str:
-    """Write a workspace configuration as the YAML text of a §10 file."""
+    """Write a workspace configuration as the YAML text of a configuration file."""
     return yaml.dump(
         config_data(config),
         Dumper=_Dumper,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Protocol
 
 from sqlalchemy import Engine
 
@@ -23,11 +24,24 @@ class Services:
     clock: Callable[[], datetime] = field(default=system_clock)
 
 
+class SlackRoles(Protocol):
+    """What the role checks ask Slack, through the Web API client of the acting user's request."""
+
+    def is_workspace_admin(self, workspace_id: str, user_id: str) -> bool:
+        """Tell whether the user is an owner or admin of the Slack workspace."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class Actor:
-    """Who asks for a use case: a Slack user, or the command line acting as an admin (§11)."""
+    """Who asks for a use case: a Slack user, or the command line acting as an admin.
+
+    ``slack`` lets the role checks ask Slack about the user (the Slack app hands it in); the
+    command line's ``--by`` has none, so there only the configured roles count.
+    """
 
     slack_user: str | None = None
+    slack: SlackRoles | None = field(default=None, compare=False, repr=False)
 
     @property
     def is_cli(self) -> bool:

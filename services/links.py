@@ -1,4 +1,4 @@
-"""One-time links (§8): create, revoke, resolve, and the check every use of a link passes.
+"""One-time links: create, revoke, resolve, and the check every use of a link passes.
 
 The secret is ``secrets.token_urlsafe(32)`` (256 bits); only its SHA-256 is stored, so the
 database alone cannot open a link. A link is consumed by ``services.booking.book`` in the
@@ -8,7 +8,7 @@ A link that cannot be used is refused with ``LinkRefused`` and one of four codes
 messages are the same for every link and name no page, pool or person, so a guest holding
 a stale or guessed token learns nothing but the code.
 
-Choices where §8 is silent:
+Choices made here:
 
 * ``expires_in=None`` makes a link that never expires; a zero or negative one is bad input.
 * Without a fixed event type, personalized form answers may answer the form of any event type

@@ -1,4 +1,4 @@
-"""Queue a booking's notifications and reminders in the caller's transaction (§9).
+"""Queue a booking's notifications and reminders in the caller's transaction.
 
 The booking services call ``queue_booked``, ``queue_cancelled`` and ``queue_reassigned``
 inside the unit of work that books, cancels or reassigns, so the outbox rows commit (or roll
@@ -47,6 +47,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from engine.intervals import to_utc
 from engine.model import EventType, Page, PageKind, Pool, Schedule, WorkspaceConfig
 from storage.records import Booking, OutboxMessage, Reassignment
 from storage.uow import UnitOfWork
@@ -330,6 +331,21 @@ class FailedNotification:
     due_at: datetime
     attempts: int
     error: str
+
+
+@dataclass(frozen=True, slots=True)
+class Backlog:
+    """The notifications of every workspace that are due and not delivered yet."""
+
+    due: int
+    oldest_due_at: datetime | None
+
+
+def outbox_backlog(engine: Engine, *, now: datetime) -> Backlog:
+    """Return how many notifications wait past their due time, and since when the oldest."""
+    with UnitOfWork(engine) as uow:
+        due, oldest = uow.outbox.due_backlog(now=now)
+    return Backlog(due, None if oldest is None else to_utc(oldest))
 
 
 def failed_notifications(engine: Engine, workspace_id: str) -> list[FailedNotification]:

@@ -1,4 +1,4 @@
-"""Distribution reports of pools (§5.4)."""
+"""Distribution reports of pools."""
 
 from __future__ import annotations
 

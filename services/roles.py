@@ -1,7 +1,9 @@
-"""Who may do what (§7, §8, §5.4); every use case checks its own rule and raises ``Forbidden``.
+"""Who may do what; every use case checks its own rule and raises ``Forbidden``.
 
-* **Admins** are the workspace's configured ``admins``; the command line without ``--by``
-  acts as one (§11). Admins may do everything.
+* **Admins** are the workspace's configured ``admins`` and, unless the workspace sets
+  ``slack_admins: false``, the owners and admins of the Slack workspace (Slack is asked
+  through the actor's ``slack``, see ``services.context.SlackRoles``); the command line
+  without ``--by`` acts as one. Admins may do everything.
 * **Pool managers** (a pool's ``managers``) may reassign a booking that holds a seat from a
   pool they manage (any seat of it: the modal moves the host or the room of that booking),
   see the reports of the pools they manage, and create or revoke one-time links of master
@@ -22,8 +24,19 @@ from storage.records import Booking
 
 
 def is_admin(workspace: Workspace, actor: Actor) -> bool:
-    """Tell whether ``actor`` is an admin of ``workspace`` (the command line always is)."""
-    return actor.is_cli or actor.slack_user in workspace.admins
+    """Tell whether ``actor`` is an admin of ``workspace`` (the command line always is).
+
+    A listed admin is one without asking Slack; anyone else is when the workspace counts
+    Slack's owners and admins and Slack says the user is one.
+    """
+    user = actor.slack_user
+    if user is None or user in workspace.admins:
+        return True
+    return (
+        workspace.slack_admins
+        and actor.slack is not None
+        and actor.slack.is_workspace_admin(workspace.id, user)
+    )
 
 
 def require_admin(workspace: Workspace, actor: Actor, action: str) -> None:
@@ -38,8 +51,22 @@ def require_admin(workspace: Workspace, actor: Actor, action: str) -> None:
 
 def managed_pools(workspace: Workspace, pools: Iterable[Pool], actor: Actor) -> set[str]:
     """Return the ids of the pools ``actor`` manages (every pool for an admin)."""
-    admin = is_admin(workspace, actor)
-    return {pool.id for pool in pools if admin or actor.slack_user in pool.managers}
+    pools = list(pools)
+    listed = {pool.id for pool in pools if actor.slack_user in pool.managers}
+    if len(listed) < len(pools) and is_admin(workspace, actor):
+        return {pool.id for pool in pools}
+    return listed
+
+
+def _manages_any(workspace: Workspace, pools: Iterable[Pool], actor: Actor, of: set[str]) -> bool:
+    """Tell whether ``actor`` manages one of the pools ``of`` or is an admin.
+
+    The listed managers are looked at first: Slack is asked whether the actor is one of its
+    admins only when that decides.
+    """
+    if any(pool.id in of and actor.slack_user in pool.managers for pool in pools):
+        return True
+    return is_admin(workspace, actor)
 
 
 def master_page_pools(master: MasterPage) -> set[str]:
@@ -70,9 +97,7 @@ def require_master_page_manager(
     Raises:
         Forbidden: ``actor`` manages none of the master page's pools and is not an admin.
     """
-    if is_admin(workspace, actor):
-        return
-    if not managed_pools(workspace, pools, actor) & master_page_pools(master):
+    if not _manages_any(workspace, pools, actor, master_page_pools(master)):
         raise Forbidden(f"only an admin or a manager of its pools may {action}")
 
 
@@ -84,10 +109,8 @@ def require_reassigner(
     Raises:
         Forbidden: the actor may not reassign this booking.
     """
-    if is_admin(workspace, actor):
-        return
     seat_pools = {p.pool for p in booking.participants if p.pool is not None}
-    if not managed_pools(workspace, pools, actor) & seat_pools:
+    if not _manages_any(workspace, pools, actor, seat_pools):
         raise Forbidden("only an admin or a manager of the booking's pool may reassign it")
 
 
@@ -99,10 +122,12 @@ def require_canceller(
     Raises:
         Forbidden: the actor may not cancel this booking.
     """
-    if is_admin(workspace, actor):
-        return
     owner = pages.get(booking.owner)
     user = actor.slack_user
-    if user == booking.customer_slack_user or (owner is not None and user == owner.slack_user):
+    if user is not None and (
+        user == booking.customer_slack_user or (owner is not None and user == owner.slack_user)
+    ):
+        return
+    if is_admin(workspace, actor):
         return
     raise Forbidden("only the customer, the owner or an admin may cancel this booking")

@@ -1,4 +1,4 @@
-"""What a customer may book: the catalogue of master pages, and the offered slots (§4).
+"""What a customer may book: the catalogue of master pages, and the offered slots.
 
 ``read_request`` is the one place that turns a master page, an event type, a requester
 zone and an optional one-time link into a checked request, from the configuration alone;

@@ -1,4 +1,4 @@
-"""The configuration of a workspace (§10): save it whole, load it back exactly.
+"""The configuration of a workspace: save it whole, load it back exactly.
 
 Entities are matched by their configuration id (``key``) and keep their UUID for life. One
 missing from a saved configuration is archived and revived when it comes back; a pool member
@@ -158,7 +158,12 @@ class ConfigRepository:
 
 def workspace_value(row: WorkspaceRow) -> Workspace:
     """Convert a workspace row to its domain value."""
-    return Workspace(id=row.team_id, timezone=row.timezone, admins=tuple(row.admins))
+    return Workspace(
+        id=row.team_id,
+        timezone=row.timezone,
+        admins=tuple(row.admins),
+        slack_admins=row.slack_admins,
+    )
 
 
 def load_entities(
@@ -431,7 +436,11 @@ class _ConfigWriter:
 
     def _workspace(self) -> WorkspaceRow:
         ws = self._cfg.workspace
-        values: dict[str, Any] = {"timezone": ws.timezone, "admins": list(ws.admins)}
+        values: dict[str, Any] = {
+            "timezone": ws.timezone,
+            "admins": list(ws.admins),
+            "slack_admins": ws.slack_admins,
+        }
         row = find_workspace(self._session, ws.id)
         if row is None:
             row = WorkspaceRow(team_id=ws.id, **values)

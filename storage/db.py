@@ -25,7 +25,7 @@ from sqlmodel import SQLModel
 import storage.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
 
 DEFAULT_URL = "sqlite:///roundtable.db"
-HEAD_REVISION = "0006"
+HEAD_REVISION = "0008"
 """The newest migration's revision (a test holds it equal to Alembic's head)."""
 BEGIN_IMMEDIATE = "roundtable_begin_immediate"
 """Execution option: on SQLite, open the transaction with ``BEGIN IMMEDIATE`` (a write lock)."""
@@ -59,6 +59,39 @@ def database_url(explicit: str | None = None) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url.removeprefix(prefix)
     return url
+
+
+def url_problem(url: str) -> str | None:
+    """Say what is wrong with the form of a database URL, and how to write it; None if nothing.
+
+    A file path or ``sqlite://file`` (a host, not a file) is answered with the SQLite URL
+    meant; a ``sqlite:///`` file whose folder does not exist, or that starts with ``~``
+    (never expanded), with where it was looked for.
+    """
+    if "://" not in url:
+        return f"'{url}' is a file path, not a database URL; {_sqlite_form(url)}"
+    if not url.startswith("sqlite://") or url == "sqlite://":
+        return None
+    if not url.startswith("sqlite:///"):
+        path = url.removeprefix("sqlite://")
+        return f"'{url}' names a host, not a file (two slashes); {_sqlite_form(path)}"
+    path = url.removeprefix("sqlite:///").split("?", 1)[0]
+    if path.startswith("~"):
+        return f"'{url}': ~ is not expanded; {_sqlite_form(str(Path(path).expanduser()))}"
+    folder = Path(path).parent
+    if path and path != ":memory:" and not folder.is_dir():
+        where = "an absolute path" if folder.is_absolute() else f"relative to {Path.cwd()}"
+        return (
+            f"'{url}': the folder {folder.absolute()} does not exist ({where}: "
+            "sqlite:///PATH is relative to the working directory, sqlite:////PATH is absolute)"
+        )
+    return None
+
+
+def _sqlite_form(path: str) -> str:
+    if Path(path).is_absolute():
+        return f"write sqlite:///{path} (an absolute path: four slashes)"
+    return f"write sqlite:///{path} (relative to the working directory, {Path.cwd()})"
 
 
 def make_engine(url: str) -> Engine:

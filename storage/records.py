@@ -85,7 +85,7 @@ class Reassignment:
 
 @dataclass(frozen=True, slots=True)
 class OneTimeLink:
-    """A one-time link (§8); the secret is never stored, only ``token_hash``."""
+    """A one-time link; the secret is never stored, only ``token_hash``."""
 
     id: str
     token_hash: str

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, case, insert, or_, update
+from sqlalchemy import ColumnElement, case, func, insert, or_, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -385,7 +385,7 @@ class LedgerRepository:
         self._session = session
 
     def add(self, workspace_id: str, entries: Iterable[LedgerEntry]) -> None:
-        """Record distribution events (§5) of the workspace's pools."""
+        """Record distribution events of the workspace's pools."""
         entries = list(entries)
         ws = workspace_pk(self._session, workspace_id)
         pools = _ids(self._session, PoolRow, ws, (e.pool for e in entries), "pool")
@@ -594,6 +594,20 @@ class OutboxRepository:
                 for m in fresh.values()
             ],
         )
+
+    def due_backlog(self, *, now: datetime) -> tuple[int, datetime | None]:
+        """Count the messages of every workspace due by ``now`` and not yet delivered.
+
+        Returns their number and the due time of the oldest (``None`` when there are none);
+        pending and claimed messages count, sent, skipped and failed ones do not.
+        """
+        count, oldest = self._session.execute(
+            select(func.count(), func.min(OutboxRow.due_at)).where(
+                col(OutboxRow.due_at) <= now,
+                col(OutboxRow.status).in_([OutboxStatus.PENDING.value, OutboxStatus.CLAIMED.value]),
+            )
+        ).one()
+        return int(count), oldest
 
     def claim_due(
         self, *, now: datetime, lease: timedelta, limit: int = 50

@@ -15,7 +15,7 @@ Occupancy and busy blocks (Schedule's contract) are read for the pages asked abo
 per-week limit gets the whole local Monday–Sunday weeks, in its zone, holding its span, so
 its counts are whole. Every span is then widened each side by the longest buffer of any
 stored booking plus the longest buffer of the live event types: a booking's busy time
-reaches beyond it by its own buffers and the asking event type's (§3). Bookings keep the
+reaches beyond it by its own buffers and the asking event type's. Bookings keep the
 buffers they were made with, so the first term cannot come from the event types (whose
 buffers may have shrunk since): it is ``workspaces.max_booking_buffer_min``, which
 ``BookingRepository.add`` raises in the booking's own transaction when the new booking's

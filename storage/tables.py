@@ -13,13 +13,13 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Index, UniqueConstraint, text
+from sqlalchemy import JSON, CheckConstraint, Index, UniqueConstraint, text, true
 from sqlalchemy.dialects.postgresql import ExcludeConstraint
 from sqlmodel import Field, SQLModel
 
 
 class WorkspaceRow(SQLModel, table=True):
-    """A Slack workspace (team); ``team_id`` is the §10 ``workspace.id``.
+    """A Slack workspace (team); ``team_id`` is the configuration's ``workspace.id``.
 
     ``config_version`` grows with every configuration save that changes something (the key
     of the process-wide configuration cache). ``max_booking_buffer_min`` is never less than
@@ -34,6 +34,7 @@ class WorkspaceRow(SQLModel, table=True):
     team_id: str = Field(unique=True)
     timezone: str
     admins: list[str] = Field(sa_type=JSON)
+    slack_admins: bool = Field(default=True, sa_column_kwargs={"server_default": true()})
     config_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     max_booking_buffer_min: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     max_booking_minutes: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
@@ -176,7 +177,7 @@ class MasterPageEventTypeRow(ListedRow, table=True):
 
 
 class LinkRow(ScopedRow, table=True):
-    """A one-time link; only the SHA-256 of its secret is stored (§8)."""
+    """A one-time link; only the SHA-256 of its secret is stored."""
 
     __tablename__ = "one_time_links"
 
@@ -270,7 +271,7 @@ class ParticipantRow(ScopedRow, table=True):
 
 
 class LedgerRow(ScopedRow, table=True):
-    """A distribution event of a pool (§5): a booking received by or removed from a page."""
+    """A distribution event of a pool: a booking received by or removed from a page."""
 
     __tablename__ = "ledger"
     __table_args__ = (
@@ -287,7 +288,7 @@ class LedgerRow(ScopedRow, table=True):
 
 
 class ReassignmentRow(ScopedRow, table=True):
-    """The audit of one reassignment (§7)."""
+    """The audit of one reassignment."""
 
     __tablename__ = "reassignments"
 
@@ -301,7 +302,7 @@ class ReassignmentRow(ScopedRow, table=True):
 
 
 class OutboxRow(ScopedRow, table=True):
-    """A notification to deliver (§9); ``claimed_until`` is the lease of the sending process.
+    """A notification to deliver; ``claimed_until`` is the lease of the sending process.
 
     ``in_doubt_since`` is when the first delivery attempt whose outcome is unknown was
     claimed (a sender that died, a timeout, a 5xx); the next sender looks for the message in

@@ -1,4 +1,4 @@
-"""The guest pages of one-time links: pick a time, confirm, get the ``.ics`` file (§8).
+"""The guest pages of one-time links: pick a time, confirm, get the ``.ics`` file.
 
     GET      /l/<token>             the master page, the link's event types, free times by day
     GET      /l/<token>/book        the chosen time and the booking form (no fields when the
@@ -7,8 +7,11 @@
     GET      /l/<token>/booked      the confirmation, to the browser that booked
     GET      /l/<token>/booked.ics  the booking as an iCalendar file
     GET      /l/_static/<file>      the style sheet and the time zone script
+    GET      /                      what is running (local mode, Slack over HTTP or Socket
+                                    Mode) and how to create a first link
 
-``roundtable serve`` hands every request under ``PREFIX`` to ``GuestApp``, paths untouched.
+``roundtable serve`` hands every request under ``PREFIX``, and ``/``, to ``GuestApp``, paths
+untouched.
 
 Times are shown in the zone named by ``?tz=``; without it, in the workspace's zone, and the
 page's one script (``static/zone.js``) reloads it with the browser's zone. A used, expired,
@@ -120,12 +123,15 @@ class GuestApp:
         *,
         secret: bytes | None = None,
         rate_limit: RateLimit | None = None,
+        slack: str = "local",
     ) -> None:
         self._services = services
         self._rate_limit = rate_limit or RateLimit()
+        self._slack = slack  # how Slack reaches this process, for "/": local, http, socket
         self._signer = Signer(default_secret() if secret is None else secret)
         self._urls = Map(
             [
+                Rule("/", endpoint="welcome", methods=["GET"]),
                 Rule("/l/<token>", endpoint="slots", methods=["GET"]),
                 Rule("/l/<token>/book", endpoint="book", methods=["GET", "POST"]),
                 Rule("/l/<token>/booked", endpoint="booked", methods=["GET"]),
@@ -156,7 +162,7 @@ class GuestApp:
                 message = f"Too many requests from your address. Try again in {wait} s."
                 raise TooManyRequests(message, retry_after=wait)
             endpoint, values = urls.match()
-            token = values["token"]
+            token = values.get("token")
             view = getattr(self, f"_{endpoint}")
             response: Response = view(request, urls, **values)
         except LinkRefused as refused:
@@ -168,6 +174,10 @@ class GuestApp:
         return response(environ, start_response)
 
     # Views -----------------------------------------------------------------------------
+
+    def _welcome(self, request: Request, urls: MapAdapter) -> Response:
+        """``/``: what is running and how to make a first link (served when mounted at /)."""
+        return self._render("welcome.html", slack=self._slack, public_url=self._services.public_url)
 
     def _slots(self, request: Request, urls: MapAdapter, token: str) -> Response:
         opened = self._open(token)

@@ -1,6 +1,6 @@
 """The admin modals: a menu, and one modal per entity kind, with the parsers of what they send.
 
-Each entity modal writes the entity back as §10 data (``parse_admin_form``) for
+Each entity modal writes the entity back as configuration-file data (``parse_admin_form``) for
 ``services.admin.save_entity``, which validates it with the configuration file's own rules;
 nothing here validates values. Hours are typed per weekday as in the file
 (``09:00-12:00, 13:00-17:00``), durations as ``30m``; lists that may grow past Slack's 100
@@ -148,7 +148,7 @@ _STATIC_METHODS = {
 class AdminForm:
     """A submitted entity modal.
 
-    ``data`` is the entity as §10 data; ``blocks`` maps a path of ``data`` (``name``,
+    ``data`` is the entity as configuration-file data; ``blocks`` maps a path of ``data`` (``name``,
     ``members[2]``) to the block it came from; ``fallback`` takes problems of no one field.
     """
 
@@ -676,7 +676,7 @@ def _rule_blocks(
 
 
 def parse_admin_form(view: Mapping[str, Any]) -> AdminForm:
-    """Read a submitted entity modal as §10 data for ``services.admin.save_entity``.
+    """Read a submitted entity modal as configuration-file data for ``services.admin.save_entity``.
 
     Raises:
         BadInput: the view is not an entity modal (its private_metadata says no section).

@@ -251,7 +251,12 @@ def build_slots_view(
         blocks.append(HeaderBlock(text=plain(master.name, 150), block_id="book:title"))
     if master is None:
         if not catalogue:
-            blocks.append(section("There is nothing to book here yet."))
+            blocks.append(
+                section(
+                    "There is nothing to book here yet. A workspace admin sets Roundtable up "
+                    "with `/book-admin`."
+                )
+            )
         return _modal(ids.BOOK_SLOTS_VIEW, state, blocks)
     if master.mode is MasterMode.PAGES_FIRST:
         blocks += _page_choice(master, state)

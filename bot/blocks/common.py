@@ -36,8 +36,12 @@ MAX_VALUE = 2000
 MAX_PRIVATE_METADATA = 3000
 
 NOT_SET_UP = (
-    "Roundtable isn't set up in this workspace yet. An admin can set it up with "
-    "`roundtable config apply FILE` (see the README)."
+    "Roundtable isn't set up in this workspace yet. A workspace admin sets it up with "
+    "`/book-admin`."
+)
+SET_UP_FIRST = (
+    "Nothing is set up yet. *Open setup* adds the people and rooms that can be booked, "
+    "event types, pools and master pages."
 )
 SOMETHING_WENT_WRONG = "Sorry, something went wrong on our side. Please try again in a moment."
 

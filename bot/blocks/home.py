@@ -25,6 +25,7 @@ from bot.blocks.common import (
     MAX_SECTION_TEXT,
     MAX_VIEW_BLOCKS,
     NOT_SET_UP,
+    SET_UP_FIRST,
     chunks,
     clip,
     context,
@@ -58,6 +59,8 @@ def build_home(overview: HomeOverview, *, tz: str, notice: str | None = None) ->
         blocks.append(section(notice))
     if overview.admin:
         blocks.append(section("You are an admin of this workspace."))
+        if not overview.pages:
+            blocks.append(section(SET_UP_FIRST))
         blocks.append(
             ActionsBlock(
                 block_id=ids.ADMIN_OPEN_MENU,
@@ -68,6 +71,8 @@ def build_home(overview: HomeOverview, *, tz: str, notice: str | None = None) ->
                 ],
             )
         )
+    elif not overview.pages:
+        blocks.append(section(NOT_SET_UP))
     if overview.failed:
         blocks.append(HeaderBlock(text=plain("Notifications that could not be delivered", 150)))
         blocks.append(section(failed_text(overview.failed, tz=tz)))
@@ -84,13 +89,6 @@ def build_home(overview: HomeOverview, *, tz: str, notice: str | None = None) ->
     else:
         blocks.append(context("Nothing booked. Use `/book-room` to book a meeting or a room."))
     return View(type="home", blocks=fit(blocks))
-
-
-def build_home_not_set_up() -> View:
-    """The Home tab of a workspace that has no configuration yet."""
-    return View(
-        type="home", blocks=[HeaderBlock(text=plain("Roundtable", 150)), section(NOT_SET_UP)]
-    )
 
 
 def build_distribution(
@@ -120,6 +118,7 @@ def build_distribution(
     lines = [
         f"{clip(names.get(row.page, row.page), width):<{width}} {bar(row.received, top)} "
         f"{row.received:>3} in {row.removed:>3} out {row.net:>4} net"
+        + ("" if row.active else " (inactive)")
         for row in report.members
     ]
     for part in chunks(lines, MEMBERS_PER_SECTION):

@@ -1,4 +1,4 @@
-"""Block Kit builders for every notification the outbox delivers (§9).
+"""Block Kit builders for every notification the outbox delivers.
 
 Pure: each ``build_*`` takes already-loaded facts about the booking and returns the
 message's fallback text and blocks; none calls Slack, opens a session or reads the clock.

@@ -1,4 +1,4 @@
-"""The Reassign modal a pool manager opens from a booking's notice (§7, §12).
+"""The Reassign modal a pool manager opens from a booking's notice.
 
 It lists the pages that could take the seat, free ones first and busy ones marked
 "(busy)"; a seat select for panels (owner, a room, a panelist), a reason, "tell the customer"
@@ -43,6 +43,7 @@ from storage.records import Booking, Role
 MAX_REASON = 500
 TELL = "tell"
 FORCE = "force"
+FORCE_LABEL = "Assign even if busy at that time"
 TITLE = "Reassign booking"
 
 
@@ -137,7 +138,7 @@ def build_reassign_modal(
         )
     )
     tell = _option("Tell the customer (only when a reason is given)", TELL)
-    force = _option("Assign even if busy at that time", FORCE)
+    force = _option(FORCE_LABEL, FORCE)
     blocks.append(
         InputBlock(
             block_id=ids.REASSIGN_OPTIONS,
@@ -195,7 +196,9 @@ def parse_reassign(view: Mapping[str, Any]) -> ReassignForm:
 
 
 def reassign_errors(field: str | None, message: str, *, has_seat: bool) -> dict[str, str]:
-    """Put a refusal on the field it is about: the seat select, else the target."""
+    """Put a refusal on the field it is about: the seat select, the options, else the target."""
+    if field == "force":  # a busy target: the box that forces the move is the way out
+        return {ids.REASSIGN_OPTIONS: clip(f"{message}; tick “{FORCE_LABEL}” to move anyway", 300)}
     block = ids.REASSIGN_SEAT if field == "seat" and has_seat else ids.REASSIGN_TARGET
     return {block: clip(message, 300)}
 

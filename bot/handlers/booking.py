@@ -1,4 +1,4 @@
-"""/book-room: the booking modal, jump-ahead and the list of my bookings (§12).
+"""/book-room: the booking modal, jump-ahead and the list of my bookings.
 
 Every step of the modal is a block action (``book:…``) that updates the view; the form's
 submission books and answers on the modal itself (``response_action``): the confirmation,

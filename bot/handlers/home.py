@@ -9,10 +9,10 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot import ids
-from bot.blocks.home import build_home, build_home_not_set_up
+from bot.blocks.home import build_home
 from bot.handlers.booking import requester_zone
 from bot.profiles import Profiles
-from engine.errors import NotFound, RoundtableError
+from engine.errors import RoundtableError
 from services.admin import home_overview
 from services.booking import cancel
 from services.context import Actor, Services
@@ -68,10 +68,6 @@ def show_home(
 ) -> None:
     """Publish the actor's Home tab."""
     assert actor.slack_user is not None, "the Home belongs to a Slack user"
-    try:
-        overview = home_overview(services.engine, workspace_id, actor=actor, now=services.clock())
-    except NotFound:
-        client.views_publish(user_id=actor.slack_user, view=build_home_not_set_up())
-        return
+    overview = home_overview(services.engine, workspace_id, actor=actor, now=services.clock())
     tz = requester_zone(services, profiles, client, workspace_id, actor)
     client.views_publish(user_id=actor.slack_user, view=build_home(overview, tz=tz, notice=notice))

@@ -1,4 +1,4 @@
-"""/book-link: one-time links for guests, and the DM button that opens their modal (§8, §12).
+"""/book-link: one-time links for guests, and the DM button that opens their modal.
 
 A link that cannot be used (used, expired, revoked, unknown) is answered in words: the
 button opens a modal saying so; the service's messages reveal nothing about the pages.

@@ -1,4 +1,4 @@
-"""The buttons of a pool's manager notice: Reassign (a modal) and Cancel (§7, §9, §12).
+"""The buttons of a pool's manager notice: Reassign (a modal) and Cancel.
 
 Both change the booking through ``services.booking`` (which checks who may) and then
 update the notice in place (``chat.update``) so the channel sees who has the booking now,

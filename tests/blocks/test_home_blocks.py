@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from bot import ids
-from bot.blocks.home import bar, build_home, build_home_not_set_up, fit
+from bot.blocks.home import bar, build_home, fit
 from engine.distribution import MemberStats, PoolReport
 from engine.model import EventType, Method, Page, PageKind, Pool, PoolMember, Workspace
 from services.admin import HomeOverview
@@ -128,7 +129,29 @@ def test_fit_leaves_short_lists_alone() -> None:
     assert fit(list(blocks)) == list(blocks)
 
 
-def test_a_home_without_configuration_says_so() -> None:
-    data = check_view(build_home_not_set_up())
+def test_an_empty_workspace_tells_its_users_who_sets_it_up() -> None:
+    data = json.dumps(check_view(build_home(_overview(pages={}), tz="UTC")))
 
-    assert "isn't set up" in json.dumps(data)
+    assert "isn't set up in this workspace yet" in data
+    assert "/book-admin" in data
+    assert ids.ADMIN_OPEN_MENU not in data
+
+
+def test_an_empty_workspace_shows_its_admin_where_to_start() -> None:
+    data = json.dumps(check_view(build_home(_overview(pages={}, admin=True), tz="UTC")))
+
+    assert "Nothing is set up yet" in data
+    assert ids.ADMIN_OPEN_MENU in data
+    assert "isn't set up" not in data
+
+
+def test_an_inactive_member_is_marked_in_the_distribution() -> None:
+    bob = MemberStats("bob", received=3, removed=0, net=3, last_received=None, active=False)
+    report = replace(REPORT, members=(REPORT.members[0], bob), average=5.0)
+
+    text = json.dumps(
+        check_view(build_home(_overview(reports=((SALES, report),)), tz="UTC")), ensure_ascii=False
+    )
+
+    assert "   3 in   0 out    3 net (inactive)" in text
+    assert "   6 in   1 out    5 net (inactive)" not in text  # alice is active

@@ -149,3 +149,12 @@ def test_the_tell_option_is_ticked_at_first() -> None:
     checks = next(b for b in data["blocks"] if b.get("block_id") == ids.REASSIGN_OPTIONS)
 
     assert [o["value"] for o in checks["element"]["initial_options"]] == [TELL]
+
+
+def test_a_target_busy_but_forceable_is_answered_on_the_box_that_forces() -> None:
+    errors = reassign_errors("force", "'bob' is not free at that time", has_seat=False)
+
+    assert errors == {
+        ids.REASSIGN_OPTIONS: "'bob' is not free at that time; tick “Assign even if busy at "
+        "that time” to move anyway"
+    }

@@ -285,6 +285,9 @@ def test_reassign_to_a_busy_member_is_target_busy_unless_forced(world: Engine, r
     booking = book_at(world, "demo", "chat", at(1, 9))
     setup(world, _tmp(world), lambda d: d.update(busy=[_block("bob", at(1, 8), at(1, 12))]))
     _refused(rt, world, ("reassign", booking.id, "--to", "bob"), 3, "target_busy")
+    assert rt("reassign", booking.id, "--to", "bob")[1]["error"]["message"] == (
+        "'bob' is not free at that time; add --force to move it anyway"
+    )
     code, answer = rt("reassign", booking.id, "--to", "bob", "--force")
     assert (code, answer["booking"]["owner"]) == (0, "bob")
 
@@ -295,6 +298,7 @@ def test_reassign_onto_another_booking_is_target_busy_even_when_forced(
     first = book_at(world, "demo", "chat", at(1, 9))
     book_at(world, "demo", "chat", at(1, 9))  # bob's
     _refused(rt, world, ("reassign", first.id, "--to", "bob", "--force"), 3, "target_busy")
+    assert "--force" not in rt("reassign", first.id, "--to", "bob")[1]["error"]["message"]
 
 
 def test_reassign_out_of_the_pool_is_not_in_pool(world: Engine, rt: Any) -> None:
@@ -323,9 +327,9 @@ def test_report_prints_the_cycle_and_every_member(world: Engine, rt: Any) -> Non
         "pool": "sales",
         "cycle": {"start": "2026-11-01T00:00:00Z", "end": "2026-12-01T00:00:00Z"},
         "members": [
-            {"page": "alice", "received": 1, "removed": 1, "net": 0},
-            {"page": "bob", "received": 1, "removed": 0, "net": 1},
-            {"page": "carol", "received": 0, "removed": 0, "net": 0},
+            {"page": "alice", "received": 1, "removed": 1, "net": 0, "active": True},
+            {"page": "bob", "received": 1, "removed": 0, "net": 1, "active": True},
+            {"page": "carol", "received": 0, "removed": 0, "net": 0, "active": True},
         ],
         "average": pytest.approx(1 / 3),
     }

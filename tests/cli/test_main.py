@@ -1,4 +1,4 @@
-"""Global options, errors and exit codes of ``roundtable`` (§11)."""
+"""Global options, errors and exit codes of ``roundtable``."""
 
 from __future__ import annotations
 

@@ -129,7 +129,7 @@ def buffer_violations(engine: Engine) -> list[tuple[str, str, str]]:
     """Return (page, earlier, later) for consecutive bookings closer than their buffers.
 
     Bookings on one page must be apart by the earlier one's buffer after plus the later
-    one's buffer before (§3.2: the buffers of both meetings add up).
+    one's buffer before (the buffers of both meetings add up).
     """
     query = (
         select(

@@ -2,7 +2,7 @@
 
 Each test releases its requests together from a barrier (``harness.race``), then checks
 what every caller was told and what the database holds. The outcome must be one that the
-same requests made one at a time, in some order, would give (§7, §8).
+same requests made one at a time, in some order, would give.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from tests.concurrency.harness import (
     summary,
 )
 
-ADMIN = Actor()  # the command line acts as an admin (§11)
+ADMIN = Actor()  # the command line acts as an admin
 
 
 def test_twenty_customers_racing_for_one_slot_get_one_booking_and_nineteen_refusals(db_engine):
@@ -143,7 +143,7 @@ def test_a_one_time_link_used_by_ten_requests_for_one_time_books_once(db_engine)
         ),
     )
 
-    # Both reasons are true for the losers; §8 promises one booking, not which is told.
+    # Both reasons are true for the losers; a link promises one booking, not which is told.
     counts = summary(outcomes)
     assert counts["booked"] == 1
     assert counts["link_used"] + counts["slot_unavailable"] == 9

@@ -1,4 +1,4 @@
-"""A booking process killed with SIGKILL mid-burst leaves nothing half-written (§7).
+"""A booking process killed with SIGKILL mid-burst leaves nothing half-written.
 
 One process (``spawn``: a fresh interpreter) books from three threads on the crossing
 pages; once it has made a few bookings it is killed without warning, in the middle of

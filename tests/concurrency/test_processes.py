@@ -1,4 +1,4 @@
-"""Several app processes sharing one database never double-book a page (§7, §13).
+"""Several app processes sharing one database never double-book a page.
 
 Two processes started with ``spawn`` (fresh interpreters, nothing shared but the database)
 each book random starts on the four master pages of ``crossing_pages`` from three threads

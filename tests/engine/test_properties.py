@@ -2,7 +2,7 @@
 
 Grid-sensitive properties (pooled = union, adding a booking or removing a member never
 adds a slot) only hold when every window starts on the slot grid: the grid restarts at
-each window start (§4.2), so a booking that trims a window's start can move the grid.
+each window start, so a booking that trims a window's start can move the grid.
 Their strategies therefore keep bookings, buffers and durations on a 30-minute grid.
 """
 

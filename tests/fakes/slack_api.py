@@ -39,6 +39,10 @@ class FakeSlackApi:
 
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
     calls: list[Call] = field(default_factory=list)
+    socket_url: str | None = None
+    """What ``apps.connections.open`` answers: a Socket Mode server's ws:// URL."""
+    installs_team: str = "T0INSTALL"
+    """The team ``oauth.v2.access`` installs the app into."""
     _failures: dict[str, deque[_Failure]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -68,9 +72,24 @@ class FakeSlackApi:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def add_user(self, user_id: str, *, tz: str = "Europe/London", **profile: Any) -> None:
-        """Make ``users.info`` know a user with a time zone and profile fields."""
-        self.users[user_id] = {"id": user_id, "tz": tz, "profile": profile}
+    def add_user(
+        self,
+        user_id: str,
+        *,
+        tz: str = "Europe/London",
+        is_admin: bool = False,
+        is_owner: bool = False,
+        **profile: Any,
+    ) -> None:
+        """Make ``users.info`` know a user with a time zone, Slack role and profile fields."""
+        self.users[user_id] = {
+            "id": user_id,
+            "tz": tz,
+            "is_admin": is_admin,
+            "is_owner": is_owner,
+            "is_primary_owner": False,
+            "profile": profile,
+        }
 
     def fail_next(
         self,
@@ -127,6 +146,23 @@ class FakeSlackApi:
             return {"ok": True, "channel": {"id": "D" + users.replace(",", "")}}
         if method == "auth.test":
             return {"ok": True, "team_id": "T0ACME", "user_id": "UBOT", "bot_id": "BBOT"}
+        if method == "apps.connections.open":
+            if self.socket_url is None:
+                return {"ok": False, "error": "not_allowed_token_type"}
+            return {"ok": True, "url": self.socket_url}
+        if method == "oauth.v2.access":
+            return {
+                "ok": True,
+                "app_id": "A0ROUNDTABLE",
+                "authed_user": {"id": "U0INSTALLER"},
+                "scope": "commands,chat:write",
+                "token_type": "bot",
+                "access_token": "xoxb-installed-by-oauth",
+                "bot_user_id": "U0BOT",
+                "team": {"id": self.installs_team, "name": "Installing team"},
+                "enterprise": None,
+                "is_enterprise_install": False,
+            }
         return {"ok": True}
 
 

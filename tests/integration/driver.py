@@ -274,9 +274,13 @@ class Modal:
             if element["action_id"].startswith("book:slot:")
         ]
 
-    def _act(self, action: dict[str, Any]) -> Response:
-        before = len(self.driver.fake.calls_to("views.update"))
-        payload = {
+    def action_payload(self, action_id: str) -> dict[str, Any]:
+        """What Slack sends when the user clicks the button ``action_id`` of this modal."""
+        block_id, element = find_element(self.view["blocks"], action_id)
+        return self._action_body(action_payload(block_id, element))
+
+    def _action_body(self, action: dict[str, Any]) -> dict[str, Any]:
+        return {
             **self.driver._base("block_actions", self.user),
             "container": {"type": "view", "view_id": self.id},
             "view": {
@@ -288,7 +292,10 @@ class Modal:
             },
             "actions": [action],
         }
-        response = self.driver.interaction(payload)
+
+    def _act(self, action: dict[str, Any]) -> Response:
+        before = len(self.driver.fake.calls_to("views.update"))
+        response = self.driver.interaction(self._action_body(action))
         updates = self.driver.fake.calls_to("views.update")[before:]
         for call in updates:
             if call.args.get("view_id") == self.id:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 
@@ -16,7 +17,8 @@ from bot.settings import BOT_SCOPES
 from tests.integration.conftest import ADMIN
 
 ROOT = Path(__file__).parents[2]
-SCHEMA = ROOT.parent / "shared" / "slack" / "manifest.schema.1.0.0.json"
+# Slack's manifest schema, kept beside the test with its MIT license (schemas/).
+SCHEMA = Path(__file__).with_name("schemas") / "manifest.schema.1.0.0.json"
 
 
 @pytest.fixture(scope="module")
@@ -83,3 +85,17 @@ def test_every_command_in_the_manifest_is_answered_and_an_unknown_one_is_not(sla
         assert slack.command(item["command"], "", user=ADMIN).status == 200
 
     assert slack.command("/book-nothing", "", user=ADMIN).status == 404
+
+
+def test_the_socket_mode_manifest_the_setup_guide_describes_is_valid(manifest):
+    # The README's guide: socket_mode_enabled true, and no request URLs (Slack uses none).
+    variant = copy.deepcopy(manifest)
+    variant["settings"]["socket_mode_enabled"] = True
+    for command in variant["features"]["slash_commands"]:
+        del command["url"]
+    del variant["settings"]["event_subscriptions"]["request_url"]
+    del variant["settings"]["interactivity"]["request_url"]
+    del variant["settings"]["interactivity"]["message_menu_options_url"]
+    del variant["oauth_config"]["redirect_urls"]
+
+    jsonschema.validate(variant, json.loads(SCHEMA.read_text()))

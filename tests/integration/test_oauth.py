@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import urllib.request
 from dataclasses import replace
 
@@ -12,6 +13,7 @@ from sqlalchemy import inspect
 from bot.app import build_app, workspace_clients
 from bot.server import build_wsgi_app
 from bot.settings import OAuthCredentials
+from services.config import load_config
 from tests.integration.conftest import CUSTOMER, SECRET
 from tests.integration.driver import SlackDriver, TrackingExecutor
 from tests.serving import served
@@ -92,3 +94,23 @@ def test_background_jobs_reach_each_workspace_with_its_installation(oauth_app):
     assert client_for("T0OTHER").base_url == settings.api_url
     with pytest.raises(LookupError):
         client_for("T0NOWHERE")
+
+
+def test_an_install_over_oauth_records_the_workspace_empty(oauth_slack, fake, engine):
+    fake.installs_team = "T0NEWCO"
+    with urllib.request.urlopen(oauth_slack.url + "/slack/install", timeout=5) as answer:
+        cookie = answer.headers["Set-Cookie"].split(";", 1)[0]
+        state = re.search(r"state=([\w-]+)", answer.read().decode())
+    assert state is not None
+    redirect = urllib.request.Request(
+        f"{oauth_slack.url}/slack/oauth_redirect?code=the-code&state={state[1]}",
+        headers={"Cookie": cookie},
+    )
+
+    with urllib.request.urlopen(redirect, timeout=5) as answer:
+        assert answer.status == 200
+
+    assert fake.calls_to("oauth.v2.access")[0].args["code"] == "the-code"
+    started = load_config(engine, "T0NEWCO")
+    assert started.pages == ()
+    assert started.workspace.slack_admins is True

@@ -65,16 +65,15 @@ def test_a_signature_made_with_another_secret_gets_401(slack, fake):
     assert fake.calls_to("views.open") == []
 
 
-def test_a_workspace_without_configuration_is_told_it_is_not_set_up(slack, fake):
+def test_a_workspace_without_configuration_starts_empty_with_nothing_to_book(slack, fake):
     slack.team = "T0OTHER"
 
     response = slack.command("/book-room", "", user=CUSTOMER)
 
     assert response.status == 200
-    answer = response.json()
-    assert answer["response_type"] == "ephemeral"
-    assert "isn't set up in this workspace yet" in answer["text"]
-    assert fake.calls_to("views.open") == []
+    modal = slack.opened_modal(user=CUSTOMER)
+    assert "There is nothing to book here yet" in modal.text
+    assert "/book-admin" in modal.text
 
 
 def test_the_health_check_answers_when_the_database_does(slack):

@@ -156,6 +156,7 @@ def test_serve_without_any_slack_variable_serves_the_guest_pages_and_says_so_onc
             time.sleep(0.2)
         events = _answer("POST", f"{url}/slack/events")
         guest_status, guest_page = _answer("GET", f"{url}/l/{token}?tz=Europe/London")
+        welcome_status, welcome = _answer("GET", f"{url}/")
     finally:
         server.send_signal(signal.SIGTERM)
         _, stderr = server.communicate(timeout=15)
@@ -165,6 +166,10 @@ def test_serve_without_any_slack_variable_serves_the_guest_pages_and_says_so_onc
     assert json.loads(events[1]) == {"error": "slack_not_configured"}
     assert guest_status == 200
     assert "<h1>Book a demo</h1>" in guest_page
+    assert welcome_status == 200
+    assert "local mode: Slack is not connected" in welcome
+    assert "roundtable link create --master-page" in welcome
+    assert f"{url.replace('127.0.0.1', 'localhost')}/l/" in welcome  # PUBLIC_URL's default
     assert server.returncode == 0, stderr
     warnings = [line for line in stderr.splitlines() if "warning" in line.lower()]
     assert warnings == [

@@ -110,3 +110,11 @@ def test_socket_mode_asks_for_slack_even_without_any_slack_variable():
         load_settings({}, socket_mode=True)
 
     assert raised.value.variable.startswith("SLACK_")
+
+
+def test_a_database_path_instead_of_a_url_is_answered_with_the_url_meant():
+    with pytest.raises(SettingsError) as raised:
+        load_settings({**BASE, "DATABASE_URL": "/var/lib/roundtable/roundtable.db"})
+
+    assert raised.value.variable == "DATABASE_URL"
+    assert "write sqlite:////var/lib/roundtable/roundtable.db" in raised.value.problem

@@ -13,7 +13,7 @@ ACME = Path(__file__).parents[2] / "examples" / "acme.yml"
 
 
 def small_config() -> dict[str, Any]:
-    """Return the data of a small valid file using every section of §10."""
+    """Return the data of a small valid file using every section of the configuration file."""
     return {
         "workspace": {"id": "T0001", "timezone": "Europe/London", "admins": ["U0ADMIN"]},
         "booking_pages": [

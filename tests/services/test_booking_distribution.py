@@ -1,4 +1,4 @@
-"""Who gets a booking (§5) through the booking service, on SQLite and PostgreSQL."""
+"""Who gets a booking through the booking service, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 

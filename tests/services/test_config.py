@@ -1,4 +1,4 @@
-"""Applying, exporting and showing configuration files (§10) against a real database."""
+"""Applying, exporting and showing configuration files against a real database."""
 
 from __future__ import annotations
 
@@ -10,7 +10,14 @@ import pytest
 from sqlalchemy import Engine
 
 from engine.errors import BadInput, NotFound
-from services.config import apply_config, choose_workspace, export_config, load_config
+from engine.model import Workspace
+from services.config import (
+    apply_config,
+    choose_workspace,
+    export_config,
+    load_config,
+    start_workspace,
+)
 from services.config_file import ConfigInvalid, read_config
 from storage.db import open_database
 from tests.services.config_samples import ACME, small_config_text
@@ -405,3 +412,17 @@ def test_the_only_workspace_is_chosen_unless_several_are_stored(
     assert choose_workspace(db_engine, "T0001") == "T0001"
     with pytest.raises(NotFound, match="unknown workspace 'T0NONE'"):
         choose_workspace(db_engine, "T0NONE")
+
+
+def test_slack_admins_off_is_stored_and_a_started_workspace_is_kept(
+    db_engine: Engine, write_file: Callable[[str], Path]
+) -> None:
+    off = small_config_text(lambda data: data["workspace"].update(slack_admins=False))
+    apply_config(db_engine, write_file(off))
+
+    assert load_config(db_engine, "T0001").workspace.slack_admins is False
+    assert start_workspace(db_engine, "T0001") is False
+    assert load_config(db_engine, "T0001").workspace.slack_admins is False
+    assert start_workspace(db_engine, "T0NEW") is True
+    assert load_config(db_engine, "T0NEW").workspace == Workspace(id="T0NEW", timezone="UTC")
+    assert start_workspace(db_engine, "T0NEW") is False

@@ -1,4 +1,4 @@
-"""Reading and writing the configuration file of §10, without a database."""
+"""Reading and writing the configuration file, without a database."""
 
 from __future__ import annotations
 
@@ -155,3 +155,25 @@ def test_a_missing_file_is_reported_with_its_name(tmp_path: Path) -> None:
     assert refused.value.problems == (
         f"{tmp_path / 'nowhere.yml'}: cannot read the file: No such file or directory",
     )
+
+
+def test_slack_admins_is_on_by_default_and_exported_only_when_off() -> None:
+    default = parse_config(small_config_text(), "acme.yml")
+    off = parse_config(
+        small_config_text(lambda data: data["workspace"].update(slack_admins=False)), "acme.yml"
+    )
+
+    assert default.workspace.slack_admins is True
+    assert "slack_admins" not in dump_config(default)
+    assert off.workspace.slack_admins is False
+    assert "slack_admins: false" in dump_config(off)
+    assert parse_config(dump_config(off), "again.yml") == off
+
+
+def test_slack_admins_must_be_true_or_false() -> None:
+    text = small_config_text(lambda data: data["workspace"].update(slack_admins="sometimes"))
+
+    with pytest.raises(ConfigInvalid) as raised:
+        parse_config(text, "acme.yml")
+
+    assert "acme.yml: workspace.slack_admins: " in str(raised.value)

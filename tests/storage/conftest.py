@@ -37,7 +37,7 @@ WEEKDAYS_9_TO_5 = ((LocalRange(540, 720), LocalRange(780, 1020)),) * 5 + ((), ()
 
 
 def sample_config(team: str = "T0001") -> WorkspaceConfig:
-    """Return a configuration using every feature of §10."""
+    """Return a configuration using every feature of the configuration file."""
     return WorkspaceConfig(
         workspace=Workspace(id=team, timezone="Europe/London", admins=("U0ADMIN",)),
         pages=(

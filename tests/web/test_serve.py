@@ -108,3 +108,5 @@ def test_serve_answers_a_guest_link_and_a_dead_one_without_logging_either_token(
     assert server.returncode == 0, log
     assert link_token not in log
     assert "not-a-token-anyone" not in log
+    assert "roundtable.requests GET /l/ 200 " in log  # one line per request: route, not path
+    assert "roundtable.requests GET /l/ 410 " in log
