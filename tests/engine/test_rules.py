@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
@@ -156,14 +157,46 @@ def test_an_inactive_member_gets_nothing_new():
     assert assign(schedule_, "desk", "meet", at("2026-06-01T12:00Z"), "UTC", NOW).owner == "bob"
 
 
-def test_static_pooled_gives_the_booking_to_the_least_loaded_free_page():
-    schedule_ = schedule(
-        [page("alice"), page("bob")],
-        [event(60, pages=("alice", "bob"))],
-        [static("desk", "meet")],
-        bookings=[booking("alice", "2026-06-02T09:00Z", "2026-06-02T10:00Z")],
+def idle_desk(last: dict[str, str], *, pages=("alice", "bob", "carol")):
+    found = schedule(
+        [page("alice"), page("bob"), page("carol")],
+        [event(60, pages=pages), event(60, pages=pages, event_id="other")],
+        [static("desk", "meet", "other"), static("front", "meet")],
     )
-    assert assign(schedule_, "desk", "meet", NINE, "UTC", NOW).owner == "bob"
+    stamps = {name: at(when) for name, when in last.items()}
+    return replace(found, last_received={("desk", "meet"): stamps})
+
+
+def test_static_pooled_gives_the_booking_to_the_longest_idle_free_page():
+    found = idle_desk(
+        {
+            "alice": "2026-05-20T10:00Z",
+            "bob": "2026-05-10T10:00Z",
+            "carol": "2026-05-22T10:00Z",
+        }
+    )
+    assert assign(found, "desk", "meet", NINE, "UTC", NOW).owner == "bob"
+
+
+def test_static_pooled_prefers_a_page_that_never_received_one_then_the_listed_order():
+    found = idle_desk({"alice": "2026-05-20T10:00Z"}, pages=("alice", "carol", "bob"))
+    assert assign(found, "desk", "meet", NINE, "UTC", NOW).owner == "carol"
+
+
+def test_static_pooled_idle_time_is_per_master_page_and_event_type():
+    found = idle_desk({"alice": "2026-05-20T10:00Z", "bob": "2026-05-10T10:00Z"})
+    # Another event type on the same master page, or another master page: nobody received
+    # one there, so the listed order decides.
+    assert assign(found, "desk", "other", NINE, "UTC", NOW).owner == "alice"
+    assert assign(found, "front", "meet", NINE, "UTC", NOW).owner == "alice"
+
+
+def test_static_pooled_skips_the_longest_idle_page_when_it_is_busy():
+    found = idle_desk({"alice": "2026-05-20T10:00Z", "carol": "2026-05-22T10:00Z"})
+    found = replace(
+        found, occupancy={"bob": (booking("bob", "2026-06-01T08:00Z", "2026-06-01T12:00Z"),)}
+    )
+    assert assign(found, "desk", "meet", NINE, "UTC", NOW).owner == "alice"
 
 
 def test_static_pooled_priority_prefers_the_first_listed_free_page():
@@ -301,10 +334,10 @@ def test_a_question_involves_its_seats_pages_and_needs_the_horizon_of_round_robi
 
     panel = involved_pages(found, "panel", "meet")
     assert panel.pages == {"ann", "ben", "r1", "r2", "dan"}, "inactive members take no seat"
-    assert panel.ahead == {"ann", "ben"}
+    assert panel.ahead == panel.pages, "a turn is checked with every seat up to the horizon"
     assert panel.pools == {"line", "spaces"}, "the pools whose ledgers decide"
     assert involved_pages(found, "desk", "meet") == Involved(
-        frozenset({"ann", "ben"}), frozenset({"ann", "ben"})
-    ), "static pooled ranks its pages by their load up to the horizon"
+        frozenset({"ann", "ben"}), idle=True
+    ), "static pooled ranks its pages by when they last received one"
     assert involved_pages(found, "prio", "meet") == Involved(frozenset({"ann", "ben"}))
     assert involved_pages(found, "choose", "meet", pick="ben") == Involved(frozenset({"ben"}))
