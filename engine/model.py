@@ -302,3 +302,14 @@ class Schedule:
     busy: Mapping[str, tuple[BusyBlock, ...]] = field(default_factory=dict)
     ledger: Mapping[str, tuple[LedgerEntry, ...]] = field(default_factory=dict)
     last_received: Mapping[tuple[str, str], Mapping[str, datetime]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, config: WorkspaceConfig) -> Schedule:
+        """Return the configuration of ``config`` as a schedule without bookings or ledger."""
+        return cls(
+            workspace=config.workspace,
+            pages={page.id: page for page in config.pages},
+            event_types={kind.id: kind for kind in config.event_types},
+            pools={pool.id: pool for pool in config.pools},
+            master_pages={master.id: master for master in config.master_pages},
+        )

@@ -32,12 +32,13 @@ Choices where §5 and §6 are silent:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import takewhile
 
 from engine.availability import FreeTime
-from engine.distribution import NEVER, preference_order
+from engine.distribution import NEVER, preference_order, round_robin_line
 from engine.errors import BadInput, SlotUnavailable
 from engine.intervals import to_utc
 from engine.lookup import find
@@ -179,6 +180,30 @@ def flexible_pool(schedule: Schedule, master_page: str, event_type: str) -> Pool
         if pool is not None and pool.method is Method.ROUND_ROBIN and pool.flexible:
             return pool
     return None
+
+
+def flexible_members(
+    schedule: Schedule, master_page: str, event_types: Sequence[str], now: datetime
+) -> list[str]:
+    """Return the members a one-time link booking ``event_types`` may name (§5.1).
+
+    A member qualifies when the rule of every one of the event types has a flexible
+    round-robin seat (``flexible_pool``) whose pool has it as an active member. They come
+    in the line order of the first event type's pool.
+
+    Raises:
+        NotFound: no such master page or event type.
+        BadInput: the master page does not offer an event type.
+    """
+    common: list[str] | None = None
+    for event_type in event_types:
+        pool = flexible_pool(schedule, master_page, event_type)
+        if pool is None:
+            return []
+        ledger = schedule.ledger.get(pool.id, ())
+        line = round_robin_line(pool, ledger, schedule.workspace.timezone, now)
+        common = line if common is None else [page for page in common if page in line]
+    return common or []
 
 
 def seat_candidates(
