@@ -52,6 +52,11 @@ def group() -> None:
     callback=expiry,
     help="Lifetime, like 7d or 12h, or 'never'.",
 )
+@click.option(
+    "--member",
+    metavar="PAGE",
+    help="The member the link books, for a flexible round-robin seat [default: next in line].",
+)
 @click.option("--by", metavar="U", help=BY_HELP)
 @pass_runtime
 def create(
@@ -62,6 +67,7 @@ def create(
     email: str | None,
     form: dict[str, str],
     expires_in: timedelta | None,
+    member: str | None,
     by: str | None,
 ) -> None:
     """Create a link good for one booking; print its secret token and URL (shown once)."""
@@ -74,6 +80,7 @@ def create(
         email=email,
         form_answers=form,
         expires_in=expires_in,
+        member=member,
         actor=Actor(by),
         now=runtime.now,
         public_url=os.environ.get("PUBLIC_URL") or DEFAULT_PUBLIC_URL,

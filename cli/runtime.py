@@ -17,23 +17,41 @@ from sqlalchemy import Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 
 from engine.errors import BadInput, RoundtableError
+from engine.zones import zone
 from services.config import choose_workspace
 from storage.db import SchemaTooNew, open_database
 
 
 def instant(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
     """Parse an ISO 8601 time option into UTC; a time without an offset is taken as UTC."""
+    parsed = wall_clock(ctx, param, value)
+    return None if parsed is None else in_zone(parsed, None)
+
+
+def wall_clock(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
+    """Parse an ISO 8601 time option, keeping a time without an offset as such (naive)."""
     if value is None:
         return None
     try:
-        parsed = datetime.fromisoformat(value)
+        return datetime.fromisoformat(value)
     except ValueError:
         raise click.BadParameter(
             f"'{value}' is not an ISO 8601 time like 2026-12-01T09:00:00Z", ctx, param
         ) from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+
+
+def in_zone(moment: datetime, tz: str | None) -> datetime:
+    """Return ``moment`` in UTC; one without an offset is a local time in ``tz`` (else UTC).
+
+    A local time that does not exist moves forward by the gap and a repeated one means its
+    first occurrence (Python's ``fold=0``), as everywhere in Roundtable.
+
+    Raises:
+        BadInput: ``tz`` is unknown.
+    """
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC if tz is None else zone(tz))
+    return moment.astimezone(UTC)
 
 
 @dataclass(slots=True)

@@ -23,6 +23,14 @@ _DATE = click.DateTime(formats=["%Y-%m-%d"])
 @click.option("--tz", metavar="TZ", help="Zone of the dates and the grid [default: workspace's].")
 @click.option("--pick", metavar="PAGE", help="The page the customer picks, where they may.")
 @click.option("--link", "link_token", metavar="TOKEN", help="A one-time link's token.")
+@click.option(
+    "--attendees",
+    metavar="N",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="How many people attend; smaller rooms are left out.",
+)
 @click.option("--by", metavar="U", help="Ask as this Slack user.")
 @pass_runtime
 def slots(
@@ -34,6 +42,7 @@ def slots(
     tz: str | None,
     pick: str | None,
     link_token: str | None,
+    attendees: int,
     by: str | None,
 ) -> None:
     """Print the times offered from --from to --to (both included, in --tz)."""
@@ -48,6 +57,7 @@ def slots(
         now=runtime.now,
         pick=pick,
         link_token=link_token,
+        attendees=attendees,
         actor=Actor(by),
     )
     data = {"slots": [{"start": zulu(s.start), "end": zulu(s.end)} for s in found]}
