@@ -38,6 +38,7 @@ from engine.rules import free_pages as engine_free_pages
 from engine.slots import Slot
 from engine.slots import offered_slots as engine_offered_slots
 from engine.zones import local_to_utc, zone
+from services import roles
 from services.context import Actor, system_clock
 from services.links import link_event_types, usable_link
 from storage.records import OneTimeLink
@@ -343,20 +344,26 @@ def link_members(
     master_page: str,
     event_type: str | None = None,
     *,
+    actor: Actor,
     now: datetime,
 ) -> LinkMembers | None:
     """Return whom a link to ``master_page`` (and ``event_type``) may name, or None.
 
     None when the link cannot name anyone: some event type it books has no flexible
-    round-robin seat.
+    round-robin seat. Only those who may create the link may ask.
 
     Raises:
         NotFound: the workspace, master page or event type does not exist.
         BadInput: the master page does not offer the event type.
+        Forbidden: the actor is neither an admin nor a manager of the master page's pools.
     """
     with UnitOfWork(engine) as uow:
         configuration = uow.schedules.configuration(workspace_id)
-        master = find(configuration.schedule.master_pages, master_page, "master page")
+        known = configuration.schedule
+        master = find(known.master_pages, master_page, "master page")
+        roles.require_master_page_manager(
+            known.workspace, master, known.pools.values(), actor, "create links to this master page"
+        )
         booked = [event_type] if event_type else list(master.offered_event_types())
         if not booked:
             return None

@@ -136,6 +136,7 @@ def submit_booking(
         pick=state.chosen_page,
         link_token=state.link,
         idempotency_key=f"slack:{view['id']}:{state.start.isoformat()}",
+        attendees=state.attendees,
     )
     try:
         booking = book(services.engine, request, actor=actor, now=services.clock())
@@ -253,6 +254,7 @@ def screen(
             now=now,
             pick=state.pick,
             link_token=state.link,
+            attendees=state.attendees,
             actor=actor,
         )
     return build_slots_view(catalogue, state, slots, notice=notice)
@@ -292,6 +294,7 @@ def free_members(
             tz=state.tz,
             now=services.clock(),
             link_token=state.link,
+            attendees=state.attendees,
             actor=actor,
         )
     except SlotUnavailable:
