@@ -46,6 +46,7 @@ BOOK_FAMILY = "book:"  # every action of the modal starts with it
 BOOK_MASTER_PAGE = "book:master_page"  # static select; option value = master page id
 BOOK_EVENT_TYPE = "book:event_type"  # static select; option value = event type id
 BOOK_PAGE = "book:page"  # static select (customer selection); option value = page id
+BOOK_ATTENDEES = "book:attendees"  # static select; option value = how many people attend
 BOOK_DATE = "book:date"  # datepicker
 BOOK_DAY = "book:day:"  # + prev/next; value = the ISO date to show
 BOOK_MORE = "book:more"  # value = index of the first slot to show
@@ -61,3 +62,6 @@ MY_CANCEL = "mine:cancel:"  # + n; value = booking id
 # /book-link: the guest's DM carries a button opening the modal for the link.
 LINK_OPEN = "link:open"  # value = the link's secret token
 LINK_NOTICE_VIEW = "link:notice"  # callback_id of the modal telling why a link cannot be used
+LINK_MEMBER_VIEW = "link:member"  # callback_id: /book-link on a flexible round robin, whom to book
+LINK_MEMBER = "link:member"  # block_id and action_id of its member select; value = page id
+LINK_SENT_VIEW = "link:sent"  # callback_id: the member modal after the link was sent

@@ -7,7 +7,8 @@ from typing import Any
 
 import click
 
-from cli.runtime import Runtime, instant, pass_runtime, slack_user
+from cli.runtime import Runtime, in_zone, pass_runtime, slack_user, wall_clock
+from engine.bounds import MAX_COUNT
 from engine.errors import BadInput, TargetBusy
 from services.booking import BookingRequest, Customer, book, cancel, reassign
 from services.context import Actor
@@ -61,8 +62,22 @@ def answers(ctx: click.Context, param: click.Parameter, values: tuple[str, ...])
 @click.command("book")
 @click.option("--master-page", metavar="M", help="The master page [default: the link's].")
 @click.option("--event-type", metavar="E", help="The event type [default: the link's, if one].")
-@click.option("--start", metavar="ISO", required=True, callback=instant, help="The start.")
+@click.option(
+    "--start",
+    metavar="ISO",
+    required=True,
+    callback=wall_clock,
+    help="The start; without a UTC offset, a local time in --tz (else UTC).",
+)
 @click.option("--tz", metavar="TZ", help="The customer's time zone [default: the workspace's].")
+@click.option(
+    "--attendees",
+    metavar="N",
+    type=click.IntRange(min=1, max=MAX_COUNT),
+    default=1,
+    show_default=True,
+    help="How many people attend; smaller rooms are not booked.",
+)
 @click.option(
     "--customer-slack", metavar="U", callback=slack_user, help="The customer's Slack user id."
 )
@@ -91,6 +106,7 @@ def book_command(
     event_type: str | None,
     start: datetime,
     tz: str | None,
+    attendees: int,
     customer_slack: str | None,
     customer_name: str | None,
     customer_email: str | None,
@@ -118,9 +134,10 @@ def book_command(
         workspace_id=runtime.workspace(),
         master_page=master_page,
         event_type=event_type,
-        start=start,
+        start=in_zone(start, tz),
         customer=customer,
         tz=tz,
+        attendees=attendees,
         form_answers=form,
         pick=pick,
         link_token=link_token,

@@ -51,6 +51,11 @@ def group() -> None:
     callback=expiry,
     help="Lifetime, like 7d or 12h, or 'never'.",
 )
+@click.option(
+    "--member",
+    metavar="PAGE",
+    help="The member the link books, for a flexible round-robin seat [default: next in line].",
+)
 @click.option("--by", metavar="U", callback=slack_user, help=BY_HELP)
 @pass_runtime
 def create(
@@ -61,6 +66,7 @@ def create(
     email: str | None,
     form: dict[str, str],
     expires_in: timedelta | None,
+    member: str | None,
     by: str | None,
 ) -> None:
     """Create a link good for one booking; print its secret token and URL (shown once)."""
@@ -79,6 +85,7 @@ def create(
         email=email,
         form_answers=form,
         expires_in=expires_in,
+        member=member,
         actor=Actor(by),
         now=runtime.now,
         public_url=served_at,

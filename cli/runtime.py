@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import click
@@ -18,6 +18,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 
 from engine.bounds import parse_day, parse_instant
 from engine.errors import BadInput, RoundtableError
+from engine.zones import zone
 from services import slack_ids
 from services.config import choose_workspace
 from storage.db import SchemaTooNew, open_database, url_problem
@@ -26,12 +27,34 @@ from storage.db import SchemaTooNew, open_database, url_problem
 def instant(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
     """Parse an ISO 8601 time option into UTC (a time without an offset is UTC), within the
     bounds of ``engine.bounds``."""
+    parsed = wall_clock(ctx, param, value)
+    return None if parsed is None else in_zone(parsed, None)
+
+
+def wall_clock(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
+    """Parse an ISO 8601 time option within the bounds, keeping a time without an offset as
+    such (naive): ``in_zone`` places it."""
     if value is None:
         return None
     try:
-        return parse_instant(value)
+        parse_instant(value)
     except ValueError as error:
         raise click.BadParameter(str(error), ctx, param) from None
+    return datetime.fromisoformat(value)
+
+
+def in_zone(moment: datetime, tz: str | None) -> datetime:
+    """Return ``moment`` in UTC; one without an offset is a local time in ``tz`` (else UTC).
+
+    A local time that does not exist moves forward by the gap and a repeated one means its
+    first occurrence (Python's ``fold=0``), as everywhere in Roundtable.
+
+    Raises:
+        BadInput: ``tz`` is unknown.
+    """
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC if tz is None else zone(tz))
+    return moment.astimezone(UTC)
 
 
 def day(ctx: click.Context, param: click.Parameter, value: str | None) -> date | None:

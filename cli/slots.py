@@ -9,6 +9,7 @@ import click
 
 from cli.booking import zulu
 from cli.runtime import Runtime, day, pass_runtime, slack_user
+from engine.bounds import MAX_COUNT
 from services.context import Actor
 from services.slots import offered_slots
 
@@ -21,6 +22,14 @@ from services.slots import offered_slots
 @click.option("--tz", metavar="TZ", help="Zone of the dates and the grid [default: workspace's].")
 @click.option("--pick", metavar="PAGE", help="The page the customer picks, where they may.")
 @click.option("--link", "link_token", metavar="TOKEN", help="A one-time link's token.")
+@click.option(
+    "--attendees",
+    metavar="N",
+    type=click.IntRange(min=1, max=MAX_COUNT),
+    default=1,
+    show_default=True,
+    help="How many people attend; smaller rooms are left out.",
+)
 @click.option("--by", metavar="U", callback=slack_user, help="Ask as this Slack user.")
 @pass_runtime
 def slots(
@@ -32,6 +41,7 @@ def slots(
     tz: str | None,
     pick: str | None,
     link_token: str | None,
+    attendees: int,
     by: str | None,
 ) -> None:
     """Print the times offered from --from to --to (both included, in --tz)."""
@@ -46,6 +56,7 @@ def slots(
         now=runtime.now,
         pick=pick,
         link_token=link_token,
+        attendees=attendees,
         actor=Actor(by),
     )
     data = {"slots": [{"start": zulu(s.start), "end": zulu(s.end)} for s in found]}

@@ -23,7 +23,8 @@ from engine.intervals import to_utc
 from engine.model import Cycle, LedgerEntry, LedgerKind, Method, Pool, PoolMember
 from engine.zones import local_to_utc, zone
 
-_NEVER = datetime.min.replace(tzinfo=UTC)
+# The "last received" of a member that never received one: older than any instant.
+NEVER = datetime.min.replace(tzinfo=UTC)
 _CYCLE_MONTHS = {Cycle.MONTHLY: 1, Cycle.QUARTERLY: 3}
 
 
@@ -103,7 +104,7 @@ def member_stats(
         at = to_utc(entry.at)
         if entry.pool != pool.id or at > now:
             continue
-        if entry.kind is LedgerKind.RECEIVED and at > last.get(entry.page, _NEVER):
+        if entry.kind is LedgerKind.RECEIVED and at > last.get(entry.page, NEVER):
             last[entry.page] = at
         if (start is None or start <= at) and (end is None or at < end):
             counts = received if entry.kind is LedgerKind.RECEIVED else removed
@@ -162,7 +163,7 @@ def round_robin_line(
 
     def key(member: PoolMember, stats: MemberStats) -> tuple[int, datetime, int, str]:
         score = stats.net if pool.automatic_correction else stats.received
-        return (score, stats.last_received or _NEVER, member.joined, member.page)
+        return (score, stats.last_received or NEVER, member.joined, member.page)
 
     return _ordered(pool, entries, tz, now, key)
 
@@ -198,7 +199,7 @@ def preference_order(
 
 
 def _idle_key(member: PoolMember, stats: MemberStats) -> tuple[datetime, int, int, str]:
-    return (stats.last_received or _NEVER, stats.received, member.joined, member.page)
+    return (stats.last_received or NEVER, stats.received, member.joined, member.page)
 
 
 def _members(pool: Pool) -> list[PoolMember]:

@@ -163,6 +163,13 @@ class PoolMember:
 
 @dataclass(frozen=True, slots=True)
 class Pool:
+    """A resource pool.
+
+    ``lookahead`` bounds how far ahead a round-robin member must have a bookable start to
+    keep its turn (None: the event type's horizon); ``flexible`` lets whoever creates a
+    one-time link name the round-robin member instead of the next in line.
+    """
+
     id: str
     name: str
     method: Method
@@ -171,6 +178,8 @@ class Pool:
     members: tuple[PoolMember, ...] = ()
     managers: tuple[str, ...] = ()
     channel: str | None = None
+    lookahead: timedelta | None = None
+    flexible: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -278,10 +287,13 @@ class Schedule:
     ``now`` on, widened by the buffers that reach into it (the longest buffer of any stored
     booking, which keeps its own buffers when its event type's change, plus the event
     types' longest) and, for a page with a per-day or per-week limit, to the whole local
-    Monday–Sunday weeks holding it; for round-robin
-    members and static ``pooled`` pages also the booking horizon from ``now``. Other pages'
-    entries may be missing. ``ledger`` is keyed by pool id and holds at least every entry of
-    the current cycle plus each member's latest ``received`` entry.
+    Monday–Sunday weeks holding it; for every page of a rule with a round-robin seat also
+    the booking horizon from ``now``. Other pages' entries may be missing. ``ledger`` is
+    keyed by pool id and holds at least every entry of the current cycle plus each member's
+    latest ``received`` entry. ``last_received`` is keyed by (master page, event type) and
+    holds, for a static ``pooled`` question, when each page of the event type last received
+    a booking of that event type on that master page (at or before ``now``; a page that
+    never did is missing).
     """
 
     workspace: Workspace
@@ -292,3 +304,15 @@ class Schedule:
     occupancy: Mapping[str, tuple[Occupancy, ...]] = field(default_factory=dict)
     busy: Mapping[str, tuple[BusyBlock, ...]] = field(default_factory=dict)
     ledger: Mapping[str, tuple[LedgerEntry, ...]] = field(default_factory=dict)
+    last_received: Mapping[tuple[str, str], Mapping[str, datetime]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, config: WorkspaceConfig) -> Schedule:
+        """Return the configuration of ``config`` as a schedule without bookings or ledger."""
+        return cls(
+            workspace=config.workspace,
+            pages={page.id: page for page in config.pages},
+            event_types={kind.id: kind for kind in config.event_types},
+            pools={pool.id: pool for pool in config.pools},
+            master_pages={master.id: master for master in config.master_pages},
+        )

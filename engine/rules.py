@@ -5,10 +5,11 @@ finds the offered times for them; ``assign`` fills the seats at a chosen start.
 
 Choices made here:
 
-* Static rules have no pool and so no ledger. ``pooled`` prefers the free page with the
-  fewest confirmed bookings from ``now`` to the horizon (the least loaded), then the order
-  in which the event type lists its pages; ``pooled_priority`` takes that listed order as
-  the priority (first listed = highest). A static page without a method is ``pooled``.
+* Static rules have no pool and so no ledger. ``pooled`` prefers the free page that least
+  recently received a booking of this event type on this master page (``Schedule.
+  last_received``; never first), then the order in which the event type lists its pages;
+  ``pooled_priority`` takes that listed order as the priority (first listed = highest). A
+  static page without a method is ``pooled``.
 * A ``pick`` is only for ``find_member_by_time`` and the customer-selection modes; any other
   master page refuses one. In the selection modes ``assign`` needs a pick unless the event
   type lists a single page (a step with one choice is skipped); in ``find_member_by_time``
@@ -17,16 +18,27 @@ Choices made here:
   the pick must be free at that time but need not share that time's grid.
 * ``assign`` and ``free_pages`` check the start against the slots of the requester's local
   date of the start and the day after, i.e. the view a customer picks a time from (and
-  one more day so that a slot ending after midnight is bookable too).
-* A round-robin seat without a member who has a slot within the horizon offers nothing.
+  one more day so that a slot ending after midnight is bookable too). A start before
+  ``now`` is refused as past.
+* Round-robin seats take their turns in seat order (``_take_turns``): each gets the first
+  member of its line who can be booked at some offered start in ``[now, now + lookahead)``
+  with the seats before it as already given and the later ones still open; a seat without
+  such a member offers nothing. A ``lookahead`` past the horizon is the horizon. A member
+  named for a flexible pool (``member``) takes the first seat of that pool whatever the
+  line says; a member no longer active there is ignored and the line decides.
+* Capacity: a resource whose ``capacity`` is below ``attendees`` is no candidate for any
+  seat, a pick included; pages without a capacity (people) always fit.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import takewhile
 
-from engine.distribution import preference_order
+from engine.availability import FreeTime
+from engine.distribution import NEVER, preference_order, round_robin_line
 from engine.errors import BadInput, SlotUnavailable
 from engine.intervals import to_utc
 from engine.lookup import find
@@ -36,6 +48,9 @@ from engine.model import (
     MasterMode,
     MasterPage,
     Method,
+    Page,
+    PageKind,
+    Pool,
     Schedule,
     SeatRef,
     StaticMethod,
@@ -44,8 +59,8 @@ from engine.search import Seat, SlotSearch
 from engine.zones import local_to_utc, zone
 
 _STATIC_POOLED = (None, StaticMethod.POOLED, StaticMethod.POOLED_PRIORITY)
-# The static methods that rank pages by their load up to the horizon (``_least_loaded``).
-_LEAST_LOADED = (None, StaticMethod.POOLED)
+# The static methods that rank pages by when they last received a booking (``_longest_idle``).
+_LONGEST_IDLE = (None, StaticMethod.POOLED)
 _SELECTION = (MasterMode.PAGES_FIRST, MasterMode.EVENT_TYPES_FIRST)
 
 
@@ -78,14 +93,17 @@ class Involved:
 
     ``pages`` may take a seat (what ``book`` locks, and whose bookings around the asked time
     matter); ``ahead`` are those of them whose bookings up to the booking horizon from
-    ``now`` matter too: round-robin members (the line skips a member without a slot within
-    the horizon) and the pages of a static ``pooled`` choice (ranked by their load up to the
-    horizon). ``pools`` are the pools whose seats they fill (whose ledgers matter).
+    ``now`` matter too: every page of a rule with a round-robin seat (a member keeps its
+    turn only when it can be booked with every other seat within the lookahead).
+    ``pools`` are the pools whose seats they fill (whose ledgers matter); ``idle`` is set
+    when the answer depends on when the pages last received a booking of this event type
+    on this master page (static ``pooled``: ``Schedule.last_received``).
     """
 
     pages: frozenset[str]
     ahead: frozenset[str] = frozenset()
     pools: frozenset[str] = frozenset()
+    idle: bool = False
 
 
 def involved_pages(
@@ -113,23 +131,79 @@ def involved_pages(
         pages = frozenset(kind.pages)
         if master.mode in _SELECTION and pick in pages:
             return Involved(frozenset((pick,)))
-        least_loaded = master.mode is MasterMode.STATIC and master.method in _LEAST_LOADED
-        return Involved(pages, pages if least_loaded else frozenset())
-    rule = next(rule for rule in master.rules if rule.event_type == event_type)
+        idle = master.mode is MasterMode.STATIC and master.method in _LONGEST_IDLE
+        return Involved(pages, idle=idle)
     found: set[str] = set()
-    ahead: set[str] = set()
     pools: set[str] = set()
-    for ref in (rule.primary, *rule.additional):
+    turns = False
+    for ref in _refs(master, event_type):
         if ref.page is not None:
             found.add(ref.page)
         elif ref.pool is not None and ref.pool in schedule.pools:
             pool = schedule.pools[ref.pool]
             pools.add(pool.id)
-            members = {member.page for member in pool.members if member.active}
-            found |= members
-            if pool.method is Method.ROUND_ROBIN:
-                ahead |= members
-    return Involved(frozenset(found), frozenset(ahead), frozenset(pools))
+            found |= {member.page for member in pool.members if member.active}
+            turns = turns or pool.method is Method.ROUND_ROBIN
+    pages = frozenset(found)
+    return Involved(pages, pages if turns else frozenset(), frozenset(pools))
+
+
+def needs_headcount(schedule: Schedule, master_page: str, event_type: str) -> bool:
+    """Tell whether a booking of ``event_type`` on ``master_page`` may take a resource.
+
+    Such a request asks how many people will attend.
+
+    Raises:
+        NotFound: no such master page or event type.
+        BadInput: the master page does not offer the event type.
+    """
+    pages = involved_pages(schedule, master_page, event_type).pages
+    return any(
+        schedule.pages[page].kind is PageKind.RESOURCE for page in pages if page in schedule.pages
+    )
+
+
+def flexible_pool(schedule: Schedule, master_page: str, event_type: str) -> Pool | None:
+    """Return the pool of the rule's first flexible round-robin seat, if it has one.
+
+    A one-time link to the master page may name the member of that seat.
+
+    Raises:
+        NotFound: no such master page or event type.
+        BadInput: the master page does not offer the event type.
+    """
+    master, _ = _request(schedule, master_page, event_type)
+    if master.mode is not MasterMode.DYNAMIC:
+        return None
+    for ref in _refs(master, event_type):
+        pool = schedule.pools.get(ref.pool or "")
+        if pool is not None and pool.method is Method.ROUND_ROBIN and pool.flexible:
+            return pool
+    return None
+
+
+def flexible_members(
+    schedule: Schedule, master_page: str, event_types: Sequence[str], now: datetime
+) -> list[str]:
+    """Return the members a one-time link booking ``event_types`` may name.
+
+    A member qualifies when the rule of every one of the event types has a flexible
+    round-robin seat (``flexible_pool``) whose pool has it as an active member. They come
+    in the line order of the first event type's pool.
+
+    Raises:
+        NotFound: no such master page or event type.
+        BadInput: the master page does not offer an event type.
+    """
+    common: list[str] | None = None
+    for event_type in event_types:
+        pool = flexible_pool(schedule, master_page, event_type)
+        if pool is None:
+            return []
+        ledger = schedule.ledger.get(pool.id, ())
+        line = round_robin_line(pool, ledger, schedule.workspace.timezone, now)
+        common = line if common is None else [page for page in common if page in line]
+    return common or []
 
 
 def seat_candidates(
@@ -139,44 +213,52 @@ def seat_candidates(
     tz: str,
     now: datetime,
     pick: str | None = None,
+    *,
+    attendees: int = 1,
+    member: str | None = None,
 ) -> tuple[Seat, ...]:
     """Return the seats of a booking of ``event_type`` on ``master_page``, primary first.
+
+    A round-robin seat holds the one member whose turn it is (``_take_turns``).
 
     Args:
         schedule: the loaded configuration, bookings and ledger.
         master_page: the master page's id.
         event_type: the event type's id.
-        tz: the requester's time zone (a round-robin seat checks its next member's slots).
+        tz: the requester's time zone (the grid of the starts a round-robin turn looks at).
         now: the current instant.
         pick: the page the customer chose, where the master page lets them choose.
+        attendees: how many people will attend; smaller resources take no seat.
+        member: the member a one-time link names for a flexible round-robin seat.
 
     Raises:
         NotFound: an id names nothing.
         BadInput: the master page does not offer the event type, takes no pick, or the
-            pick is not one of the event type's pages.
+            pick is not one of the event type's pages; ``attendees`` is below 1.
     """
     master, kind = _request(schedule, master_page, event_type)
+    if attendees < 1:
+        raise BadInput("at least 1 person attends", field="attendees")
     if master.mode is MasterMode.DYNAMIC:
         _refuse_pick(pick)
-        rule = next(rule for rule in master.rules if rule.event_type == event_type)
-        if rule.primary.pool is not None and any(
-            ref.pool == rule.primary.pool for ref in rule.additional
-        ):
-            raise BadInput(f"pool '{rule.primary.pool}' is both primary and additional")
-        refs = (rule.primary, *rule.additional)
-        return tuple(_dynamic_seat(schedule, kind, ref, tz, now) for ref in refs)
-    for page in kind.pages:
-        find(schedule.pages, page, "page")
+        refs = _refs(master, event_type)
+        if refs[0].pool is not None and any(ref.pool == refs[0].pool for ref in refs[1:]):
+            raise BadInput(f"pool '{refs[0].pool}' is both primary and additional")
+        seats = tuple(_dynamic_seat(schedule, ref, now, attendees) for ref in refs)
+        return _take_turns(schedule, kind, seats, tz, now, member)
+    pages = tuple(
+        page for page in kind.pages if _fits(find(schedule.pages, page, "page"), attendees)
+    )
     if master.mode is MasterMode.STATIC and master.method in _STATIC_POOLED:
         _refuse_pick(pick)
         if master.method is StaticMethod.POOLED_PRIORITY:
-            return (Seat(kind.pages),)
-        return (Seat(_least_loaded(schedule, kind, now)),)
+            return (Seat(pages),)
+        return (Seat(_longest_idle(schedule, master, kind, pages)),)
     if pick is None:
-        return (Seat(kind.pages),)
+        return (Seat(pages),)
     if pick not in kind.pages:
         raise BadInput(f"'{pick}' is not a page of event type '{kind.id}'", field="pick")
-    return (Seat((pick,)),)
+    return (Seat((pick,) if pick in pages else ()),)
 
 
 def assign(
@@ -187,6 +269,9 @@ def assign(
     tz: str,
     now: datetime,
     pick: str | None = None,
+    *,
+    attendees: int = 1,
+    member: str | None = None,
 ) -> Assignment:
     """Choose the pages of a booking starting at ``start``.
 
@@ -201,11 +286,13 @@ def assign(
         tz: the requester's time zone.
         now: the current instant.
         pick: the page the customer chose, where the master page lets them choose.
+        attendees: how many people will attend.
+        member: the member a one-time link names for a flexible round-robin seat.
 
     Raises:
         NotFound: an id names nothing.
         BadInput: as for ``seat_candidates``, or a needed pick is missing.
-        SlotUnavailable: ``start`` is not offered, or the pick is not free then.
+        SlotUnavailable: ``start`` is past or not offered, or the pick is not free then.
     """
     master, kind = _request(schedule, master_page, event_type)
     start = to_utc(start)
@@ -214,7 +301,16 @@ def assign(
         raise BadInput(f"'{pick}' is not a page of event type '{kind.id}'", field="pick")
     if master.mode in _SELECTION and pick is None and len(kind.pages) > 1:
         raise BadInput("pick one of the event type's pages", field="pick")
-    seats = seat_candidates(schedule, master_page, event_type, tz, now, None if by_time else pick)
+    seats = seat_candidates(
+        schedule,
+        master_page,
+        event_type,
+        tz,
+        now,
+        None if by_time else pick,
+        attendees=attendees,
+        member=member,
+    )
     search = _offering(schedule, kind, seats, start, tz, now)
     if by_time:
         free = search.valid_pages(seats[0], start)
@@ -240,6 +336,8 @@ def free_pages(
     start: datetime,
     tz: str,
     now: datetime,
+    *,
+    attendees: int = 1,
 ) -> list[str]:
     """Return the pages that may own a booking at ``start``, most preferred first.
 
@@ -253,15 +351,16 @@ def free_pages(
         start: the chosen start.
         tz: the requester's time zone.
         now: the current instant.
+        attendees: how many people will attend.
 
     Raises:
         NotFound: an id names nothing.
         BadInput: the master page does not offer the event type.
-        SlotUnavailable: ``start`` is not offered.
+        SlotUnavailable: ``start`` is past or not offered.
     """
     _, kind = _request(schedule, master_page, event_type)
     start = to_utc(start)
-    seats = seat_candidates(schedule, master_page, event_type, tz, now)
+    seats = seat_candidates(schedule, master_page, event_type, tz, now, attendees=attendees)
     return _choices(_offering(schedule, kind, seats, start, tz, now), 0, [], start)
 
 
@@ -290,45 +389,106 @@ def _request(schedule: Schedule, master_page: str, event_type: str) -> tuple[Mas
     return master, find(schedule.event_types, event_type, "event type")
 
 
+def _refs(master: MasterPage, event_type: str) -> tuple[SeatRef, ...]:
+    """Return the seats of a dynamic master page's rule for ``event_type``, primary first."""
+    rule = next(rule for rule in master.rules if rule.event_type == event_type)
+    return (rule.primary, *rule.additional)
+
+
 def _refuse_pick(pick: str | None) -> None:
     if pick is not None:
         raise BadInput("this master page assigns pages itself; it takes no pick", field="pick")
 
 
-def _dynamic_seat(
-    schedule: Schedule, kind: EventType, ref: SeatRef, tz: str, now: datetime
-) -> Seat:
+def _fits(page: Page, attendees: int) -> bool:
+    return page.capacity is None or page.capacity >= attendees
+
+
+def _dynamic_seat(schedule: Schedule, ref: SeatRef, now: datetime, attendees: int) -> Seat:
+    """Return a seat's candidates that hold ``attendees``, a pool's in its method's order."""
     if ref.page is not None:
-        find(schedule.pages, ref.page, "page")
-        return Seat((ref.page,))
+        page = find(schedule.pages, ref.page, "page")
+        return Seat((page.id,) if _fits(page, attendees) else ())
     pool = find(schedule.pools, ref.pool or "", "pool")
     order = preference_order(
         pool, schedule.ledger.get(pool.id, ()), schedule.workspace.timezone, now
     )
-    for page in order:
-        find(schedule.pages, page, "page")
-    if pool.method is not Method.ROUND_ROBIN:
-        return Seat(tuple(order), pool.id)
-    # Members with no slot within the horizon (on leave, fully booked) lose their turn.
-    horizon = to_utc(now) + timedelta(days=kind.max_days_ahead) + kind.duration
-    for page in order:
-        alone = SlotSearch(schedule, kind, (Seat((page,)),), now, horizon, tz, now)
-        if next(alone.slots(), None) is not None:
-            return Seat((page,), pool.id)
-    return Seat((), pool.id)
+    pages = [find(schedule.pages, page, "page") for page in order]
+    return Seat(tuple(page.id for page in pages if _fits(page, attendees)), pool.id)
 
 
-def _least_loaded(schedule: Schedule, kind: EventType, now: datetime) -> tuple[str, ...]:
-    """Order the event type's pages by confirmed bookings from now to the horizon."""
+def _take_turns(
+    schedule: Schedule,
+    kind: EventType,
+    seats: tuple[Seat, ...],
+    tz: str,
+    now: datetime,
+    member: str | None,
+) -> tuple[Seat, ...]:
+    """Narrow each round-robin seat, whose pages are its line, to the member whose turn it is.
+
+    A flexible pool's first seat takes ``member`` when the link names one of its members.
+    Then, in seat order, each other round-robin seat takes the first member of its line who
+    can be booked at an offered start in ``[now, now + lookahead)`` with the seats before it
+    as given and the later ones still open: members who cannot (on leave, fully
+    booked, never free with a room) are skipped. Two seats of one pool thus take the first
+    two members of the line who can sit together. A seat with no such member is left empty.
+    """
+    turns = [
+        index
+        for index, seat in enumerate(seats)
+        if seat.pool is not None and schedule.pools[seat.pool].method is Method.ROUND_ROBIN
+    ]
+    if not turns:
+        return seats
+    given = list(seats)
+    for index in turns:
+        pool = schedule.pools[given[index].pool or ""]
+        if member is not None and pool.flexible and member in given[index].pages:
+            given[index] = Seat((member,), pool.id)
+            turns.remove(index)
+            break
     now = to_utc(now)
-    horizon = now + timedelta(days=kind.max_days_ahead)
-    load = {
-        page: sum(
-            now <= to_utc(booking.start) < horizon for booking in schedule.occupancy.get(page, ())
-        )
-        for page in kind.pages
-    }
-    return tuple(sorted(kind.pages, key=lambda page: load[page]))
+    horizon = timedelta(days=kind.max_days_ahead)
+    # One computation of every page's free windows serves each member's check.
+    free = FreeTime(schedule, kind, now + kind.min_notice, now + horizon + kind.duration)
+    for index in turns:
+        pool = schedule.pools[given[index].pool or ""]
+        until = now + min(pool.lookahead or horizon, horizon)
+        line, given[index] = given[index].pages, Seat((), pool.id)
+        for page in line:
+            trial = [*given[:index], Seat((page,), pool.id), *given[index + 1 :]]
+            if _bookable(schedule, kind, trial, tz, now, until, free):
+                given[index] = trial[index]
+                break
+        else:
+            break  # an empty seat offers nothing, whoever the later seats would take
+    return tuple(given)
+
+
+def _bookable(
+    schedule: Schedule,
+    kind: EventType,
+    seats: list[Seat],
+    tz: str,
+    now: datetime,
+    until: datetime,
+    free: FreeTime,
+) -> bool:
+    """Tell whether the seats can be filled at some offered start before ``until``."""
+    search = SlotSearch(schedule, kind, seats, now, until + kind.duration, tz, now, free=free)
+    return any(True for _ in takewhile(lambda slot: slot.start < until, search.slots()))
+
+
+def _longest_idle(
+    schedule: Schedule, master: MasterPage, kind: EventType, pages: tuple[str, ...]
+) -> tuple[str, ...]:
+    """Order pages by when they last received this event type on this master page.
+
+    Never first; ties keep the event type's listed order (the sort is stable).
+    """
+    last = schedule.last_received.get((master.id, kind.id), {})
+    return tuple(sorted(pages, key=lambda page: last.get(page, NEVER)))
 
 
 def _offering(
@@ -342,8 +502,10 @@ def _offering(
     """Return the search of the view holding ``start``.
 
     Raises:
-        SlotUnavailable: ``start`` is not offered in it.
+        SlotUnavailable: ``start`` is past, or not offered in that view.
     """
+    if start < to_utc(now):
+        raise SlotUnavailable(f"{start.isoformat()} is past")
     view_start, view_end = booking_view(start, tz)
     search = SlotSearch(schedule, kind, seats, view_start, view_end, tz, now)
     if not search.offers(start):

@@ -73,8 +73,14 @@ class SlotSearch:
         end: datetime,
         tz: str,
         now: datetime,
+        *,
+        free: FreeTime | None = None,
     ) -> None:
         """Prepare the search of ``[start, end)`` as seen at ``now`` by a requester in ``tz``.
+
+        ``free`` reuses free windows computed from ``now`` over a longer span (searches that
+        differ only in their seats): slots then run to that span's end, so the caller stops
+        at its own.
 
         Raises:
             BadInput: the event type's duration or step is not positive, or ``tz`` is unknown.
@@ -89,7 +95,7 @@ class SlotSearch:
         # Windows may be clipped to where a candidate can be: from the notice on (a window's
         # first start is the later of its start and now + notice) up to the last start's
         # meeting end.
-        self.free = FreeTime(
+        self.free = free or FreeTime(
             schedule,
             event_type,
             max(to_utc(start), now + event_type.min_notice),

@@ -20,6 +20,9 @@ def offered_slots(
     tz: str,
     now: datetime,
     pick: str | None = None,
+    *,
+    attendees: int = 1,
+    member: str | None = None,
 ) -> list[Slot]:
     """Return the slots offered for booking ``event_type`` on ``master_page``, sorted.
 
@@ -32,11 +35,16 @@ def offered_slots(
         tz: the requester's time zone, in which starts are aligned.
         now: the current instant.
         pick: the page the customer chose, where the master page lets them choose.
+        attendees: how many people will attend; smaller resources take no seat.
+        member: the member a one-time link names for a flexible round-robin seat.
 
     Raises:
         NotFound: an id names nothing.
-        BadInput: the master page does not offer the event type, or the pick is not allowed.
+        BadInput: the master page does not offer the event type, the pick is not allowed,
+            or ``attendees`` is below 1.
     """
-    seats = seat_candidates(schedule, master_page, event_type, tz, now, pick)
+    seats = seat_candidates(
+        schedule, master_page, event_type, tz, now, pick, attendees=attendees, member=member
+    )
     kind = schedule.event_types[event_type]
     return list(SlotSearch(schedule, kind, seats, start, end, tz, now).slots())

@@ -102,6 +102,7 @@ class BookingRequest:
     pick: str | None = None
     link_token: str | None = None
     idempotency_key: str | None = None
+    attendees: int = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -450,6 +451,8 @@ def _new_booking(
         checked.tz,
         now,
         request.pick,
+        attendees=request.attendees,
+        member=None if link is None else link.member,
     )
     kind = checked.event_type
     return Booking(
@@ -469,6 +472,7 @@ def _new_booking(
         customer_name=customer.name,
         customer_email=customer.email,
         customer_timezone=checked.tz,
+        attendees=request.attendees,
         form_answers=answers,
         idempotency_key=request.idempotency_key,
         link_id=None if link is None else link.id,

@@ -481,11 +481,20 @@ class _PoolModel(_Shape):
     members: list[_MemberModel] = Field(default_factory=list)
     managers: list[UserId] = Field(default_factory=list)
     channel: ChannelId | None = None
+    lookahead: PositiveDuration | None = None
+    flexible: bool | None = None
 
     @model_validator(mode="after")
     def _members_once(self) -> Self:
         members = (member.page for member in self.members)
-        _raise(_repeats(members, lambda i: ("members", i, "page"), "booking page"))
+        problems = _repeats(members, lambda i: ("members", i, "page"), "booking page")
+        if self.method is not Method.ROUND_ROBIN:
+            problems += [
+                ((name,), f"{name} applies to round_robin pools only")
+                for name in ("lookahead", "flexible")
+                if getattr(self, name) not in (None, False)
+            ]
+        _raise(problems)
         return self
 
     def to_engine(self) -> Pool:
@@ -499,6 +508,8 @@ class _PoolModel(_Shape):
                 cycle=self.cycle,
                 automatic_correction=self.automatic_correction,
                 channel=self.channel,
+                lookahead=self.lookahead,
+                flexible=self.flexible,
             ),
         )
 

@@ -15,6 +15,9 @@ Choices made here:
   the master page offers; with one, only that event type's form.
 * Revoking needs the same role as creating (or being the link's creator); a used or already
   revoked link cannot be revoked, an expired one can.
+* A link may name the member of a flexible round-robin seat (``member``) only when every
+  event type it books has such a seat with that page as an active member of its pool
+  (``engine.rules.flexible_members``).
 """
 
 from __future__ import annotations
@@ -32,7 +35,8 @@ from sqlalchemy import Engine
 from engine.bounds import check_text
 from engine.errors import BadInput, LinkRefused, NotFound
 from engine.lookup import find
-from engine.model import EventType, MasterMode, MasterPage, WorkspaceConfig
+from engine.model import EventType, MasterMode, MasterPage, Schedule, WorkspaceConfig
+from engine.rules import flexible_members
 from services import roles
 from services.context import Actor
 from storage.records import OneTimeLink
@@ -173,16 +177,20 @@ def create_link(
     email: str | None = None,
     form_answers: Mapping[str, str] | None = None,
     expires_in: timedelta | None = DEFAULT_EXPIRY,
+    member: str | None = None,
     actor: Actor,
     now: datetime,
     public_url: str,
 ) -> CreatedLink:
     """Create a one-time link to a dynamic master page, optionally fixed and personalized.
 
+    ``member`` names the page a flexible round-robin seat gives the link's booking.
+
     Raises:
         NotFound: the workspace, master page or event type does not exist.
         BadInput: the master page is not dynamic, does not offer the event type, the email
-            or a form answer is wrong, or ``expires_in`` is not positive.
+            or a form answer is wrong, ``expires_in`` is not positive, or ``member`` is not
+            a member of a flexible round-robin seat of every event type the link books.
         Forbidden: the actor is neither an admin nor a manager of the master page's pools.
     """
     with UnitOfWork(engine) as uow:
@@ -208,6 +216,15 @@ def create_link(
         answers = check_form_answers(form_answers or {}, forms, complete=False)
         if expires_in is not None and expires_in <= timedelta(0):
             raise BadInput("a link must expire in the future", field="expires_in")
+        booked = [event_type] if event_type else list(offered)
+        if member is not None and member not in flexible_members(
+            Schedule.of(config), master.id, booked, now
+        ):
+            raise BadInput(
+                f"'{member}' is not an active member of a flexible round-robin pool of "
+                f"every event type this link books",
+                field="member",
+            )
         token = secrets.token_urlsafe(32)
         expires_at = None if expires_in is None else now + expires_in
         uow.links.add(
@@ -221,6 +238,7 @@ def create_link(
                 guest_name=check_typed(name or "", "name").strip() or None,
                 guest_email=None if not email else check_email(email),
                 form_answers=answers or None,
+                member=member,
                 expires_at=expires_at,
                 created_by=actor.slack_user,
             ),

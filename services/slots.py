@@ -26,11 +26,20 @@ from engine.model import (
     StaticMethod,
     WorkspaceConfig,
 )
-from engine.rules import Involved, booking_view, involved_pages
+from engine.rules import (
+    Involved,
+    booking_view,
+    flexible_members,
+    flexible_pool,
+    involved_pages,
+    needs_headcount,
+    seat_candidates,
+)
 from engine.rules import free_pages as engine_free_pages
 from engine.slots import Slot
 from engine.slots import offered_slots as engine_offered_slots
 from engine.zones import local_to_utc, zone
+from services import roles
 from services.context import Actor, system_clock
 from services.links import link_event_types, usable_link
 from storage.records import OneTimeLink
@@ -65,13 +74,18 @@ class Choice:
 
 @dataclass(frozen=True, slots=True)
 class BookableEventType:
-    """An event type of a master page; ``pages`` lists the pages to pick (empty: assigned)."""
+    """An event type of a master page; ``pages`` lists the pages to pick (empty: assigned).
+
+    ``headcount``: a booking may take a room or another resource, so the customer is asked
+    how many people will attend.
+    """
 
     id: str
     name: str
     duration: timedelta
     form: tuple[FormField, ...]
     pages: tuple[Choice, ...] = ()
+    headcount: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +164,7 @@ def with_bookings(
         ahead=request.involved.ahead,
         pools=request.involved.pools,
         booking_ids=False,  # offering and booking ignore no booking
+        idle=(request.master_page.id, kind.id) if request.involved.idle else None,
     )
     return replace(request, schedule=schedule)
 
@@ -166,12 +181,13 @@ def offered_slots(
     now: datetime,
     pick: str | None = None,
     link_token: str | None = None,
+    attendees: int = 1,
     actor: Actor,
 ) -> list[Slot]:
     """Return the slots offered on the local dates ``from_date`` … ``to_date`` in ``tz``.
 
-    ``tz`` defaults to the workspace's zone. Anyone may ask; ``actor`` is taken for
-    symmetry with the other use cases.
+    ``tz`` defaults to the workspace's zone; ``attendees`` leaves out smaller rooms. Anyone
+    may ask; ``actor`` is taken for symmetry with the other use cases.
 
     Raises:
         NotFound: the workspace, master page, event type or pick does not exist.
@@ -204,7 +220,16 @@ def offered_slots(
         end = local_to_utc(to_date + timedelta(days=1), 0, local)
         request = with_bookings(uow, request, start, end, now=now)
     return engine_offered_slots(
-        request.schedule, master_page, event_type, start, end, request.tz, now, pick
+        request.schedule,
+        master_page,
+        event_type,
+        start,
+        end,
+        request.tz,
+        now,
+        pick,
+        attendees=attendees,
+        member=request.link.member if request.link else None,
     )
 
 
@@ -218,6 +243,7 @@ def free_pages(
     tz: str | None,
     now: datetime,
     link_token: str | None = None,
+    attendees: int = 1,
     actor: Actor,
 ) -> list[str]:
     """Return the pages that may own a booking at ``start``, most preferred first.
@@ -239,7 +265,9 @@ def free_pages(
         )
         view_start, view_end = booking_view(start, request.tz)
         request = with_bookings(uow, request, view_start, view_end, now=now)
-    return engine_free_pages(request.schedule, master_page, event_type, start, request.tz, now)
+    return engine_free_pages(
+        request.schedule, master_page, event_type, start, request.tz, now, attendees=attendees
+    )
 
 
 def bookable(
@@ -274,6 +302,7 @@ def catalogue(config: WorkspaceConfig, link: OneTimeLink | None) -> list[Bookabl
     """Return the bookable master pages of a configuration, as seen with ``link``."""
     pages = {page.id: page for page in config.pages}
     kinds = {kind.id: kind for kind in config.event_types}
+    known = Schedule.of(config)
     found: list[BookableMasterPage] = []
     for master in config.master_pages:
         if link is not None:
@@ -295,9 +324,74 @@ def catalogue(config: WorkspaceConfig, link: OneTimeLink | None) -> list[Bookabl
                 duration=kind.duration,
                 form=kind.form,
                 pages=tuple(Choice(p, pages[p].name) for p in kind.pages) if picks else (),
+                headcount=needs_headcount(known, master.id, kind.id),
             )
             for kind in (kinds[k] for k in offered if k in kinds)
         )
         if event_types:
             found.append(BookableMasterPage(master.id, master.name, master.mode, event_types))
     return found
+
+
+@dataclass(frozen=True, slots=True)
+class LinkMembers:
+    """Whom a new one-time link may name for its flexible round-robin seat.
+
+    ``choices`` in line order; ``next_in_line`` is whom the seat would give a booking now
+    (the first choice when nobody can be booked).
+    """
+
+    choices: tuple[Choice, ...]
+    next_in_line: str
+
+
+def link_members(
+    engine: Engine,
+    workspace_id: str,
+    master_page: str,
+    event_type: str | None = None,
+    *,
+    actor: Actor,
+    now: datetime,
+) -> LinkMembers | None:
+    """Return whom a link to ``master_page`` (and ``event_type``) may name, or None.
+
+    None when the link cannot name anyone: some event type it books has no flexible
+    round-robin seat. Only those who may create the link may ask.
+
+    Raises:
+        NotFound: the workspace, master page or event type does not exist.
+        BadInput: the master page does not offer the event type.
+        Forbidden: the actor is neither an admin nor a manager of the master page's pools.
+    """
+    with UnitOfWork(engine) as uow:
+        configuration = uow.schedules.configuration(workspace_id)
+        known = configuration.schedule
+        master = find(known.master_pages, master_page, "master page")
+        roles.require_master_page_manager(
+            known.workspace, master, known.pools.values(), actor, "create links to this master page"
+        )
+        booked = [event_type] if event_type else list(master.offered_event_types())
+        if not booked:
+            return None
+        # Not read_request: whoever makes a link may look at a page open only to links.
+        involved = involved_pages(configuration.schedule, master.id, booked[0])
+        kind = find(configuration.schedule.event_types, booked[0], "event type")
+        schedule = uow.schedules.fill(
+            configuration,
+            now,
+            now + timedelta(days=kind.max_days_ahead) + kind.duration,
+            now=now,
+            pages=involved.pages,
+            ahead=involved.ahead,
+            pools=involved.pools,
+            booking_ids=False,
+        )
+    members = flexible_members(schedule, master.id, booked, now)
+    pool = flexible_pool(schedule, master.id, kind.id)
+    if not members or pool is None:
+        return None
+    seats = seat_candidates(schedule, master.id, kind.id, schedule.workspace.timezone, now)
+    turn = next(seat.pages for seat in seats if seat.pool == pool.id)
+    choices = tuple(Choice(page, schedule.pages[page].name) for page in members)
+    return LinkMembers(choices, turn[0] if turn and turn[0] in members else members[0])

@@ -327,6 +327,8 @@ def _pool(row: PoolRow, members: tuple[PoolMember, ...]) -> Pool:
         members=members,
         managers=tuple(row.managers),
         channel=row.channel,
+        lookahead=None if row.lookahead_min is None else timedelta(minutes=row.lookahead_min),
+        flexible=row.flexible,
     )
 
 
@@ -372,6 +374,8 @@ def _pool_values(pool: Pool) -> dict[str, Any]:
         "automatic_correction": pool.automatic_correction,
         "managers": list(pool.managers),
         "channel": pool.channel,
+        "lookahead_min": None if pool.lookahead is None else minutes(pool.lookahead),
+        "flexible": pool.flexible,
     }
 
 

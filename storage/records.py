@@ -58,6 +58,7 @@ class Booking:
     customer_name: str | None = None
     customer_email: str | None = None
     customer_timezone: str | None = None
+    attendees: int = 1
     form_answers: Mapping[str, str] = field(default_factory=dict)
     idempotency_key: str | None = None
     link_id: str | None = None
@@ -95,6 +96,7 @@ class OneTimeLink:
     guest_name: str | None = None
     guest_email: str | None = None
     form_answers: Mapping[str, str] | None = None
+    member: str | None = None
     expires_at: datetime | None = None
     created_by: str | None = None
     revoked_at: datetime | None = None

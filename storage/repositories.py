@@ -180,6 +180,7 @@ class BookingRepository:
                     "customer_name": booking.customer_name,
                     "customer_email": booking.customer_email,
                     "customer_timezone": booking.customer_timezone,
+                    "attendees": booking.attendees,
                     "form_answers": dict(booking.form_answers),
                     "idempotency_key": booking.idempotency_key,
                     "link_id": _uuid(booking.link_id),
@@ -371,6 +372,7 @@ def _booking(
         customer_name=row.customer_name,
         customer_email=row.customer_email,
         customer_timezone=row.customer_timezone,
+        attendees=row.attendees,
         form_answers=row.form_answers,
         idempotency_key=row.idempotency_key,
         link_id=_str(row.link_id),
@@ -460,6 +462,7 @@ class LinkRepository:
         ws = workspace_pk(self._session, workspace_id)
         master = _ids(self._session, MasterPageRow, ws, [link.master_page], "master_page")
         event_type = _ids(self._session, EventTypeRow, ws, [link.event_type], "event_type")
+        member = _ids(self._session, PageRow, ws, [link.member], "page")
         self._session.add(
             LinkRow(
                 id=uuid.UUID(link.id),
@@ -470,6 +473,7 @@ class LinkRepository:
                 guest_name=link.guest_name,
                 guest_email=link.guest_email,
                 form_answers=None if link.form_answers is None else dict(link.form_answers),
+                member_page_id=None if link.member is None else member[link.member],
                 expires_at=link.expires_at,
                 created_by=link.created_by,
                 created_at=link.created_at,
@@ -492,14 +496,15 @@ class LinkRepository:
         """Return the link with this token hash, or ``None``."""
         ws = workspace_pk(self._session, workspace_id)
         row = self._session.exec(
-            select(LinkRow, MasterPageRow.key, EventTypeRow.key)
+            select(LinkRow, MasterPageRow.key, EventTypeRow.key, PageRow.key)
             .join(MasterPageRow, col(MasterPageRow.id) == LinkRow.master_page_id)
             .outerjoin(EventTypeRow, col(EventTypeRow.id) == LinkRow.event_type_id)
+            .outerjoin(PageRow, col(PageRow.id) == LinkRow.member_page_id)
             .where(LinkRow.workspace_id == ws, LinkRow.token_hash == token_hash)
         ).first()
         if row is None:
             return None
-        link, master, event_type = row
+        link, master, event_type, member = row
         return OneTimeLink(
             id=str(link.id),
             token_hash=link.token_hash,
@@ -509,6 +514,7 @@ class LinkRepository:
             guest_name=link.guest_name,
             guest_email=link.guest_email,
             form_answers=link.form_answers,
+            member=member,
             expires_at=link.expires_at,
             created_by=link.created_by,
             revoked_at=link.revoked_at,

@@ -35,6 +35,11 @@ entry. A busy pool's ledger grows by one entry a booking; older cycles are never
 Entries come without their booking (``LedgerEntry.booking_id`` is None): the engine only
 counts them.
 
+Last received (``Schedule.last_received``), only for the (master page, event type) asked
+about as ``idle``: each owner page's latest booking of that event type on that master page
+made at or before ``now``, cancelled or not (receiving it is what counts), grouped from
+``ix_bookings_last_received``.
+
 Ids and instants are read as the driver gives them and parsed as little as possible
 (``_Reading``): parsing tens of thousands of UUIDs to print them again was a sixth of a
 booking's time, and SQLAlchemy's two Python-level processors per instant as much again.
@@ -77,6 +82,7 @@ from storage.common import find_workspace, remember_live_pks
 from storage.config import Entities, load_entities, workspace_value
 from storage.config_cache import BookingBounds, cached, last_built, workspace_state
 from storage.tables import (
+    BookingRow,
     BusyBlockRow,
     LedgerRow,
     PageRow,
@@ -187,10 +193,12 @@ class ScheduleRepository:
         ahead: Collection[str] | None = None,
         pools: Collection[str] | None = None,
         booking_ids: bool = True,
+        idle: tuple[str, str] | None = None,
     ) -> Schedule:
         """Complete a configuration with the bookings, busy blocks and ledger (see ``load``).
 
-        ``pools`` (default every pool) limits the ledger to those pools. Without
+        ``pools`` (default every pool) limits the ledger to those pools. ``idle`` names a
+        (master page, event type) whose pages' last receipts to read. Without
         ``booking_ids`` the occupancy leaves out which booking each one is
         (``Occupancy.booking_id`` is None): only a reassignment, which ignores its own
         booking, needs them, and dashing tens of thousands of ids costs a booking's time.
@@ -209,7 +217,32 @@ class ScheduleRepository:
             ),
             busy=self._busy(ws, spans, entities.page_pks),
             ledger=self._ledger(ws, config, min(since, now), pools),
+            last_received={} if idle is None else {idle: self._last_received(config, idle, now)},
         )
+
+    def _last_received(
+        self, config: Configuration, idle: tuple[str, str], now: datetime
+    ) -> dict[str, datetime]:
+        pks = config.entities.pks
+        master, event_type = pks["master_pages"].get(idle[0]), pks["event_types"].get(idle[1])
+        if master is None or event_type is None:
+            return {}
+        read = self._reading
+        rows = self._rows(
+            sa_select(
+                read.raw_id(col(BookingRow.owner_page_id)),
+                read.instant(func.max(col(BookingRow.created_at))),
+            )
+            .where(
+                col(BookingRow.workspace_id) == config.workspace_pk,
+                col(BookingRow.master_page_id) == master,
+                col(BookingRow.event_type_id) == event_type,
+                col(BookingRow.created_at) <= now,
+            )
+            .group_by(col(BookingRow.owner_page_id))
+        )
+        keys, parse = read.keys(config.entities.page_pks), read.parse
+        return {keys[pk]: parse(at) for pk, at in rows if pk in keys}
 
     def _occupancy(
         self,
@@ -386,7 +419,9 @@ class _Reading:
             dashed = dashed.concat("-").concat(part)
         return dashed
 
-    def instant(self, column: Mapped[datetime]) -> ColumnElement[Any] | Mapped[datetime]:
+    def instant(
+        self, column: Mapped[datetime] | ColumnElement[datetime]
+    ) -> ColumnElement[Any] | Mapped[datetime]:
         """An instant column, to be turned into an aware UTC datetime by ``parse``."""
         if self.postgres:
             return column

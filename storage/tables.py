@@ -111,6 +111,8 @@ class PoolRow(ConfigEntityRow, table=True):
     automatic_correction: bool
     managers: list[str] = Field(sa_type=JSON)
     channel: str | None = None
+    lookahead_min: int | None = None
+    flexible: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})
 
 
 class PoolMemberRow(ListedRow, table=True):
@@ -187,6 +189,9 @@ class LinkRow(ScopedRow, table=True):
     guest_name: str | None = None
     guest_email: str | None = None
     form_answers: dict[str, str] | None = Field(default=None, sa_type=JSON)
+    # The page a flexible round-robin seat gives the link's booking. Not a foreign key:
+    # SQLite adds one only by copying the table, which bookings.link_id points into.
+    member_page_id: uuid.UUID | None = None
     expires_at: datetime | None = None
     created_by: str | None = None
     created_at: datetime
@@ -204,6 +209,16 @@ class BookingRow(ScopedRow, table=True):
     __table_args__ = (
         UniqueConstraint("workspace_id", "idempotency_key", name="uq_bookings_idempotency_key"),
         Index("ix_bookings_customer", "workspace_id", "customer_slack_user", "start_at"),
+        # When each page last received a booking of an event type on a master page (static
+        # pooled, storage.schedule): one index range a question.
+        Index(
+            "ix_bookings_last_received",
+            "workspace_id",
+            "master_page_id",
+            "event_type_id",
+            "owner_page_id",
+            "created_at",
+        ),
     )
 
     master_page_id: uuid.UUID = Field(foreign_key="master_pages.id")
@@ -218,6 +233,7 @@ class BookingRow(ScopedRow, table=True):
     customer_name: str | None = None
     customer_email: str | None = None
     customer_timezone: str | None = None
+    attendees: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
     form_answers: dict[str, str] = Field(sa_type=JSON)
     idempotency_key: str | None = None
     link_id: uuid.UUID | None = Field(default=None, foreign_key="one_time_links.id")

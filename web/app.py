@@ -43,7 +43,8 @@ from werkzeug.wrappers import Request, Response
 
 from engine.bounds import check_instant
 from engine.errors import BadInput, LinkRefused, SlotUnavailable
-from engine.model import EventType, FormField, WorkspaceConfig
+from engine.model import EventType, FormField, Schedule, WorkspaceConfig
+from engine.rules import needs_headcount
 from services.booking import BookingRequest, Customer, book
 from services.config import load_config
 from services.context import Actor, Services
@@ -65,6 +66,7 @@ BOOKED_COOKIE = "rt_booked"
 DAYS_SHOWN = 7
 GUEST = Actor()  # the link is the guest's authority; the use cases check it, not a role
 _MAX_TEXT = 2000
+_MAX_ATTENDEES = 1000
 _SECURITY_HEADERS = {
     "Content-Security-Policy": (
         "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; "
@@ -85,6 +87,25 @@ class Opened:
     view: LinkView
     config: WorkspaceConfig
     event_types: tuple[EventType, ...]
+    # Event types whose booking may take a room: the page asks "How many people?".
+    headcount: frozenset[str] = frozenset()
+
+    def attendees(self, kind: EventType, values: Mapping[str, str]) -> int:
+        """Return how many people attend (1 unless ``kind`` asks).
+
+        Raises:
+            BadRequest: the number is not a whole number from 1 to 1000.
+        """
+        if kind.id not in self.headcount:
+            return 1
+        text = values.get("attendees", "1").strip()
+        if not text.isdigit() or not 1 <= int(text) <= _MAX_ATTENDEES:
+            raise BadRequest(f"How many people: enter a whole number from 1 to {_MAX_ATTENDEES}.")
+        return int(text)
+
+    def people(self, kind: EventType, attendees: int) -> dict[str, str]:
+        """Return the query parameter that carries the number, when ``kind`` asks for it."""
+        return {"attendees": str(attendees)} if kind.id in self.headcount else {}
 
     def event_type(self, wanted: str | None) -> EventType:
         """Return the link's event type ``wanted``, or its first one when none is named.
@@ -182,6 +203,8 @@ class GuestApp:
     def _slots(self, request: Request, urls: MapAdapter, token: str) -> Response:
         opened = self._open(token)
         kind = opened.event_type(request.args.get("event_type"))
+        attendees = opened.attendees(kind, request.args)
+        people = opened.people(kind, attendees)
         tz, notice = self._zone(request, opened)
         if request.args.get("notice") == "taken":
             notice = "Sorry, that time was just taken. Please pick another one."
@@ -200,6 +223,7 @@ class GuestApp:
             tz=tz,
             now=now,
             link_token=token,
+            attendees=attendees,
             actor=GUEST,
         )
         here = urls.build("slots", {"token": token})
@@ -211,12 +235,16 @@ class GuestApp:
                 {
                     "label": f"{start:%H:%M}",
                     "end_label": f"{slot.end.astimezone(ZoneInfo(tz)):%H:%M}",
-                    "url": _with_query(book_url, event_type=kind.id, start=_iso(slot.start), tz=tz),
+                    "url": _with_query(
+                        book_url, event_type=kind.id, start=_iso(slot.start), tz=tz, **people
+                    ),
                 }
             )
 
         def week(start: date) -> str:
-            return _with_query(here, event_type=kind.id, tz=tz, **{"from": start.isoformat()})
+            return _with_query(
+                here, event_type=kind.id, tz=tz, **people, **{"from": start.isoformat()}
+            )
 
         return self._render(
             "slots.html",
@@ -231,6 +259,8 @@ class GuestApp:
                 for other in opened.event_types
             ],
             event_type={"id": kind.id, "name": kind.name, "duration": _duration(kind.duration)},
+            headcount=kind.id in opened.headcount,
+            attendees=attendees,
             notice=notice,
             here=here,
             tz=tz,
@@ -256,12 +286,15 @@ class GuestApp:
             return self._submit(request, urls, token, csrf)
         opened = self._open(token)
         kind, start, tz = self._choice(request.args, opened.event_types)
-        if not self._still_offered(opened, kind, start, tz):
-            return self._taken(urls, token, kind, start, tz)
+        attendees = opened.attendees(kind, request.args)
+        if not self._still_offered(opened, kind, start, tz, attendees):
+            return self._taken(urls, opened, kind, start, tz, attendees)
         csrf = self._signer.issue_csrf(
             token, workspace_id=opened.view.workspace_id, master_page=opened.view.master_page
         )
-        response = self._form(urls, opened, kind, start, tz, csrf, values={}, errors={})
+        response = self._form(
+            urls, opened, kind, start, tz, csrf, values=dict(request.args), errors={}
+        )
         response.set_cookie(
             CSRF_COOKIE,
             csrf.nonce,
@@ -280,6 +313,7 @@ class GuestApp:
                 raise
             return self._repeat(request, urls, token, csrf)
         kind, start, tz = self._choice(request.form, opened.event_types)
+        attendees = opened.attendees(kind, request.form)
         values = {key: request.form.get(key, "") for key in request.form}
         name = opened.view.guest_name or values.get("name", "").strip()
         email = opened.view.guest_email or values.get("email", "").strip()
@@ -318,12 +352,13 @@ class GuestApp:
                     form_answers=answers,
                     link_token=token,
                     idempotency_key=csrf.idempotency_key,
+                    attendees=attendees,
                 ),
                 actor=GUEST,
                 now=self._services.clock(),
             )
         except SlotUnavailable:
-            return self._taken(urls, token, kind, start, tz)
+            return self._taken(urls, opened, kind, start, tz, attendees)
         except BadInput as error:
             field = _form_field(error.field)
             errors[field] = error.message
@@ -420,7 +455,11 @@ class GuestApp:
         allowed = tuple(kinds[kind] for kind in view.event_types if kind in kinds)
         if not allowed:
             raise refuse(LINK_UNKNOWN)  # nothing left to book behind it
-        return Opened(token, view, config, allowed)
+        known = Schedule.of(config)
+        headcount = frozenset(
+            kind.id for kind in allowed if needs_headcount(known, view.master_page, kind.id)
+        )
+        return Opened(token, view, config, allowed, headcount)
 
     def _zone(self, request: Request, opened: Opened) -> tuple[str, str | None]:
         """Return the zone to show times in, and a notice when ``?tz=`` was not usable."""
@@ -451,7 +490,9 @@ class GuestApp:
             raise BadRequest("That is not a time this link offers.")
         return kind, start, tz
 
-    def _still_offered(self, opened: Opened, kind: EventType, start: datetime, tz: str) -> bool:
+    def _still_offered(
+        self, opened: Opened, kind: EventType, start: datetime, tz: str, attendees: int
+    ) -> bool:
         day = start.astimezone(ZoneInfo(tz)).date()
         slots = offered_slots(
             self._services.engine,
@@ -463,16 +504,24 @@ class GuestApp:
             tz=tz,
             now=self._services.clock(),
             link_token=opened.token,
+            attendees=attendees,
             actor=GUEST,
         )
         return any(slot.start == start for slot in slots)
 
     def _taken(
-        self, urls: MapAdapter, token: str, kind: EventType, start: datetime, tz: str
+        self,
+        urls: MapAdapter,
+        opened: Opened,
+        kind: EventType,
+        start: datetime,
+        tz: str,
+        attendees: int,
     ) -> Response:
         day = start.astimezone(ZoneInfo(tz)).date()
-        slots_url = urls.build("slots", {"token": token})
+        slots_url = urls.build("slots", {"token": opened.token})
         query = {"event_type": kind.id, "tz": tz, "from": day.isoformat(), "notice": "taken"}
+        query |= opened.people(kind, attendees)
         return redirect(_with_query(slots_url, **query), code=303)
 
     def _form(
@@ -524,6 +573,7 @@ class GuestApp:
                 )
             )
         slots_url = urls.build("slots", {"token": opened.token})
+        people = opened.people(kind, opened.attendees(kind, values))
         return self._render(
             "book.html",
             status=400 if errors else 200,
@@ -538,7 +588,8 @@ class GuestApp:
             fields=fields,
             csrf=csrf.signed,
             action=urls.build("book", {"token": opened.token}),
-            back_url=_with_query(slots_url, event_type=kind.id, tz=tz),
+            attendees=people.get("attendees"),
+            back_url=_with_query(slots_url, event_type=kind.id, tz=tz, **people),
         )
 
     def _confirmation(self, request: Request, token: str) -> Confirmation | None:

@@ -490,6 +490,34 @@ def build_pool_modal(pool: Pool | None, pages: Sequence[Page]) -> View:
             optional=True,
         )
     )
+    lookahead = pool.lookahead if pool else None
+    blocks.append(
+        _input(
+            "lookahead",
+            "Round robin lookahead",
+            _text(
+                "lookahead",
+                format_duration(lookahead) if lookahead is not None else "",
+                placeholder="the event type's horizon",
+                max_length=20,
+            ),
+            optional=True,
+            hint="A member with nothing bookable this far ahead loses the turn, like 14d.",
+        )
+    )
+    flexible = _option("Flexible (a one-time link may name the member)", "on")
+    blocks.append(
+        _input(
+            "flexible",
+            "Round robin links",
+            CheckboxesElement(
+                action_id=block_id("flexible"),
+                options=[flexible],
+                initial_options=[flexible] if pool and pool.flexible else None,
+            ),
+            optional=True,
+        )
+    )
     page_options = [_option(f"{page.name} ({page.id})", page.id) for page in pages]
     members = pool.members if pool else ()
     if page_options:
@@ -752,6 +780,8 @@ def _pool_data(
         method=state.choice("method"),
         cycle=state.choice("cycle"),
         automatic_correction=bool(state.chosen("automatic_correction")),
+        lookahead=state.text("lookahead"),
+        flexible=bool(state.chosen("flexible")) or None,
         managers=state.users("managers"),
         channel=state.conversation("channel"),
     )

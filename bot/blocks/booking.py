@@ -58,6 +58,8 @@ from storage.records import Booking
 
 TITLE = "Book a time"
 SLOTS_PER_PAGE = 3 * MAX_ACTIONS_ELEMENTS
+# "How many people?": every count up to 20, then the usual sizes of larger rooms.
+HEADCOUNTS = (*range(1, 21), 25, 30, 40, 50, 75, 100)
 MAX_LISTED_BOOKINGS = MAX_MESSAGE_BLOCKS - 5
 _PROFILE_FIELDS = {
     "name": "name",
@@ -84,6 +86,7 @@ class BookingState:
     member: str | None = None
     offset: int = 0
     link: str | None = None
+    attendees: int = 1
 
     @property
     def chosen_page(self) -> str | None:
@@ -111,6 +114,7 @@ def parse_state(private_metadata: str) -> BookingState:
         member=raw.get("member"),
         offset=int(raw.get("offset", 0)),
         link=raw.get("link"),
+        attendees=int(raw.get("attendees", 1)),
     )
 
 
@@ -267,8 +271,19 @@ def build_slots_view(
         if state.event_type is not None:
             blocks += _page_choice(master, state)
     if ready_for_times(state, catalogue):
+        blocks += _headcount(master, state)
         blocks += _times(state, slots)
     return _modal(ids.BOOK_SLOTS_VIEW, state, blocks)
+
+
+def _headcount(master: BookableMasterPage, state: BookingState) -> list[Block]:
+    """ "How many people?" when the booking may take a room: smaller rooms are left out."""
+    kind = next((k for k in master.event_types if k.id == state.event_type), None)
+    if kind is None or not kind.headcount:
+        return []
+    counts = sorted({*HEADCOUNTS, state.attendees})
+    choices = [(str(n), "1 person" if n == 1 else f"{n} people") for n in counts]
+    return [_select_section("How many people?", ids.BOOK_ATTENDEES, choices, str(state.attendees))]
 
 
 def _master(
@@ -615,6 +630,8 @@ def parse_step(state: BookingState, action: Mapping[str, Any]) -> BookingState:
         return replace(state, event_type=selected, start=None, member=None, offset=0)
     if action_id == ids.BOOK_PAGE:
         return replace(state, pick=selected, start=None, member=None, offset=0)
+    if action_id == ids.BOOK_ATTENDEES and selected and selected.isdigit() and int(selected) > 0:
+        return replace(state, attendees=int(selected), start=None, member=None, offset=0)
     if action_id == ids.BOOK_DATE and action.get("selected_date"):
         return replace(state, day=date.fromisoformat(action["selected_date"]), start=None, offset=0)
     if action_id.startswith(ids.BOOK_DAY) and value:

@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
 from datetime import datetime
+from typing import Any
 
-from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    InputBlock,
+    Option,
+    StaticSelectElement,
+)
+from slack_sdk.models.views import View
 
 from bot import ids
 from bot.blocks.common import (
+    MAX_OPTION_TEXT,
+    MAX_OPTIONS,
+    MAX_TITLE,
     MessageContent,
     context,
     format_day,
@@ -19,6 +32,7 @@ from bot.blocks.common import (
     plain,
     section,
 )
+from services.slots import LinkMembers
 
 USAGE = "Usage: `/book-link @guest [master page]`"
 _MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
@@ -92,3 +106,51 @@ def build_choose_master_page_message(choices: Sequence[tuple[str, str]]) -> Mess
     listed = "\n".join(f"• `{mrkdwn_escape(i)}` {mrkdwn_escape(name)}" for i, name in choices[:40])
     text = f"Which master page should the link open? {USAGE}\n{listed}"
     return MessageContent(text="Which master page should the link open?", blocks=(section(text),))
+
+
+@dataclass(frozen=True, slots=True)
+class LinkAsked:
+    """What the member modal of ``/book-link`` carries: the guest and the master page."""
+
+    guest: str
+    master_page: str
+    master_page_name: str
+
+
+def build_link_member_modal(asked: LinkAsked, members: LinkMembers) -> View:
+    """Whom the link books, for a master page with a flexible round robin.
+
+    The select starts at the member next in line; another choice books that member.
+    """
+    options = [
+        Option(value=choice.id, text=plain(choice.name, MAX_OPTION_TEXT))
+        for choice in members.choices[:MAX_OPTIONS]
+    ]
+    initial = next((o for o in options if o.value == members.next_in_line), options[0])
+    what = mrkdwn_escape(asked.master_page_name)
+    return View(
+        type="modal",
+        callback_id=ids.LINK_MEMBER_VIEW,
+        title=plain("Booking link", MAX_TITLE),
+        submit=plain("Send link", MAX_TITLE),
+        close=plain("Cancel", MAX_TITLE),
+        private_metadata=json.dumps(asdict(asked), separators=(",", ":")),
+        blocks=[
+            section(f"A one-time link to *{what}* for <@{asked.guest}>."),
+            InputBlock(
+                block_id=ids.LINK_MEMBER,
+                label=plain("Who meets the guest?", MAX_TITLE * 2),
+                element=StaticSelectElement(
+                    action_id=ids.LINK_MEMBER, options=options, initial_option=initial
+                ),
+                hint=plain("Next in line is chosen; pick someone else to book them instead.", 150),
+            ),
+        ],
+    )
+
+
+def parse_link_member(view: Mapping[str, Any]) -> tuple[LinkAsked, str | None]:
+    """Read the member modal back: what it was for, and the member chosen."""
+    asked = LinkAsked(**json.loads(view["private_metadata"]))
+    chosen = view["state"]["values"].get(ids.LINK_MEMBER, {}).get(ids.LINK_MEMBER, {})
+    return asked, (chosen.get("selected_option") or {}).get("value")

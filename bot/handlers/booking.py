@@ -144,6 +144,7 @@ def submit_booking(
         pick=state.chosen_page,
         link_token=state.link,
         idempotency_key=f"slack:{view['id']}:{state.start.isoformat()}",
+        attendees=state.attendees,
     )
     try:
         booking = book(services.engine, request, actor=actor, now=services.clock())
@@ -265,6 +266,7 @@ def screen(
             now=now,
             pick=state.pick,
             link_token=state.link,
+            attendees=state.attendees,
             actor=actor,
         )
     return build_slots_view(catalogue, state, slots, notice=notice)
@@ -304,6 +306,7 @@ def free_members(
             tz=state.tz,
             now=services.clock(),
             link_token=state.link,
+            attendees=state.attendees,
             actor=actor,
         )
     except SlotUnavailable:

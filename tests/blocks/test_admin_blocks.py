@@ -448,3 +448,47 @@ def test_a_rich_master_page_stays_within_one_hundred_blocks(config: WorkspaceCon
     data = check_view(build_entity_modal(big, Section.MASTER_PAGES, None))
 
     assert len(data["blocks"]) <= 100
+
+
+def test_a_pool_modal_sets_lookahead_and_flexible_and_shows_them_again(
+    config: WorkspaceConfig,
+) -> None:
+    view = build_pool_modal(entity(config, Section.POOLS, "sales"), config.pages)
+    check_view(view)
+    answers = {block_id("lookahead"): "2w", block_id("flexible"): [option("on")]}
+
+    pool: Pool = entity(
+        saved(config, parse_admin_form(fill(view, **answers))), Section.POOLS, "sales"
+    )
+
+    assert (pool.lookahead, pool.flexible) == (timedelta(days=14), True)
+    shown = check_view(build_pool_modal(pool, config.pages))
+    inputs = {
+        block["block_id"]: block["element"] for block in shown["blocks"] if "element" in block
+    }
+    assert inputs[block_id("lookahead")]["initial_value"] == "2w"
+    assert inputs[block_id("flexible")]["initial_options"][0]["value"] == "on"
+
+
+@pytest.mark.parametrize(
+    ("pool_id", "answers", "field", "message"),
+    [
+        ("sales", {"lookahead": "soon"}, "lookahead", "'soon' is not a duration"),
+        ("rooms", {"flexible": [option("on")]}, "flexible", "round_robin pools only"),
+        ("rooms", {"lookahead": "3d"}, "lookahead", "round_robin pools only"),
+    ],
+)
+def test_a_bad_lookahead_or_flexible_comes_back_on_its_field(
+    config: WorkspaceConfig, pool_id: str, answers: dict[str, Any], field: str, message: str
+) -> None:
+    view = build_pool_modal(entity(config, Section.POOLS, pool_id), config.pages)
+    form = parse_admin_form(fill(view, **{block_id(k): v for k, v in answers.items()}))
+
+    with pytest.raises(ConfigInvalid) as error:
+        saved(config, form)
+
+    (problem,) = error.value.problems
+    assert f".{field}: " in problem
+    assert message in problem
+    text = problem.split(f".{field}: ", 1)[1]
+    assert form_errors(form, [FieldProblem(field, text)]) == {block_id(field): text}

@@ -380,3 +380,77 @@ def _tmp(engine: Engine) -> Path:
     import tempfile
 
     return Path(tempfile.mkdtemp())
+
+
+def test_book_reads_a_start_without_an_offset_in_the_tz_given(world: Engine, rt: Any) -> None:
+    # 04:00 in New York on 1 December is 09:00 UTC, the first time offered that day.
+    code, answer = rt(
+        *BOOK_DEMO, "--start", "2026-12-01T04:00", "--tz", "America/New_York", "--by", "U0C"
+    )
+    assert code == 0, answer
+    assert answer["booking"]["start"] == "2026-12-01T09:00:00Z"
+
+
+def test_book_reads_a_start_without_an_offset_or_tz_as_utc(world: Engine, rt: Any) -> None:
+    code, answer = rt(*BOOK_DEMO, "--start", "2026-12-01T09:00", "--by", "U0C")
+    assert code == 0, answer
+    assert answer["booking"]["start"] == "2026-12-01T09:00:00Z"
+
+
+def test_book_of_a_start_in_the_past_says_it_is_past(world: Engine, rt: Any) -> None:
+    args = (*BOOK_DEMO, "--start", "2026-11-30T07:00:00Z", "--by", "U0C")
+    _refused(rt, world, args, 3, "slot_unavailable")
+    assert "is past" in rt(*args)[1]["error"]["message"]
+
+
+def test_book_with_an_unknown_tz_for_a_local_start_is_bad_input(world: Engine, rt: Any) -> None:
+    args = (*BOOK_DEMO, "--start", "2026-12-01T09:00", "--tz", "Mars/Base", "--by", "U0C")
+    _refused(rt, world, args, 2, "bad_input")
+
+
+def test_slots_and_book_leave_out_rooms_smaller_than_the_attendees(
+    db_engine: Engine, tmp_path: Path, rt: Any
+) -> None:
+    def sizes(data: dict[str, Any]) -> None:
+        data["booking_pages"][5]["capacity"] = 4  # room-a
+        data["booking_pages"][6]["capacity"] = 8  # room-b
+
+    setup(db_engine, tmp_path, sizes)
+    panel = ("--master-page", "panel", "--event-type", "meet")
+    day = ("--from", "2026-12-01", "--to", "2026-12-01")
+    assert rt("slots", *panel, *day, "--attendees", "8")[1]["slots"]
+    assert rt("slots", *panel, *day, "--attendees", "9")[1]["slots"] == []
+    code, answer = rt(
+        "book", *panel, "--start", "2026-12-01T09:00:00Z", "--attendees", "5", "--by", "U0C"
+    )
+    assert code == 0, answer
+    assert answer["booking"]["participants"] == ["erin", "room-b"]
+    _refused(rt, db_engine, ("book", *panel, "--start", "2026-12-01T10:00:00Z",
+                             "--attendees", "9", "--by", "U0C"), 3, "slot_unavailable")  # fmt: skip
+    code, answer = rt("slots", *panel, *day, "--attendees", "0")
+    assert (code, answer["error"]["code"]) == (2, "usage")
+    assert "--attendees" in answer["error"]["message"]
+
+
+def test_link_create_with_a_member_books_that_member_on_a_flexible_pool(
+    db_engine: Engine, tmp_path: Path, rt: Any
+) -> None:
+    setup(db_engine, tmp_path, lambda data: data["pools"][0].update(flexible=True))
+    code, answer = rt(
+        "link", "create", "--master-page", "guest", "--member", "bob", "--by", "U0BOSS"
+    )
+    assert code == 0, answer
+    code, answer = rt(
+        "book", "--link", answer["link"]["token"], "--start", "2026-12-01T09:00:00Z",
+        "--customer-name", "Gus", "--customer-email", "gus@example.com", "--answer", "topic=x",
+    )  # fmt: skip
+    assert code == 0, answer
+    assert answer["booking"]["owner"] == "bob"
+
+
+def test_link_create_naming_a_member_of_a_pool_that_is_not_flexible_is_bad_input(
+    world: Engine, rt: Any
+) -> None:
+    args = ("link", "create", "--master-page", "guest", "--member", "bob")
+    _refused(rt, world, args, 2, "bad_input")
+    assert "flexible" in rt(*args)[1]["error"]["message"]

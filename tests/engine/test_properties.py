@@ -1,5 +1,8 @@
 """Properties of offering and assignment over random bookings.
 
+Round-robin turns are checked against an oracle built from plain offering, and a
+broken engine (members checked alone) is shown to fail them.
+
 Grid-sensitive properties (pooled = union, adding a booking or removing a member never
 adds a slot) only hold when every window starts on the slot grid: the grid restarts at
 each window start, so a booking that trims a window's start can move the grid.
@@ -8,16 +11,19 @@ Their strategies therefore keep bookings, buffers and durations on a 30-minute g
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
-from hypothesis import given, settings
+from hypothesis import find, given, settings
 from hypothesis import strategies as st
 
 from engine.availability import page_is_free
-from engine.model import EventType, Occupancy, PoolMember, SeatRef
+from engine.distribution import round_robin_line
+from engine.model import EventType, Method, Occupancy, PoolMember, SeatRef
 from engine.rules import assign
+from engine.search import Seat, SlotSearch
 from engine.slots import offered_slots
-from tests.engine.factories import at, dynamic, page, pool, schedule, static, weekly
+from tests.engine.factories import at, dynamic, page, pool, room, schedule, static, weekly
 
 DAY = at("2026-06-01T00:00Z")
 START, END = DAY, DAY + timedelta(days=2)
@@ -165,3 +171,157 @@ def test_an_inactive_member_offers_nothing_a_removed_one_would_not():
         PEOPLE, [kind], MASTERS, [pool("trio", members=members), pool("duo", "a", "b")]
     )
     assert offered(inactive, "pooled") == offered(build(kind, [], trio=("a",)), "pooled")
+
+
+# Round robin in panels: a turn goes to the first member of the line who can be
+# booked with every other seat within the lookahead. The oracle below checks each member
+# with the engine's plain offering of fixed pages and pooled seats (property-tested above),
+# not with the round-robin code: a variant master page puts the member on a fixed seat,
+# the turns given before on theirs, and leaves the later round-robin seats open to the
+# whole line.
+LINE = ("a", "b", "c", "d")
+ROOMS = ("x", "y")
+SHIFTS = ["09:00-17:00", "10:00-16:00", "09:00-12:00", "13:00-17:00", "18:00-22:00"]
+TURN_MASTERS = {
+    "with-room": (SeatRef(pool="line"), SeatRef(pool="rooms")),
+    "pair": (SeatRef(pool="rooms"), SeatRef(pool="line"), SeatRef(pool="line")),
+}
+TURN_NOW = at("2026-05-31T12:00Z")  # a Sunday: the window is Monday 1 June on
+TURN_EVENT = EventType("meet", "Meet", timedelta(minutes=60), max_days_ahead=3, pages=PAGES)
+
+
+@st.composite
+def turn_worlds(draw):
+    shifts = draw(st.lists(st.sampled_from(SHIFTS), min_size=4, max_size=4))
+    people = [
+        page(name, hours=weekly(shift, days="mon-fri"))
+        for name, shift in zip(LINE, shifts, strict=True)
+    ]
+    rooms = [
+        replace(room(name), hours=weekly(hours))
+        for name, hours in zip(
+            ROOMS, draw(st.permutations(["08:00-12:00", "12:00-18:00"])), strict=True
+        )
+    ]
+    order = draw(st.permutations(LINE))
+    lookahead = draw(st.sampled_from([None, timedelta(hours=30), timedelta(days=2)]))
+    bookings = draw(
+        st.lists(
+            st.builds(
+                lambda p, s, n: Occupancy(
+                    p, DAY + timedelta(hours=s), DAY + timedelta(hours=s + n)
+                ),
+                st.sampled_from(LINE + ROOMS),
+                st.integers(0, 60),
+                st.integers(1, 24),
+            ),
+            max_size=8,
+        )
+    )
+    members = tuple(PoolMember(name, joined=i) for i, name in enumerate(order))
+    pools = [
+        pool("line", method=Method.ROUND_ROBIN, members=members, lookahead=lookahead),
+        pool("rooms", *ROOMS),
+        pool("open", members=members),
+    ]
+    masters = [dynamic(name, "meet", *refs) for name, refs in TURN_MASTERS.items()]
+    return schedule([*people, *rooms], [TURN_EVENT], masters, pools, bookings), lookahead
+
+
+def bookable_with(world, refs, until):
+    variant = replace(world, master_pages={"variant": dynamic("variant", "meet", *refs)})
+    found = offered_slots(
+        variant, "variant", "meet", TURN_NOW, until + timedelta(hours=1), "UTC", TURN_NOW
+    )
+    return [slot for slot in found if slot.start < until]
+
+
+def expected_turns(world, lookahead, master):
+    """Return {seat index: member} by the round-robin rule, or None when some seat has nobody."""
+    refs = list(TURN_MASTERS[master])
+    until = TURN_NOW + min(lookahead or timedelta(days=3), timedelta(days=3))
+    line = round_robin_line(world.pools["line"], (), "UTC", TURN_NOW)
+    turns: dict[int, str] = {}
+    for index, ref in enumerate(refs):
+        if ref.pool != "line":
+            continue
+        for member in line:
+            trial = [
+                SeatRef(page=turns[i])
+                if i in turns
+                else SeatRef(page=member)
+                if i == index
+                else SeatRef(pool="open")
+                if r.pool == "line"
+                else r
+                for i, r in enumerate(refs)
+            ]
+            if bookable_with(world, trial, until):
+                turns[index] = member
+                break
+        else:
+            return None
+    return turns
+
+
+def turn_violations(world, lookahead, master):
+    """Return what breaks the round-robin properties on one master page (empty: none)."""
+    turns = expected_turns(world, lookahead, master)
+    slots = offered_slots(world, master, "meet", START, END, "UTC", TURN_NOW)
+    if turns is None:
+        return [f"{master}: a seat has nobody who can be booked, yet {len(slots)} offered"] * bool(
+            slots
+        )
+    problems = []
+    for slot in slots:
+        seats = assign(world, master, "meet", slot.start, "UTC", TURN_NOW).seats
+        pages = [seat.page for seat in seats]
+        if len(set(pages)) != len(pages):
+            problems.append(f"{master} {slot.start}: pages repeat {pages}")
+        if not all(page_is_free(world, p, "meet", slot.start) for p in pages):
+            problems.append(f"{master} {slot.start}: a page is not free {pages}")
+        taken = {index: pages[index] for index in turns}
+        if taken != turns:
+            problems.append(f"{master} {slot.start}: turns {taken}, the line says {turns}")
+    fixed = [
+        SeatRef(page=turns[i]) if i in turns else ref for i, ref in enumerate(TURN_MASTERS[master])
+    ]
+    variant = replace(world, master_pages={"variant": dynamic("variant", "meet", *fixed)})
+    if slots != offered_slots(variant, "variant", "meet", START, END, "UTC", TURN_NOW):
+        problems.append(f"{master}: offers other times than its turns' members")
+    return problems
+
+
+@settings(max_examples=40, deadline=None)
+@given(turn_worlds())
+def test_round_robin_turns_go_to_the_first_members_who_can_be_booked_with_every_seat(drawn):
+    world, lookahead = drawn
+    for master in TURN_MASTERS:
+        assert turn_violations(world, lookahead, master) == []
+
+
+def alone_turns(schedule_, kind, seats, tz, now, member):
+    """The old engine: a member keeps the turn when it has a slot of its own, alone."""
+    horizon = now + timedelta(days=kind.max_days_ahead) + kind.duration
+    given = list(seats)
+    for index, seat in enumerate(seats):
+        if seat.pool is None or schedule_.pools[seat.pool].method is not Method.ROUND_ROBIN:
+            continue
+        given[index] = Seat((), seat.pool)
+        for member_page in seat.pages:
+            alone = SlotSearch(schedule_, kind, (Seat((member_page,)),), now, horizon, tz, now)
+            if next(alone.slots(), None) is not None:
+                given[index] = Seat((member_page,), seat.pool)
+                break
+    return tuple(given)
+
+
+def test_the_round_robin_properties_catch_an_engine_that_checks_members_alone(monkeypatch):
+    monkeypatch.setattr("engine.rules._take_turns", alone_turns)
+    for master in TURN_MASTERS:
+        broken = find(
+            turn_worlds(),
+            lambda drawn, master=master: bool(turn_violations(*drawn, master)),
+            settings=settings(max_examples=300, deadline=None, database=None),
+        )
+        assert turn_violations(*broken, master)

@@ -1,12 +1,22 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
 
 from engine.errors import BadInput, NotFound, SlotUnavailable
 from engine.model import Method, PoolMember, Priority, SeatRef, StaticMethod
-from engine.rules import Assignment, Involved, SeatAssignment, assign, free_pages, involved_pages
+from engine.rules import (
+    Assignment,
+    Involved,
+    SeatAssignment,
+    assign,
+    free_pages,
+    involved_pages,
+    needs_headcount,
+)
+from engine.slots import offered_slots
 from tests.engine.factories import (
     at,
     booking,
@@ -156,14 +166,46 @@ def test_an_inactive_member_gets_nothing_new():
     assert assign(schedule_, "desk", "meet", at("2026-06-01T12:00Z"), "UTC", NOW).owner == "bob"
 
 
-def test_static_pooled_gives_the_booking_to_the_least_loaded_free_page():
-    schedule_ = schedule(
-        [page("alice"), page("bob")],
-        [event(60, pages=("alice", "bob"))],
-        [static("desk", "meet")],
-        bookings=[booking("alice", "2026-06-02T09:00Z", "2026-06-02T10:00Z")],
+def idle_desk(last: dict[str, str], *, pages=("alice", "bob", "carol")):
+    found = schedule(
+        [page("alice"), page("bob"), page("carol")],
+        [event(60, pages=pages), event(60, pages=pages, event_id="other")],
+        [static("desk", "meet", "other"), static("front", "meet")],
     )
-    assert assign(schedule_, "desk", "meet", NINE, "UTC", NOW).owner == "bob"
+    stamps = {name: at(when) for name, when in last.items()}
+    return replace(found, last_received={("desk", "meet"): stamps})
+
+
+def test_static_pooled_gives_the_booking_to_the_longest_idle_free_page():
+    found = idle_desk(
+        {
+            "alice": "2026-05-20T10:00Z",
+            "bob": "2026-05-10T10:00Z",
+            "carol": "2026-05-22T10:00Z",
+        }
+    )
+    assert assign(found, "desk", "meet", NINE, "UTC", NOW).owner == "bob"
+
+
+def test_static_pooled_prefers_a_page_that_never_received_one_then_the_listed_order():
+    found = idle_desk({"alice": "2026-05-20T10:00Z"}, pages=("alice", "carol", "bob"))
+    assert assign(found, "desk", "meet", NINE, "UTC", NOW).owner == "carol"
+
+
+def test_static_pooled_idle_time_is_per_master_page_and_event_type():
+    found = idle_desk({"alice": "2026-05-20T10:00Z", "bob": "2026-05-10T10:00Z"})
+    # Another event type on the same master page, or another master page: nobody received
+    # one there, so the listed order decides.
+    assert assign(found, "desk", "other", NINE, "UTC", NOW).owner == "alice"
+    assert assign(found, "front", "meet", NINE, "UTC", NOW).owner == "alice"
+
+
+def test_static_pooled_skips_the_longest_idle_page_when_it_is_busy():
+    found = idle_desk({"alice": "2026-05-20T10:00Z", "carol": "2026-05-22T10:00Z"})
+    found = replace(
+        found, occupancy={"bob": (booking("bob", "2026-06-01T08:00Z", "2026-06-01T12:00Z"),)}
+    )
+    assert assign(found, "desk", "meet", NINE, "UTC", NOW).owner == "alice"
 
 
 def test_static_pooled_priority_prefers_the_first_listed_free_page():
@@ -301,10 +343,154 @@ def test_a_question_involves_its_seats_pages_and_needs_the_horizon_of_round_robi
 
     panel = involved_pages(found, "panel", "meet")
     assert panel.pages == {"ann", "ben", "r1", "r2", "dan"}, "inactive members take no seat"
-    assert panel.ahead == {"ann", "ben"}
+    assert panel.ahead == panel.pages, "a turn is checked with every seat up to the horizon"
     assert panel.pools == {"line", "spaces"}, "the pools whose ledgers decide"
     assert involved_pages(found, "desk", "meet") == Involved(
-        frozenset({"ann", "ben"}), frozenset({"ann", "ben"})
-    ), "static pooled ranks its pages by their load up to the horizon"
+        frozenset({"ann", "ben"}), idle=True
+    ), "static pooled ranks its pages by when they last received one"
     assert involved_pages(found, "prio", "meet") == Involved(frozenset({"ann", "ben"}))
     assert involved_pages(found, "choose", "meet", pick="ben") == Involved(frozenset({"ben"}))
+
+
+def sales_and_rooms(*, lookahead=None, flexible=False, ledger=(), rooms_capacity=(None, None)):
+    """Ann (first in line) works only when the rooms are closed; Ben and Cat overlap them."""
+    people = [
+        page("ann", hours=weekly("18:00-22:00")),
+        page("ben", hours=weekly("09:00-12:00")),
+        page("cat", hours=weekly("13:00-17:00")),
+    ]
+    halls = [
+        replace(room("r1"), capacity=rooms_capacity[0]),
+        replace(room("r2"), capacity=rooms_capacity[1]),
+    ]
+    line = pool(
+        "sales",
+        "ann",
+        "ben",
+        "cat",
+        method=Method.ROUND_ROBIN,
+        lookahead=lookahead,
+        flexible=flexible,
+    )
+    masters = [
+        dynamic("demo", "meet", SeatRef(pool="sales"), SeatRef(pool="rooms")),
+        dynamic("duo", "meet", SeatRef(page="ben"), SeatRef(pool="sales"), SeatRef(pool="sales")),
+    ]
+    return schedule(
+        [*people, *halls],
+        [event(60, horizon=14)],
+        masters,
+        [line, pool("rooms", "r1", "r2")],
+        ledger=ledger,
+    )
+
+
+def test_a_round_robin_member_who_never_meets_a_free_room_loses_the_turn():
+    # Alone Ann has evening slots, so looking at her alone would keep her turn and the page
+    # would offer nothing; with a room she has none, so Ben takes it.
+    found = sales_and_rooms()
+    assert offered_slots(found, "demo", "meet", NINE, NINE + timedelta(hours=3), "UTC", NOW)
+    result = assign(found, "demo", "meet", NINE, "UTC", NOW)
+    assert result.seats == (SeatAssignment("ben", "sales"), SeatAssignment("r1", "rooms"))
+
+
+def test_a_round_robin_member_who_can_meet_a_room_keeps_the_turn_even_when_not_free_now():
+    found = sales_and_rooms(ledger=[received("sales", "ben", "2026-05-20T10:00Z")])
+    # Ann is skipped; Cat (never received) is next; Ben received one: last.
+    with pytest.raises(SlotUnavailable):
+        assign(found, "demo", "meet", NINE, "UTC", NOW)
+    assert assign(found, "demo", "meet", at("2026-06-01T13:00Z"), "UTC", NOW).owner == "cat"
+
+
+def test_two_seats_of_one_round_robin_pool_take_the_first_two_members_who_can_sit_together():
+    # Ben holds the fixed seat, so the pool's two seats go to the first two others in line
+    # who can be booked with him: Ann never overlaps Ben, Cat neither; nobody is left.
+    found = sales_and_rooms()
+    assert offered_slots(found, "duo", "meet", NOW, NOW + timedelta(days=14), "UTC", NOW) == []
+    wider = replace(
+        found,
+        pages={
+            **found.pages,
+            "cat": page("cat", hours=weekly("09:00-17:00")),
+            "ann": page("ann", hours=weekly("10:00-12:00")),
+        },
+    )
+    result = assign(wider, "duo", "meet", at("2026-06-01T10:00Z"), "UTC", NOW)
+    assert [seat.page for seat in result.seats] == ["ben", "ann", "cat"]
+
+
+def test_a_member_without_a_bookable_start_within_the_lookahead_loses_the_turn():
+    leave = {date(2026, 5, 25) + timedelta(days=n): () for n in range(5)}
+    people = [page("alice", overrides=leave), page("bob")]
+
+    def line(lookahead):
+        return schedule(
+            people,
+            [event(60, horizon=14)],
+            [dynamic("rr", "meet", SeatRef(pool="sales"))],
+            [pool("sales", "alice", "bob", method=Method.ROUND_ROBIN, lookahead=lookahead)],
+        )
+
+    # Alice is back on 30 May: within the 14-day horizon (the default), not within 3 days.
+    late = at("2026-05-30T09:00Z")
+    assert assign(line(None), "rr", "meet", late, "UTC", NOW).owner == "alice"
+    assert assign(line(timedelta(days=3)), "rr", "meet", NINE, "UTC", NOW).owner == "bob"
+    assert assign(line(timedelta(days=30)), "rr", "meet", late, "UTC", NOW).owner == "alice"
+
+
+def test_a_flexible_pool_books_the_member_a_link_names():
+    found = sales_and_rooms(flexible=True)
+    named = assign(found, "demo", "meet", at("2026-06-01T14:00Z"), "UTC", NOW, member="cat")
+    assert named.seats == (SeatAssignment("cat", "sales"), SeatAssignment("r1", "rooms"))
+    with pytest.raises(SlotUnavailable):
+        assign(found, "demo", "meet", NINE, "UTC", NOW, member="cat")
+
+
+def test_a_named_member_is_ignored_by_a_pool_that_is_not_flexible():
+    found = sales_and_rooms()
+    assert assign(found, "demo", "meet", NINE, "UTC", NOW, member="cat").owner == "ben"
+
+
+def test_rooms_below_the_number_of_attendees_take_no_seat():
+    found = sales_and_rooms(rooms_capacity=(4, 10))
+    assert assign(found, "demo", "meet", NINE, "UTC", NOW).participants == ("r1",)
+    assert assign(found, "demo", "meet", NINE, "UTC", NOW, attendees=6).participants == ("r2",)
+    with pytest.raises(SlotUnavailable):
+        assign(found, "demo", "meet", NINE, "UTC", NOW, attendees=11)
+    with pytest.raises(BadInput) as refused:
+        assign(found, "demo", "meet", NINE, "UTC", NOW, attendees=0)
+    assert refused.value.field == "attendees"
+
+
+def test_a_small_room_is_no_candidate_of_a_static_page_or_a_pick_either():
+    halls = [replace(room("r1"), capacity=2), replace(room("r2"), capacity=8)]
+    found = schedule(
+        halls,
+        [event(60, pages=("r1", "r2"))],
+        [static("desk", "meet"), selection("choose", "meet")],
+    )
+    assert assign(found, "desk", "meet", NINE, "UTC", NOW, attendees=3).owner == "r2"
+    with pytest.raises(SlotUnavailable):
+        assign(found, "choose", "meet", NINE, "UTC", NOW, pick="r1", attendees=3)
+
+
+def test_a_rule_with_a_room_asks_for_the_headcount_and_one_without_does_not():
+    found = sales_and_rooms()
+    assert needs_headcount(found, "demo", "meet")
+    assert not needs_headcount(
+        replace(found, master_pages={"solo": dynamic("solo", "meet", SeatRef(page="ben"))}),
+        "solo",
+        "meet",
+    )
+
+
+def test_a_start_in_the_past_is_refused_as_past():
+    with pytest.raises(SlotUnavailable, match="is past"):
+        assign(
+            one_page(page("alice"), event(60)),
+            "desk",
+            "meet",
+            NINE,
+            "UTC",
+            NINE + timedelta(minutes=1),
+        )

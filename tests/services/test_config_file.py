@@ -177,3 +177,40 @@ def test_slack_admins_must_be_true_or_false() -> None:
         parse_config(text, "acme.yml")
 
     assert "acme.yml: workspace.slack_admins: " in str(raised.value)
+
+
+def test_a_round_robin_pool_reads_and_exports_its_lookahead_and_flexible() -> None:
+    def turns(data: dict[str, Any]) -> None:
+        data["pools"][0].update(lookahead="3d", flexible=True)
+
+    config = parse_config(small_config_text(turns), "acme.yml")
+
+    sales = config.pools[0]
+    assert (sales.lookahead, sales.flexible) == (timedelta(days=3), True)
+    text = dump_config(config)
+    assert "lookahead: 3d" in text
+    assert "flexible: true" in text
+    assert parse_config(text, "export.yml") == config
+    assert "lookahead" not in dump_config(parse_config(small_config_text(), "acme.yml"))
+
+
+@pytest.mark.parametrize(
+    ("values", "problem"),
+    [
+        ({"lookahead": "0m"}, "pools[0].lookahead: must be more than 0m"),
+        ({"lookahead": "soon"}, "pools[0].lookahead: 'soon' is not a duration"),
+        ({"flexible": "maybe"}, "pools[0].flexible:"),
+    ],
+)
+def test_a_bad_lookahead_or_flexible_is_refused_naming_the_field(
+    values: dict[str, Any], problem: str
+) -> None:
+    problems = _problems(small_config_text(lambda data: data["pools"][0].update(values)))
+    assert any(problem in line for line in problems), problems
+
+
+@pytest.mark.parametrize("key", ["lookahead", "flexible"])
+def test_lookahead_and_flexible_are_refused_on_a_pool_that_is_not_round_robin(key: str) -> None:
+    value = {"lookahead": "3d", "flexible": True}[key]
+    problems = _problems(small_config_text(lambda data: data["pools"][1].update({key: value})))
+    assert problems == [f"acme.yml: pools[1].{key}: {key} applies to round_robin pools only"]

@@ -46,6 +46,25 @@ SECRET_NAMES = ("Book a demo", "Intro call", "Deep dive", "Alice", "alice", "dem
 """Everything that lies behind a link: a refused link's page shows none of it."""
 
 MakeLink = Callable[..., str]
+ROOMS = """\
+  - {id: room-a, kind: resource, name: Room A, timezone: Europe/London, capacity: 4,
+     hours: {mon-fri: ["09:00-12:00"]}}
+  - {id: room-b, kind: resource, name: Room B, timezone: Europe/London, capacity: 8,
+     hours: {mon-fri: ["10:00-12:00"]}}
+"""
+ROOMS_CONFIG = (
+    CONFIG.replace("event_types:", ROOMS + "event_types:")
+    .replace(
+        "pools:",
+        "pools:\n  - {id: rooms, name: Rooms, method: pooled,"
+        " members: [{page: room-a}, {page: room-b}]}",
+    )
+    .replace(
+        "{event_type: intro, primary: {pool: team}}",
+        "{event_type: intro, primary: {pool: team}, additional: [{pool: rooms}]}",
+    )
+)
+"""The workspace with the intro call taking a room: Room A seats 4, Room B 8 (from 10:00)."""
 
 
 @pytest.fixture
@@ -54,6 +73,15 @@ def services(sqlite_engine: Engine, tmp_path: Path) -> Services:
     config.write_text(CONFIG)
     apply_config(sqlite_engine, config)
     return Services(engine=sqlite_engine, public_url=PUBLIC_URL, clock=lambda: NOW)
+
+
+@pytest.fixture
+def with_rooms(services: Services, tmp_path: Path) -> Services:
+    """Apply ``ROOMS_CONFIG`` over the workspace."""
+    path = tmp_path / "rooms.yml"
+    path.write_text(ROOMS_CONFIG)
+    apply_config(services.engine, path)
+    return services
 
 
 @pytest.fixture

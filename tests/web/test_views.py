@@ -428,3 +428,56 @@ def test_pages_declare_their_language_and_label_every_field(
     for name in Page(form_html).inputs:
         assert f'<label for="{name}">' in form_html
         assert f'id="{name}" name="{name}"' in form_html
+
+
+def test_a_link_whose_booking_takes_a_room_asks_how_many_people(
+    client: Client, make_link: MakeLink, with_rooms: Services
+) -> None:
+    token = make_link(event_type="intro")
+    html = client.get(f"/l/{token}").get_data(as_text=True)
+
+    assert '<label for="attendees">How many people?</label>' in html
+    assert 'name="attendees" type="number" min="1" max="1000" value="1"' in html
+    assert all("attendees=1" in url for url in Page(html).slot_urls())
+    six = client.get(f"/l/{token}", query_string={"attendees": "6"}).get_data(as_text=True)
+    assert ">09:00</a>" not in six, "only Room B seats six, from 10:00"
+    assert ">10:00</a>" in six
+    assert 'value="6"' in six
+    full = client.get(f"/l/{token}", query_string={"attendees": "9"}).get_data(as_text=True)
+    assert "No free times in this week." in full
+
+
+def test_the_number_of_people_travels_to_the_booking_and_picks_a_room_big_enough(
+    client: Client, make_link: MakeLink, with_rooms: Services
+) -> None:
+    token = make_link(event_type="intro")
+    times = client.get(f"/l/{token}", query_string={"attendees": "6"})
+    response = client.get(_page(times).slot_urls()[0])
+    form = _page(response)
+    assert form.fields["attendees"] == "6"
+    assert "<dt>People</dt><dd>6</dd>" in response.get_data(as_text=True)
+
+    done = _submit(client, form, name="Gus", email="gus@example.com", **{"answer-topic": "Six"})
+
+    assert done.status_code == 303
+    [booking] = upcoming_bookings(with_rooms.engine, "T0001", "U0ALICE", now=NOW)
+    assert booking.attendees == 6
+    assert [p.page for p in booking.participants] == ["alice", "room-b"]
+
+
+@pytest.mark.parametrize("count", ["0", "abc", "1001", "-2"])
+def test_a_bad_number_of_people_is_a_400_that_names_it(
+    client: Client, make_link: MakeLink, with_rooms: Services, count: str
+) -> None:
+    response = client.get(f"/l/{make_link(event_type='intro')}", query_string={"attendees": count})
+
+    assert response.status_code == 400
+    assert "How many people" in response.get_data(as_text=True)
+
+
+def test_a_link_whose_booking_takes_no_room_does_not_ask_how_many_people(
+    client: Client, make_link: MakeLink
+) -> None:
+    html = client.get(f"/l/{make_link()}").get_data(as_text=True)
+    assert "How many people?" not in html
+    assert not any("attendees" in url for url in Page(html).slot_urls())

@@ -152,3 +152,29 @@ def test_every_page_fits_a_phone_screen_without_horizontal_scrolling(
     expect(page.get_by_role("heading", level=1)).to_have_text("This link has already been used")
     assert _fits_the_width(page)
     screenshot(page, "used-link")
+
+
+def test_a_guest_says_how_many_people_come_and_gets_a_room_big_enough(
+    site: str, make_link: MakeLink, new_context: NewContext, with_rooms: Services
+) -> None:
+    page = new_context(timezone_id="Europe/London").new_page()
+    page.goto(f"{site}/l/{make_link(event_type='intro')}")
+    expect(page.get_by_role("link", name="Monday 7 December 2026, 09:00 to 09:30")).to_be_visible()
+
+    page.get_by_label("How many people?").fill("6")
+    page.get_by_role("button", name="Show times").click()
+
+    expect(page).to_have_url(re.compile(r"attendees=6"))
+    expect(page.get_by_role("link", name="Monday 7 December 2026, 09:00 to 09:30")).to_have_count(0)
+    page.get_by_role("link", name="Monday 7 December 2026, 10:00 to 10:30").click()
+    expect(page.get_by_text("People")).to_be_visible()
+    page.get_by_label("Your name").fill("Bo Diaz")
+    page.get_by_label("Your email").fill("bo@example.com")
+    page.get_by_label("Topic").fill("Six of us")
+    page.get_by_role("button", name="Confirm booking").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("You're booked")
+    (booking,) = upcoming_bookings(with_rooms.engine, "T0001", "U0ALICE", now=NOW)
+    assert booking.attendees == 6
+    assert [p.page for p in booking.participants] == ["alice", "room-b"]
+    assert _fits_the_width(page)
