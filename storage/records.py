@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -100,6 +100,19 @@ class OneTimeLink:
     revoked_at: datetime | None = None
     used_at: datetime | None = None
     booking_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TimeOff:
+    """Whole local dates ``first_day``..``last_day`` (both included) a page is away."""
+
+    id: str
+    page: str
+    first_day: date
+    last_day: date
+    created_at: datetime
+    reason: str | None = None
+    created_by: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ Durations are whole minutes; instants are ``UTCDateTime`` (aware, UTC).
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, CheckConstraint, Index, UniqueConstraint, text
@@ -339,3 +339,27 @@ class BusyBlockRow(ListedRow, table=True):
     start_at: datetime
     end_at: datetime
     source: str
+
+
+class TimeOffRow(ScopedRow, table=True):
+    """Time off of a booking page: whole local dates ``first_day``..``last_day`` in its zone."""
+
+    __tablename__ = "time_off"
+    __table_args__ = (Index("ix_time_off_page_last_day", "workspace_id", "page_id", "last_day"),)
+
+    page_id: uuid.UUID = Field(foreign_key="booking_pages.id")
+    first_day: date
+    last_day: date
+    reason: str | None = None
+    created_by: str | None = None
+    created_at: datetime
+
+
+class FeedRow(ScopedRow, table=True):
+    """A page's bookings feed; only the SHA-256 of its secret token is stored."""
+
+    __tablename__ = "booking_feeds"
+
+    page_id: uuid.UUID = Field(foreign_key="booking_pages.id", unique=True)
+    token_hash: str = Field(unique=True)
+    created_at: datetime

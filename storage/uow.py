@@ -28,6 +28,7 @@ from storage.repositories import (
 )
 from storage.schedule import ScheduleRepository
 from storage.tables import PageRow, WorkspaceRow
+from storage.timeoff import TimeOffRepository
 
 
 class UnitOfWork:
@@ -42,6 +43,7 @@ class UnitOfWork:
     outbox: OutboxRepository
     audit: AuditRepository
     workspaces: WorkspaceRepository
+    time_off: TimeOffRepository
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
@@ -56,6 +58,7 @@ class UnitOfWork:
         self.outbox = OutboxRepository(self.session)
         self.audit = AuditRepository(self.session)
         self.workspaces = WorkspaceRepository(self.session)
+        self.time_off = TimeOffRepository(self.session)
         return self
 
     def __exit__(
