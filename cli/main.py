@@ -24,7 +24,7 @@ from typing import Any
 
 import click
 
-from cli import booking, config, db, links, report, serve, slots, worker
+from cli import booking, calendar, config, db, links, report, serve, slots, worker
 from cli.runtime import Runtime, instant
 from engine.errors import BadInput, Refused, RoundtableError
 from services.context import system_clock
@@ -144,6 +144,7 @@ cli.add_command(booking.reassign_command)
 cli.add_command(report.report)
 cli.add_command(links.group)
 cli.add_command(worker.worker)
+cli.add_command(calendar.group)
 
 
 def main() -> None:

@@ -16,6 +16,7 @@ from typing import Self
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from storage.calendars import CalendarRepository
 from storage.config import ConfigRepository
 from storage.db import BEGIN_IMMEDIATE
 from storage.repositories import (
@@ -42,6 +43,7 @@ class UnitOfWork:
     outbox: OutboxRepository
     audit: AuditRepository
     workspaces: WorkspaceRepository
+    calendars: CalendarRepository
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
@@ -56,6 +58,7 @@ class UnitOfWork:
         self.outbox = OutboxRepository(self.session)
         self.audit = AuditRepository(self.session)
         self.workspaces = WorkspaceRepository(self.session)
+        self.calendars = CalendarRepository(self.session)
         return self
 
     def __exit__(
