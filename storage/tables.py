@@ -329,8 +329,55 @@ class OutboxRow(ScopedRow, table=True):
     in_doubt_since: datetime | None = None
 
 
+class CalendarConnectionRow(ScopedRow, table=True):
+    """A calendar a booking page reads its busy times from (§14): an ICS feed or CalDAV.
+
+    ``secret`` is a Fernet token (``services.secret``) of the source's URL and credentials;
+    ``shown_url`` is what may be printed (no credentials, no query; an ICS feed's path too
+    is hidden, as feeds carry their secret there). ``etag``/``last_modified`` are the
+    source's validators from the last successful read (an ICS feed's ETag and Last-Modified,
+    a CalDAV collection's ctag), sent back so that an unchanged source is not read again.
+    ``due_at`` is when the sync job next reads it, ``claimed_until`` the lease of the
+    process reading it now. ``failing_since`` is the first failure since the last success;
+    ``failure_told`` says the page's member was told about it.
+    """
+
+    __tablename__ = "calendar_connections"
+
+    kind: str
+    shown_url: str
+    secret: str
+    write: bool
+    created_at: datetime
+    created_by: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    due_at: datetime
+    claimed_until: datetime | None = None
+    last_success: datetime | None = None
+    last_error: str | None = None
+    failing_since: datetime | None = None
+    failure_told: bool = False
+
+
+class CalendarPageRow(ScopedRow, table=True):
+    """A booking page served by a calendar connection (one connection may serve several)."""
+
+    __tablename__ = "calendar_connection_pages"
+    __table_args__ = (
+        UniqueConstraint("connection_id", "page_id", name="uq_calendar_connection_pages_page"),
+    )
+
+    connection_id: uuid.UUID = Field(foreign_key="calendar_connections.id", index=True)
+    page_id: uuid.UUID = Field(foreign_key="booking_pages.id", index=True)
+
+
 class BusyBlockRow(ListedRow, table=True):
-    """An external busy block; ``source`` is ``config`` for blocks of the configuration file."""
+    """An external busy block; ``source`` is ``config`` for blocks of the configuration file.
+
+    Blocks read from a calendar have ``source`` ``calendar`` and name their connection;
+    ``config apply`` never touches them.
+    """
 
     __tablename__ = "busy_blocks"
     __table_args__ = (Index("ix_busy_blocks_page_start", "workspace_id", "page_id", "start_at"),)
@@ -339,6 +386,9 @@ class BusyBlockRow(ListedRow, table=True):
     start_at: datetime
     end_at: datetime
     source: str
+    connection_id: uuid.UUID | None = Field(
+        default=None, foreign_key="calendar_connections.id", index=True
+    )
 
 
 class TimeOffRow(ScopedRow, table=True):

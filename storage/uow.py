@@ -16,6 +16,7 @@ from typing import Self
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from storage.calendars import CalendarRepository
 from storage.config import ConfigRepository
 from storage.db import BEGIN_IMMEDIATE
 from storage.repositories import (
@@ -44,6 +45,7 @@ class UnitOfWork:
     audit: AuditRepository
     workspaces: WorkspaceRepository
     time_off: TimeOffRepository
+    calendars: CalendarRepository
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
@@ -59,6 +61,7 @@ class UnitOfWork:
         self.audit = AuditRepository(self.session)
         self.workspaces = WorkspaceRepository(self.session)
         self.time_off = TimeOffRepository(self.session)
+        self.calendars = CalendarRepository(self.session)
         return self
 
     def __exit__(

@@ -1,7 +1,7 @@
 """time_off, booking_feeds
 
 Revision ID: 0010
-Revises: 0006
+Revises: 0009
 Create Date: 2026-11-28 08:00:00
 
 Time off of booking pages (whole local dates, read by schedule loads per page and date) and
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010"
-down_revision = "0006"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
