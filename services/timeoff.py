@@ -121,6 +121,22 @@ def kept_pages(workspace: Workspace, pages: Iterable[Page], actor: Actor) -> lis
     return [page.id for page in pages if roles.may_keep_page(workspace, page, actor)]
 
 
+def pages_kept_by(engine: Engine, workspace_id: str, actor: Actor) -> list[Page]:
+    """Return the pages whose time off ``actor`` may manage (the time off modal's choices).
+
+    Raises:
+        NotFound: the workspace is not configured.
+    """
+    with UnitOfWork(engine) as uow:
+        schedule = uow.schedules.configuration(workspace_id).schedule
+    kept = [
+        schedule.pages[page]
+        for page in kept_pages(schedule.workspace, schedule.pages.values(), actor)
+    ]
+    # Their own page first: the modal starts with it.
+    return sorted(kept, key=lambda page: page.slack_user != actor.slack_user)
+
+
 def remove_time_off(
     engine: Engine, workspace_id: str, time_off_id: str, *, actor: Actor
 ) -> TimeOff:

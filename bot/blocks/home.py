@@ -34,6 +34,7 @@ from bot.blocks.common import (
     plain,
     section,
 )
+from bot.blocks.timeoff import build_time_off_section
 from engine.distribution import PoolReport
 from engine.model import Method, Page, Pool
 from services.admin import HomeOverview
@@ -83,6 +84,9 @@ def build_home(overview: HomeOverview, *, tz: str, notice: str | None = None) ->
         ]
     else:
         blocks.append(context("Nothing booked. Use `/book-room` to book a meeting or a room."))
+    if overview.kept_pages:
+        several = len(overview.kept_pages) > 1
+        blocks += build_time_off_section(overview.time_off, overview.pages, several=several)
     return View(type="home", blocks=fit(blocks))
 
 
