@@ -63,6 +63,7 @@ def serve(runtime: Runtime, host: str, port: int | None, socket_mode: bool) -> N
     from bot.server import EVENTS_PATH, build_wsgi_app
     from bot.settings import Settings, SettingsError, load_settings
     from services.context import Services
+    from services.feeds import PREFIX as FEED_PREFIX
     from web.app import PREFIX, GuestApp
 
     try:
@@ -86,7 +87,8 @@ def serve(runtime: Runtime, host: str, port: int | None, socket_mode: bool) -> N
     try:
         with running:
             click.echo(f"Roundtable serves {serves}", err=True)
-            wsgi = build_wsgi_app(app, services, mounts={PREFIX: GuestApp(services)})
+            guest = GuestApp(services)
+            wsgi = build_wsgi_app(app, services, mounts={PREFIX: guest, FEED_PREFIX: guest})
             gc.freeze()  # the app lives as long as the process (see cli.main.main)
             waitress.serve(wsgi, host=host, port=settings.port, threads=THREADS)
     except KeyboardInterrupt:

@@ -18,7 +18,14 @@ from sqlmodel import Session, col, select
 
 from engine.errors import NotFound
 from engine.model import BookingStatus, LedgerEntry, Workspace
-from storage.common import EntityT, find_workspace, live_pks, minutes, workspace_pk
+from storage.common import (
+    EntityT,
+    find_workspace,
+    live_page_pk,
+    live_pks,
+    minutes,
+    workspace_pk,
+)
 from storage.config import workspace_value
 from storage.config_cache import known_booking_bounds
 from storage.records import (
@@ -267,6 +274,24 @@ class BookingRepository:
             ),
             col(BookingRow.status) == BookingStatus.CONFIRMED.value,
             col(BookingRow.end_at) > now,
+        )
+
+    def confirmed_of_page(
+        self, workspace_id: str, page: str, *, ending_after: datetime
+    ) -> list[Booking]:
+        """Return the confirmed bookings a page takes part in that end after a time, soonest first.
+
+        Raises:
+            NotFound: the page is not a live page of the workspace.
+        """
+        page_pk = live_page_pk(self._session, workspace_pk(self._session, workspace_id), page)
+        occupying = select(ParticipantRow.booking_id).where(
+            ParticipantRow.page_id == page_pk, col(ParticipantRow.end_at) > ending_after
+        )
+        return self._find(
+            workspace_id,
+            col(BookingRow.id).in_(occupying),
+            col(BookingRow.status) == BookingStatus.CONFIRMED.value,
         )
 
     def cancel(self, workspace_id: str, booking_id: str, *, at: datetime, by: str | None) -> None:

@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 from storage.calendars import CalendarRepository
 from storage.config import ConfigRepository
 from storage.db import BEGIN_IMMEDIATE
+from storage.feeds import FeedRepository
 from storage.repositories import (
     AuditRepository,
     BookingRepository,
@@ -45,6 +46,7 @@ class UnitOfWork:
     audit: AuditRepository
     workspaces: WorkspaceRepository
     time_off: TimeOffRepository
+    feeds: FeedRepository
     calendars: CalendarRepository
 
     def __init__(self, engine: Engine) -> None:
@@ -61,6 +63,7 @@ class UnitOfWork:
         self.audit = AuditRepository(self.session)
         self.workspaces = WorkspaceRepository(self.session)
         self.time_off = TimeOffRepository(self.session)
+        self.feeds = FeedRepository(self.session)
         self.calendars = CalendarRepository(self.session)
         return self
 
