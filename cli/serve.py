@@ -7,8 +7,8 @@ APScheduler ``BackgroundScheduler``.
 
 The calendar sync job (``services.calendar_sync``) runs on its own ``BackgroundScheduler``
 in both modes. Without any Slack variable (``bot.settings.SLACK_VARIABLES``) it runs in
-local mode: the guest pages and ``/healthz``; ``/slack/events`` answers 503 and no dispatcher runs, so
-notifications wait in the outbox for a process connected to Slack.
+local mode: the guest pages and ``/healthz``; ``/slack/events`` answers 503 and no
+dispatcher runs, so notifications wait in the outbox for a process connected to Slack.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ import logging
 import os
 import signal
 from collections.abc import Iterator
-from datetime import timedelta
 from contextlib import AbstractContextManager, contextmanager, nullcontext
+from datetime import timedelta
 from types import FrameType
 from typing import TYPE_CHECKING
 from urllib.error import URLError
