@@ -16,9 +16,12 @@ import click
 from cli.booking import BY_HELP, zulu
 from cli.runtime import Runtime, pass_runtime
 from engine.errors import BadInput
-from services.calendars import CALDAV, ICS, connect, list_connections
+from services.calendar_sync import SYNC_MINUTES_VARIABLE, sync_interval, sync_now
+from services.calendars import CALDAV, ICS, connect, disconnect, list_connections
 from services.context import Actor
 from storage.calendars import CalendarConnection
+
+EXIT_ALL_FAILED = 1
 
 
 @contextmanager
@@ -143,3 +146,43 @@ def list_command(runtime: Runtime, page: str | None, by: str | None) -> None:
         for c in found
     ]
     runtime.emit({"calendars": data}, "\n".join(lines) or "No calendars connected.")
+
+
+@group.command("sync")
+@click.option("--page", metavar="P", help="Only the calendars of this booking page.")
+@click.option("--by", metavar="U", help=BY_HELP)
+@pass_runtime
+def sync_command(runtime: Runtime, page: str | None, by: str | None) -> None:
+    """Read connected calendars now (exit 1 only when every one of them failed)."""
+    with _options({"page": "--page", SYNC_MINUTES_VARIABLE: SYNC_MINUTES_VARIABLE}):
+        results = sync_now(
+            runtime.engine(),
+            runtime.workspace(),
+            page=page,
+            actor=Actor(by),
+            now=runtime.now,
+            interval=sync_interval(),
+        )
+    data = [{"id": r.id, "busy": r.busy, "changed": r.changed, "error": r.error} for r in results]
+    lines = [
+        f"{r.id}  {r.busy} busy blocks"
+        + (f", failed: {r.error}" if r.error else (", changed" if r.changed else ", unchanged"))
+        for r in results
+    ]
+    runtime.emit({"synced": data}, "\n".join(lines) or "No calendars to sync.")
+    if results and all(r.error for r in results):
+        raise click.exceptions.Exit(EXIT_ALL_FAILED)
+
+
+@group.command("disconnect")
+@click.argument("connection_id", metavar="ID")
+@click.option("--by", metavar="U", help=BY_HELP)
+@pass_runtime
+def disconnect_command(runtime: Runtime, connection_id: str, by: str | None) -> None:
+    """Remove a calendar connection and the busy blocks it brought."""
+    gone = disconnect(runtime.engine(), runtime.workspace(), connection_id, actor=Actor(by))
+    runtime.emit(
+        {"calendar": {**_connection_data(gone), "disconnected": True}},
+        f"Disconnected calendar {gone.id} ({gone.shown_url}); its {gone.busy} busy blocks "
+        "are gone.",
+    )

@@ -5,9 +5,10 @@ Settings come from the environment (``bot/settings.py``); the database from ``--
 loop: the Bolt app is synchronous). The notification dispatcher runs beside it on an
 APScheduler ``BackgroundScheduler``.
 
-Without any Slack variable (``bot.settings.SLACK_VARIABLES``) it runs in local mode: the
-guest pages and ``/healthz``; ``/slack/events`` answers 503 and no dispatcher runs, so
-notifications wait in the outbox for a process connected to Slack.
+The calendar sync job (``services.calendar_sync``) runs on its own ``BackgroundScheduler``
+in both modes. Without any Slack variable (``bot.settings.SLACK_VARIABLES``) it runs in
+local mode: the guest pages and ``/healthz``; ``/slack/events`` answers 503 and no
+dispatcher runs, so notifications wait in the outbox for a process connected to Slack.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import os
 import signal
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
+from datetime import timedelta
 from types import FrameType
 from typing import TYPE_CHECKING
 from urllib.error import URLError
@@ -62,6 +64,7 @@ def serve(runtime: Runtime, host: str, port: int | None, socket_mode: bool) -> N
 
     from bot.server import EVENTS_PATH, build_wsgi_app
     from bot.settings import Settings, SettingsError, load_settings
+    from services.calendar_sync import sync_interval
     from services.context import Services
     from services.feeds import PREFIX as FEED_PREFIX
     from web.app import PREFIX, GuestApp
@@ -71,6 +74,7 @@ def serve(runtime: Runtime, host: str, port: int | None, socket_mode: bool) -> N
         settings = load_settings(environ, socket_mode=socket_mode)
     except SettingsError as error:
         raise BadInput(error.problem, field=error.variable) from None
+    calendar_interval = sync_interval()
     services = Services(engine=runtime.engine(), public_url=settings.public_url)
     app: App | None
     running: AbstractContextManager[None]
@@ -85,7 +89,7 @@ def serve(runtime: Runtime, host: str, port: int | None, socket_mode: bool) -> N
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     signal.signal(signal.SIGTERM, _stop)
     try:
-        with running:
+        with running, _calendar_sync(services, calendar_interval):
             click.echo(f"Roundtable serves {serves}", err=True)
             guest = GuestApp(services)
             wsgi = build_wsgi_app(app, services, mounts={PREFIX: guest, FEED_PREFIX: guest})
@@ -143,6 +147,22 @@ def _connected(
     finally:
         if socket is not None:
             socket.close()  # type: ignore[no-untyped-call]
+        scheduler.shutdown(wait=False)
+
+
+@contextmanager
+def _calendar_sync(services: Services, interval: timedelta) -> Iterator[None]:
+    """Run the calendar sync job for the block (in local mode too: it needs no Slack)."""
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from services.calendar_sync import start_calendar_sync
+
+    scheduler = BackgroundScheduler(timezone="UTC")
+    start_calendar_sync(scheduler, services.engine, interval=interval)
+    scheduler.start()
+    try:
+        yield
+    finally:
         scheduler.shutdown(wait=False)
 
 

@@ -25,6 +25,9 @@ kind                        recipients
 ``reassigned_customer``     the customer, only when told to and a reason is given
 ``cancelled``               customer, owner, member participants and the manager notice's
                             recipients; every pending message of the booking is skipped first
+``calendar_failing``        the Slack users of the pages a calendar connection serves (the
+                            admins when it serves only rooms), once, when it has failed to
+                            sync for a day (``services.calendar_sync``; no booking)
 ==========================  ==================================================================
 
 Guests (customers without a Slack user) get no Slack messages: the guest page shows their
@@ -68,6 +71,7 @@ class Kind(StrEnum):
     REASSIGNED_TO = "reassigned_to"
     REASSIGNED_CUSTOMER = "reassigned_customer"
     CANCELLED = "cancelled"
+    CALENDAR_FAILING = "calendar_failing"
 
 
 class Part(StrEnum):

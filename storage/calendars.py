@@ -54,6 +54,7 @@ class CalendarConnection:
     created_by: str | None = None
     etag: str | None = None
     last_modified: str | None = None
+    window_end: datetime | None = None
     claimed_until: datetime | None = None
     last_success: datetime | None = None
     last_error: str | None = None
@@ -196,40 +197,64 @@ class CalendarRepository:
         busy: Mapping[str, Sequence[tuple[datetime, datetime]]] | None,
         etag: str | None,
         last_modified: str | None,
-    ) -> None:
-        """Record a successful read and give up the lease.
+        window_end: datetime | None = None,
+    ) -> bool:
+        """Record a successful read and give up the lease; return whether the blocks changed.
 
-        ``busy`` maps each page to its blocks, which replace the connection's blocks; None
-        keeps them (the source was unchanged). Pages no longer live are left out.
+        ``busy`` maps each page to its blocks, which replace the connection's blocks (rows
+        are rewritten only when they differ); None keeps them (the source was unchanged)
+        and with them ``window_end``. Pages the connection no longer serves are left out.
         """
         row = self._row(workspace_id, connection_id)
+        changed = False
         if busy is not None:
-            self._session.exec(
-                delete(BusyBlockRow).where(col(BusyBlockRow.connection_id) == row.id)
-            )
             pks = self._served_pages(row.id)
-            values = [
-                {
-                    "id": uuid.uuid4(),
-                    "workspace_id": row.workspace_id,
-                    "page_id": pks[page],
-                    "start_at": start,
-                    "end_at": end,
-                    "source": CALENDAR_SOURCE,
-                    "connection_id": row.id,
-                    "position": position,
-                }
+            wanted = {
+                (pks[page], start, end)
                 for page, blocks in busy.items()
                 if page in pks
-                for position, (start, end) in enumerate(blocks)
-            ]
-            if values:
-                self._session.execute(insert(BusyBlockRow), values)
+                for start, end in blocks
+            }
+            stored = {
+                (page, start, end)
+                for page, start, end in self._session.exec(
+                    select(BusyBlockRow.page_id, BusyBlockRow.start_at, BusyBlockRow.end_at).where(
+                        col(BusyBlockRow.connection_id) == row.id
+                    )
+                )
+            }
+            changed = wanted != stored
+            if changed:
+                self._replace_blocks(row, sorted(wanted))
+            row.window_end = window_end
         row.etag, row.last_modified = etag, last_modified
         row.last_success, row.last_error = at, None
         row.failing_since, row.failure_told = None, False
         row.due_at, row.claimed_until = next_due, None
         self._session.flush()
+        return changed
+
+    def _replace_blocks(
+        self, row: CalendarConnectionRow, blocks: Sequence[tuple[uuid.UUID, datetime, datetime]]
+    ) -> None:
+        self._session.exec(delete(BusyBlockRow).where(col(BusyBlockRow.connection_id) == row.id))
+        if blocks:
+            self._session.execute(
+                insert(BusyBlockRow),
+                [
+                    {
+                        "id": uuid.uuid4(),
+                        "workspace_id": row.workspace_id,
+                        "page_id": page,
+                        "start_at": start,
+                        "end_at": end,
+                        "source": CALENDAR_SOURCE,
+                        "connection_id": row.id,
+                        "position": position,
+                    }
+                    for position, (page, start, end) in enumerate(blocks)
+                ],
+            )
 
     def record_failure(
         self, workspace_id: str, connection_id: str, *, at: datetime, next_due: datetime, error: str
@@ -280,6 +305,7 @@ class CalendarRepository:
                 created_by=row.created_by,
                 etag=row.etag,
                 last_modified=row.last_modified,
+                window_end=row.window_end,
                 claimed_until=row.claimed_until,
                 last_success=row.last_success,
                 last_error=row.last_error,

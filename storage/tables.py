@@ -336,7 +336,9 @@ class CalendarConnectionRow(ScopedRow, table=True):
     ``shown_url`` is what may be printed (no credentials, no query; an ICS feed's path too
     is hidden, as feeds carry their secret there). ``etag``/``last_modified`` are the
     source's validators from the last successful read (an ICS feed's ETag and Last-Modified,
-    a CalDAV collection's ctag), sent back so that an unchanged source is not read again.
+    a CalDAV collection's ctag), sent back so that an unchanged source is not read again;
+    ``window_end`` is how far ahead that read expanded the events (a later sync that needs
+    more reads the source in full).
     ``due_at`` is when the sync job next reads it, ``claimed_until`` the lease of the
     process reading it now. ``failing_since`` is the first failure since the last success;
     ``failure_told`` says the page's member was told about it.
@@ -352,6 +354,7 @@ class CalendarConnectionRow(ScopedRow, table=True):
     created_by: str | None = None
     etag: str | None = None
     last_modified: str | None = None
+    window_end: datetime | None = None
     due_at: datetime
     claimed_until: datetime | None = None
     last_success: datetime | None = None

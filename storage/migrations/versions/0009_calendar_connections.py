@@ -32,6 +32,7 @@ def upgrade() -> None:
         sa.Column("created_by", sa.String(), nullable=True),
         sa.Column("etag", sa.String(), nullable=True),
         sa.Column("last_modified", sa.String(), nullable=True),
+        sa.Column("window_end", sa.DateTime(timezone=True), nullable=True),
         sa.Column("due_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("claimed_until", sa.DateTime(timezone=True), nullable=True),
         sa.Column("last_success", sa.DateTime(timezone=True), nullable=True),
