@@ -5,10 +5,11 @@ Settings come from the environment (``bot/settings.py``); the database from ``--
 loop: the Bolt app is synchronous). The notification dispatcher runs beside it on an
 APScheduler ``BackgroundScheduler``.
 
-The calendar sync job (``services.calendar_sync``) runs on its own ``BackgroundScheduler``
-in both modes. Without any Slack variable (``bot.settings.SLACK_VARIABLES``) it runs in
-local mode: the guest pages and ``/healthz``; ``/slack/events`` answers 503 and no
-dispatcher runs, so notifications wait in the outbox for a process connected to Slack.
+The calendar sync job (``services.calendar_sync``) and the calendar write job
+(``services.calendar_writes``) run on their own ``BackgroundScheduler`` in both modes.
+Without any Slack variable (``bot.settings.SLACK_VARIABLES``) it runs in local mode: the
+guest pages and ``/healthz``; ``/slack/events`` answers 503 and no dispatcher runs, so
+notifications wait in the outbox for a process connected to Slack.
 """
 
 from __future__ import annotations
@@ -152,13 +153,15 @@ def _connected(
 
 @contextmanager
 def _calendar_sync(services: Services, interval: timedelta) -> Iterator[None]:
-    """Run the calendar sync job for the block (in local mode too: it needs no Slack)."""
+    """Run the calendar sync and write jobs for the block (in local mode too: no Slack)."""
     from apscheduler.schedulers.background import BackgroundScheduler
 
     from services.calendar_sync import start_calendar_sync
+    from services.calendar_writes import start_calendar_writes
 
     scheduler = BackgroundScheduler(timezone="UTC")
     start_calendar_sync(scheduler, services.engine, interval=interval)
+    start_calendar_writes(scheduler, services.engine, environ=os.environ)
     scheduler.start()
     try:
         yield

@@ -1,7 +1,8 @@
 """``roundtable worker``: deliver notifications and reminders without serving Slack.
 
 It runs the same outbox job as ``roundtable serve`` on an APScheduler ``BlockingScheduler``,
-and the calendar sync job (every ``CALENDAR_SYNC_MINUTES``, default 5; any number of
+the calendar sync job (every ``CALENDAR_SYNC_MINUTES``, default 5) and the calendar write
+job (bookings to writable CalDAV calendars, every 5 seconds; any number of
 workers and servers can share one database: §13). ``--once`` sends what is
 due now (``--now`` moves "now") and exits, which suits cron and tests.
 
@@ -74,6 +75,7 @@ def worker(runtime: Runtime, once: bool, interval: float) -> None:
 
     from bot.dispatch import drain, start_dispatcher
     from services.calendar_sync import start_calendar_sync, sync_interval
+    from services.calendar_writes import start_calendar_writes
 
     client = slack_client(os.environ)
     calendar_interval = sync_interval()
@@ -94,6 +96,7 @@ def worker(runtime: Runtime, once: bool, interval: float) -> None:
     scheduler = BlockingScheduler(timezone=UTC)
     start_dispatcher(scheduler, engine, client_for, interval_seconds=interval)
     start_calendar_sync(scheduler, engine, interval=calendar_interval)
+    start_calendar_writes(scheduler, engine, environ=os.environ)
 
     def stop(signum: int, frame: FrameType | None) -> None:
         scheduler.shutdown(wait=False)

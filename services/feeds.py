@@ -26,7 +26,6 @@ from sqlalchemy import Engine
 from engine.errors import BadInput
 from engine.lookup import find
 from services import roles
-from services.booking_events import booking_event, calendar_file
 from services.context import Actor
 from services.secret import SECRET_VARIABLE, app_secret
 from storage.uow import UnitOfWork
@@ -89,6 +88,9 @@ def feed_url(
 
 def feed_calendar(engine: Engine, token: str, *, now: datetime) -> bytes | None:
     """Return the iCalendar file of the feed ``token`` opens, or None for an unknown token."""
+    # Imported here: icalendar is needed only when a feed is read, not by every command.
+    from services.booking_events import booking_event, calendar_file
+
     with UnitOfWork(engine) as uow:
         found = uow.feeds.page_of(token_hash(token))
         if found is None:

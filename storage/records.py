@@ -22,6 +22,13 @@ class Role(StrEnum):
     PARTICIPANT = "participant"
 
 
+class Channel(StrEnum):
+    """Who delivers an outbox row: the Slack dispatcher, or the CalDAV writer."""
+
+    SLACK = "slack"
+    CALDAV = "caldav"
+
+
 class OutboxStatus(StrEnum):
     PENDING = "pending"
     CLAIMED = "claimed"
@@ -136,3 +143,4 @@ class OutboxMessage:
     sent_at: datetime | None = None
     slack_ts: str | None = None
     in_doubt_since: datetime | None = None
+    channel: Channel = Channel.SLACK

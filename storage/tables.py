@@ -305,7 +305,8 @@ class OutboxRow(ScopedRow, table=True):
 
     ``in_doubt_since`` is when the first delivery attempt whose outcome is unknown was
     claimed (a sender that died, a timeout, a 5xx); the next sender looks for the message in
-    Slack before posting it again.
+    Slack before posting it again. ``channel`` names the deliverer: ``slack`` (the
+    dispatcher), ``caldav`` (calendar writes, whose ``recipient`` is a connection id).
     """
 
     __tablename__ = "outbox"
@@ -327,6 +328,7 @@ class OutboxRow(ScopedRow, table=True):
     sent_at: datetime | None = None
     slack_ts: str | None = None
     in_doubt_since: datetime | None = None
+    channel: str = Field(default="slack", sa_column_kwargs={"server_default": "slack"})
 
 
 class CalendarConnectionRow(ScopedRow, table=True):

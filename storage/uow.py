@@ -16,6 +16,7 @@ from typing import Self
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from storage.calendar_writes import CalendarWriteRepository
 from storage.calendars import CalendarRepository
 from storage.config import ConfigRepository
 from storage.db import BEGIN_IMMEDIATE
@@ -47,6 +48,7 @@ class UnitOfWork:
     workspaces: WorkspaceRepository
     time_off: TimeOffRepository
     feeds: FeedRepository
+    calendar_writes: CalendarWriteRepository
     calendars: CalendarRepository
 
     def __init__(self, engine: Engine) -> None:
@@ -64,6 +66,7 @@ class UnitOfWork:
         self.workspaces = WorkspaceRepository(self.session)
         self.time_off = TimeOffRepository(self.session)
         self.feeds = FeedRepository(self.session)
+        self.calendar_writes = CalendarWriteRepository(self.session)
         self.calendars = CalendarRepository(self.session)
         return self
 

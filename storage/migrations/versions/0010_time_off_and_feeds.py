@@ -1,11 +1,12 @@
-"""time_off, booking_feeds
+"""time_off, booking_feeds, outbox.channel
 
 Revision ID: 0010
 Revises: 0009
 Create Date: 2026-11-28 08:00:00
 
 Time off of booking pages (whole local dates, read by schedule loads per page and date) and
-the secret bookings feed of a page (only its token's hash).
+the secret bookings feed of a page (only its token's hash). Outbox rows name their
+deliverer (``channel``): every existing row is Slack's.
 """
 
 from __future__ import annotations
@@ -50,9 +51,13 @@ def upgrade() -> None:
         sa.UniqueConstraint("page_id"),
         sa.UniqueConstraint("token_hash"),
     )
+    with op.batch_alter_table("outbox") as batch:
+        batch.add_column(sa.Column("channel", sa.String(), server_default="slack", nullable=False))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("outbox") as batch:
+        batch.drop_column("channel")
     op.drop_table("booking_feeds")
     op.drop_index("ix_time_off_page_last_day", table_name="time_off")
     op.drop_table("time_off")
