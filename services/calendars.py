@@ -23,7 +23,7 @@ from urllib.parse import urlsplit, urlunsplit
 from sqlalchemy import Engine
 
 from engine.errors import BadInput, Forbidden, NotFound
-from engine.model import Page, PageKind, WorkspaceConfig
+from engine.model import Page, WorkspaceConfig
 from services import roles
 from services.context import Actor
 from services.secret import secret_box
@@ -181,13 +181,7 @@ def disconnect(
 
 def managed_pages(cfg: WorkspaceConfig, actor: Actor) -> set[str]:
     """Return the pages whose calendars the actor manages: all for an admin, else their own."""
-    if roles.is_admin(cfg.workspace, actor):
-        return {page.id for page in cfg.pages}
-    return {
-        page.id
-        for page in cfg.pages
-        if page.kind is PageKind.MEMBER and page.slack_user == actor.slack_user
-    }
+    return {page.id for page in cfg.pages if roles.may_keep_page(cfg.workspace, page, actor)}
 
 
 def require_calendar_manager(cfg: WorkspaceConfig, pages: Iterable[Page], actor: Actor) -> None:

@@ -51,7 +51,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from engine.model import EventType, Page, PageKind, Pool, Schedule, WorkspaceConfig
-from storage.records import Booking, OutboxMessage, Reassignment
+from storage.records import Booking, Channel, OutboxMessage, Reassignment
 from storage.uow import UnitOfWork
 
 DEFAULT_REMINDERS = EventType("", "", timedelta(0)).reminders
@@ -339,14 +339,31 @@ class FailedNotification:
 def failed_notifications(engine: Engine, workspace_id: str) -> list[FailedNotification]:
     """Return the workspace's notifications that failed for good, newest due first.
 
+    Calendar writes that failed for good are among them, their recipient the calendar's
+    printable URL (never its secret part).
+
     Raises:
         NotFound: no such workspace.
     """
     with UnitOfWork(engine) as uow:
         failed = uow.outbox.failed(workspace_id)
+        calendars = (
+            {c.id: c.shown_url for c in uow.calendars.find(workspace_id)}
+            if any(m.channel is Channel.CALDAV for m in failed)
+            else {}
+        )
     return [
         FailedNotification(
-            m.id, m.kind, m.recipient, m.booking_id, m.due_at, m.attempts, m.last_error or ""
+            m.id,
+            m.kind,
+            # A calendar write's recipient is a connection: named by its printable URL.
+            calendars.get(m.recipient, "a disconnected calendar")
+            if m.channel is Channel.CALDAV
+            else m.recipient,
+            m.booking_id,
+            m.due_at,
+            m.attempts,
+            m.last_error or "",
         )
         for m in failed
     ]

@@ -190,6 +190,8 @@ def fit(blocks: list[Block], limit: int = MAX_VIEW_BLOCKS) -> list[Block]:
 
 
 def _recipient(recipient: str) -> str:
+    if recipient.startswith(("http://", "https://")) or " " in recipient:
+        return f"`{mrkdwn_escape(recipient)}`"  # a calendar (a failed calendar write)
     return f"<#{recipient}>" if recipient[:1] in ("C", "G") else f"<@{recipient}>"
 
 

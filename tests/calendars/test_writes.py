@@ -18,6 +18,7 @@ from services.calendar_sync import sync_now
 from services.calendar_writes import MAX_ATTEMPTS, deliver_calendar_writes
 from services.calendars import CALDAV, connect, disconnect
 from services.context import Actor
+from services.notifications import failed_notifications
 from tests.calendars.conftest import NOW, TEAM
 from tests.calendars.servers import Radicale
 
@@ -188,6 +189,8 @@ def test_a_failing_calendar_is_retried_with_back_off_then_given_up(
         _deliver(world, later)
     assert _rows(world) == [("failed", MAX_ATTEMPTS)]
     assert _events(radicale, url) == []
+    [shown] = failed_notifications(world, TEAM)  # the admins' App Home lists it
+    assert (shown.kind, shown.recipient) == ("calendar_write", url)
 
 
 def test_a_disconnected_calendar_skips_its_writes(world: Engine, radicale: Radicale) -> None:
@@ -220,3 +223,38 @@ def _connection_ids(world: Engine) -> list[str]:
 @pytest.fixture(autouse=True)
 def _secret(secret: str) -> None:
     """Every test here seals and opens CalDAV credentials with the app's secret."""
+
+
+def test_two_writers_at_once_deliver_each_write_once(world: Engine, radicale: Radicale) -> None:
+    import threading
+
+    url = _connect(world, radicale, "alice")
+    bookings = [
+        book(
+            world,
+            BookingRequest(
+                TEAM, "meet-alice", "meet", START + timedelta(days=day), Customer(slack_user="U0C")
+            ),
+            actor=ADMIN,
+            now=NOW,
+        ).id
+        for day in range(4)
+    ]
+    barrier = threading.Barrier(2)
+    results: list[Any] = []
+
+    def writer() -> None:
+        barrier.wait()
+        results.append(_deliver(world))
+
+    threads = [threading.Thread(target=writer) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sum(r.written for r in results) == len(bookings)
+    assert _rows(world) == [("sent", 1)] * len(bookings)
+    assert sorted(str(e["UID"]) for e in _events(radicale, url)) == sorted(
+        f"{b}@roundtable" for b in bookings
+    )
