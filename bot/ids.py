@@ -24,6 +24,12 @@ ADMIN_OPEN_MENU = "admin:open_menu"  # App Home button opening the menu
 HOME_BOOKING = "home:booking:"  # + n: block_id of an upcoming booking
 HOME_CANCEL = "home:cancel:"  # + n; value = booking id
 
+# Calendars on the App Home (bot/blocks/calendars.py).
+CALENDAR_CONNECT = "calendar:connect:"  # + n; value = page id, "*" for an admin's any page
+CALENDAR_DISCONNECT = "calendar:disconnect:"  # + n; value = connection id
+CALENDAR_VIEW = "calendar:view"  # callback_id of the connect modal; private_metadata = page id
+CALENDAR_FIELD = "calendar:field:"  # + page/kind/url/username/password/write: block/action id
+
 # Reassign modal (opened by REASSIGN_BOOKING).
 REASSIGN_VIEW = "reassign:submit"  # callback_id; private_metadata = booking, seat, channel, ts
 REASSIGN_SEAT = "reassign:seat"  # block_id/action_id of the seat select (panels only)

@@ -179,6 +179,38 @@ def disconnect(
     return gone
 
 
+@dataclass(frozen=True, slots=True)
+class CalendarHome:
+    """What the App Home shows of calendars: the actor's own pages and what they manage."""
+
+    admin: bool
+    own_pages: tuple[Page, ...]
+    pages: tuple[Page, ...]
+    connections: tuple[CalendarConnection, ...]
+
+
+def calendar_home(engine: Engine, workspace_id: str, *, actor: Actor) -> CalendarHome:
+    """Return the calendars the actor manages, their own pages and (admins) every page.
+
+    Raises:
+        NotFound: the workspace is not configured.
+    """
+    with UnitOfWork(engine) as uow:
+        cfg = uow.config.load(workspace_id)
+        found = uow.calendars.find(workspace_id)
+    admin = roles.is_admin(cfg.workspace, actor)
+    mine = managed_pages(cfg, actor)
+    own = tuple(
+        p for p in cfg.pages if p.kind is PageKind.MEMBER and p.slack_user == actor.slack_user
+    )
+    return CalendarHome(
+        admin=admin,
+        own_pages=own,
+        pages=cfg.pages if admin else own,
+        connections=tuple(c for c in found if admin or set(c.pages) & mine),
+    )
+
+
 def managed_pages(cfg: WorkspaceConfig, actor: Actor) -> set[str]:
     """Return the pages whose calendars the actor manages: all for an admin, else their own."""
     if roles.is_admin(cfg.workspace, actor):
