@@ -184,3 +184,42 @@ def test_without_the_apps_secret_connecting_is_refused(run, monkeypatch, tmp_pat
 
     assert result.exit_code == 2
     assert "error: ROUNDTABLE_SECRET: is not set" in result.stderr
+
+
+def slots(run, day: str) -> list[str]:
+    result = run(
+        "--json",
+        "slots",
+        "--master-page",
+        "meet-alice",
+        "--event-type",
+        "meet",
+        "--from",
+        day,
+        "--to",
+        day,
+        "--tz",
+        "Europe/London",
+    )
+    assert result.exit_code == 0, result.output
+    return [slot["start"][11:16] for slot in answer(result)["slots"]]
+
+
+def test_synced_busy_time_is_not_offered(run, feeds) -> None:
+    assert slots(run, "2026-12-07") == [
+        "09:00",
+        "10:00",
+        "11:00",
+        "12:00",
+        "13:00",
+        "14:00",
+        "15:00",
+    ]
+    url = feeds.serve("/g.ics", (FIXTURES / "google.ics").read_bytes())
+    run("calendar", "connect", "--page", "alice", "--ics", url)
+    run("calendar", "sync")
+
+    # The standup 14:00-14:30 UTC takes the 14:00 hour; the configured 16:00 block stays.
+    assert slots(run, "2026-12-07") == ["09:00", "10:00", "11:00", "12:00", "13:00", "15:00"]
+    # The all-day offsite (10-11 December) leaves nothing.
+    assert slots(run, "2026-12-10") == []
