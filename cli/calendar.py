@@ -1,4 +1,4 @@
-"""``roundtable calendar connect|list|sync|disconnect``: the calendars of booking pages (§14).
+"""``roundtable calendar connect|list|sync|disconnect``: the calendars of booking pages.
 
 Secrets never go on the command line: a CalDAV password is read from standard input
 (``--password-stdin``), and no answer prints a source's URL beyond what ``shown_url`` keeps.

@@ -1,4 +1,4 @@
-"""Calendar sync (§14): read each connection, store its busy blocks, record how it went.
+"""Calendar sync: read each connection, store its busy blocks, record how it went.
 
 ``sync_due`` is the scheduled job's round (``roundtable serve`` and ``roundtable worker``,
 every ``CALENDAR_SYNC_MINUTES``): it leases due connections a batch at a time, reads them

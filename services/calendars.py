@@ -1,4 +1,4 @@
-"""Calendar connections (§14): connect, list and disconnect the calendars of booking pages.
+"""Calendar connections: connect, list and disconnect the calendars of booking pages.
 
 A connection is an ICS feed (``ics``, read only) or a CalDAV collection (``caldav``, read,
 and written when ``write`` is on) serving one or more booking pages. Its URL, username and

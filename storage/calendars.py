@@ -1,4 +1,4 @@
-"""Calendar connections (§14): the stored sources of synced busy blocks, and their leases.
+"""Calendar connections: the stored sources of synced busy blocks, and their leases.
 
 A connection is an ICS feed or a CalDAV collection serving one or more booking pages. Its
 URL and credentials are stored encrypted (``CalendarConnection.secret``; the service layer
