@@ -337,3 +337,35 @@ def test_the_failing_notice_is_delivered_to_slack_by_the_dispatcher(world, feeds
     assert "has not synced since" in post.args["text"]
     assert "HTTP 503" in post.args["text"]
     assert "private-x" not in str(post.args)
+
+
+def test_a_new_etag_with_the_same_events_rewrites_nothing(world, feeds) -> None:
+    body = (FIXTURES / "google.ics").read_bytes()
+    connect_feed(world, feeds.serve("/f.ics", body))
+    sync_due(world, now=NOW, interval=EVERY)
+    with UnitOfWork(world) as uow:
+        before = set(uow.session.exec(select(BusyBlockRow.id)).all())
+    feeds.serve("/f.ics", body.replace(b"Lunch with Sam", b"Lunch with Sam (moved room)"))
+
+    [result] = sync_due(world, now=NOW + EVERY, interval=EVERY)
+
+    assert (result.busy, result.changed, result.error) == (4, False, None)
+    assert feeds.statuses("/f.ics") == [200, 200]
+    with UnitOfWork(world) as uow:
+        assert set(uow.session.exec(select(BusyBlockRow.id)).all()) == before
+
+
+def test_a_calendar_disconnected_while_it_is_read_is_left_alone(world, feeds, monkeypatch) -> None:
+    calendar = connect_feed(world, feeds.serve("/f.ics", (FIXTURES / "google.ics").read_bytes()))
+    real = calendar_sync.occurrences
+
+    def disconnect_meanwhile(*args, **kwargs):
+        disconnect(world, TEAM, calendar, actor=ADMIN)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(calendar_sync, "occurrences", disconnect_meanwhile)
+
+    [result] = sync_due(world, now=NOW, interval=EVERY)
+
+    assert (result.id, result.error) == (calendar, calendar_sync.DISCONNECTED)
+    assert blocks(world) == [(z("2026-12-07T16:00"), z("2026-12-07T17:00"))]
