@@ -30,14 +30,14 @@ from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallation
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 
 from bot.blocks.common import NOT_SET_UP, SOMETHING_WENT_WRONG, build_notice_message
-from bot.handlers import admin, booking, home, links, reassign, timeoff
+from bot.handlers import admin, booking, calendars, home, links, reassign, timeoff
 from bot.profiles import Profiles
 from bot.settings import Settings
 from engine.errors import NotFound, RoundtableError
 from services.config import choose_workspace
 from services.context import Actor, Services
 
-HANDLERS: tuple[ModuleType, ...] = (booking, links, admin, home, reassign, timeoff)
+HANDLERS: tuple[ModuleType, ...] = (booking, links, admin, home, reassign, calendars, timeoff)
 """Every feature module; each adds its listeners with ``register(app)``."""
 
 OAUTH_STATE_SECONDS = 600

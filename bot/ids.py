@@ -34,6 +34,12 @@ TIME_OFF_FROM = "timeoff:from"  # block_id/action_id of the first day
 TIME_OFF_TO = "timeoff:to"  # block_id/action_id of the last day
 TIME_OFF_REASON = "timeoff:reason"  # block_id/action_id of the reason
 
+# Calendars on the App Home (bot/blocks/calendars.py).
+CALENDAR_CONNECT = "calendar:connect:"  # + n; value = page id, "*" for an admin's any page
+CALENDAR_DISCONNECT = "calendar:disconnect:"  # + n; value = connection id
+CALENDAR_VIEW = "calendar:view"  # callback_id of the connect modal; private_metadata = page id
+CALENDAR_FIELD = "calendar:field:"  # + page/kind/url/username/password/write: block/action id
+
 # Reassign modal (opened by REASSIGN_BOOKING).
 REASSIGN_VIEW = "reassign:submit"  # callback_id; private_metadata = booking, seat, channel, ts
 REASSIGN_SEAT = "reassign:seat"  # block_id/action_id of the seat select (panels only)

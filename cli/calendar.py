@@ -1,7 +1,9 @@
-"""``roundtable calendar connect|list|sync|disconnect``: the calendars of booking pages (§14).
+"""``roundtable calendar connect|list|sync|disconnect``: the calendars of booking pages.
 
 Secrets never go on the command line: a CalDAV password is read from standard input
 (``--password-stdin``), and no answer prints a source's URL beyond what ``shown_url`` keeps.
+The services are imported inside the commands: their calendar libraries (icalendar,
+recurring-ical-events, cryptography) would slow down every other command's start.
 """
 
 from __future__ import annotations
@@ -16,8 +18,6 @@ import click
 from cli.booking import BY_HELP, zulu
 from cli.runtime import Runtime, pass_runtime
 from engine.errors import BadInput
-from services.calendar_sync import SYNC_MINUTES_VARIABLE, sync_interval, sync_now
-from services.calendars import CALDAV, ICS, connect, disconnect, list_connections
 from services.context import Actor
 from storage.calendars import CalendarConnection
 
@@ -82,6 +82,8 @@ def connect_command(
     by: str | None,
 ) -> None:
     """Connect a calendar whose events make the pages busy."""
+    from services.calendars import CALDAV, ICS, connect
+
     if (ics is None) == (caldav is None):
         raise BadInput("give exactly one of --ics URL and --caldav URL", field="--ics")
     if ics is not None and password_stdin:
@@ -127,6 +129,8 @@ def connect_command(
 @pass_runtime
 def list_command(runtime: Runtime, page: str | None, by: str | None) -> None:
     """List connected calendars and how their last sync went (no secrets)."""
+    from services.calendars import list_connections
+
     with _options({"page": "--page"}):
         found = list_connections(runtime.engine(), runtime.workspace(), page=page, actor=Actor(by))
     data = [
@@ -154,6 +158,8 @@ def list_command(runtime: Runtime, page: str | None, by: str | None) -> None:
 @pass_runtime
 def sync_command(runtime: Runtime, page: str | None, by: str | None) -> None:
     """Read connected calendars now (exit 1 only when every one of them failed)."""
+    from services.calendar_sync import SYNC_MINUTES_VARIABLE, sync_interval, sync_now
+
     with _options({"page": "--page", SYNC_MINUTES_VARIABLE: SYNC_MINUTES_VARIABLE}):
         results = sync_now(
             runtime.engine(),
@@ -180,6 +186,8 @@ def sync_command(runtime: Runtime, page: str | None, by: str | None) -> None:
 @pass_runtime
 def disconnect_command(runtime: Runtime, connection_id: str, by: str | None) -> None:
     """Remove a calendar connection and the busy blocks it brought."""
+    from services.calendars import disconnect
+
     gone = disconnect(runtime.engine(), runtime.workspace(), connection_id, actor=Actor(by))
     runtime.emit(
         {"calendar": {**_connection_data(gone), "disconnected": True}},

@@ -50,6 +50,8 @@ USER_AGENT = "Roundtable calendar sync"
 _CHUNK = 64 * 1024
 _CTAG = "{http://calendarserver.org/ns/}getctag"
 _SYNC_TOKEN = "{DAV:}sync-token"
+# Dates and floating times are read as UTC to pick single events: any zone is within a day.
+_FLOATING_SLACK = timedelta(days=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,6 +198,11 @@ def occurrences(
 ) -> list[Span]:
     """Return the busy occurrences of the calendars' events that overlap ``window``.
 
+    Events that are not part of a recurring series (no RRULE, RDATE or RECURRENCE-ID under
+    their UID) are their own single occurrence and are read as they are; only the series
+    go through ``recurring-ical-events``. A feed's history is mostly single events, and
+    building a series for each of them cost more than the whole rest of a sync.
+
     Raises:
         ReadFailed: more than ``limits.max_occurrences`` occurrences in the window, or a
             calendar that cannot be expanded.
@@ -205,11 +212,25 @@ def occurrences(
     for calendar in calendars:
         try:
             standard = x_wr_timezone.to_standard(calendar)
-            for event in _expand(standard, window, limits.max_occurrences - expanded):
-                expanded += 1
+            events = [c for c in standard.subcomponents if isinstance(c, Event)]
+            recurring = {str(e.get("UID", "")) for e in events if _in_series(e)}
+            series = Calendar()
+            for event in events:
+                if str(event.get("UID", "")) in recurring:
+                    series.add_component(event)
+                    continue
                 span = _span(event)
-                if span is not None:
+                if span is not None and _overlaps(span, window):
+                    expanded += 1
                     spans.append(span)
+            if expanded > limits.max_occurrences:
+                raise _TooMany
+            if recurring:
+                for occurrence in _expand(series, window, limits.max_occurrences - expanded):
+                    expanded += 1
+                    span = _span(occurrence)
+                    if span is not None:
+                        spans.append(span)
         except _TooMany:
             raise ReadFailed(
                 f"more than {limits.max_occurrences:,} events in the synced window"
@@ -239,11 +260,13 @@ class _TooMany(Exception):
 def _expand(
     calendar: Calendar, window: tuple[datetime, datetime], allowed: int
 ) -> Iterator[Component]:
-    """Yield the occurrences in ``window``, a growing chunk of it at a time.
+    """Yield the occurrences in ``window``, one chunk of it at a time.
 
-    Chunks start at a day and double while they stay well under ``allowed``, so a runaway
-    rule (every minute, every second) is refused after expanding one day of it, not the
-    whole window. An occurrence reaching over a chunk's end is yielded once.
+    The first chunk is a day; each next one is sized from the rate seen so far to bring at
+    most half of what is still allowed (and at least doubles), so an ordinary calendar takes
+    two passes and a runaway rule (every minute, every second) is refused after expanding
+    a bounded number of occurrences, never the whole window. An occurrence reaching over a
+    chunk's end is yielded once.
     """
     query = recurring_ical_events.of(calendar, skip_bad_series=True)
     start, end = window
@@ -261,9 +284,37 @@ def _expand(
             if key not in yielded:
                 yielded.add(key)
                 yield event
-        if len(found) * 8 < allowed:
-            chunk *= 2
+        rate = max(len(found), 1) / (stop - start).total_seconds()
+        chunk = max(chunk * 2, timedelta(seconds=(allowed - seen) / 2 / rate))
         start = stop
+
+
+def _in_series(event: Event) -> bool:
+    return "RRULE" in event or "RDATE" in event or "RECURRENCE-ID" in event
+
+
+def _overlaps(span: Span, window: tuple[datetime, datetime]) -> bool:
+    """Tell whether ``span`` may overlap ``window``: dates and floating times are read as
+    UTC give or take a day (they become instants in the page's zone, whichever it is)."""
+    return _earliest(span.start) < window[1] and _latest(span.end) > window[0]
+
+
+def _earliest(value: datetime | date) -> datetime:
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value
+    return _as_utc(value) - _FLOATING_SLACK
+
+
+def _latest(value: datetime | date) -> datetime:
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value
+    return _as_utc(value) + _FLOATING_SLACK
+
+
+def _as_utc(value: datetime | date) -> datetime:
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=UTC)
+    return datetime(value.year, value.month, value.day, tzinfo=UTC)
 
 
 def _span(event: Component) -> Span | None:

@@ -1,4 +1,4 @@
-"""Calendar sync (§14): read each connection, store its busy blocks, record how it went.
+"""Calendar sync: read each connection, store its busy blocks, record how it went.
 
 ``sync_due`` is the scheduled job's round (``roundtable serve`` and ``roundtable worker``,
 every ``CALENDAR_SYNC_MINUTES``): it leases due connections a batch at a time, reads them
@@ -33,7 +33,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from engine.errors import BadInput
+from engine.errors import BadInput, NotFound
 from engine.model import PageKind, WorkspaceConfig
 from engine.zones import zone
 from services.calendar_read import (
@@ -65,6 +65,7 @@ FAILING_NOTICE_AFTER = timedelta(days=1)
 BATCH = 20
 LOOK_EVERY = timedelta(minutes=1)
 BUSY_ELSEWHERE = "another process is syncing this calendar right now"
+DISCONNECTED = "the calendar was disconnected while it was read"
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,16 +212,19 @@ def _sync_one(
         )
     with UnitOfWork(engine) as uow:
         uow.begin_write()
-        changed = uow.calendars.record_success(
-            team,
-            connection.id,
-            at=now,
-            next_due=now + interval,
-            busy=busy,
-            etag=fetched.validators.etag,
-            last_modified=fetched.validators.last_modified,
-            window_end=read_window[1],
-        )
+        try:
+            changed = uow.calendars.record_success(
+                team,
+                connection.id,
+                at=now,
+                next_due=now + interval,
+                busy=busy,
+                etag=fetched.validators.etag,
+                last_modified=fetched.validators.last_modified,
+                window_end=read_window[1],
+            )
+        except NotFound:
+            return SyncResult(connection.id, 0, False, DISCONNECTED)
         uow.commit()
     count = connection.busy if busy is None else sum(len(blocks) for blocks in busy.values())
     return SyncResult(connection.id, count, changed)
@@ -237,9 +241,12 @@ def _failed(
     log.info("calendar %s failed to sync: %s", connection.id, error)
     with UnitOfWork(engine) as uow:
         uow.begin_write()
-        state = uow.calendars.record_failure(
-            team, connection.id, at=now, next_due=now + interval, error=error
-        )
+        try:
+            state = uow.calendars.record_failure(
+                team, connection.id, at=now, next_due=now + interval, error=error
+            )
+        except NotFound:
+            return SyncResult(connection.id, 0, False, DISCONNECTED)
         failing_since = state.failing_since
         if (
             failing_since is not None

@@ -1,4 +1,4 @@
-"""Calendar connections (§14): connect, list and disconnect the calendars of booking pages.
+"""Calendar connections: connect, list and disconnect the calendars of booking pages.
 
 A connection is an ICS feed (``ics``, read only) or a CalDAV collection (``caldav``, read,
 and written when ``write`` is on) serving one or more booking pages. Its URL, username and
@@ -23,7 +23,7 @@ from urllib.parse import urlsplit, urlunsplit
 from sqlalchemy import Engine
 
 from engine.errors import BadInput, Forbidden, NotFound
-from engine.model import Page, WorkspaceConfig
+from engine.model import Page, PageKind, WorkspaceConfig
 from services import roles
 from services.context import Actor
 from services.secret import secret_box
@@ -177,6 +177,38 @@ def disconnect(
         gone = uow.calendars.remove(workspace_id, connection_id)
         uow.commit()
     return gone
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarHome:
+    """What the App Home shows of calendars: the actor's own pages and what they manage."""
+
+    admin: bool
+    own_pages: tuple[Page, ...]
+    pages: tuple[Page, ...]
+    connections: tuple[CalendarConnection, ...]
+
+
+def calendar_home(engine: Engine, workspace_id: str, *, actor: Actor) -> CalendarHome:
+    """Return the calendars the actor manages, their own pages and (admins) every page.
+
+    Raises:
+        NotFound: the workspace is not configured.
+    """
+    with UnitOfWork(engine) as uow:
+        cfg = uow.config.load(workspace_id)
+        found = uow.calendars.find(workspace_id)
+    admin = roles.is_admin(cfg.workspace, actor)
+    mine = managed_pages(cfg, actor)
+    own = tuple(
+        p for p in cfg.pages if p.kind is PageKind.MEMBER and p.slack_user == actor.slack_user
+    )
+    return CalendarHome(
+        admin=admin,
+        own_pages=own,
+        pages=cfg.pages if admin else own,
+        connections=tuple(c for c in found if admin or set(c.pages) & mine),
+    )
 
 
 def managed_pages(cfg: WorkspaceConfig, actor: Actor) -> set[str]:

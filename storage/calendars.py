@@ -1,4 +1,4 @@
-"""Calendar connections (§14): the stored sources of synced busy blocks, and their leases.
+"""Calendar connections: the stored sources of synced busy blocks, and their leases.
 
 A connection is an ICS feed or a CalDAV collection serving one or more booking pages. Its
 URL and credentials are stored encrypted (``CalendarConnection.secret``; the service layer
@@ -129,7 +129,7 @@ class CalendarRepository:
         Raises:
             NotFound: no such connection in the workspace.
         """
-        row = self._row(workspace_id, connection_id)
+        row = self._row(workspace_id, connection_id, lock=True)
         gone = self._records([row])[0]
         self._session.exec(delete(BusyBlockRow).where(col(BusyBlockRow.connection_id) == row.id))
         self._session.exec(
@@ -205,7 +205,7 @@ class CalendarRepository:
         are rewritten only when they differ); None keeps them (the source was unchanged)
         and with them ``window_end``. Pages the connection no longer serves are left out.
         """
-        row = self._row(workspace_id, connection_id)
+        row = self._row(workspace_id, connection_id, lock=True)
         changed = False
         if busy is not None:
             pks = self._served_pages(row.id)
@@ -260,7 +260,7 @@ class CalendarRepository:
         self, workspace_id: str, connection_id: str, *, at: datetime, next_due: datetime, error: str
     ) -> CalendarConnection:
         """Record a failed read (the busy blocks stay), give up the lease; return the state."""
-        row = self._row(workspace_id, connection_id)
+        row = self._row(workspace_id, connection_id, lock=True)
         row.last_error = error
         if row.failing_since is None:
             row.failing_since = at
@@ -346,10 +346,22 @@ class CalendarRepository:
             raise NotFound(f"unknown booking page: {', '.join(missing)}", field="page")
         return found
 
-    def _row(self, workspace_id: str, connection_id: str) -> CalendarConnectionRow:
+    def _row(
+        self, workspace_id: str, connection_id: str, *, lock: bool = False
+    ) -> CalendarConnectionRow:
+        """Return a connection of the workspace; ``lock``: hold its row until the end (a
+        sync recording its outcome and a disconnect take turns).
+
+        Raises:
+            NotFound: no such connection in the workspace (a malformed id included).
+        """
         ws = workspace_pk(self._session, workspace_id)
         pk = _uuid(connection_id)
-        row = None if pk is None else self._session.get(CalendarConnectionRow, pk)
+        row = (
+            None
+            if pk is None
+            else self._session.get(CalendarConnectionRow, pk, with_for_update=lock or None)
+        )
         if row is None or row.workspace_id != ws:
             raise NotFound(f"unknown calendar connection '{connection_id}'", field="calendar")
         return row

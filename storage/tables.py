@@ -332,7 +332,7 @@ class OutboxRow(ScopedRow, table=True):
 
 
 class CalendarConnectionRow(ScopedRow, table=True):
-    """A calendar a booking page reads its busy times from (§14): an ICS feed or CalDAV.
+    """A calendar a booking page reads its busy times from: an ICS feed or CalDAV.
 
     ``secret`` is a Fernet token (``services.secret``) of the source's URL and credentials;
     ``shown_url`` is what may be printed (no credentials, no query; an ICS feed's path too

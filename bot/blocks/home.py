@@ -1,4 +1,4 @@
-"""The App Home: each managed pool's distribution, my upcoming bookings, failed notices.
+"""The App Home: each managed pool's distribution, calendars, my upcoming bookings, failed notices.
 
 ``build_home`` takes a loaded ``services.admin.HomeOverview`` and the viewer's time zone.
 A Home holds at most 100 blocks; past that the last block says how many were left out.
@@ -52,8 +52,17 @@ _METHODS = {
 }
 
 
-def build_home(overview: HomeOverview, *, tz: str, notice: str | None = None) -> View:
-    """The Home tab of one user; times are in ``tz``, the viewer's zone."""
+def build_home(
+    overview: HomeOverview,
+    *,
+    tz: str,
+    notice: str | None = None,
+    calendars: Sequence[Block] = (),
+) -> View:
+    """The Home tab of one user; times are in ``tz``, the viewer's zone.
+
+    ``calendars`` are the blocks of the viewer's calendars (``bot.blocks.calendars``).
+    """
     blocks: list[Block] = [HeaderBlock(text=plain("Roundtable", 150))]
     if notice:
         blocks.append(section(notice))
@@ -76,6 +85,7 @@ def build_home(overview: HomeOverview, *, tz: str, notice: str | None = None) ->
         blocks.append(HeaderBlock(text=plain("Distribution this cycle", 150)))
         for pool, report in overview.reports:
             blocks += build_distribution(pool, report, overview.pages, tz=tz)
+    blocks += calendars
     blocks.append(HeaderBlock(text=plain("Your upcoming bookings", 150)))
     if overview.bookings:
         blocks += [

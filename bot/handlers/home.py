@@ -9,12 +9,14 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot import ids
+from bot.blocks.calendars import build_calendar_section
 from bot.blocks.home import build_home, build_home_not_set_up
 from bot.handlers.booking import requester_zone
 from bot.profiles import Profiles
 from engine.errors import NotFound, RoundtableError
 from services.admin import home_overview
 from services.booking import cancel
+from services.calendars import calendar_home
 from services.context import Actor, Services
 
 
@@ -74,4 +76,8 @@ def show_home(
         client.views_publish(user_id=actor.slack_user, view=build_home_not_set_up())
         return
     tz = requester_zone(services, profiles, client, workspace_id, actor)
-    client.views_publish(user_id=actor.slack_user, view=build_home(overview, tz=tz, notice=notice))
+    calendars = build_calendar_section(
+        calendar_home(services.engine, workspace_id, actor=actor), tz=tz
+    )
+    view = build_home(overview, tz=tz, notice=notice, calendars=calendars)
+    client.views_publish(user_id=actor.slack_user, view=view)

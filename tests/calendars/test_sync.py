@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -270,3 +271,101 @@ def test_a_feed_whose_secret_cannot_be_opened_records_an_error(world, feeds, mon
             uow.session.exec(select(BusyBlockRow).where(BusyBlockRow.source == "calendar")).all()
             == []
         )
+
+
+def test_the_job_runs_on_a_real_background_scheduler(world, feeds) -> None:
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    connect_feed(world, feeds.serve("/f.ics", (FIXTURES / "google.ics").read_bytes()))
+    scheduler = BackgroundScheduler(timezone=UTC)
+    calendar_sync.start_calendar_sync(
+        scheduler, world, interval=EVERY, clock=lambda: NOW, name="test"
+    )
+    scheduler.start()
+    try:
+        deadline = time.monotonic() + 30
+        while not feeds.statuses("/f.ics") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        while len(blocks(world)) < 5 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        scheduler.shutdown(wait=True)
+
+    assert feeds.statuses("/f.ics") == [200]
+    assert len(blocks(world)) == 5  # four synced, one configured
+
+
+@pytest.mark.parametrize(("value", "expected"), [(None, 5), ("", 5), ("1", 1), ("15", 15)])
+def test_the_interval_comes_from_calendar_sync_minutes(value, expected) -> None:
+    environ = {} if value is None else {"CALENDAR_SYNC_MINUTES": value}
+
+    assert calendar_sync.sync_interval(environ) == timedelta(minutes=expected)
+
+
+@pytest.mark.parametrize("value", ["0", "-5", "five", "2.5"])
+def test_a_bad_calendar_sync_minutes_is_refused_naming_it(value) -> None:
+    from engine.errors import BadInput
+
+    with pytest.raises(BadInput) as refused:
+        calendar_sync.sync_interval({"CALENDAR_SYNC_MINUTES": value})
+
+    assert refused.value.field == "CALENDAR_SYNC_MINUTES"
+
+
+def test_the_failing_notice_is_delivered_to_slack_by_the_dispatcher(world, feeds) -> None:
+    from slack_sdk import WebClient
+
+    from bot.dispatch import drain
+    from tests.fakes.slack_api import FakeSlackApi
+    from tests.slack_checks import check_calls
+
+    connect_feed(world, feeds.serve("/private-x/basic.ics", b"", status=503))
+    sync_due(world, now=NOW, interval=EVERY)
+    sync_due(world, now=NOW + timedelta(days=1), interval=EVERY)
+
+    with FakeSlackApi() as slack:
+        result = drain(
+            world,
+            lambda team: WebClient(token="xoxb-t", base_url=slack.base_url),
+            clock=lambda: NOW + timedelta(days=1),
+        )
+        [post] = slack.calls_to("chat.postMessage")
+        check_calls(slack.calls)
+
+    assert result.sent == 1
+    assert post.args["channel"] == "U0ALICE"
+    assert "has not synced since" in post.args["text"]
+    assert "HTTP 503" in post.args["text"]
+    assert "private-x" not in str(post.args)
+
+
+def test_a_new_etag_with_the_same_events_rewrites_nothing(world, feeds) -> None:
+    body = (FIXTURES / "google.ics").read_bytes()
+    connect_feed(world, feeds.serve("/f.ics", body))
+    sync_due(world, now=NOW, interval=EVERY)
+    with UnitOfWork(world) as uow:
+        before = set(uow.session.exec(select(BusyBlockRow.id)).all())
+    feeds.serve("/f.ics", body.replace(b"Lunch with Sam", b"Lunch with Sam (moved room)"))
+
+    [result] = sync_due(world, now=NOW + EVERY, interval=EVERY)
+
+    assert (result.busy, result.changed, result.error) == (4, False, None)
+    assert feeds.statuses("/f.ics") == [200, 200]
+    with UnitOfWork(world) as uow:
+        assert set(uow.session.exec(select(BusyBlockRow.id)).all()) == before
+
+
+def test_a_calendar_disconnected_while_it_is_read_is_left_alone(world, feeds, monkeypatch) -> None:
+    calendar = connect_feed(world, feeds.serve("/f.ics", (FIXTURES / "google.ics").read_bytes()))
+    real = calendar_sync.occurrences
+
+    def disconnect_meanwhile(*args, **kwargs):
+        disconnect(world, TEAM, calendar, actor=ADMIN)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(calendar_sync, "occurrences", disconnect_meanwhile)
+
+    [result] = sync_due(world, now=NOW, interval=EVERY)
+
+    assert (result.id, result.error) == (calendar, calendar_sync.DISCONNECTED)
+    assert blocks(world) == [(z("2026-12-07T16:00"), z("2026-12-07T17:00"))]
