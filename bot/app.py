@@ -38,14 +38,14 @@ from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from slack_sdk.webhook import WebhookClient, WebhookResponse
 
 from bot.blocks.common import SOMETHING_WENT_WRONG, build_notice_message
-from bot.handlers import admin, booking, home, links, reassign
+from bot.handlers import admin, booking, calendars, home, links, reassign, timeoff
 from bot.profiles import Profiles, SlackRoles
 from bot.settings import Settings
 from engine.errors import RoundtableError
 from services.config import start_workspace
 from services.context import Actor, Services
 
-HANDLERS: tuple[ModuleType, ...] = (booking, links, admin, home, reassign)
+HANDLERS: tuple[ModuleType, ...] = (booking, links, admin, home, reassign, calendars, timeoff)
 """Every feature module; each adds its listeners with ``register(app)``."""
 
 OAUTH_STATE_SECONDS = 600

@@ -70,6 +70,7 @@ from bot.blocks.notifications import (
     NotificationMessage,
     Person,
     build_booked,
+    build_calendar_failing,
     build_cancelled,
     build_manager_notice,
     build_reassigned_away,
@@ -354,15 +355,18 @@ def _dispatch_one(
     claimed_at: datetime,
     now: datetime,
 ) -> DispatchResult:
-    booking = None
-    if context is not None and message.booking_id is not None:
-        booking = context.bookings.get(message.booking_id)
-    if context is None or booking is None:
-        return _skip(marks, team, message, "the booking is gone")
-    reason = _skip_reason(message, booking, context.cfg, now)
-    if reason is not None:
-        return _skip(marks, team, message, reason)
-    content = render(message, booking, context.cfg, now)
+    if message.kind == Kind.CALENDAR_FAILING:
+        content = render_calendar_failing(message)
+    else:
+        booking = None
+        if context is not None and message.booking_id is not None:
+            booking = context.bookings.get(message.booking_id)
+        if context is None or booking is None:
+            return _skip(marks, team, message, "the booking is gone")
+        reason = _skip_reason(message, booking, context.cfg, now)
+        if reason is not None:
+            return _skip(marks, team, message, reason)
+        content = render(message, booking, context.cfg, now)
     try:
         client = client_for(team)
         # In doubt since before this round's claim: an earlier attempt may have posted it.
@@ -453,6 +457,17 @@ def render(
         return build_reassigned_customer(facts, reason=reason or "")
     by = booking.cancelled_by
     return build_cancelled(facts, by=Person(by, by) if by else None)
+
+
+def render_calendar_failing(message: OutboxMessage) -> NotificationMessage:
+    """Render the notice that a calendar connection has failed for a day (no booking)."""
+    payload = message.payload
+    return build_calendar_failing(
+        pages=[str(name) for name in payload.get("pages", [])],
+        shown_url=str(payload.get("shown_url", "")),
+        error=str(payload.get("error", "")),
+        since=datetime.fromisoformat(str(payload["since"])),
+    )
 
 
 def booking_facts(booking: Booking, cfg: WorkspaceConfig) -> BookingFacts:

@@ -23,6 +23,22 @@ ADMIN_OPEN_MENU = "admin:open_menu"  # App Home button opening the menu
 # App Home.
 HOME_BOOKING = "home:booking:"  # + n: block_id of an upcoming booking
 HOME_CANCEL = "home:cancel:"  # + n; value = booking id
+HOME_TIME_OFF = "home:timeoff:"  # + n: block_id of a stretch of time off
+HOME_TIME_OFF_REMOVE = "home:timeoff_remove:"  # + n; value = time off id
+
+# Time off (App Home button and modal, bot/blocks/timeoff.py).
+TIME_OFF_OPEN = "timeoff:open"  # App Home button opening the modal
+TIME_OFF_VIEW = "timeoff:submit"  # callback_id of the modal
+TIME_OFF_PAGE = "timeoff:page"  # block_id/action_id of the page select
+TIME_OFF_FROM = "timeoff:from"  # block_id/action_id of the first day
+TIME_OFF_TO = "timeoff:to"  # block_id/action_id of the last day
+TIME_OFF_REASON = "timeoff:reason"  # block_id/action_id of the reason
+
+# Calendars on the App Home (bot/blocks/calendars.py).
+CALENDAR_CONNECT = "calendar:connect:"  # + n; value = page id, "*" for an admin's any page
+CALENDAR_DISCONNECT = "calendar:disconnect:"  # + n; value = connection id
+CALENDAR_VIEW = "calendar:view"  # callback_id of the connect modal; private_metadata = page id
+CALENDAR_FIELD = "calendar:field:"  # + page/kind/url/username/password/write: block/action id
 
 # Reassign modal (opened by REASSIGN_BOOKING).
 REASSIGN_VIEW = "reassign:submit"  # callback_id; private_metadata = booking, seat, channel, ts

@@ -24,7 +24,19 @@ from typing import Any
 
 import click
 
-from cli import booking, config, db, links, report, serve, slots, worker
+from cli import (
+    booking,
+    calendar,
+    config,
+    db,
+    feeds,
+    links,
+    report,
+    serve,
+    slots,
+    timeoff,
+    worker,
+)
 from cli.runtime import Runtime, instant, slack_team
 from engine.errors import BadInput, Refused, RoundtableError
 from services.context import system_clock
@@ -181,6 +193,9 @@ cli.add_command(booking.reassign_command)
 cli.add_command(report.report)
 cli.add_command(links.group)
 cli.add_command(worker.worker)
+cli.add_command(timeoff.group)
+cli.add_command(calendar.group)
+calendar.group.add_command(feeds.feed)
 
 
 def main() -> None:

@@ -5,6 +5,8 @@ Settings come from the environment (``bot/settings.py``); the database from ``--
 loop: the Bolt app is synchronous). The notification dispatcher runs beside it on an
 APScheduler ``BackgroundScheduler``.
 
+The calendar sync job (``services.calendar_sync``) and the calendar write job
+(``services.calendar_writes``) run on their own ``BackgroundScheduler`` in both modes.
 Without any Slack variable (``bot.settings.SLACK_VARIABLES``) it runs in local mode: the
 guest pages and ``/healthz``; ``/slack/events`` answers 503 and no dispatcher runs, so
 notifications wait in the outbox for a process connected to Slack.
@@ -18,6 +20,7 @@ import os
 import signal
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
+from datetime import timedelta
 from types import FrameType
 from typing import TYPE_CHECKING
 from urllib.error import URLError
@@ -63,7 +66,9 @@ def serve(runtime: Runtime, host: str, port: int | None, socket_mode: bool) -> N
     from bot.server import EVENTS_PATH, build_wsgi_app
     from bot.settings import Settings, SettingsError, load_settings
     from bot.verify import MAX_BODY_BYTES
+    from services.calendar_sync import sync_interval
     from services.context import Services
+    from services.feeds import PREFIX as FEED_PREFIX
     from web.app import PREFIX, GuestApp
 
     try:
@@ -71,6 +76,7 @@ def serve(runtime: Runtime, host: str, port: int | None, socket_mode: bool) -> N
         settings = load_settings(environ, socket_mode=socket_mode)
     except SettingsError as error:
         raise BadInput(error.problem, field=error.variable) from None
+    calendar_interval = sync_interval()
     services = Services(engine=runtime.engine(), public_url=settings.public_url)
     app: App | None
     running: AbstractContextManager[None]
@@ -86,14 +92,16 @@ def serve(runtime: Runtime, host: str, port: int | None, socket_mode: bool) -> N
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     signal.signal(signal.SIGTERM, _stop)
     try:
-        with running:
+        with running, _calendar_sync(services, calendar_interval):
             click.echo(f"Roundtable serves {serves}", err=True)
             # In Socket Mode nothing verifies HTTP requests (no signing secret), so Slack's
             # HTTP endpoint answers 503 like local mode's.
             http_app = None if socket_mode else app
             slack = "local" if app is None else "socket" if socket_mode else "http"
             guest = GuestApp(services, slack=slack)
-            wsgi = build_wsgi_app(http_app, services, mounts={PREFIX: guest}, index=guest)
+            wsgi = build_wsgi_app(
+                http_app, services, mounts={PREFIX: guest, FEED_PREFIX: guest}, index=guest
+            )
             gc.freeze()  # the app lives as long as the process (see cli.main.main)
             waitress.serve(
                 wsgi,
@@ -154,6 +162,24 @@ def _connected(
     finally:
         if socket is not None:
             socket.close()  # type: ignore[no-untyped-call]
+        scheduler.shutdown(wait=False)
+
+
+@contextmanager
+def _calendar_sync(services: Services, interval: timedelta) -> Iterator[None]:
+    """Run the calendar sync and write jobs for the block (in local mode too: no Slack)."""
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from services.calendar_sync import start_calendar_sync
+    from services.calendar_writes import start_calendar_writes
+
+    scheduler = BackgroundScheduler(timezone="UTC")
+    start_calendar_sync(scheduler, services.engine, interval=interval)
+    start_calendar_writes(scheduler, services.engine, environ=os.environ)
+    scheduler.start()
+    try:
+        yield
+    finally:
         scheduler.shutdown(wait=False)
 
 

@@ -1,7 +1,9 @@
 """``roundtable worker``: deliver notifications and reminders without serving Slack.
 
-It runs the same outbox job as ``roundtable serve`` on an APScheduler ``BlockingScheduler``
-(any number of workers and servers can share one database). ``--once`` sends what is
+It runs the same outbox job as ``roundtable serve`` on an APScheduler ``BlockingScheduler``,
+the calendar sync job (every ``CALENDAR_SYNC_MINUTES``, default 5) and the calendar write
+job (bookings to writable CalDAV calendars, every 5 seconds); any number of workers and
+servers can share one database. ``--once`` sends what is
 due now (``--now`` moves "now") and exits, which suits cron and tests.
 
 Environment: ``SLACK_BOT_TOKEN`` (required), ``SLACK_API_URL`` (optional Web API base URL,
@@ -72,8 +74,11 @@ def worker(runtime: Runtime, once: bool, interval: float) -> None:
     from apscheduler.schedulers.blocking import BlockingScheduler
 
     from bot.dispatch import drain, start_dispatcher
+    from services.calendar_sync import start_calendar_sync, sync_interval
+    from services.calendar_writes import start_calendar_writes
 
     client = slack_client(os.environ)
+    calendar_interval = sync_interval()
     engine = runtime.engine()
 
     def client_for(team_id: str) -> WebClient:
@@ -90,6 +95,8 @@ def worker(runtime: Runtime, once: bool, interval: float) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     scheduler = BlockingScheduler(timezone=UTC)
     start_dispatcher(scheduler, engine, client_for, interval_seconds=interval)
+    start_calendar_sync(scheduler, engine, interval=calendar_interval)
+    start_calendar_writes(scheduler, engine, environ=os.environ)
 
     def stop(signum: int, frame: FrameType | None) -> None:
         scheduler.shutdown(wait=False)

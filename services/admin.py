@@ -33,13 +33,15 @@ from sqlalchemy import Engine
 from engine.distribution import PoolReport
 from engine.errors import BadInput, NotFound
 from engine.model import EventType, MasterPage, Page, Pool, Workspace, WorkspaceConfig
+from engine.zones import zone
 from services import roles
 from services.booking import upcoming_bookings
 from services.config_file import ConfigInvalid, config_data, parse_config
 from services.context import Actor
 from services.notifications import FailedNotification, failed_notifications
 from services.reporting import pool_report
-from storage.records import Booking
+from services.timeoff import kept_pages
+from storage.records import Booking, TimeOff
 from storage.uow import UnitOfWork
 
 Entity = Page | EventType | Pool | MasterPage
@@ -198,18 +200,30 @@ class HomeOverview:
     failed: tuple[FailedNotification, ...]
     pages: Mapping[str, Page]
     event_types: Mapping[str, EventType]
+    kept_pages: tuple[str, ...] = ()
+    time_off: tuple[TimeOff, ...] = ()
 
 
 def home_overview(
     engine: Engine, workspace_id: str, *, actor: Actor, now: datetime
 ) -> HomeOverview:
-    """Gather the App Home of one user: distribution, upcoming bookings, failed notices.
+    """Gather the App Home of one user: distribution, bookings, time off, failed notices.
+
+    ``kept_pages`` are the pages whose time off the user manages (their own; every page for
+    an admin), and ``time_off`` theirs that has not ended by ``now``.
 
     Raises:
         NotFound: the workspace is not configured.
     """
     with UnitOfWork(engine) as uow:
         config = uow.config.load(workspace_id)
+        kept = kept_pages(config.workspace, config.pages, actor)
+        zones = {page.id: zone(page.timezone) for page in config.pages}
+        time_off = [
+            item
+            for item in (uow.time_off.list(workspace_id, kept) if kept else [])
+            if item.last_day >= now.astimezone(zones[item.page]).date()
+        ]
     workspace = config.workspace
     managed = roles.managed_pools(workspace, config.pools, actor)
     admin = roles.is_admin(workspace, actor)
@@ -229,6 +243,8 @@ def home_overview(
         failed=tuple(failed_notifications(engine, workspace_id)) if admin else (),
         pages={page.id: page for page in config.pages},
         event_types={event_type.id: event_type for event_type in config.event_types},
+        kept_pages=tuple(kept),
+        time_off=tuple(time_off),
     )
 
 

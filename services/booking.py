@@ -58,6 +58,7 @@ from engine.model import (
 )
 from engine.rules import assign, booking_view, involved_pages
 from services import notifications, roles
+from services.calendar_writes import queue_calendar_writes
 from services.context import Actor
 from services.links import LINK_USED, check_email, check_form_answers, check_typed, refuse
 from services.slots import Request, read_request, with_bookings
@@ -200,6 +201,7 @@ def _book(
         ):
             raise refuse(LINK_USED)
         notifications.queue_booked(uow, ws, booking, now, known=opened.schedule)
+        queue_calendar_writes(uow, ws, booking.id, _pages_of(booking), now)
         uow.commit()
         return booking
 
@@ -240,6 +242,7 @@ def cancel(
         uow.ledger.add(workspace_id, _ledger(booking, LedgerKind.REMOVED, now))
         cancelled = _get(uow, workspace_id, booking.id)
         notifications.queue_cancelled(uow, workspace_id, cancelled, now, known=config)
+        queue_calendar_writes(uow, workspace_id, booking.id, _pages_of(booking), now)
         uow.commit()
     return cancelled
 
@@ -310,6 +313,8 @@ def reassign(
         notifications.queue_reassigned(
             uow, workspace_id, before, after, record, tell_customer, now, known=schedule
         )
+        moved = _pages_of(before) | _pages_of(after)
+        queue_calendar_writes(uow, workspace_id, before.id, moved, now)
         uow.commit()
         return after
 
@@ -319,6 +324,10 @@ def reassign(
         if _sqlstate(error) == _PG_EXCLUSION:
             raise TargetBusy(f"'{to_page}' was just booked at that time") from error
         raise
+
+
+def _pages_of(booking: Booking) -> set[str]:
+    return {participant.page for participant in booking.participants}
 
 
 def reassign_candidates(

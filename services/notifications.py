@@ -25,6 +25,9 @@ kind                        recipients
 ``reassigned_customer``     the customer, only when told to and a reason is given
 ``cancelled``               customer, owner, member participants and the manager notice's
                             recipients; every pending message of the booking is skipped first
+``calendar_failing``        the Slack users of the pages a calendar connection serves (the
+                            admins when it serves only rooms), once, when it has failed to
+                            sync for a day (``services.calendar_sync``; no booking)
 ==========================  ==================================================================
 
 Guests (customers without a Slack user) get no Slack messages: the guest page shows their
@@ -49,7 +52,7 @@ from sqlalchemy import Engine
 
 from engine.intervals import to_utc
 from engine.model import EventType, Page, PageKind, Pool, Schedule, WorkspaceConfig
-from storage.records import Booking, OutboxMessage, Reassignment
+from storage.records import Booking, Channel, OutboxMessage, Reassignment
 from storage.uow import UnitOfWork
 
 DEFAULT_REMINDERS = EventType("", "", timedelta(0)).reminders
@@ -69,6 +72,7 @@ class Kind(StrEnum):
     REASSIGNED_TO = "reassigned_to"
     REASSIGNED_CUSTOMER = "reassigned_customer"
     CANCELLED = "cancelled"
+    CALENDAR_FAILING = "calendar_failing"
 
 
 class Part(StrEnum):
@@ -351,14 +355,31 @@ def outbox_backlog(engine: Engine, *, now: datetime) -> Backlog:
 def failed_notifications(engine: Engine, workspace_id: str) -> list[FailedNotification]:
     """Return the workspace's notifications that failed for good, newest due first.
 
+    Calendar writes that failed for good are among them, their recipient the calendar's
+    printable URL (never its secret part).
+
     Raises:
         NotFound: no such workspace.
     """
     with UnitOfWork(engine) as uow:
         failed = uow.outbox.failed(workspace_id)
+        calendars = (
+            {c.id: c.shown_url for c in uow.calendars.find(workspace_id)}
+            if any(m.channel is Channel.CALDAV for m in failed)
+            else {}
+        )
     return [
         FailedNotification(
-            m.id, m.kind, m.recipient, m.booking_id, m.due_at, m.attempts, m.last_error or ""
+            m.id,
+            m.kind,
+            # A calendar write's recipient is a connection: named by its printable URL.
+            calendars.get(m.recipient, "a disconnected calendar")
+            if m.channel is Channel.CALDAV
+            else m.recipient,
+            m.booking_id,
+            m.due_at,
+            m.attempts,
+            m.last_error or "",
         )
         for m in failed
     ]

@@ -10,6 +10,8 @@
   pages whose rules use a pool they manage.
 * A **customer** may cancel their own booking; so may the **owner** (the Slack user of the
   owner page).
+* A member may manage their own page's time off, bookings feed and calendars (the page
+  whose ``slack_user`` they are); admins any page's, rooms included.
 * Anyone may look at offered slots and book.
 """
 
@@ -47,6 +49,23 @@ def require_admin(workspace: Workspace, actor: Actor, action: str) -> None:
     """
     if not is_admin(workspace, actor):
         raise Forbidden(f"only an admin may {action}")
+
+
+def may_keep_page(workspace: Workspace, page: Page, actor: Actor) -> bool:
+    """Tell whether ``actor`` may manage ``page``'s own settings: an admin, or its member."""
+    return is_admin(workspace, actor) or (
+        actor.slack_user is not None and actor.slack_user == page.slack_user
+    )
+
+
+def require_page_keeper(workspace: Workspace, page: Page, actor: Actor, action: str) -> None:
+    """Refuse anyone but an admin or the member whose page it is.
+
+    Raises:
+        Forbidden: ``actor`` is neither an admin nor the page's Slack user.
+    """
+    if not may_keep_page(workspace, page, actor):
+        raise Forbidden(f"only an admin or the page's own member may {action}")
 
 
 def managed_pools(workspace: Workspace, pools: Iterable[Pool], actor: Actor) -> set[str]:

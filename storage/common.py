@@ -7,10 +7,10 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, SQLModel, col, select
 
 from engine.errors import NotFound
-from storage.tables import ConfigEntityRow, WorkspaceRow
+from storage.tables import ConfigEntityRow, PageRow, WorkspaceRow
 
 RowT = TypeVar("RowT", bound=SQLModel)
 EntityT = TypeVar("EntityT", bound=ConfigEntityRow)
@@ -125,3 +125,23 @@ def sync(
         if key not in desired:
             retire(row)
     return rows
+
+
+def live_page_pk(session: Session, ws: uuid.UUID, page: str) -> uuid.UUID:
+    """Return the primary key of a live booking page of a workspace.
+
+    Raises:
+        NotFound: no live page has this id.
+    """
+    pk = live_pks(session, ws, "booking_pages").get(page)
+    if pk is None:
+        pk = session.exec(
+            select(PageRow.id).where(
+                PageRow.workspace_id == ws,
+                PageRow.key == page,
+                col(PageRow.archived_at).is_(None),
+            )
+        ).first()
+    if pk is None:
+        raise NotFound(f"unknown booking page '{page}'", field="page")
+    return pk

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -20,6 +20,13 @@ class Role(StrEnum):
 
     OWNER = "owner"
     PARTICIPANT = "participant"
+
+
+class Channel(StrEnum):
+    """Who delivers an outbox row: the Slack dispatcher, or the CalDAV writer."""
+
+    SLACK = "slack"
+    CALDAV = "caldav"
 
 
 class OutboxStatus(StrEnum):
@@ -105,6 +112,19 @@ class OneTimeLink:
 
 
 @dataclass(frozen=True, slots=True)
+class TimeOff:
+    """Whole local dates ``first_day``..``last_day`` (both included) a page is away."""
+
+    id: str
+    page: str
+    first_day: date
+    last_day: date
+    created_at: datetime
+    reason: str | None = None
+    created_by: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class OutboxMessage:
     """A notification to deliver once; ``dedupe_key`` names it uniquely in its workspace.
 
@@ -125,3 +145,4 @@ class OutboxMessage:
     sent_at: datetime | None = None
     slack_ts: str | None = None
     in_doubt_since: datetime | None = None
+    channel: Channel = Channel.SLACK

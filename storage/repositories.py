@@ -18,11 +18,19 @@ from sqlmodel import Session, col, select
 
 from engine.errors import NotFound
 from engine.model import BookingStatus, LedgerEntry, Workspace
-from storage.common import EntityT, find_workspace, live_pks, minutes, workspace_pk
+from storage.common import (
+    EntityT,
+    find_workspace,
+    live_page_pk,
+    live_pks,
+    minutes,
+    workspace_pk,
+)
 from storage.config import workspace_value
 from storage.config_cache import known_booking_bounds
 from storage.records import (
     Booking,
+    Channel,
     OneTimeLink,
     OutboxMessage,
     OutboxStatus,
@@ -268,6 +276,24 @@ class BookingRepository:
             ),
             col(BookingRow.status) == BookingStatus.CONFIRMED.value,
             col(BookingRow.end_at) > now,
+        )
+
+    def confirmed_of_page(
+        self, workspace_id: str, page: str, *, ending_after: datetime
+    ) -> list[Booking]:
+        """Return the confirmed bookings a page takes part in that end after a time, soonest first.
+
+        Raises:
+            NotFound: the page is not a live page of the workspace.
+        """
+        page_pk = live_page_pk(self._session, workspace_pk(self._session, workspace_id), page)
+        occupying = select(ParticipantRow.booking_id).where(
+            ParticipantRow.page_id == page_pk, col(ParticipantRow.end_at) > ending_after
+        )
+        return self._find(
+            workspace_id,
+            col(BookingRow.id).in_(occupying),
+            col(BookingRow.status) == BookingStatus.CONFIRMED.value,
         )
 
     def cancel(self, workspace_id: str, booking_id: str, *, at: datetime, by: str | None) -> None:
@@ -596,6 +622,7 @@ class OutboxRepository:
                     "sent_at": m.sent_at,
                     "slack_ts": m.slack_ts,
                     "in_doubt_since": m.in_doubt_since,
+                    "channel": m.channel.value,
                 }
                 for m in fresh.values()
             ],
@@ -616,9 +643,16 @@ class OutboxRepository:
         return int(count), oldest
 
     def claim_due(
-        self, *, now: datetime, lease: timedelta, limit: int = 50
+        self,
+        *,
+        now: datetime,
+        lease: timedelta,
+        limit: int = 50,
+        channel: Channel = Channel.SLACK,
     ) -> list[tuple[str, OutboxMessage]]:
         """Lease due messages of every workspace to this process; return them with their team.
+
+        Only messages of ``channel`` (each deliverer claims its own).
 
         Pending messages due by ``now`` and claimed ones whose lease ran out qualify. Rows
         other transactions hold are skipped on PostgreSQL; on SQLite run this in a write
@@ -626,18 +660,37 @@ class OutboxRepository:
         an earlier attempt is still in doubt, sets ``in_doubt_since`` to ``now``: until it
         is marked, nobody knows whether this attempt posted.
         """
-        rows = self._session.exec(
+        query = (
             select(OutboxRow, WorkspaceRow.team_id)
             .join(WorkspaceRow, col(WorkspaceRow.id) == OutboxRow.workspace_id)
             .where(
                 col(OutboxRow.due_at) <= now,
+                col(OutboxRow.channel) == channel.value,
                 or_(
                     col(OutboxRow.status) == OutboxStatus.PENDING.value,
                     (col(OutboxRow.status) == OutboxStatus.CLAIMED.value)
                     & (col(OutboxRow.claimed_until) <= now),
                 ),
             )
-            .order_by(col(OutboxRow.due_at), col(OutboxRow.id))
+        )
+        if channel is Channel.CALDAV:
+            # A calendar write puts the booking's state as read when delivered: two writes
+            # of one booking to one calendar must not overlap, or the older state could land
+            # last. A write whose twin is leased to a process waits for the next round.
+            twin = aliased(OutboxRow)
+            query = query.where(
+                ~select(twin.id)
+                .where(
+                    twin.booking_id == OutboxRow.booking_id,
+                    twin.recipient == OutboxRow.recipient,
+                    twin.id != OutboxRow.id,
+                    twin.status == OutboxStatus.CLAIMED.value,
+                    col(twin.claimed_until) > now,
+                )
+                .exists()
+            )
+        rows = self._session.exec(
+            query.order_by(col(OutboxRow.due_at), col(OutboxRow.id))
             .limit(limit)
             .with_for_update(skip_locked=True, of=OutboxRow)
         ).all()
@@ -726,12 +779,17 @@ class OutboxRepository:
         return [_message(row) for row in rows]
 
     def skip_pending(self, workspace_id: str, booking_id: str, recipient: str | None = None) -> int:
-        """Skip a booking's undelivered messages (to one recipient); return how many."""
+        """Skip a booking's undelivered messages (to one recipient); return how many.
+
+        Calendar writes are left alone: each puts the booking's state when delivered, so a
+        later change never makes one obsolete.
+        """
         ws = workspace_pk(self._session, workspace_id)
         conditions = [
             col(OutboxRow.workspace_id) == ws,
             col(OutboxRow.booking_id) == _uuid(booking_id),
             col(OutboxRow.status) == OutboxStatus.PENDING.value,
+            col(OutboxRow.channel) != Channel.CALDAV.value,
         ]
         if recipient is not None:
             conditions.append(col(OutboxRow.recipient) == recipient)
@@ -787,4 +845,5 @@ def _message(row: OutboxRow) -> OutboxMessage:
         sent_at=row.sent_at,
         slack_ts=row.slack_ts,
         in_doubt_since=row.in_doubt_since,
+        channel=Channel(row.channel),
     )

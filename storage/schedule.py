@@ -1,12 +1,16 @@
 """Everything the engine needs for one question, in a fixed number of queries.
 
-``ScheduleRepository.load`` runs at most 4 statements whatever the number of pages, members
+``ScheduleRepository.load`` runs at most 5 statements whatever the number of pages, members
 or bookings when the configuration is cached (``storage.config_cache``): the workspace's
-version and longest booking buffer, then occupancy, busy blocks and the ledger. A cache miss
-adds the workspace row, the 9 of ``load_entities`` and a second look at the version. It is
-``configuration`` followed by ``fill`` (the last 3), so a caller can read the configuration,
-ask the engine which pages a question involves (``engine.rules.involved_pages``) and load
-only their bookings.
+version and longest booking buffer, then occupancy, busy blocks, time off and the ledger. A
+cache miss adds the workspace row, the 9 of ``load_entities`` and a second look at the
+version. It is ``configuration`` followed by ``fill`` (the last 4), so a caller can read the
+configuration, ask the engine which pages a question involves (``engine.rules.involved_pages``)
+and load only their bookings.
+
+Time off (whole local dates of a page) becomes busy blocks from the page's local midnight to
+the midnight after its last day, in the page's zone as it is when read, so a page that
+changes zone keeps its days off.
 
 Occupancy and busy blocks (Schedule's contract) are read for the pages asked about
 (``pages``, default every page) over the asked range ``[since, until)``; for the pages in
@@ -88,6 +92,7 @@ from storage.tables import (
     PageRow,
     ParticipantRow,
     PoolMemberRow,
+    TimeOffRow,
 )
 
 T = TypeVar("T")
@@ -215,7 +220,7 @@ class ScheduleRepository:
             occupancy=self._occupancy(
                 ws, spans, config.bookings.length, entities.page_pks, booking_ids=booking_ids
             ),
-            busy=self._busy(ws, spans, entities.page_pks),
+            busy=self._busy(ws, spans, config),
             ledger=self._ledger(ws, config, min(since, now), pools),
             last_received={} if idle is None else {idle: self._last_received(config, idle, now)},
         )
@@ -289,8 +294,9 @@ class ScheduleRepository:
         return {page: tuple(bookings) for page, bookings in found.items()}
 
     def _busy(
-        self, ws: uuid.UUID, spans: dict[_Span, list[uuid.UUID]], page_pks: Mapping[str, uuid.UUID]
+        self, ws: uuid.UUID, spans: dict[_Span, list[uuid.UUID]], config: Configuration
     ) -> dict[str, tuple[BusyBlock, ...]]:
+        """External busy blocks, and time off as blocks of whole local days in the page's zone."""
         if not spans:
             return {}
         read = self._reading
@@ -301,10 +307,34 @@ class ScheduleRepository:
                 read.instant(col(BusyBlockRow.end_at)),
             ).where(col(BusyBlockRow.workspace_id) == ws, _within(BusyBlockRow, spans))
         )
-        keys, parse = read.keys(page_pks), read.parse
-        return _by_key(
-            (keys[pk], BusyBlock(keys[pk], parse(start), parse(end))) for pk, start, end in rows
+        keys, parse = read.keys(config.entities.page_pks), read.parse
+        blocks = [BusyBlock(keys[pk], parse(start), parse(end)) for pk, start, end in rows]
+        # A local date lies within a day of its UTC date in every zone (offsets < 24 hours).
+        days = self._rows(
+            sa_select(
+                read.raw_id(col(TimeOffRow.page_id)),
+                col(TimeOffRow.first_day),
+                col(TimeOffRow.last_day),
+            ).where(
+                col(TimeOffRow.workspace_id) == ws,
+                or_(
+                    *(
+                        and_(
+                            col(TimeOffRow.page_id).in_(pks),
+                            col(TimeOffRow.last_day) >= (low - timedelta(days=1)).date(),
+                            col(TimeOffRow.first_day) <= (high + timedelta(days=1)).date(),
+                        )
+                        for (low, high), pks in spans.items()
+                    )
+                ),
+            )
         )
+        pages = config.schedule.pages
+        for pk, first, last in days:
+            page = keys[pk]
+            tz = zone(pages[page].timezone)
+            blocks.append(BusyBlock(page, local_to_utc(first, 0, tz), local_to_utc(last, 1440, tz)))
+        return _by_key((block.page, block) for block in blocks)
 
     def _ledger(
         self,

@@ -10,7 +10,7 @@ Durations are whole minutes; instants are ``UTCDateTime`` (aware, UTC).
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, CheckConstraint, Index, UniqueConstraint, text, true
@@ -322,7 +322,8 @@ class OutboxRow(ScopedRow, table=True):
 
     ``in_doubt_since`` is when the first delivery attempt whose outcome is unknown was
     claimed (a sender that died, a timeout, a 5xx); the next sender looks for the message in
-    Slack before posting it again.
+    Slack before posting it again. ``channel`` names the deliverer: ``slack`` (the
+    dispatcher), ``caldav`` (calendar writes, whose ``recipient`` is a connection id).
     """
 
     __tablename__ = "outbox"
@@ -344,10 +345,61 @@ class OutboxRow(ScopedRow, table=True):
     sent_at: datetime | None = None
     slack_ts: str | None = None
     in_doubt_since: datetime | None = None
+    channel: str = Field(default="slack", sa_column_kwargs={"server_default": "slack"})
+
+
+class CalendarConnectionRow(ScopedRow, table=True):
+    """A calendar a booking page reads its busy times from: an ICS feed or CalDAV.
+
+    ``secret`` is a Fernet token (``services.secret``) of the source's URL and credentials;
+    ``shown_url`` is what may be printed (no credentials, no query; an ICS feed's path too
+    is hidden, as feeds carry their secret there). ``etag``/``last_modified`` are the
+    source's validators from the last successful read (an ICS feed's ETag and Last-Modified,
+    a CalDAV collection's ctag), sent back so that an unchanged source is not read again;
+    ``window_end`` is how far ahead that read expanded the events (a later sync that needs
+    more reads the source in full).
+    ``due_at`` is when the sync job next reads it, ``claimed_until`` the lease of the
+    process reading it now. ``failing_since`` is the first failure since the last success;
+    ``failure_told`` says the page's member was told about it.
+    """
+
+    __tablename__ = "calendar_connections"
+
+    kind: str
+    shown_url: str
+    secret: str
+    write: bool
+    created_at: datetime
+    created_by: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    window_end: datetime | None = None
+    due_at: datetime
+    claimed_until: datetime | None = None
+    last_success: datetime | None = None
+    last_error: str | None = None
+    failing_since: datetime | None = None
+    failure_told: bool = False
+
+
+class CalendarPageRow(ScopedRow, table=True):
+    """A booking page served by a calendar connection (one connection may serve several)."""
+
+    __tablename__ = "calendar_connection_pages"
+    __table_args__ = (
+        UniqueConstraint("connection_id", "page_id", name="uq_calendar_connection_pages_page"),
+    )
+
+    connection_id: uuid.UUID = Field(foreign_key="calendar_connections.id", index=True)
+    page_id: uuid.UUID = Field(foreign_key="booking_pages.id", index=True)
 
 
 class BusyBlockRow(ListedRow, table=True):
-    """An external busy block; ``source`` is ``config`` for blocks of the configuration file."""
+    """An external busy block; ``source`` is ``config`` for blocks of the configuration file.
+
+    Blocks read from a calendar have ``source`` ``calendar`` and name their connection;
+    ``config apply`` never touches them.
+    """
 
     __tablename__ = "busy_blocks"
     __table_args__ = (Index("ix_busy_blocks_page_start", "workspace_id", "page_id", "start_at"),)
@@ -356,3 +408,30 @@ class BusyBlockRow(ListedRow, table=True):
     start_at: datetime
     end_at: datetime
     source: str
+    connection_id: uuid.UUID | None = Field(
+        default=None, foreign_key="calendar_connections.id", index=True
+    )
+
+
+class TimeOffRow(ScopedRow, table=True):
+    """Time off of a booking page: whole local dates ``first_day``..``last_day`` in its zone."""
+
+    __tablename__ = "time_off"
+    __table_args__ = (Index("ix_time_off_page_last_day", "workspace_id", "page_id", "last_day"),)
+
+    page_id: uuid.UUID = Field(foreign_key="booking_pages.id")
+    first_day: date
+    last_day: date
+    reason: str | None = None
+    created_by: str | None = None
+    created_at: datetime
+
+
+class FeedRow(ScopedRow, table=True):
+    """A page's bookings feed; only the SHA-256 of its secret token is stored."""
+
+    __tablename__ = "booking_feeds"
+
+    page_id: uuid.UUID = Field(foreign_key="booking_pages.id", unique=True)
+    token_hash: str = Field(unique=True)
+    created_at: datetime

@@ -16,8 +16,11 @@ from typing import Self
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from storage.calendar_writes import CalendarWriteRepository
+from storage.calendars import CalendarRepository
 from storage.config import ConfigRepository
 from storage.db import BEGIN_IMMEDIATE
+from storage.feeds import FeedRepository
 from storage.repositories import (
     AuditRepository,
     BookingRepository,
@@ -28,6 +31,7 @@ from storage.repositories import (
 )
 from storage.schedule import ScheduleRepository
 from storage.tables import PageRow, WorkspaceRow
+from storage.timeoff import TimeOffRepository
 
 
 class UnitOfWork:
@@ -42,6 +46,10 @@ class UnitOfWork:
     outbox: OutboxRepository
     audit: AuditRepository
     workspaces: WorkspaceRepository
+    time_off: TimeOffRepository
+    feeds: FeedRepository
+    calendar_writes: CalendarWriteRepository
+    calendars: CalendarRepository
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
@@ -56,6 +64,10 @@ class UnitOfWork:
         self.outbox = OutboxRepository(self.session)
         self.audit = AuditRepository(self.session)
         self.workspaces = WorkspaceRepository(self.session)
+        self.time_off = TimeOffRepository(self.session)
+        self.feeds = FeedRepository(self.session)
+        self.calendar_writes = CalendarWriteRepository(self.session)
+        self.calendars = CalendarRepository(self.session)
         return self
 
     def __exit__(

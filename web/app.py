@@ -7,6 +7,7 @@
     GET      /l/<token>/booked      the confirmation, to the browser that booked
     GET      /l/<token>/booked.ics  the booking as an iCalendar file
     GET      /l/_static/<file>      the style sheet and the time zone script
+    GET      /cal/<token>.ics       a page's bookings feed (mounted at ``FEED_PREFIX`` too)
     GET      /                      what is running (local mode, Slack over HTTP or Socket
                                     Mode) and how to create a first link
 
@@ -48,6 +49,8 @@ from engine.rules import needs_headcount
 from services.booking import BookingRequest, Customer, book
 from services.config import load_config
 from services.context import Actor, Services
+from services.feeds import PREFIX as FEED_PREFIX
+from services.feeds import feed_calendar
 from services.links import LINK_UNKNOWN, LINK_USED, LinkView, check_email, refuse, resolve_link
 from services.slots import offered_slots
 from storage.records import Booking
@@ -157,6 +160,7 @@ class GuestApp:
                 Rule("/l/<token>/book", endpoint="book", methods=["GET", "POST"]),
                 Rule("/l/<token>/booked", endpoint="booked", methods=["GET"]),
                 Rule("/l/<token>/booked.ics", endpoint="calendar", methods=["GET"]),
+                Rule(f"{FEED_PREFIX}<token>.ics", endpoint="feed", methods=["GET"]),
             ]
         )
         self._templates = Environment(
@@ -444,6 +448,17 @@ class GuestApp:
             build_ics(confirmation, now=self._services.clock()),
             mimetype="text/calendar",
             headers={"Content-Disposition": 'attachment; filename="booking.ics"'},
+        )
+
+    def _feed(self, request: Request, urls: MapAdapter, token: str) -> Response:
+        # An unknown token gets a bare 404 with no link back: it names nothing.
+        ical = feed_calendar(self._services.engine, token, now=self._services.clock())
+        if ical is None:
+            return Response("Not found.\n", status=404, mimetype="text/plain")
+        return Response(
+            ical,
+            mimetype="text/calendar",
+            headers={"Content-Disposition": 'inline; filename="bookings.ics"'},
         )
 
     # Helpers ---------------------------------------------------------------------------

@@ -1,10 +1,9 @@
 """The guest pages' secret, their CSRF tokens and the signed confirmation they hand back.
 
-The secret is env ``ROUNDTABLE_SECRET``; without it, one derived from
-``SLACK_SIGNING_SECRET`` (HMAC-SHA256 with a fixed label, so the signing secret itself never
-signs anything here). Every process behind one URL needs the same secret. Without either, a
-random secret is made per process: fine for one developer process, but forms then break on
-restart.
+The secret is the app's (``services.secret``: env ``ROUNDTABLE_SECRET``, else one derived
+from ``SLACK_SIGNING_SECRET``). Every process behind one URL needs the same secret. Without
+either, a random secret is made per process: fine for one developer process, but forms then
+break on restart.
 
 CSRF is a signed double submit: the booking form carries ``csrf``, a token signed with the
 secret that names the link (a digest of its token) and a random nonce; the same nonce is in
@@ -28,23 +27,15 @@ from typing import Any
 
 from itsdangerous import BadData, URLSafeTimedSerializer
 
+from services.secret import process_secret
+
 CSRF_MAX_AGE = timedelta(hours=12)
 CONFIRMATION_MAX_AGE = timedelta(days=1)
-_DERIVATION_LABEL = b"roundtable guest pages"
-
-
-def guest_secret(environ: Mapping[str, str]) -> bytes:
-    """Return the secret that signs the guest pages' tokens, read from ``environ``."""
-    if secret := environ.get("ROUNDTABLE_SECRET"):
-        return secret.encode()
-    if signing := environ.get("SLACK_SIGNING_SECRET"):
-        return hmac.new(signing.encode(), _DERIVATION_LABEL, hashlib.sha256).digest()
-    return secrets.token_bytes(32)
 
 
 def default_secret() -> bytes:
     """Return the guest pages' secret from this process's environment."""
-    return guest_secret(os.environ)
+    return process_secret(os.environ)
 
 
 def link_digest(token: str) -> str:

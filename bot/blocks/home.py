@@ -1,4 +1,4 @@
-"""The App Home: each managed pool's distribution, my upcoming bookings, failed notices.
+"""The App Home: each managed pool's distribution, calendars, my upcoming bookings, failed notices.
 
 ``build_home`` takes a loaded ``services.admin.HomeOverview`` and the viewer's time zone.
 A Home holds at most 100 blocks; past that the last block says how many were left out.
@@ -35,6 +35,7 @@ from bot.blocks.common import (
     plain,
     section,
 )
+from bot.blocks.timeoff import build_time_off_section
 from engine.distribution import PoolReport
 from engine.model import Method, Page, Pool
 from services.admin import HomeOverview
@@ -52,8 +53,17 @@ _METHODS = {
 }
 
 
-def build_home(overview: HomeOverview, *, tz: str, notice: str | None = None) -> View:
-    """The Home tab of one user; times are in ``tz``, the viewer's zone."""
+def build_home(
+    overview: HomeOverview,
+    *,
+    tz: str,
+    notice: str | None = None,
+    calendars: Sequence[Block] = (),
+) -> View:
+    """The Home tab of one user; times are in ``tz``, the viewer's zone.
+
+    ``calendars`` are the blocks of the viewer's calendars (``bot.blocks.calendars``).
+    """
     blocks: list[Block] = [HeaderBlock(text=plain("Roundtable", 150))]
     if notice:
         blocks.append(section(notice))
@@ -80,6 +90,7 @@ def build_home(overview: HomeOverview, *, tz: str, notice: str | None = None) ->
         blocks.append(HeaderBlock(text=plain("Distribution this cycle", 150)))
         for pool, report in overview.reports:
             blocks += build_distribution(pool, report, overview.pages, tz=tz)
+    blocks += calendars
     blocks.append(HeaderBlock(text=plain("Your upcoming bookings", 150)))
     if overview.bookings:
         blocks += [
@@ -88,6 +99,9 @@ def build_home(overview: HomeOverview, *, tz: str, notice: str | None = None) ->
         ]
     else:
         blocks.append(context("Nothing booked. Use `/book-room` to book a meeting or a room."))
+    if overview.kept_pages:
+        several = len(overview.kept_pages) > 1
+        blocks += build_time_off_section(overview.time_off, overview.pages, several=several)
     return View(type="home", blocks=fit(blocks))
 
 
@@ -185,6 +199,8 @@ def fit(blocks: list[Block], limit: int = MAX_VIEW_BLOCKS) -> list[Block]:
 
 
 def _recipient(recipient: str) -> str:
+    if recipient.startswith(("http://", "https://")) or " " in recipient:
+        return f"`{mrkdwn_escape(recipient)}`"  # a calendar (a failed calendar write)
     return f"<#{recipient}>" if recipient[:1] in ("C", "G") else f"<@{recipient}>"
 
 

@@ -193,6 +193,29 @@ def build_cancelled(facts: BookingFacts, *, by: Person | None) -> NotificationMe
     return _message(headline, facts)
 
 
+def build_calendar_failing(
+    *, pages: Sequence[str], shown_url: str, error: str, since: datetime
+) -> NotificationMessage:
+    """Tell a page's member (or the admins) that a calendar has failed to sync for a day."""
+    stamp = int(since.timestamp())
+    names = mrkdwn_escape(", ".join(pages) or "a booking page")
+    headline = (
+        f":warning: A calendar of {names} has not synced "
+        f"since <!date^{stamp}^{{date_short_pretty}} at {{time}}|{since:%Y-%m-%d %H:%M} UTC>"
+    )
+    details = (
+        f"*Calendar:* {mrkdwn_escape(shown_url)}\n*Last error:* {mrkdwn_escape(error)}\n"
+        "Its last known busy times still count. Check the address or password on the "
+        "Roundtable App Home, or connect it again."
+    )
+    blocks: list[Block] = [
+        SectionBlock(text=MarkdownTextObject(text=_clip(headline))),
+        SectionBlock(text=MarkdownTextObject(text=_clip(details))),
+    ]
+    text = f"A calendar has not synced since {since:%Y-%m-%d %H:%M} UTC: {error}"
+    return NotificationMessage(text[:MAX_FALLBACK_TEXT], tuple(blocks))
+
+
 def _customer(facts: BookingFacts) -> str:
     customer = facts.customer
     return customer.mention if customer is not None and customer.slack_user else "a guest"

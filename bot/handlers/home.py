@@ -9,12 +9,14 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot import ids
+from bot.blocks.calendars import build_calendar_section
 from bot.blocks.home import build_home
 from bot.handlers.booking import requester_zone
 from bot.profiles import Profiles
 from engine.errors import RoundtableError
 from services.admin import home_overview
 from services.booking import cancel
+from services.calendars import calendar_home
 from services.context import Actor, Services
 
 
@@ -70,4 +72,8 @@ def show_home(
     assert actor.slack_user is not None, "the Home belongs to a Slack user"
     overview = home_overview(services.engine, workspace_id, actor=actor, now=services.clock())
     tz = requester_zone(services, profiles, client, workspace_id, actor)
-    client.views_publish(user_id=actor.slack_user, view=build_home(overview, tz=tz, notice=notice))
+    calendars = build_calendar_section(
+        calendar_home(services.engine, workspace_id, actor=actor), tz=tz
+    )
+    view = build_home(overview, tz=tz, notice=notice, calendars=calendars)
+    client.views_publish(user_id=actor.slack_user, view=view)

@@ -1,4 +1,4 @@
-"""The guest pages' secret, CSRF tokens and sealed confirmations."""
+"""The guest pages' CSRF tokens and sealed confirmations."""
 
 from __future__ import annotations
 
@@ -6,32 +6,13 @@ import time
 
 import pytest
 
-from web.security import CSRF_MAX_AGE, Signer, guest_secret
+from web.security import CSRF_MAX_AGE, Signer
 
 TOKEN = "the-link-token"
 
 
 def _csrf(signer: Signer, token: str = TOKEN):
     return signer.issue_csrf(token, workspace_id="T0001", master_page="demo")
-
-
-def test_the_secret_is_roundtable_secret_when_set() -> None:
-    environ = {"ROUNDTABLE_SECRET": "s3cret", "SLACK_SIGNING_SECRET": "signing"}
-
-    assert guest_secret(environ) == b"s3cret"
-
-
-def test_without_it_the_secret_is_derived_from_the_slack_signing_secret() -> None:
-    derived = guest_secret({"SLACK_SIGNING_SECRET": "signing"})
-
-    assert derived == guest_secret({"SLACK_SIGNING_SECRET": "signing"})
-    assert derived != guest_secret({"SLACK_SIGNING_SECRET": "other"})
-    assert b"signing" not in derived
-
-
-def test_without_either_each_process_makes_a_random_secret() -> None:
-    assert guest_secret({}) != guest_secret({})
-    assert len(guest_secret({})) == 32
 
 
 def test_a_csrf_token_holds_with_its_own_nonce_for_its_own_link() -> None:

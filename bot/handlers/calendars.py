@@ -1,0 +1,148 @@
+"""Calendars on the App Home: open the connect modal, save it, disconnect.
+
+Every listener checks the role before it shows or saves anything (a member manages their
+own page's calendars, an admin any page's), whatever the payload says; the use cases in
+``services.calendars`` check it again inside their transaction. A submission is checked
+before the ack, so problems come back as ``response_action: errors`` on their field. After
+a connect the new calendar is read at once and the Home shows how that went.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+
+from bot import ids
+from bot.blocks.calendars import (
+    ANY_PAGE,
+    build_connect_modal,
+    connect_errors,
+    page_options,
+    parse_connect_form,
+)
+from bot.blocks.common import build_notice_view
+from bot.handlers.home import show_home
+from bot.handlers.modals import open_modal
+from bot.profiles import Profiles
+from engine.errors import BadInput, Forbidden, RoundtableError
+from services.calendar_sync import sync_interval, sync_now
+from services.calendars import calendar_home, connect, disconnect
+from services.context import Actor, Services
+
+NOT_YOURS = "You can connect calendars to your own booking page only; an admin can do it for any."
+
+
+def register(app: App) -> None:
+    """Add the calendar listeners to ``app``."""
+    app.action(re.compile(f"^{re.escape(ids.CALENDAR_CONNECT)}"))(open_connect)
+    app.action(re.compile(f"^{re.escape(ids.CALENDAR_DISCONNECT)}"))(disconnect_from_home)
+    app.options(f"{ids.CALENDAR_FIELD}page")(suggest_pages)
+    app.view(ids.CALENDAR_VIEW)(save_connection)
+
+
+def open_connect(
+    ack: Ack,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: WebClient,
+    services: Services,
+    actor: Actor,
+    workspace_id: str,
+) -> None:
+    """Open the connect modal for the button's page (admins: any page), if the actor may."""
+    ack()
+    home = calendar_home(services.engine, workspace_id, actor=actor)
+    wanted = str(action.get("value") or "")
+    page = next((p for p in home.pages if p.id == wanted), None)
+    if (wanted != ANY_PAGE and page is None) or (wanted == ANY_PAGE and not home.admin):
+        view = build_notice_view("Connect a calendar", NOT_YOURS)
+    else:
+        view = build_connect_modal(page, home.pages)
+    open_modal(client, body["trigger_id"], view)
+
+
+def suggest_pages(
+    ack: Ack, payload: dict[str, Any], services: Services, actor: Actor, workspace_id: str
+) -> None:
+    """Answer the page select of an admin's connect modal; nobody else gets any names."""
+    home = calendar_home(services.engine, workspace_id, actor=actor)
+    if not home.admin:
+        ack(options=[])
+        return
+    options = page_options(home.pages, str(payload.get("value", "")))
+    ack(options=[option.to_dict("block") for option in options])
+
+
+def save_connection(
+    ack: Ack,
+    view: dict[str, Any],
+    client: WebClient,
+    services: Services,
+    profiles: Profiles,
+    actor: Actor,
+    workspace_id: str,
+) -> None:
+    """Check and store a submitted connection, then read it and show the Home."""
+    has_page = not view.get("private_metadata")
+    try:
+        form = parse_connect_form(view)
+        connection = connect(
+            services.engine,
+            workspace_id,
+            [form.page],
+            kind=form.kind,
+            url=form.url,
+            username=form.username,
+            password=form.password,
+            write=form.write,
+            actor=actor,
+            now=services.clock(),
+        )
+    except Forbidden:
+        ack(response_action="update", view=build_notice_view("Connect a calendar", NOT_YOURS))
+        return
+    except BadInput as error:
+        ack(
+            response_action="errors",
+            errors=connect_errors(error.field, error.message, has_page=has_page),
+        )
+        return
+    ack()
+    results = sync_now(
+        services.engine,
+        workspace_id,
+        page=form.page,
+        actor=actor,
+        now=services.clock(),
+        interval=sync_interval(),
+    )
+    mine = next((r for r in results if r.id == connection.id), None)
+    if mine is None or mine.error is None:
+        busy = 0 if mine is None else mine.busy
+        plural = "s" if busy != 1 else ""
+        notice = f":white_check_mark: Calendar connected: {busy} busy block{plural} read."
+    else:
+        notice = f":warning: Calendar connected, but it could not be read yet: {mine.error}"
+    show_home(client, services, profiles, actor, workspace_id, notice=notice)
+
+
+def disconnect_from_home(
+    ack: Ack,
+    action: dict[str, Any],
+    client: WebClient,
+    services: Services,
+    profiles: Profiles,
+    actor: Actor,
+    workspace_id: str,
+) -> None:
+    """Disconnect a calendar (if the actor manages every page it serves), then show the Home."""
+    ack()
+    try:
+        disconnect(services.engine, workspace_id, str(action.get("value", "")), actor=actor)
+        notice = "Calendar disconnected; its busy times no longer count."
+    except RoundtableError as error:
+        notice = error.message
+    show_home(client, services, profiles, actor, workspace_id, notice=notice)
