@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import os
 from datetime import timedelta
 
 import click
 
-from cli.booking import BY_HELP, answers, zulu
+from cli.booking import BY_HELP, answers, public_url, zulu
 from cli.runtime import Runtime, pass_runtime
 from engine.durations import parse_duration
 from services.context import Actor
 from services.links import create_link, revoke_link
-
-DEFAULT_PUBLIC_URL = "http://localhost:3000"
 
 
 def expiry(ctx: click.Context, param: click.Parameter, value: str) -> timedelta | None:
@@ -76,7 +73,7 @@ def create(
         expires_in=expires_in,
         actor=Actor(by),
         now=runtime.now,
-        public_url=os.environ.get("PUBLIC_URL") or DEFAULT_PUBLIC_URL,
+        public_url=public_url(),
     )
     expires = None if link.expires_at is None else zulu(link.expires_at)
     runtime.emit(

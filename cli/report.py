@@ -25,16 +25,26 @@ def report(runtime: Runtime, pool: str, by: str | None) -> None:
         "pool": found.pool,
         "cycle": {"start": start, "end": end},
         "members": [
-            {"page": m.page, "received": m.received, "removed": m.removed, "net": m.net}
+            {
+                "page": m.page,
+                "received": m.received,
+                "removed": m.removed,
+                "net": m.net,
+                "no_show": m.no_show,
+            }
             for m in found.members
         ],
         "average": found.average,
     }
     cycle = f"{start} to {end}" if start else "continuous"
     width = max((len(m.page) for m in found.members), default=4)
-    lines = [f"Pool {found.pool}, cycle {cycle}", f"  {'page':<{width}}  received  removed  net"]
+    lines = [
+        f"Pool {found.pool}, cycle {cycle}",
+        f"  {'page':<{width}}  received  removed  net  no-show",
+    ]
     lines += [
-        f"  {m.page:<{width}}  {m.received:>8}  {m.removed:>7}  {m.net:>3}" for m in found.members
+        f"  {m.page:<{width}}  {m.received:>8}  {m.removed:>7}  {m.net:>3}  {m.no_show:>7}"
+        for m in found.members
     ]
     lines.append(f"  average net {found.average:.2f}")
     runtime.emit(data, "\n".join(lines))

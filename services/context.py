@@ -25,10 +25,12 @@ class Services:
 
 @dataclass(frozen=True, slots=True)
 class Actor:
-    """Who asks for a use case: a Slack user, or the command line acting as an admin (§11)."""
+    """Who asks for a use case: a Slack user, the command line acting as an admin (§11), or
+    the guest holding one booking's manage link (``guest_of`` names that booking)."""
 
     slack_user: str | None = None
+    guest_of: str | None = None
 
     @property
     def is_cli(self) -> bool:
-        return self.slack_user is None
+        return self.slack_user is None and self.guest_of is None

@@ -25,6 +25,10 @@ kind                        recipients
 ``reassigned_customer``     the customer, only when told to and a reason is given
 ``cancelled``               customer, owner, member participants and the manager notice's
                             recipients; every pending message of the booking is skipped first
+``rescheduled``             everyone in the booking before or after the move (a host whose
+                            seat was refilled learns it is no longer in it) and the manager
+                            notice's recipients; pending reminders are replaced by the new
+                            start's
 ==========================  ==================================================================
 
 Guests (customers without a Slack user) get no Slack messages: the guest page shows their
@@ -68,6 +72,7 @@ class Kind(StrEnum):
     REASSIGNED_TO = "reassigned_to"
     REASSIGNED_CUSTOMER = "reassigned_customer"
     CANCELLED = "cancelled"
+    RESCHEDULED = "rescheduled"
 
 
 class Part(StrEnum):
@@ -172,6 +177,43 @@ def queue_cancelled(
     uow.outbox.add(
         workspace_id, [_message(Kind.CANCELLED, r, booking, now, _part(r)) for r in recipients]
     )
+
+
+def queue_rescheduled(
+    uow: UnitOfWork,
+    workspace_id: str,
+    before: Booking,
+    after: Booking,
+    now: datetime,
+    *,
+    known: Known | None = None,
+) -> None:
+    """Tell everyone of a move to another time and replace the pending reminders.
+
+    ``before`` and ``after`` are the booking as it was and as moved; the payload keeps the
+    old time so the message can say what changed. The move's time tells its messages and
+    new reminders apart from earlier rounds. ``known`` as for ``queue_booked``.
+
+    Raises:
+        NotFound: the workspace has no configuration.
+    """
+    cfg = uow.config.load(workspace_id) if known is None else known
+    uow.outbox.skip_pending(workspace_id, before.id, kinds=(Kind.REMINDER.value,))
+    generation = now.isoformat()
+    everyone = people(cfg, after)
+    told = {r.slack_id for r in everyone}
+    recipients = everyone + [r for r in people(cfg, before) if r.slack_id not in told]
+    for _, manager in managers(cfg, after) + managers(cfg, before):
+        if manager.slack_id not in told:
+            told.add(manager.slack_id)
+            recipients.append(manager)
+    was = {"from_start": before.start.isoformat(), "from_end": before.end.isoformat()}
+    messages = [
+        _message(Kind.RESCHEDULED, r, after, now, {**_part(r), **was}, extra=generation, due=now)
+        for r in recipients
+    ]
+    messages += _reminders(_event_type(cfg, after), after, everyone, now, generation=generation)
+    uow.outbox.add(workspace_id, messages)
 
 
 def queue_reassigned(

@@ -93,11 +93,13 @@ def read_request(
     link_token: str | None,
     now: datetime,
     pick: str | None = None,
+    moving: bool = False,
 ) -> Request:
     """Check a request against the configuration; its schedule holds no bookings yet.
 
     A link fixes the master page (and the event type when it names one); a master page
-    open only to link holders needs one. ``tz`` defaults to the workspace's zone.
+    open only to link holders needs one, except to move a booking made there (``moving``).
+    ``tz`` defaults to the workspace's zone.
 
     Raises:
         NotFound: the workspace, master page or event type does not exist.
@@ -115,7 +117,7 @@ def read_request(
             raise BadInput(f"this link does not open master page '{master_page}'", field="link")
         if event_type not in link_event_types(master, link):
             raise BadInput(f"this link does not book event type '{event_type}'", field="link")
-    elif master.one_time_links_only:
+    elif master.one_time_links_only and not moving:
         raise Forbidden(f"master page '{master_page}' is open only to holders of a one-time link")
     if event_type not in master.offered_event_types():
         raise BadInput(
@@ -130,12 +132,20 @@ def read_request(
 
 
 def with_bookings(
-    uow: UnitOfWork, request: Request, since: datetime, until: datetime, *, now: datetime
+    uow: UnitOfWork,
+    request: Request,
+    since: datetime,
+    until: datetime,
+    *,
+    now: datetime,
+    ignore: str | None = None,
 ) -> Request:
     """Load what the request's answer about ``[since, until)`` depends on into its schedule.
 
     Only the involved pages' bookings are read, and only over the bookable part of the
     range: nothing is offered before ``now`` or past the horizon (plus one meeting).
+    ``ignore`` names a booking left out (one being moved: it neither blocks its own time
+    nor counts towards limits).
     """
     kind = request.event_type
     since = max(since, now)
@@ -148,8 +158,14 @@ def with_bookings(
         pages=request.involved.pages,
         ahead=request.involved.ahead,
         pools=request.involved.pools,
-        booking_ids=False,  # offering and booking ignore no booking
+        booking_ids=ignore is not None,  # dashing every booking's id costs; only a move needs them
     )
+    if ignore is not None:
+        occupancy = {
+            page: tuple(taken for taken in found if taken.booking_id != ignore)
+            for page, found in schedule.occupancy.items()
+        }
+        schedule = replace(schedule, occupancy=occupancy)
     return replace(request, schedule=schedule)
 
 
@@ -165,12 +181,14 @@ def offered_slots(
     now: datetime,
     pick: str | None = None,
     link_token: str | None = None,
+    moving: str | None = None,
     actor: Actor,
 ) -> list[Slot]:
     """Return the slots offered on the local dates ``from_date`` … ``to_date`` in ``tz``.
 
-    ``tz`` defaults to the workspace's zone. Anyone may ask; ``actor`` is taken for
-    symmetry with the other use cases.
+    ``tz`` defaults to the workspace's zone. ``moving`` names a booking being rescheduled:
+    the slots are those offered as if it were not there. Anyone may ask; ``actor`` is taken
+    for symmetry with the other use cases.
 
     Raises:
         NotFound: the workspace, master page, event type or pick does not exist.
@@ -191,11 +209,12 @@ def offered_slots(
             link_token=link_token,
             now=now,
             pick=pick,
+            moving=moving is not None,
         )
         local = zone(request.tz)
         start = local_to_utc(from_date, 0, local)
         end = local_to_utc(to_date + timedelta(days=1), 0, local)
-        request = with_bookings(uow, request, start, end, now=now)
+        request = with_bookings(uow, request, start, end, now=now, ignore=moving)
     return engine_offered_slots(
         request.schedule, master_page, event_type, start, end, request.tz, now, pick
     )
