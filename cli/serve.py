@@ -63,7 +63,7 @@ def serve(runtime: Runtime, host: str, port: int | None, socket_mode: bool) -> N
     from bot.server import EVENTS_PATH, build_wsgi_app
     from bot.settings import Settings, SettingsError, load_settings
     from services.context import Services
-    from web.app import PREFIX, GuestApp
+    from web.app import MANAGE_PREFIX, PREFIX, GuestApp
 
     try:
         environ = {**os.environ, **({"PORT": str(port)} if port else {})}
@@ -86,7 +86,8 @@ def serve(runtime: Runtime, host: str, port: int | None, socket_mode: bool) -> N
     try:
         with running:
             click.echo(f"Roundtable serves {serves}", err=True)
-            wsgi = build_wsgi_app(app, services, mounts={PREFIX: GuestApp(services)})
+            guest = GuestApp(services)
+            wsgi = build_wsgi_app(app, services, mounts={PREFIX: guest, MANAGE_PREFIX: guest})
             gc.freeze()  # the app lives as long as the process (see cli.main.main)
             waitress.serve(wsgi, host=host, port=settings.port, threads=THREADS)
     except KeyboardInterrupt:

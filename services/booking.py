@@ -73,6 +73,7 @@ from engine.slots import Slot
 from services import notifications, roles
 from services.context import Actor
 from services.links import LINK_USED, check_email, check_form_answers, refuse
+from services.manage_links import booking_of
 from services.slots import Request, offered_slots, read_request, with_bookings
 from storage.records import Booking, Participant, Reassignment, Role
 from storage.schedule import ScheduleRepository
@@ -228,10 +229,14 @@ def cancel(
 ) -> Booking:
     """Cancel a booking: free its time, count it removed, notify everyone (§7).
 
+    A guest (through the manage link) may cancel only until the meeting starts.
+
     Raises:
         NotFound: no such booking in the workspace.
-        Forbidden: the actor is not the customer, the owner or an admin.
+        Forbidden: the actor is not the customer, the owner, its guest or an admin.
         BookingCancelled: the booking was already cancelled.
+        BookingNoShow: the booking was marked a no-show.
+        BookingStarted: a guest's meeting has started.
     """
     with UnitOfWork(engine) as uow:
         uow.begin_write()
@@ -240,6 +245,8 @@ def cancel(
         pages = {page.id: page for page in config.pages}
         roles.require_canceller(config.workspace, booking, pages, actor)
         _require_confirmed(booking)
+        if actor.guest_of is not None and booking.start <= now:
+            raise BookingStarted("the meeting has started; it can no longer be cancelled")
         uow.bookings.cancel(workspace_id, booking.id, at=now, by=actor.slack_user)
         uow.ledger.add(workspace_id, _ledger(booking, LedgerKind.REMOVED, now))
         cancelled = _get(uow, workspace_id, booking.id)
@@ -532,6 +539,31 @@ def rescheduling(
     if booking.start <= now:
         raise BookingStarted("the meeting has started; it can no longer be rescheduled")
     return booking
+
+
+@dataclass(frozen=True, slots=True)
+class GuestBooking:
+    """A guest's booking opened through its manage link, with its workspace."""
+
+    workspace_id: str
+    booking: Booking
+
+
+def guest_booking(engine: Engine, secret: bytes, token: str) -> GuestBooking | None:
+    """Return the booking a manage token names, if it is a guest's; None for anything else.
+
+    A forged, altered or unknown token, a booking gone since, and a booking whose customer
+    is a Slack user all answer None alike, so a token's holder learns nothing more.
+    """
+    booking_id = booking_of(secret, token)
+    if booking_id is None:
+        return None
+    with UnitOfWork(engine) as uow:
+        workspace_id = uow.bookings.workspace_of(booking_id)
+        booking = None if workspace_id is None else uow.bookings.get(workspace_id, booking_id)
+    if workspace_id is None or booking is None or booking.customer_slack_user is not None:
+        return None
+    return GuestBooking(workspace_id, booking)
 
 
 def mark_no_show(

@@ -233,6 +233,17 @@ class BookingRepository:
             return {}
         return {b.id: b for b in self._find(workspace_id, col(BookingRow.id).in_(pks))}
 
+    def workspace_of(self, booking_id: str) -> str | None:
+        """Return the workspace a booking belongs to (a guest's manage URL names only it)."""
+        pk = _uuid(booking_id)
+        if pk is None:
+            return None
+        return self._session.exec(
+            select(WorkspaceRow.team_id)
+            .join(BookingRow, col(BookingRow.workspace_id) == WorkspaceRow.id)
+            .where(BookingRow.id == pk)
+        ).first()
+
     def by_idempotency_key(self, workspace_id: str, key: str) -> Booking | None:
         """Return the booking made with an idempotency key, or ``None``."""
         found = self._find(workspace_id, col(BookingRow.idempotency_key) == key)

@@ -1,10 +1,11 @@
 """Keep link tokens out of logs.
 
-A guest page's path holds the link's secret (``/l/<token>``). The guest app logs no paths
-itself, but the servers do: waitress logs ``Exception while serving /l/…`` and
-``Client disconnected while serving /l/…``; Werkzeug's development server logs every request
-line. ``install_log_redaction`` puts a filter on those loggers that rewrites such paths to
-``/l/[link]`` before any handler sees the record.
+A guest page's path holds the link's secret (``/l/<token>``, or a manage link's
+``/m/<token>``). The guest app logs no paths itself, but the servers do: waitress logs
+``Exception while serving /l/…`` and ``Client disconnected while serving /l/…``; Werkzeug's
+development server logs every request line. ``install_log_redaction`` puts a filter on those
+loggers that rewrites such paths to ``/l/[link]`` (``/m/[link]``) before any handler sees the
+record.
 """
 
 from __future__ import annotations
@@ -14,12 +15,12 @@ import re
 
 SERVER_LOGGERS = ("waitress", "werkzeug")
 REDACTED = "/l/[link]"
-_LINK_PATH = re.compile(r"/l/[A-Za-z0-9_\-%.~]+")
+_LINK_PATH = re.compile(r"/([lm])/[A-Za-z0-9_\-%.~]+")
 
 
 def redact(text: str) -> str:
-    """Return ``text`` with every link token in a ``/l/…`` path replaced."""
-    return _LINK_PATH.sub(REDACTED, text)
+    """Return ``text`` with every token in a ``/l/…`` or ``/m/…`` path replaced."""
+    return _LINK_PATH.sub(lambda found: f"/{found[1]}/[link]", text)
 
 
 class RedactLinkTokens(logging.Filter):
