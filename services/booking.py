@@ -74,7 +74,15 @@ from services import notifications, roles
 from services.context import Actor
 from services.links import LINK_USED, check_email, check_form_answers, refuse
 from services.manage_links import booking_of
-from services.slots import Request, offered_slots, read_request, with_bookings
+from services.slots import (
+    BookableEventType,
+    BookableMasterPage,
+    Choice,
+    Request,
+    offered_slots,
+    read_request,
+    with_bookings,
+)
 from storage.records import Booking, Participant, Reassignment, Role
 from storage.schedule import ScheduleRepository
 from storage.uow import UnitOfWork
@@ -474,6 +482,50 @@ def reschedule(
         raise
 
 
+@dataclass(frozen=True, slots=True)
+class Move:
+    """A booking its reader may reschedule, with what the time picker shows for it.
+
+    ``master_page`` offers only the booking's event type; ``pick`` is the page the customer
+    picked (the selection modes), which stays picked (its ``pages`` list only it).
+    """
+
+    booking: Booking
+    master_page: BookableMasterPage
+    pick: str | None
+
+
+def rescheduling(
+    engine: Engine, workspace_id: str, booking_id: str, *, actor: Actor, now: datetime
+) -> Move:
+    """Return a booking that ``actor`` may reschedule now; refuse otherwise.
+
+    Raises:
+        NotFound: no such booking, or its master page or event type is gone.
+        Forbidden: the actor is not the customer, the owner, its guest or an admin.
+        BookingCancelled, BookingNoShow: the booking is no longer confirmed.
+        BookingStarted: the meeting has started.
+    """
+    with UnitOfWork(engine) as uow:
+        booking = _get(uow, workspace_id, booking_id)
+        config = uow.schedules.configuration(workspace_id).schedule
+    roles.require_canceller(config.workspace, booking, config.pages, actor, "reschedule")
+    _require_confirmed(booking)
+    if booking.start <= now:
+        raise BookingStarted("the meeting has started; it can no longer be rescheduled")
+    master = find(config.master_pages, booking.master_page, "master page")
+    kind = find(config.event_types, booking.event_type, "event type")
+    picked = master.mode in (MasterMode.PAGES_FIRST, MasterMode.EVENT_TYPES_FIRST)
+    owner = config.pages.get(booking.owner)
+    pages = (Choice(owner.id, owner.name),) if picked and owner is not None else ()
+    offered = BookableEventType(kind.id, kind.name, kind.duration, kind.form, pages)
+    return Move(
+        booking,
+        BookableMasterPage(master.id, master.name, master.mode, (offered,)),
+        booking.owner if picked else None,
+    )
+
+
 def reschedule_slots(
     engine: Engine,
     workspace_id: str,
@@ -491,20 +543,10 @@ def reschedule_slots(
     out (a picked page stays picked), in ``tz`` (default the customer's zone).
 
     Raises:
-        NotFound: no such booking.
-        Forbidden: the actor may not reschedule it.
-        BookingCancelled, BookingNoShow: the booking is no longer confirmed.
-        BookingStarted: the meeting has started.
+        As ``rescheduling``.
     """
-    booking = rescheduling(engine, workspace_id, booking_id, actor=actor, now=now)
-    with UnitOfWork(engine) as uow:
-        master = uow.schedules.configuration(workspace_id).schedule.master_pages.get(
-            booking.master_page
-        )
-    picked = master is not None and master.mode in (
-        MasterMode.PAGES_FIRST,
-        MasterMode.EVENT_TYPES_FIRST,
-    )
+    move = rescheduling(engine, workspace_id, booking_id, actor=actor, now=now)
+    booking = move.booking
     return offered_slots(
         engine,
         workspace_id,
@@ -514,31 +556,10 @@ def reschedule_slots(
         to_date,
         tz=tz or booking.customer_timezone,
         now=now,
-        pick=booking.owner if picked else None,
+        pick=move.pick,
         moving=booking.id,
         actor=actor,
     )
-
-
-def rescheduling(
-    engine: Engine, workspace_id: str, booking_id: str, *, actor: Actor, now: datetime
-) -> Booking:
-    """Return a booking that ``actor`` may reschedule now; refuse otherwise.
-
-    Raises:
-        NotFound: no such booking.
-        Forbidden: the actor is not the customer, the owner, its guest or an admin.
-        BookingCancelled, BookingNoShow: the booking is no longer confirmed.
-        BookingStarted: the meeting has started.
-    """
-    with UnitOfWork(engine) as uow:
-        booking = _get(uow, workspace_id, booking_id)
-        config = uow.schedules.configuration(workspace_id).schedule
-    roles.require_canceller(config.workspace, booking, config.pages, actor, "reschedule")
-    _require_confirmed(booking)
-    if booking.start <= now:
-        raise BookingStarted("the meeting has started; it can no longer be rescheduled")
-    return booking
 
 
 @dataclass(frozen=True, slots=True)

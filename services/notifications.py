@@ -17,6 +17,8 @@ kind                        recipients
                             every member participant; resources have no Slack user
 ``manager_notice``          per pool a booking's seats came from: the pool's channel if set,
                             else a DM to each manager; carries Reassign and Cancel buttons
+``notice_started``          due at the start, for each manager notice: redraws that notice
+                            in place (``chat.update``) with its No-show button
 ``reminder``                customer, owner and member participants at each of the event
                             type's offsets before the start (default 24 h and 15 min); offsets
                             already past when queued are left out
@@ -73,6 +75,7 @@ class Kind(StrEnum):
     REASSIGNED_CUSTOMER = "reassigned_customer"
     CANCELLED = "cancelled"
     RESCHEDULED = "rescheduled"
+    NOTICE_STARTED = "notice_started"
 
 
 class Part(StrEnum):
@@ -151,6 +154,7 @@ def queue_booked(
         _message(Kind.MANAGER_NOTICE, r, booking, now, {**_part(r), "pool": pool}, extra=pool)
         for pool, r in managers(cfg, booking)
     ]
+    messages += _notices_started(cfg, booking, now)
     messages += _reminders(_event_type(cfg, booking), booking, everyone, now)
     uow.outbox.add(workspace_id, messages)
 
@@ -198,7 +202,9 @@ def queue_rescheduled(
         NotFound: the workspace has no configuration.
     """
     cfg = uow.config.load(workspace_id) if known is None else known
-    uow.outbox.skip_pending(workspace_id, before.id, kinds=(Kind.REMINDER.value,))
+    uow.outbox.skip_pending(
+        workspace_id, before.id, kinds=(Kind.REMINDER.value, Kind.NOTICE_STARTED.value)
+    )
     generation = now.isoformat()
     everyone = people(cfg, after)
     told = {r.slack_id for r in everyone}
@@ -213,6 +219,7 @@ def queue_rescheduled(
         for r in recipients
     ]
     messages += _reminders(_event_type(cfg, after), after, everyone, now, generation=generation)
+    messages += _notices_started(cfg, after, now)
     uow.outbox.add(workspace_id, messages)
 
 
@@ -270,6 +277,28 @@ def queue_reassigned(
             _message(Kind.REASSIGNED_CUSTOMER, customer, after, now, moved, extra=generation)
         )
     uow.outbox.add(workspace_id, messages)
+
+
+def _notices_started(cfg: Known, booking: Booking, now: datetime) -> list[OutboxMessage]:
+    """Return the rows that redraw the manager notices when the meeting starts (No-show).
+
+    None when it has started already: a notice sent from now on shows No-show at once.
+    """
+    if booking.start <= now:
+        return []
+    moment = now.isoformat()  # a later move queues its own (a move back collides with none)
+    return [
+        _message(
+            Kind.NOTICE_STARTED,
+            r,
+            booking,
+            now,
+            {**_part(r), "pool": pool},
+            extra=f"{pool}@{moment}",
+            due=booking.start,
+        )
+        for pool, r in managers(cfg, booking)
+    ]
 
 
 def _pages(cfg: Known) -> Mapping[str, Page]:
