@@ -158,14 +158,9 @@ def with_bookings(
         pages=request.involved.pages,
         ahead=request.involved.ahead,
         pools=request.involved.pools,
-        booking_ids=ignore is not None,  # dashing every booking's id costs; only a move needs them
+        booking_ids=False,  # offering and booking ignore no booking but ``ignore``
+        without=ignore,
     )
-    if ignore is not None:
-        occupancy = {
-            page: tuple(taken for taken in found if taken.booking_id != ignore)
-            for page, found in schedule.occupancy.items()
-        }
-        schedule = replace(schedule, occupancy=occupancy)
     return replace(request, schedule=schedule)
 
 
