@@ -1,5 +1,5 @@
 """``roundtable book``, ``cancel``, ``reassign``, ``reschedule``, ``no-show`` and ``bookings``
-(§7, §11, §15)."""
+(§7, §11)."""
 
 from __future__ import annotations
 

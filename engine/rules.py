@@ -249,7 +249,7 @@ def refill(
     now: datetime,
     held: Sequence[SeatAssignment],
 ) -> Assignment:
-    """Choose the pages of a booking moved to ``start`` (§7 reschedule).
+    """Choose the pages of a booking moved to ``start`` (a reschedule).
 
     ``schedule`` must leave the moved booking out, so that it neither blocks its own time
     nor counts towards limits. ``start`` must be offered as for a new booking. Every held

@@ -397,7 +397,7 @@ def reschedule(
     actor: Actor,
     now: datetime,
 ) -> Booking:
-    """Move a booking to another offered start, keeping its id (§7).
+    """Move a booking to another offered start, keeping its id.
 
     Pages free at the new start keep their seats; a pool seat (or a static master page's
     choice) whose page is not free is filled again by its method, the old page counting a
@@ -590,7 +590,7 @@ def guest_booking(engine: Engine, secret: bytes, token: str) -> GuestBooking | N
 def mark_no_show(
     engine: Engine, workspace_id: str, booking_id: str, *, actor: Actor, now: datetime
 ) -> Booking:
-    """Mark a booking whose meeting has started a no-show (§7).
+    """Mark a booking whose meeting has started a no-show.
 
     The time stays blocked. Each seat drawn from a pool gets a ``no_show`` ledger entry
     (the report counts them) and, when the pool has automatic correction, a ``removed``

@@ -2,7 +2,7 @@
 
 As for booking (``test_booking_race``), the requests are released together from a barrier;
 the outcome must be one the same requests made one at a time would give, and no page may
-ever hold two overlapping confirmed bookings (§7).
+ever hold two overlapping confirmed bookings.
 """
 
 from __future__ import annotations
