@@ -213,6 +213,8 @@ def test_a_reschedule_replaces_the_reminders_and_tells_everyone(world: Engine) -
     assert {m.payload["from_start"] for m in told} == {at(2, 9).isoformat()}
     booked = [m for m in messages if m.kind == "booked"]
     assert all(m.status is OutboxStatus.PENDING for m in booked)  # rendered at send time
+    redraws = {(m.due_at, m.status) for m in messages if m.kind == "notice_started"}
+    assert redraws == {(at(2, 9), OutboxStatus.SKIPPED), (at(3, 14), OutboxStatus.PENDING)}
 
 
 def test_a_host_whose_seat_was_refilled_is_told_and_loses_the_reminders(
