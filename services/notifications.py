@@ -205,7 +205,8 @@ def queue_rescheduled(
     uow.outbox.skip_pending(
         workspace_id, before.id, kinds=(Kind.REMINDER.value, Kind.NOTICE_STARTED.value)
     )
-    generation = now.isoformat()
+    # Two moves at one instant (a fixed --now) still differ by their new start.
+    generation = f"{after.start.isoformat()}@{now.isoformat()}"
     everyone = people(cfg, after)
     told = {r.slack_id for r in everyone}
     recipients = everyone + [r for r in people(cfg, before) if r.slack_id not in told]
@@ -286,7 +287,9 @@ def _notices_started(cfg: Known, booking: Booking, now: datetime) -> list[Outbox
     """
     if booking.start <= now:
         return []
-    moment = now.isoformat()  # a later move queues its own (a move back collides with none)
+    # The start and the time queued tell a move's redraws from the earlier ones (also a move
+    # back to an earlier start).
+    moment = f"{booking.start.isoformat()}@{now.isoformat()}"
     return [
         _message(
             Kind.NOTICE_STARTED,

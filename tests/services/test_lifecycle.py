@@ -312,3 +312,19 @@ def test_bookings_are_listed_soonest_first_as_far_as_the_actor_may_see(world: En
     assert ids(ADMIN, status=BookingStatus.CONFIRMED) == [late.id]
     with pytest.raises(NotFound):
         ids(ADMIN, page="zed")
+
+
+def test_two_moves_at_one_instant_each_queue_their_messages(world: Engine) -> None:
+    booking = book_at(world, "panel", "meet", at(2, 9))
+    reschedule(world, WS, booking.id, start=at(3, 14), actor=ADMIN, now=NOW)
+    reschedule(world, WS, booking.id, start=at(4, 10), actor=ADMIN, now=NOW)
+    messages = _outbox(world, booking.id)
+    pending = {
+        m.due_at for m in messages if m.kind == "reminder" and m.status is OutboxStatus.PENDING
+    }
+    assert pending == {at(4, 10) - timedelta(hours=24), at(4, 10) - timedelta(minutes=15)}
+    told = [m for m in messages if m.kind == "rescheduled" and m.recipient == "U0CUST"]
+    assert sorted(m.payload["from_start"] for m in told) == [
+        at(2, 9).isoformat(),
+        at(3, 14).isoformat(),
+    ]
