@@ -77,6 +77,7 @@ from bot.blocks.notifications import (
     build_reassigned_customer,
     build_reassigned_to,
     build_reminder,
+    build_rescheduled,
 )
 from engine.model import BookingStatus, PageKind, WorkspaceConfig
 from services.context import system_clock
@@ -273,18 +274,33 @@ def stop_dispatcher(scheduler: Any, *, name: str = "default") -> None:
 
 @dataclass(frozen=True, slots=True)
 class _Context:
-    """A workspace's configuration and the bookings of the claimed rows."""
+    """A workspace's configuration and the bookings of the claimed rows.
+
+    ``notices`` holds the ts of each posted manager notice a claimed ``notice_started`` row
+    redraws, by (booking id, recipient).
+    """
 
     cfg: WorkspaceConfig
     bookings: Mapping[str, Booking]
+    notices: Mapping[tuple[str, str], str] = field(default_factory=dict)
 
 
 def _load(engine: Engine, claimed: list[tuple[str, OutboxMessage]]) -> dict[str, _Context]:
     contexts: dict[str, _Context] = {}
     with UnitOfWork(engine) as uow:
         for team in {team for team, _ in claimed}:
-            ids = {m.booking_id for t, m in claimed if t == team and m.booking_id}
-            contexts[team] = _Context(uow.config.load(team), uow.bookings.get_many(team, ids))
+            mine = [m for t, m in claimed if t == team]
+            ids = {m.booking_id for m in mine if m.booking_id}
+            notices: dict[tuple[str, str], str] = {}
+            for booking_id in {
+                m.booking_id for m in mine if m.kind == Kind.NOTICE_STARTED and m.booking_id
+            }:
+                for sent in uow.outbox.for_booking(team, booking_id):
+                    if sent.kind == Kind.MANAGER_NOTICE and sent.slack_ts:
+                        notices[(booking_id, sent.recipient)] = sent.slack_ts
+            contexts[team] = _Context(
+                uow.config.load(team), uow.bookings.get_many(team, ids), notices
+            )
     return contexts
 
 
@@ -367,6 +383,11 @@ def _dispatch_one(
         if reason is not None:
             return _skip(marks, team, message, reason)
         content = render(message, booking, context.cfg, now)
+        if message.kind == Kind.NOTICE_STARTED:
+            notice = context.notices.get((booking.id, message.recipient))
+            if notice is None:
+                return _skip(marks, team, message, "the manager notice was not posted")
+            return _redraw(marks, client_for, team, message, notice, content, now)
     try:
         client = client_for(team)
         # In doubt since before this round's claim: an earlier attempt may have posted it.
@@ -403,6 +424,8 @@ def _skip_reason(
             return "a later reminder of the same booking is due too"
     if kind in (Kind.BOOKED, Kind.MANAGER_NOTICE) and cancelled:
         return "the booking was cancelled"
+    if kind == Kind.NOTICE_STARTED and booking.status is not BookingStatus.CONFIRMED:
+        return "the booking is no longer confirmed"
     if kind == Kind.BOOKED and message.recipient not in involved:
         return "the recipient is no longer in the booking"
     return None
@@ -440,14 +463,33 @@ def render(
         return Person(page.name, page.slack_user if page.kind is PageKind.MEMBER else None)
 
     kind = Kind(message.kind)
+    # Reschedule is drawn for whoever may use it: the customer, the owner and admins.
+    movable = (
+        booking.status is BookingStatus.CONFIRMED
+        and booking.start > now
+        and (
+            payload.get("part") in (Part.CUSTOMER, Part.OWNER)
+            or message.recipient in cfg.workspace.admins
+        )
+    )
     if kind is Kind.BOOKED:
-        return build_booked(facts, as_customer=payload.get("part") == Part.CUSTOMER)
-    if kind is Kind.MANAGER_NOTICE:
+        customer = payload.get("part") == Part.CUSTOMER
+        return build_booked(facts, as_customer=customer, reschedule=movable)
+    if kind in (Kind.MANAGER_NOTICE, Kind.NOTICE_STARTED):
         pool = next((p.name for p in cfg.pools if p.id == payload.get("pool")), "Pool")
-        return build_manager_notice(facts, pool=pool)
+        return build_manager_notice(facts, pool=pool, started=booking.start <= now)
     if kind is Kind.REMINDER:
         minutes = -(-(booking.start - now) // timedelta(minutes=1))
-        return build_reminder(facts, before=timedelta(minutes=max(minutes, 0)))
+        return build_reminder(facts, before=timedelta(minutes=max(minutes, 0)), reschedule=movable)
+    if kind is Kind.RESCHEDULED:
+        return build_rescheduled(
+            facts,
+            was_start=datetime.fromisoformat(payload["from_start"]),
+            was_end=datetime.fromisoformat(payload["from_end"]),
+            still_in=message.recipient in {r.slack_id for r in people(cfg, booking)}
+            or payload.get("part") == Part.MANAGER,
+            reschedule=movable,
+        )
     reason = payload.get("reason")
     if kind is Kind.REASSIGNED_AWAY:
         return build_reassigned_away(facts, to=person(payload.get("to_page")), reason=reason)
@@ -499,7 +541,34 @@ def booking_facts(booking: Booking, cfg: WorkspaceConfig) -> BookingFacts:
         customer=customer,
         timezone=cfg.workspace.timezone,
         cancelled=booking.status is BookingStatus.CANCELLED,
+        no_show=booking.status is BookingStatus.NO_SHOW,
     )
+
+
+def _redraw(
+    marks: _Marks,
+    client_for: ClientFor,
+    team: str,
+    message: OutboxMessage,
+    ts: str,
+    content: NotificationMessage,
+    now: datetime,
+) -> DispatchResult:
+    """Update a posted message in place (an update repeated after a crash changes nothing)."""
+    try:
+        client = client_for(team)
+        with _slack_call("chat.update", posting=False):
+            channel = message.recipient
+            if channel[:1] in ("U", "W"):
+                opened = client.conversations_open(users=channel)
+                channel = str(opened["channel"]["id"])
+            client.chat_update(channel=channel, ts=ts, **content.as_kwargs())
+    except _Retry as retry:
+        return _retry(marks, team, message, retry, now)
+    except _GiveUp as give_up:
+        return _fail(marks, team, message, str(give_up))
+    marks.add(lambda outbox: outbox.mark_sent(team, message.id, at=now, slack_ts=ts))
+    return DispatchResult(sent=1)
 
 
 def _post(client: WebClient, message: OutboxMessage, content: NotificationMessage) -> str:

@@ -9,6 +9,11 @@ from __future__ import annotations
 # Manager notices (bot/blocks/notifications.py) carry these buttons; value = booking id.
 REASSIGN_BOOKING = "booking:reassign"
 CANCEL_BOOKING = "booking:cancel"
+# Manager notices once the meeting started; value = booking id.
+NO_SHOW_BOOKING = "booking:no_show"
+# Confirmations, reminders and reschedule notices carry it; value = booking id. It opens the
+# /book-room modal on the booking's master page and event type to pick a new time.
+RESCHEDULE_BOOKING = "booking:reschedule"
 
 # Admin setup (/book-admin, App Home). Every admin view's callback_id and every admin
 # action_id starts with ADMIN_FAMILY, so one regex finds (and role-checks) them all.
@@ -74,6 +79,8 @@ BOOK_FIELD = "book:field:"  # + form field id: block_id and action_id of a form 
 # /book-room list: my upcoming bookings in an ephemeral message.
 MY_BOOKING = "mine:booking:"  # + n: block_id of one booking
 MY_CANCEL = "mine:cancel:"  # + n; value = booking id
+MY_RESCHEDULE = "mine:reschedule:"  # + n; value = booking id
+MY_ACTIONS = "mine:actions:"  # + n: block_id of one booking's buttons
 
 # /book-link: the guest's DM carries a button opening the modal for the link.
 LINK_OPEN = "link:open"  # value = the link's secret token

@@ -1,19 +1,35 @@
-"""``roundtable book``, ``cancel`` and ``reassign``."""
+"""``roundtable book``, ``cancel``, ``reassign``, ``reschedule``, ``no-show`` and ``bookings``."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import click
 
-from cli.runtime import Runtime, in_zone, pass_runtime, slack_user, wall_clock
+from cli.runtime import Runtime, day, in_zone, pass_runtime, served_at, slack_user, wall_clock
 from engine.bounds import MAX_COUNT
 from engine.errors import BadInput, TargetBusy
-from services.booking import BookingRequest, Customer, book, cancel, reassign
+from engine.model import BookingStatus
+from engine.zones import local_to_utc, zone
+from services.booking import (
+    BookingFilter,
+    BookingRequest,
+    Customer,
+    book,
+    cancel,
+    list_bookings,
+    mark_no_show,
+    reassign,
+    reschedule,
+)
+from services.config import load_config
 from services.context import Actor
 from services.links import resolve_link
+from services.manage_links import manage_url
 from storage.records import Booking, Role
+from web.security import default_secret
 
 BY_HELP = "Act as this Slack user, whose role then applies [default: act as an admin]."
 
@@ -144,7 +160,13 @@ def book_command(
         idempotency_key=idempotency_key,
     )
     booking = book(engine, request, actor=Actor(by), now=runtime.now)
-    runtime.emit({"booking": booking_data(booking)}, booking_text(booking, "Made"))
+    data = booking_data(booking)
+    text = booking_text(booking, "Made")
+    if booking.customer_slack_user is None:
+        # The guest's manage page: the same URL the server derives, given the same secret.
+        data["manage_url"] = manage_url(served_at(), default_secret(), booking.id)
+        text += f"\nManage: {data['manage_url']}"
+    runtime.emit({"booking": data}, text)
 
 
 @click.command("cancel")
@@ -202,3 +224,101 @@ def reassign_command(
             raise
         raise TargetBusy(f"{busy.message}; add --force to move it anyway") from None
     runtime.emit({"booking": booking_data(booking)}, booking_text(booking, "Reassigned"))
+
+
+@click.command("reschedule")
+@click.argument("booking_id", metavar="BOOKING")
+@click.option(
+    "--start",
+    metavar="ISO",
+    required=True,
+    callback=wall_clock,
+    help="The new start; without a UTC offset, a local time in --tz (else UTC).",
+)
+@click.option("--tz", metavar="TZ", help="The requester's zone [default: the customer's].")
+@click.option("--by", metavar="U", callback=slack_user, help=BY_HELP)
+@pass_runtime
+def reschedule_command(
+    runtime: Runtime, booking_id: str, start: datetime, tz: str | None, by: str | None
+) -> None:
+    """Move BOOKING to another offered start; it keeps its id (see `roundtable slots`).
+
+    A --start without a UTC offset is a local time in --tz when --tz is given, else UTC.
+    """
+    moved = reschedule(
+        runtime.engine(),
+        runtime.workspace(),
+        booking_id,
+        start=in_zone(start, tz),
+        tz=tz,
+        actor=Actor(by),
+        now=runtime.now,
+    )
+    runtime.emit({"booking": booking_data(moved)}, booking_text(moved, "Rescheduled"))
+
+
+@click.command("no-show")
+@click.argument("booking_id", metavar="BOOKING")
+@click.option("--by", metavar="U", callback=slack_user, help=BY_HELP)
+@pass_runtime
+def no_show_command(runtime: Runtime, booking_id: str, by: str | None) -> None:
+    """Mark BOOKING, whose meeting has started, a no-show."""
+    marked = mark_no_show(
+        runtime.engine(), runtime.workspace(), booking_id, actor=Actor(by), now=runtime.now
+    )
+    runtime.emit({"booking": booking_data(marked)}, booking_text(marked, "Marked no-show:"))
+
+
+@click.command("bookings")
+@click.option("--page", metavar="P", help="Only bookings this page takes part in.")
+@click.option(
+    "--customer-slack",
+    metavar="U",
+    callback=slack_user,
+    help="Only bookings of this Slack customer.",
+)
+@click.option(
+    "--from", "from_day", metavar="DATE", callback=day, help="Only those ending after it starts."
+)
+@click.option(
+    "--to", "to_day", metavar="DATE", callback=day, help="Only those starting by its end."
+)
+@click.option(
+    "--status",
+    type=click.Choice([status.value for status in BookingStatus]),
+    help="Only bookings with this status.",
+)
+@click.option("--by", metavar="U", callback=slack_user, help=BY_HELP)
+@pass_runtime
+def bookings_command(
+    runtime: Runtime,
+    page: str | None,
+    customer_slack: str | None,
+    from_day: date | None,
+    to_day: date | None,
+    status: str | None,
+    by: str | None,
+) -> None:
+    """List the bookings you may see, soonest first (dates in the workspace's zone)."""
+    engine, workspace = runtime.engine(), runtime.workspace()
+    if from_day and to_day and to_day < from_day:
+        raise BadInput(f"{to_day} is before {from_day}", field="--to")
+    local = zone(load_config(engine, workspace).workspace.timezone)
+    wanted = BookingFilter(
+        page=page,
+        customer_slack=customer_slack,
+        ends_after=None if from_day is None else local_to_utc(from_day, 0, local),
+        starts_before=None if to_day is None else _day_after(to_day, local),
+        status=None if status is None else BookingStatus(status),
+    )
+    found = list_bookings(engine, workspace, wanted, actor=Actor(by))
+    lines = [booking_text(booking, "-")[2:] for booking in found]
+    head = f"{len(found)} booking{'s' if len(found) != 1 else ''}"
+    runtime.emit(
+        {"bookings": [booking_data(booking) for booking in found]},
+        "\n".join([head + (":" if found else "."), *lines]),
+    )
+
+
+def _day_after(last: date, local: ZoneInfo) -> datetime:
+    return local_to_utc(last + timedelta(days=1), 0, local)

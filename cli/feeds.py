@@ -7,8 +7,7 @@ import os
 import click
 
 from cli.booking import BY_HELP
-from cli.runtime import Runtime, pass_runtime, slack_user
-from engine.errors import BadInput
+from cli.runtime import Runtime, pass_runtime, served_at, slack_user
 from services.context import Actor
 from services.feeds import feed_url
 
@@ -20,12 +19,6 @@ from services.feeds import feed_url
 @pass_runtime
 def feed(runtime: Runtime, page: str, rotate: bool, by: str | None) -> None:
     """Print the secret URL of a page's bookings feed, to subscribe to from a calendar app."""
-    from bot.settings import SettingsError, public_url
-
-    try:
-        served_at = public_url(os.environ)
-    except SettingsError as error:
-        raise BadInput(error.problem, field=error.variable) from None
     url = feed_url(
         runtime.engine(),
         runtime.workspace(),
@@ -33,7 +26,7 @@ def feed(runtime: Runtime, page: str, rotate: bool, by: str | None) -> None:
         rotate=rotate,
         actor=Actor(by),
         now=runtime.now,
-        public_url=served_at,
+        public_url=served_at(),
         environ=os.environ,
     )
     note = "a new URL; the old one no longer works" if rotate else "keep it secret"

@@ -8,9 +8,8 @@ from datetime import timedelta
 import click
 
 from cli.booking import BY_HELP, answers, zulu
-from cli.runtime import Runtime, pass_runtime, slack_user
+from cli.runtime import Runtime, pass_runtime, served_at, slack_user
 from engine.durations import parse_duration
-from engine.errors import BadInput
 from services.context import Actor
 from services.links import create_link, revoke_link
 
@@ -70,12 +69,7 @@ def create(
     by: str | None,
 ) -> None:
     """Create a link good for one booking; print its secret token and URL (shown once)."""
-    from bot.settings import SettingsError, public_url
-
-    try:
-        served_at = public_url(os.environ)
-    except SettingsError as error:
-        raise BadInput(error.problem, field=error.variable) from None
+    where_served = served_at()
     link = create_link(
         runtime.engine(),
         runtime.workspace(),
@@ -88,13 +82,13 @@ def create(
         member=member,
         actor=Actor(by),
         now=runtime.now,
-        public_url=served_at,
+        public_url=where_served,
     )
     expires = None if link.expires_at is None else zulu(link.expires_at)
     if os.environ.get("PUBLIC_URL", "").strip():
-        where = f"PUBLIC_URL, {served_at}"
+        where = f"PUBLIC_URL, {where_served}"
     else:
-        where = f"{served_at}, as PUBLIC_URL is not set (set it to the address guests reach)"
+        where = f"{where_served}, as PUBLIC_URL is not set (set it to the address guests reach)"
     runtime.emit(
         {"link": {"token": link.token, "url": link.url, "expires_at": expires}},
         f"{link.url}\n(expires {expires or 'never'}; the token is not stored and not shown again)\n"

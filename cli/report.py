@@ -31,6 +31,7 @@ def report(runtime: Runtime, pool: str, by: str | None) -> None:
                 "removed": m.removed,
                 "net": m.net,
                 "active": m.active,
+                "no_show": m.no_show,
             }
             for m in found.members
         ],
@@ -38,9 +39,12 @@ def report(runtime: Runtime, pool: str, by: str | None) -> None:
     }
     cycle = f"{start} to {end}" if start else "continuous"
     width = max((len(m.page) for m in found.members), default=4)
-    lines = [f"Pool {found.pool}, cycle {cycle}", f"  {'page':<{width}}  received  removed  net"]
+    lines = [
+        f"Pool {found.pool}, cycle {cycle}",
+        f"  {'page':<{width}}  received  removed  net  no-show",
+    ]
     lines += [
-        f"  {m.page:<{width}}  {m.received:>8}  {m.removed:>7}  {m.net:>3}"
+        f"  {m.page:<{width}}  {m.received:>8}  {m.removed:>7}  {m.net:>3}  {m.no_show:>7}"
         + ("" if m.active else "  inactive")
         for m in found.members
     ]

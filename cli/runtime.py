@@ -7,6 +7,7 @@ A command module takes it with ``@pass_runtime`` and answers through ``Runtime.e
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -81,6 +82,21 @@ def _slack_id(
             raise click.BadParameter(str(error), ctx, param) from None
 
     return check
+
+
+def served_at() -> str:
+    """The base of the guest pages' URLs: env ``PUBLIC_URL``, else ``http://localhost:PORT``
+    (the port ``serve`` uses).
+
+    Raises:
+        BadInput: ``PUBLIC_URL`` or ``PORT`` is malformed (naming the variable).
+    """
+    from bot.settings import SettingsError, public_url
+
+    try:
+        return public_url(os.environ)
+    except SettingsError as error:
+        raise BadInput(error.problem, field=error.variable) from None
 
 
 slack_user = _slack_id(slack_ids.USER)

@@ -69,7 +69,7 @@ def serve(runtime: Runtime, host: str, port: int | None, socket_mode: bool) -> N
     from services.calendar_sync import sync_interval
     from services.context import Services
     from services.feeds import PREFIX as FEED_PREFIX
-    from web.app import PREFIX, GuestApp
+    from web.app import MANAGE_PREFIX, PREFIX, GuestApp
 
     try:
         environ = {**os.environ, **({"PORT": str(port)} if port else {})}
@@ -100,7 +100,10 @@ def serve(runtime: Runtime, host: str, port: int | None, socket_mode: bool) -> N
             slack = "local" if app is None else "socket" if socket_mode else "http"
             guest = GuestApp(services, slack=slack)
             wsgi = build_wsgi_app(
-                http_app, services, mounts={PREFIX: guest, FEED_PREFIX: guest}, index=guest
+                http_app,
+                services,
+                mounts={PREFIX: guest, FEED_PREFIX: guest, MANAGE_PREFIX: guest},
+                index=guest,
             )
             gc.freeze()  # the app lives as long as the process (see cli.main.main)
             waitress.serve(

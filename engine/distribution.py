@@ -1,7 +1,8 @@
 """Distribution of bookings among a pool's members.
 
 Counts come from the pool's ``LedgerEntry`` values: a ``received`` entry when a booking is
-assigned from the pool, a ``removed`` entry when it is cancelled or reassigned away.
+assigned from the pool, a ``removed`` entry when it is cancelled or reassigned away (or, with
+automatic correction, marked a no-show), and a ``no_show`` entry, which only the report counts.
 
 Choices made here:
 
@@ -40,6 +41,7 @@ class MemberStats:
     active: bool = True
     """False for a member that gets nothing new; it keeps its history and is left out of the
     report's average."""
+    no_show: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,8 +99,9 @@ def member_stats(
     """
     now = to_utc(now)
     start, end = cycle_bounds(pool.cycle, tz, now)
-    received: dict[str, int] = {}
-    removed: dict[str, int] = {}
+    counts: dict[LedgerKind, dict[str, int]] = {kind: {} for kind in LedgerKind}
+    received, removed = counts[LedgerKind.RECEIVED], counts[LedgerKind.REMOVED]
+    no_show = counts[LedgerKind.NO_SHOW]
     last: dict[str, datetime] = {}
     for entry in entries:
         at = to_utc(entry.at)
@@ -107,8 +110,8 @@ def member_stats(
         if entry.kind is LedgerKind.RECEIVED and at > last.get(entry.page, NEVER):
             last[entry.page] = at
         if (start is None or start <= at) and (end is None or at < end):
-            counts = received if entry.kind is LedgerKind.RECEIVED else removed
-            counts[entry.page] = counts.get(entry.page, 0) + 1
+            counted = counts[entry.kind]
+            counted[entry.page] = counted.get(entry.page, 0) + 1
     return [
         MemberStats(
             page=member.page,
@@ -117,6 +120,7 @@ def member_stats(
             net=received.get(member.page, 0) - removed.get(member.page, 0),
             last_received=last.get(member.page),
             active=member.active,
+            no_show=no_show.get(member.page, 0),
         )
         for member in _members(pool)
     ]

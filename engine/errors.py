@@ -12,6 +12,9 @@ Every error the engine or a service raises for a reason a user can act on derive
         ├── TargetBusy      code "target_busy"
         ├── NotInPool       code "not_in_pool"
         ├── BookingCancelled code "booking_cancelled": the booking was already cancelled
+        ├── BookingNoShow   code "booking_no_show": the booking was marked a no-show
+        ├── BookingStarted  code "booking_started": too late, the meeting has started
+        ├── NotStarted      code "booking_not_started": too early, it has not started yet
         └── LinkRefused     codes "link_used", "link_expired", "link_revoked", "link_unknown"
 """
 
@@ -59,6 +62,18 @@ class NotInPool(Refused):
 
 class BookingCancelled(Refused):
     code = "booking_cancelled"
+
+
+class BookingNoShow(Refused):
+    code = "booking_no_show"
+
+
+class BookingStarted(Refused):
+    code = "booking_started"
+
+
+class NotStarted(Refused):
+    code = "booking_not_started"
 
 
 class LinkRefused(Refused):

@@ -78,13 +78,17 @@ class StaticMethod(StrEnum):
 
 
 class LedgerKind(StrEnum):
+    """A pool's distribution event; ``no_show`` is counted for the report only."""
+
     RECEIVED = "received"
     REMOVED = "removed"
+    NO_SHOW = "no_show"
 
 
 class BookingStatus(StrEnum):
     CONFIRMED = "confirmed"
     CANCELLED = "cancelled"
+    NO_SHOW = "no_show"
 
 
 @dataclass(frozen=True, slots=True, order=True)

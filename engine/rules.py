@@ -28,6 +28,11 @@ Choices made here:
   line says; a member no longer active there is ignored and the line decides.
 * Capacity: a resource whose ``capacity`` is below ``attendees`` is no candidate for any
   seat, a pick included; pages without a capacity (people) always fit.
+* ``refill`` (a reschedule) offers what a new booking would be offered, so a round-robin
+  seat's times are its next member's; the page holding a seat keeps it wherever it is free
+  at the new start. Static ``pooled`` and ``pooled_priority`` choices refill like pool seats
+  (the master page chose them); a page the customer picked, and a dynamic rule's fixed
+  page, do not: the move is refused.
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ from engine.distribution import NEVER, preference_order, round_robin_line
 from engine.errors import BadInput, SlotUnavailable
 from engine.intervals import to_utc
 from engine.lookup import find
+from engine.matching import match
 from engine.model import (
     MINUTES_PER_DAY,
     EventType,
@@ -327,6 +333,81 @@ def assign(
     return Assignment(
         tuple(SeatAssignment(page, seat.pool) for page, seat in zip(pages, seats, strict=True))
     )
+
+
+def refill(
+    schedule: Schedule,
+    master_page: str,
+    event_type: str,
+    start: datetime,
+    tz: str,
+    now: datetime,
+    held: Sequence[SeatAssignment],
+) -> Assignment:
+    """Choose the pages of a booking moved to ``start`` (a reschedule).
+
+    ``schedule`` must leave the moved booking out, so that it neither blocks its own time
+    nor counts towards limits. ``start`` must be offered as for a new booking. Every held
+    page free at ``start`` keeps its seat; a seat filled by a method (a pool, or a static
+    ``pooled``/``pooled_priority`` choice) whose page is not free is filled again by that
+    method among the pages that leave the other seats fillable; any other seat whose page
+    is not free refuses the move.
+
+    Args:
+        schedule: the loaded configuration, bookings and ledger, without the moved booking.
+        master_page: the booking's master page.
+        event_type: the booking's event type.
+        start: the new start.
+        tz: the requester's time zone.
+        now: the current instant.
+        held: the booking's seats in seat order (the owner first).
+
+    Raises:
+        NotFound: an id names nothing.
+        BadInput: the master page does not offer the event type.
+        SlotUnavailable: ``start`` is not offered, a fixed or picked page is not free then,
+            or the rule's seats changed since the booking was made.
+    """
+    master, kind = _request(schedule, master_page, event_type)
+    start = to_utc(start)
+    end = start + kind.duration
+    picked = master.mode in _SELECTION
+    seats = seat_candidates(
+        schedule, master_page, event_type, tz, now, held[0].page if picked and held else None
+    )
+    search = _offering(schedule, kind, seats, start, tz, now)
+    if len(seats) != len(held):
+        raise SlotUnavailable("the master page's rule changed since this booking was made")
+    static_choice = master.mode is MasterMode.STATIC and master.method in _STATIC_POOLED
+    kept: list[SeatAssignment | None] = []
+    for seat, current in zip(seats, held, strict=True):
+        if current.page in schedule.pages and search.free.of(current.page).holds(start, end):
+            kept.append(current)
+        elif seat.pool is not None or static_choice:
+            kept.append(None)
+        else:
+            raise SlotUnavailable(f"'{current.page}' is not free at {start.isoformat()}")
+    taken = {seat.page for seat in kept if seat is not None}
+    open_seats = [index for index, seat in enumerate(kept) if seat is None]
+
+    def options(index: int, without: set[str]) -> list[str]:
+        return [p for p in search.valid_pages(seats[index], start) if p not in without]
+
+    for position, index in enumerate(open_seats):
+        later = open_seats[position + 1 :]
+        page = next(
+            (
+                page
+                for page in options(index, taken)
+                if match([options(other, taken | {page}) for other in later]) is not None
+            ),
+            None,
+        )
+        if page is None:
+            raise SlotUnavailable(f"no page can take seat {index + 1} at {start.isoformat()}")
+        taken.add(page)
+        kept[index] = SeatAssignment(page, seats[index].pool)
+    return Assignment(tuple(seat for seat in kept if seat is not None))
 
 
 def free_pages(

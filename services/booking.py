@@ -24,14 +24,21 @@ Choices made here:
   busy.
 * Cancelling or reassigning a cancelled booking is refused (``booking_cancelled``); past
   bookings may be cancelled and reassigned like any other (the ledger counts it when done).
+* Rescheduling keeps the booking's id, customer, answers and buffers; the new start must be
+  offered as for a new booking with the booking itself left out (``engine.rules.refill``
+  says who keeps a seat). It is refused once the meeting has started (``booking_started``);
+  a move to the start it already has changes nothing, so a repeated request is harmless.
+* A no-show is marked only once the meeting has started (``booking_not_started`` before);
+  it keeps the time blocked, and each pool seat gets a ``no_show`` ledger entry (for the
+  report) plus, with automatic correction, a ``removed`` one.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
 from typing import TypeVar
 
 from sqlalchemy import Engine
@@ -43,8 +50,12 @@ from engine.distribution import preference_order
 from engine.errors import (
     BadInput,
     BookingCancelled,
+    BookingNoShow,
+    BookingStarted,
+    Forbidden,
     NotFound,
     NotInPool,
+    NotStarted,
     RoundtableError,
     SlotUnavailable,
     TargetBusy,
@@ -54,14 +65,25 @@ from engine.model import (
     BookingStatus,
     LedgerEntry,
     LedgerKind,
+    MasterMode,
     Schedule,
 )
-from engine.rules import assign, booking_view, involved_pages
+from engine.rules import SeatAssignment, assign, booking_view, involved_pages, refill
+from engine.slots import Slot
 from services import notifications, roles
 from services.calendar_writes import queue_calendar_writes
 from services.context import Actor
 from services.links import LINK_USED, check_email, check_form_answers, check_typed, refuse
-from services.slots import Request, read_request, with_bookings
+from services.manage_links import booking_of
+from services.slots import (
+    BookableEventType,
+    BookableMasterPage,
+    Choice,
+    Request,
+    offered_slots,
+    read_request,
+    with_bookings,
+)
 from storage.records import Booking, Participant, Reassignment, Role
 from storage.schedule import ScheduleRepository
 from storage.uow import UnitOfWork
@@ -130,12 +152,7 @@ def book(engine: Engine, request: BookingRequest, *, actor: Actor, now: datetime
         LinkRefused: the link is unknown, used, revoked or expired.
         Forbidden: the master page is open only to holders of a one-time link.
     """
-    if request.start.tzinfo is None:
-        raise BadInput("the start needs a time zone or a UTC offset", field="start")
-    try:
-        start = check_instant(request.start)
-    except ValueError as error:
-        raise BadInput(str(error), field="start") from None
+    start = _checked_start(request.start)
     key = request.idempotency_key
     if key is not None:
         earlier = _by_key(engine, request.workspace_id, key)
@@ -221,15 +238,33 @@ def _book(
         raise
 
 
+def _checked_start(start: datetime) -> datetime:
+    """Return a requested start in UTC.
+
+    Raises:
+        BadInput: it has no UTC offset, or lies outside ``engine.bounds``.
+    """
+    if start.tzinfo is None:
+        raise BadInput("the start needs a time zone or a UTC offset", field="start")
+    try:
+        return check_instant(start)
+    except ValueError as error:
+        raise BadInput(str(error), field="start") from None
+
+
 def cancel(
     engine: Engine, workspace_id: str, booking_id: str, *, actor: Actor, now: datetime
 ) -> Booking:
     """Cancel a booking: free its time, count it removed, notify everyone.
 
+    A guest (through the manage link) may cancel only until the meeting starts.
+
     Raises:
         NotFound: no such booking in the workspace.
-        Forbidden: the actor is not the customer, the owner or an admin.
+        Forbidden: the actor is not the customer, the owner, its guest or an admin.
         BookingCancelled: the booking was already cancelled.
+        BookingNoShow: the booking was marked a no-show.
+        BookingStarted: a guest's meeting has started.
     """
     with UnitOfWork(engine) as uow:
         uow.begin_write()
@@ -238,6 +273,8 @@ def cancel(
         pages = {page.id: page for page in config.pages}
         roles.require_canceller(config.workspace, booking, pages, actor)
         _require_confirmed(booking)
+        if actor.guest_of is not None and booking.start <= now:
+            raise BookingStarted("the meeting has started; it can no longer be cancelled")
         uow.bookings.cancel(workspace_id, booking.id, at=now, by=actor.slack_user)
         uow.ledger.add(workspace_id, _ledger(booking, LedgerKind.REMOVED, now))
         cancelled = _get(uow, workspace_id, booking.id)
@@ -377,6 +414,300 @@ def reassign_candidates(
     return sorted(candidates, key=lambda candidate: not candidate.free)
 
 
+def reschedule(
+    engine: Engine,
+    workspace_id: str,
+    booking_id: str,
+    *,
+    start: datetime,
+    tz: str | None = None,
+    actor: Actor,
+    now: datetime,
+) -> Booking:
+    """Move a booking to another offered start, keeping its id.
+
+    Pages free at the new start keep their seats; a pool seat (or a static master page's
+    choice) whose page is not free is filled again by its method, the old page counting a
+    removal and the new one a receipt; a fixed or picked page that is not free refuses the
+    move. Pending reminders are replaced by the new start's and everyone is told, in the
+    same transaction. ``tz`` is the requester's zone (default the customer's).
+
+    Raises:
+        NotFound: no such booking.
+        BadInput: the start has no time zone, or ``tz`` is unknown.
+        Forbidden: the actor is not the customer, the owner, the guest of its manage link or
+            an admin.
+        BookingCancelled: the booking was cancelled.
+        BookingNoShow: the booking was marked a no-show.
+        BookingStarted: the meeting has started.
+        SlotUnavailable: the start is not offered, a fixed page is not free then, or it was
+            just taken.
+    """
+    start = _checked_start(start)
+    with UnitOfWork(engine) as uow:
+        current = _get(uow, workspace_id, booking_id)
+        pages = {p.page for p in current.participants} | set(
+            _moving_request(uow, workspace_id, current, tz, now).involved.pages
+        )
+
+    def write(uow: UnitOfWork, held: frozenset[str]) -> Booking | set[str]:
+        before = _get(uow, workspace_id, booking_id, lock=True)
+        opened = _moving_request(uow, workspace_id, before, tz, now)
+        config = opened.schedule
+        roles.require_canceller(config.workspace, before, config.pages, actor, "reschedule")
+        _require_confirmed(before)
+        if before.start <= now:
+            raise BookingStarted("the meeting has started; it can no longer be rescheduled")
+        if start == before.start:
+            return before  # already there: a repeated request changes nothing
+        if start < now:
+            raise SlotUnavailable(f"{start.isoformat()} is in the past")
+        wanted = set(opened.involved.pages) | {p.page for p in before.participants}
+        if not wanted <= held:
+            return wanted
+        opened = replace(opened, involved=replace(opened.involved, pages=frozenset(wanted)))
+        view_start, view_end = booking_view(start, opened.tz)
+        opened = with_bookings(uow, opened, view_start, view_end, now=now, ignore=before.id)
+        assignment = refill(
+            opened.schedule,
+            before.master_page,
+            before.event_type,
+            start,
+            opened.tz,
+            now,
+            [SeatAssignment(p.page, p.pool) for p in before.participants],
+        )
+        moved = [
+            (old, new)
+            for old, new in zip(before.participants, assignment.seats, strict=True)
+            if old.page != new.page
+        ]
+        uow.bookings.reschedule(
+            workspace_id,
+            before.id,
+            start=start,
+            end=start + opened.event_type.duration,
+            seats={old.page: new.page for old, new in moved},
+        )
+        uow.ledger.add(workspace_id, _moved_ledger(before.id, moved, now))
+        after = _get(uow, workspace_id, before.id)
+        notifications.queue_rescheduled(uow, workspace_id, before, after, now, known=config)
+        uow.commit()
+        return after
+
+    try:
+        return _locked(engine, workspace_id, pages, write)
+    except IntegrityError as error:
+        if _sqlstate(error) == _PG_EXCLUSION:
+            raise SlotUnavailable(f"{start.isoformat()} was just taken") from error
+        raise
+    except DBAPIError as error:
+        if _sqlstate(error) in _PG_RETRYABLE:
+            raise SlotUnavailable(f"{start.isoformat()} was just taken") from error
+        raise
+
+
+@dataclass(frozen=True, slots=True)
+class Move:
+    """A booking its reader may reschedule, with what the time picker shows for it.
+
+    ``master_page`` offers only the booking's event type; ``pick`` is the page the customer
+    picked (the selection modes), which stays picked (its ``pages`` list only it).
+    """
+
+    booking: Booking
+    master_page: BookableMasterPage
+    pick: str | None
+
+
+def rescheduling(
+    engine: Engine, workspace_id: str, booking_id: str, *, actor: Actor, now: datetime
+) -> Move:
+    """Return a booking that ``actor`` may reschedule now; refuse otherwise.
+
+    Raises:
+        NotFound: no such booking, or its master page or event type is gone.
+        Forbidden: the actor is not the customer, the owner, its guest or an admin.
+        BookingCancelled, BookingNoShow: the booking is no longer confirmed.
+        BookingStarted: the meeting has started.
+    """
+    with UnitOfWork(engine) as uow:
+        booking = _get(uow, workspace_id, booking_id)
+        config = uow.schedules.configuration(workspace_id).schedule
+    roles.require_canceller(config.workspace, booking, config.pages, actor, "reschedule")
+    _require_confirmed(booking)
+    if booking.start <= now:
+        raise BookingStarted("the meeting has started; it can no longer be rescheduled")
+    master = find(config.master_pages, booking.master_page, "master page")
+    kind = find(config.event_types, booking.event_type, "event type")
+    picked = master.mode in (MasterMode.PAGES_FIRST, MasterMode.EVENT_TYPES_FIRST)
+    owner = config.pages.get(booking.owner)
+    pages = (Choice(owner.id, owner.name),) if picked and owner is not None else ()
+    offered = BookableEventType(kind.id, kind.name, kind.duration, kind.form, pages)
+    return Move(
+        booking,
+        BookableMasterPage(master.id, master.name, master.mode, (offered,)),
+        booking.owner if picked else None,
+    )
+
+
+def reschedule_slots(
+    engine: Engine,
+    workspace_id: str,
+    booking_id: str,
+    from_date: date,
+    to_date: date,
+    *,
+    tz: str | None,
+    actor: Actor,
+    now: datetime,
+) -> list[Slot]:
+    """Return the starts a booking may move to on the local dates ``from_date`` … ``to_date``.
+
+    They are the slots its master page and event type offer with the booking itself left
+    out (a picked page stays picked), in ``tz`` (default the customer's zone).
+
+    Raises:
+        As ``rescheduling``.
+    """
+    move = rescheduling(engine, workspace_id, booking_id, actor=actor, now=now)
+    booking = move.booking
+    return offered_slots(
+        engine,
+        workspace_id,
+        booking.master_page,
+        booking.event_type,
+        from_date,
+        to_date,
+        tz=tz or booking.customer_timezone,
+        now=now,
+        pick=move.pick,
+        moving=booking.id,
+        actor=actor,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class GuestBooking:
+    """A guest's booking opened through its manage link, with its workspace."""
+
+    workspace_id: str
+    booking: Booking
+
+
+def guest_booking(engine: Engine, secret: bytes, token: str) -> GuestBooking | None:
+    """Return the booking a manage token names, if it is a guest's; None for anything else.
+
+    A forged, altered or unknown token, a booking gone since, and a booking whose customer
+    is a Slack user all answer None alike, so a token's holder learns nothing more.
+    """
+    booking_id = booking_of(secret, token)
+    if booking_id is None:
+        return None
+    with UnitOfWork(engine) as uow:
+        workspace_id = uow.bookings.workspace_of(booking_id)
+        booking = None if workspace_id is None else uow.bookings.get(workspace_id, booking_id)
+    if workspace_id is None or booking is None or booking.customer_slack_user is not None:
+        return None
+    return GuestBooking(workspace_id, booking)
+
+
+def mark_no_show(
+    engine: Engine, workspace_id: str, booking_id: str, *, actor: Actor, now: datetime
+) -> Booking:
+    """Mark a booking whose meeting has started a no-show.
+
+    The time stays blocked. Each seat drawn from a pool gets a ``no_show`` ledger entry
+    (the report counts them) and, when the pool has automatic correction, a ``removed``
+    one, so the member's score is corrected as for a cancellation.
+
+    Raises:
+        NotFound: no such booking.
+        Forbidden: the actor is not the owner, a manager of one of its pools or an admin.
+        BookingCancelled, BookingNoShow: the booking is no longer confirmed.
+        NotStarted: the meeting has not started yet.
+    """
+    with UnitOfWork(engine) as uow:
+        uow.begin_write()
+        booking = _get(uow, workspace_id, booking_id, lock=True)
+        config = uow.schedules.configuration(workspace_id).schedule
+        if not roles.may_mark_no_show(
+            config.workspace, booking, config.pages, config.pools.values(), actor
+        ):
+            raise Forbidden(
+                "only the owner, a manager of the booking's pool or an admin may mark a no-show"
+            )
+        _require_confirmed(booking)
+        if booking.start > now:
+            raise NotStarted("the meeting has not started yet; a no-show is marked once it has")
+        uow.bookings.mark_no_show(workspace_id, booking.id)
+        entries: list[LedgerEntry] = []
+        for seat in booking.participants:
+            if seat.pool is None:
+                continue
+            entries.append(LedgerEntry(seat.pool, seat.page, LedgerKind.NO_SHOW, now, booking.id))
+            pool = config.pools.get(seat.pool)
+            if pool is not None and pool.automatic_correction:
+                entries.append(
+                    LedgerEntry(seat.pool, seat.page, LedgerKind.REMOVED, now, booking.id)
+                )
+        uow.ledger.add(workspace_id, entries)
+        marked = _get(uow, workspace_id, booking.id)
+        uow.commit()
+    return marked
+
+
+@dataclass(frozen=True, slots=True)
+class BookingFilter:
+    """Which bookings to list; every field left out matches every booking.
+
+    ``mine`` keeps those the actor is in (as customer or as a page's Slack user), even for
+    an admin; ``ends_after`` and ``starts_before`` keep the bookings that overlap that span.
+    """
+
+    page: str | None = None
+    customer_slack: str | None = None
+    ends_after: datetime | None = None
+    starts_before: datetime | None = None
+    status: BookingStatus | None = None
+    mine: bool = False
+
+
+def list_bookings(
+    engine: Engine, workspace_id: str, wanted: BookingFilter, *, actor: Actor
+) -> list[Booking]:
+    """Return the bookings ``actor`` may see that match ``wanted``, soonest first.
+
+    An admin sees every booking; anyone else those they are in (as customer or host) and
+    those holding a seat from a pool they manage.
+
+    Raises:
+        NotFound: no such workspace, or ``wanted.page`` names no page.
+    """
+    with UnitOfWork(engine) as uow:
+        config = uow.schedules.configuration(workspace_id).schedule
+        if wanted.page is not None:
+            find(config.pages, wanted.page, "page")
+        admin = roles.is_admin(config.workspace, actor)
+        visible = None
+        if wanted.mine or not admin:
+            pools = (
+                ()
+                if wanted.mine
+                else roles.managed_pools(config.workspace, config.pools.values(), actor)
+            )
+            visible = (actor.slack_user or "", frozenset(pools))
+        return uow.bookings.matching(
+            workspace_id,
+            page=wanted.page,
+            customer=wanted.customer_slack,
+            ends_after=wanted.ends_after,
+            starts_before=wanted.starts_before,
+            status=wanted.status,
+            visible_to=visible,
+        )
+
+
 def upcoming_bookings(
     engine: Engine, workspace_id: str, slack_user: str, *, now: datetime
 ) -> list[Booking]:
@@ -385,8 +716,8 @@ def upcoming_bookings(
     Raises:
         NotFound: no such workspace.
     """
-    with UnitOfWork(engine) as uow:
-        return uow.bookings.upcoming_involving(workspace_id, slack_user, now=now)
+    wanted = BookingFilter(ends_after=now, status=BookingStatus.CONFIRMED, mine=True)
+    return list_bookings(engine, workspace_id, wanted, actor=Actor(slack_user))
 
 
 def get_booking(engine: Engine, workspace_id: str, booking_id: str) -> Booking:
@@ -548,8 +879,39 @@ def _replayed(request: BookingRequest, start: datetime, earlier: Booking) -> Boo
 
 
 def _require_confirmed(booking: Booking) -> None:
+    if booking.status is BookingStatus.NO_SHOW:
+        raise BookingNoShow(f"booking {booking.id} was marked a no-show")
     if booking.status is not BookingStatus.CONFIRMED:
         raise BookingCancelled(f"booking {booking.id} was cancelled")
+
+
+def _moving_request(
+    uow: UnitOfWork, workspace_id: str, booking: Booking, tz: str | None, now: datetime
+) -> Request:
+    """Check a move of ``booking`` like a new request for its master page and event type."""
+    return read_request(
+        uow,
+        workspace_id,
+        booking.master_page,
+        booking.event_type,
+        tz=tz or booking.customer_timezone,
+        link_token=None,
+        now=now,
+        moving=True,
+    )
+
+
+def _moved_ledger(
+    booking_id: str, moved: list[tuple[Participant, SeatAssignment]], now: datetime
+) -> list[LedgerEntry]:
+    """Return the ledger entries of seats given to other pages: removed, then received."""
+    entries: list[LedgerEntry] = []
+    for old, new in moved:
+        if old.pool is not None:
+            entries.append(LedgerEntry(old.pool, old.page, LedgerKind.REMOVED, now, booking_id))
+        if new.pool is not None:
+            entries.append(LedgerEntry(new.pool, new.page, LedgerKind.RECEIVED, now, booking_id))
+    return entries
 
 
 def _seat(booking: Booking, seat_page: str | None) -> Participant:

@@ -34,15 +34,17 @@ class SlackRoles(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Actor:
-    """Who asks for a use case: a Slack user, or the command line acting as an admin.
+    """Who asks for a use case: a Slack user, the command line acting as an admin, or the
+    guest holding one booking's manage link (``guest_of`` names that booking).
 
     ``slack`` lets the role checks ask Slack about the user (the Slack app hands it in); the
     command line's ``--by`` has none, so there only the configured roles count.
     """
 
     slack_user: str | None = None
+    guest_of: str | None = None
     slack: SlackRoles | None = field(default=None, compare=False, repr=False)
 
     @property
     def is_cli(self) -> bool:
-        return self.slack_user is None
+        return self.slack_user is None and self.guest_of is None

@@ -17,6 +17,8 @@ kind                        recipients
                             every member participant; resources have no Slack user
 ``manager_notice``          per pool a booking's seats came from: the pool's channel if set,
                             else a DM to each manager; carries Reassign and Cancel buttons
+``notice_started``          due at the start, for each manager notice: redraws that notice
+                            in place (``chat.update``) with its No-show button
 ``reminder``                customer, owner and member participants at each of the event
                             type's offsets before the start (default 24 h and 15 min); offsets
                             already past when queued are left out
@@ -28,6 +30,10 @@ kind                        recipients
 ``calendar_failing``        the Slack users of the pages a calendar connection serves (the
                             admins when it serves only rooms), once, when it has failed to
                             sync for a day (``services.calendar_sync``; no booking)
+``rescheduled``             everyone in the booking before or after the move (a host whose
+                            seat was refilled learns it is no longer in it) and the manager
+                            notice's recipients; pending reminders are replaced by the new
+                            start's
 ==========================  ==================================================================
 
 Guests (customers without a Slack user) get no Slack messages: the guest page shows their
@@ -73,6 +79,8 @@ class Kind(StrEnum):
     REASSIGNED_CUSTOMER = "reassigned_customer"
     CANCELLED = "cancelled"
     CALENDAR_FAILING = "calendar_failing"
+    RESCHEDULED = "rescheduled"
+    NOTICE_STARTED = "notice_started"
 
 
 class Part(StrEnum):
@@ -151,6 +159,7 @@ def queue_booked(
         _message(Kind.MANAGER_NOTICE, r, booking, now, {**_part(r), "pool": pool}, extra=pool)
         for pool, r in managers(cfg, booking)
     ]
+    messages += _notices_started(cfg, booking, now)
     messages += _reminders(_event_type(cfg, booking), booking, everyone, now)
     uow.outbox.add(workspace_id, messages)
 
@@ -177,6 +186,47 @@ def queue_cancelled(
     uow.outbox.add(
         workspace_id, [_message(Kind.CANCELLED, r, booking, now, _part(r)) for r in recipients]
     )
+
+
+def queue_rescheduled(
+    uow: UnitOfWork,
+    workspace_id: str,
+    before: Booking,
+    after: Booking,
+    now: datetime,
+    *,
+    known: Known | None = None,
+) -> None:
+    """Tell everyone of a move to another time and replace the pending reminders.
+
+    ``before`` and ``after`` are the booking as it was and as moved; the payload keeps the
+    old time so the message can say what changed. The move's time tells its messages and
+    new reminders apart from earlier rounds. ``known`` as for ``queue_booked``.
+
+    Raises:
+        NotFound: the workspace has no configuration.
+    """
+    cfg = uow.config.load(workspace_id) if known is None else known
+    uow.outbox.skip_pending(
+        workspace_id, before.id, kinds=(Kind.REMINDER.value, Kind.NOTICE_STARTED.value)
+    )
+    # Two moves at one instant (a fixed --now) still differ by their new start.
+    generation = f"{after.start.isoformat()}@{now.isoformat()}"
+    everyone = people(cfg, after)
+    told = {r.slack_id for r in everyone}
+    recipients = everyone + [r for r in people(cfg, before) if r.slack_id not in told]
+    for _, manager in managers(cfg, after) + managers(cfg, before):
+        if manager.slack_id not in told:
+            told.add(manager.slack_id)
+            recipients.append(manager)
+    was = {"from_start": before.start.isoformat(), "from_end": before.end.isoformat()}
+    messages = [
+        _message(Kind.RESCHEDULED, r, after, now, {**_part(r), **was}, extra=generation, due=now)
+        for r in recipients
+    ]
+    messages += _reminders(_event_type(cfg, after), after, everyone, now, generation=generation)
+    messages += _notices_started(cfg, after, now)
+    uow.outbox.add(workspace_id, messages)
 
 
 def queue_reassigned(
@@ -233,6 +283,30 @@ def queue_reassigned(
             _message(Kind.REASSIGNED_CUSTOMER, customer, after, now, moved, extra=generation)
         )
     uow.outbox.add(workspace_id, messages)
+
+
+def _notices_started(cfg: Known, booking: Booking, now: datetime) -> list[OutboxMessage]:
+    """Return the rows that redraw the manager notices when the meeting starts (No-show).
+
+    None when it has started already: a notice sent from now on shows No-show at once.
+    """
+    if booking.start <= now:
+        return []
+    # The start and the time queued tell a move's redraws from the earlier ones (also a move
+    # back to an earlier start).
+    moment = f"{booking.start.isoformat()}@{now.isoformat()}"
+    return [
+        _message(
+            Kind.NOTICE_STARTED,
+            r,
+            booking,
+            now,
+            {**_part(r), "pool": pool},
+            extra=f"{pool}@{moment}",
+            due=booking.start,
+        )
+        for pool, r in managers(cfg, booking)
+    ]
 
 
 def _pages(cfg: Known) -> Mapping[str, Page]:

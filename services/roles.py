@@ -8,8 +8,10 @@
   pool they manage (any seat of it: the modal moves the host or the room of that booking),
   see the reports of the pools they manage, and create or revoke one-time links of master
   pages whose rules use a pool they manage.
-* A **customer** may cancel their own booking; so may the **owner** (the Slack user of the
-  owner page).
+* A **customer** may cancel or reschedule their own booking; so may the **owner** (the Slack
+  user of the owner page) and a guest through the booking's manage link.
+* The **owner**, a **pool manager** of one of its pools or an admin may mark a booking that
+  has started a no-show.
 * A member may manage their own page's time off, bookings feed and calendars (the page
   whose ``slack_user`` they are); admins any page's, rooms included.
 * Anyone may look at offered slots and book.
@@ -31,8 +33,12 @@ def is_admin(workspace: Workspace, actor: Actor) -> bool:
     A listed admin is one without asking Slack; anyone else is when the workspace counts
     Slack's owners and admins and Slack says the user is one.
     """
+    if actor.is_cli:
+        return True
     user = actor.slack_user
-    if user is None or user in workspace.admins:
+    if user is None:  # a guest
+        return False
+    if user in workspace.admins:
         return True
     return (
         workspace.slack_admins
@@ -133,20 +139,52 @@ def require_reassigner(
         raise Forbidden("only an admin or a manager of the booking's pool may reassign it")
 
 
-def require_canceller(
+def may_change(
     workspace: Workspace, booking: Booking, pages: Mapping[str, Page], actor: Actor
+) -> bool:
+    """Tell whether ``actor`` may cancel or reschedule ``booking``.
+
+    Admins may; so may the booking's customer, the owner page's Slack user and the guest
+    holding the booking's manage link.
+    """
+    if is_admin(workspace, actor) or actor.guest_of == booking.id:
+        return True
+    owner = pages.get(booking.owner)
+    user = actor.slack_user
+    if user is None:
+        return False
+    return user == booking.customer_slack_user or (owner is not None and user == owner.slack_user)
+
+
+def require_canceller(
+    workspace: Workspace,
+    booking: Booking,
+    pages: Mapping[str, Page],
+    actor: Actor,
+    action: str = "cancel",
 ) -> None:
     """Refuse anyone but an admin, the booking's customer or its owner's Slack user.
 
     Raises:
-        Forbidden: the actor may not cancel this booking.
+        Forbidden: the actor may not ``action`` this booking.
     """
-    owner = pages.get(booking.owner)
-    user = actor.slack_user
-    if user is not None and (
-        user == booking.customer_slack_user or (owner is not None and user == owner.slack_user)
-    ):
-        return
+    if not may_change(workspace, booking, pages, actor):
+        raise Forbidden(f"only the customer, the owner or an admin may {action} this booking")
+
+
+def may_mark_no_show(
+    workspace: Workspace,
+    booking: Booking,
+    pages: Mapping[str, Page],
+    pools: Iterable[Pool],
+    actor: Actor,
+) -> bool:
+    """Tell whether ``actor`` may mark ``booking`` a no-show: its owner, a manager of one
+    of its pools, or an admin."""
     if is_admin(workspace, actor):
-        return
-    raise Forbidden("only the customer, the owner or an admin may cancel this booking")
+        return True
+    owner = pages.get(booking.owner)
+    if actor.slack_user is not None and owner is not None and owner.slack_user == actor.slack_user:
+        return True
+    seat_pools = {p.pool for p in booking.participants if p.pool is not None}
+    return bool(managed_pools(workspace, pools, actor) & seat_pools)

@@ -108,11 +108,13 @@ def read_request(
     link_token: str | None,
     now: datetime,
     pick: str | None = None,
+    moving: bool = False,
 ) -> Request:
     """Check a request against the configuration; its schedule holds no bookings yet.
 
     A link fixes the master page (and the event type when it names one); a master page
-    open only to link holders needs one. ``tz`` defaults to the workspace's zone.
+    open only to link holders needs one, except to move a booking made there (``moving``).
+    ``tz`` defaults to the workspace's zone.
 
     Raises:
         NotFound: the workspace, master page or event type does not exist.
@@ -130,7 +132,7 @@ def read_request(
             raise BadInput(f"this link does not open master page '{master_page}'", field="link")
         if event_type not in link_event_types(master, link):
             raise BadInput(f"this link does not book event type '{event_type}'", field="link")
-    elif master.one_time_links_only:
+    elif master.one_time_links_only and not moving:
         raise Forbidden(f"master page '{master_page}' is open only to holders of a one-time link")
     if event_type not in master.offered_event_types():
         raise BadInput(
@@ -145,12 +147,20 @@ def read_request(
 
 
 def with_bookings(
-    uow: UnitOfWork, request: Request, since: datetime, until: datetime, *, now: datetime
+    uow: UnitOfWork,
+    request: Request,
+    since: datetime,
+    until: datetime,
+    *,
+    now: datetime,
+    ignore: str | None = None,
 ) -> Request:
     """Load what the request's answer about ``[since, until)`` depends on into its schedule.
 
     Only the involved pages' bookings are read, and only over the bookable part of the
     range: nothing is offered before ``now`` or past the horizon (plus one meeting).
+    ``ignore`` names a booking left out (one being moved: it neither blocks its own time
+    nor counts towards limits).
     """
     kind = request.event_type
     since = max(since, now)
@@ -163,8 +173,9 @@ def with_bookings(
         pages=request.involved.pages,
         ahead=request.involved.ahead,
         pools=request.involved.pools,
-        booking_ids=False,  # offering and booking ignore no booking
+        booking_ids=False,  # offering and booking ignore no booking but ``ignore``
         idle=(request.master_page.id, kind.id) if request.involved.idle else None,
+        without=ignore,
     )
     return replace(request, schedule=schedule)
 
@@ -182,12 +193,14 @@ def offered_slots(
     pick: str | None = None,
     link_token: str | None = None,
     attendees: int = 1,
+    moving: str | None = None,
     actor: Actor,
 ) -> list[Slot]:
     """Return the slots offered on the local dates ``from_date`` … ``to_date`` in ``tz``.
 
-    ``tz`` defaults to the workspace's zone; ``attendees`` leaves out smaller rooms. Anyone
-    may ask; ``actor`` is taken for symmetry with the other use cases.
+    ``tz`` defaults to the workspace's zone; ``attendees`` leaves out smaller rooms. ``moving``
+    names a booking being rescheduled: the slots are those offered as if it were not there.
+    Anyone may ask; ``actor`` is taken for symmetry with the other use cases.
 
     Raises:
         NotFound: the workspace, master page, event type or pick does not exist.
@@ -214,11 +227,12 @@ def offered_slots(
             link_token=link_token,
             now=now,
             pick=pick,
+            moving=moving is not None,
         )
         local = zone(request.tz)
         start = local_to_utc(from_date, 0, local)
         end = local_to_utc(to_date + timedelta(days=1), 0, local)
-        request = with_bookings(uow, request, start, end, now=now)
+        request = with_bookings(uow, request, start, end, now=now, ignore=moving)
     return engine_offered_slots(
         request.schedule,
         master_page,

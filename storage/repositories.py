@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -125,7 +125,7 @@ class BookingRepository:
     def __init__(self, session: Session) -> None:
         self._session = session
 
-    def _cover(self, ws: uuid.UUID, booking: Booking) -> None:
+    def _cover(self, ws: uuid.UUID, buffers: timedelta, length: timedelta) -> None:
         """Keep the workspace's booking bounds at least the booking's longest buffer and length.
 
         Schedule loads widen and bound their booking range by them (``storage.schedule``).
@@ -133,23 +133,23 @@ class BookingRepository:
         shrink); else a conditional UPDATE that changes the row only when the booking
         exceeds them, so concurrent bookings rarely meet on the workspace row.
         """
-        buffer = minutes(max(booking.buffer_before, booking.buffer_after))
-        length = -(-(booking.end - booking.start) // timedelta(minutes=1))  # rounded up
+        buffer = minutes(buffers)
+        span = -(-length // timedelta(minutes=1))  # rounded up
         known = known_booking_bounds(self._session, ws)
         if known is not None and (
-            timedelta(minutes=buffer) <= known.buffer and timedelta(minutes=length) <= known.length
+            timedelta(minutes=buffer) <= known.buffer and timedelta(minutes=span) <= known.length
         ):
             return
-        buffers, lengths = (
+        buffer_col, length_col = (
             col(WorkspaceRow.max_booking_buffer_min),
             col(WorkspaceRow.max_booking_minutes),
         )
         self._session.execute(
             update(WorkspaceRow)
-            .where(col(WorkspaceRow.id) == ws, or_(buffers < buffer, lengths < length))
+            .where(col(WorkspaceRow.id) == ws, or_(buffer_col < buffer, length_col < span))
             .values(
-                max_booking_buffer_min=case((buffers < buffer, buffer), else_=buffers),
-                max_booking_minutes=case((lengths < length, length), else_=lengths),
+                max_booking_buffer_min=case((buffer_col < buffer, buffer), else_=buffer_col),
+                max_booking_minutes=case((length_col < span, span), else_=length_col),
             )
             .execution_options(synchronize_session=False)
         )
@@ -161,7 +161,9 @@ class BookingRepository:
             NotFound: a named master page, event type, page or pool does not exist.
         """
         ws = workspace_pk(self._session, workspace_id)
-        self._cover(ws, booking)
+        self._cover(
+            ws, max(booking.buffer_before, booking.buffer_after), booking.end - booking.start
+        )
         pages = _ids(self._session, PageRow, ws, (p.page for p in booking.participants), "page")
         pools = _ids(self._session, PoolRow, ws, (p.pool for p in booking.participants), "pool")
         master = _ids(self._session, MasterPageRow, ws, [booking.master_page], "master_page")
@@ -240,6 +242,17 @@ class BookingRepository:
             return {}
         return {b.id: b for b in self._find(workspace_id, col(BookingRow.id).in_(pks))}
 
+    def workspace_of(self, booking_id: str) -> str | None:
+        """Return the workspace a booking belongs to (a guest's manage URL names only it)."""
+        pk = _uuid(booking_id)
+        if pk is None:
+            return None
+        return self._session.exec(
+            select(WorkspaceRow.team_id)
+            .join(BookingRow, col(BookingRow.workspace_id) == WorkspaceRow.id)
+            .where(BookingRow.id == pk)
+        ).first()
+
     def by_idempotency_key(self, workspace_id: str, key: str) -> Booking | None:
         """Return the booking made with an idempotency key, or ``None``."""
         found = self._find(workspace_id, col(BookingRow.idempotency_key) == key)
@@ -295,6 +308,99 @@ class BookingRepository:
             col(BookingRow.id).in_(occupying),
             col(BookingRow.status) == BookingStatus.CONFIRMED.value,
         )
+
+    def matching(
+        self,
+        workspace_id: str,
+        *,
+        page: str | None = None,
+        customer: str | None = None,
+        ends_after: datetime | None = None,
+        starts_before: datetime | None = None,
+        status: BookingStatus | None = None,
+        visible_to: tuple[str, Collection[str]] | None = None,
+    ) -> list[Booking]:
+        """Return the workspace's bookings that match every given condition, soonest first.
+
+        ``visible_to`` is a Slack user and some pool ids: only bookings the user is in (as
+        customer or as a page's Slack user) or that hold a seat from one of the pools.
+        """
+        ws = workspace_pk(self._session, workspace_id)
+        conditions: list[ColumnElement[bool]] = []
+        if page is not None:
+            conditions.append(
+                col(BookingRow.id).in_(
+                    select(ParticipantRow.booking_id)
+                    .join(PageRow, col(PageRow.id) == ParticipantRow.page_id)
+                    .where(col(PageRow.workspace_id) == ws, col(PageRow.key) == page)
+                )
+            )
+        if customer is not None:
+            conditions.append(col(BookingRow.customer_slack_user) == customer)
+        if ends_after is not None:
+            conditions.append(col(BookingRow.end_at) > ends_after)
+        if starts_before is not None:
+            conditions.append(col(BookingRow.start_at) < starts_before)
+        if status is not None:
+            conditions.append(col(BookingRow.status) == status.value)
+        if visible_to is not None:
+            user, pools = visible_to
+            as_page = (
+                select(ParticipantRow.booking_id)
+                .join(PageRow, col(PageRow.id) == ParticipantRow.page_id)
+                .where(col(PageRow.workspace_id) == ws, col(PageRow.slack_user) == user)
+            )
+            from_pools = (
+                select(ParticipantRow.booking_id)
+                .join(PoolRow, col(PoolRow.id) == ParticipantRow.pool_id)
+                .where(col(PoolRow.workspace_id) == ws, col(PoolRow.key).in_(list(pools)))
+            )
+            conditions.append(
+                or_(
+                    col(BookingRow.customer_slack_user) == user,
+                    col(BookingRow.id).in_(as_page),
+                    col(BookingRow.id).in_(from_pools),
+                )
+            )
+        return self._find(workspace_id, *conditions)
+
+    def reschedule(
+        self,
+        workspace_id: str,
+        booking_id: str,
+        *,
+        start: datetime,
+        end: datetime,
+        seats: Mapping[str, str],
+    ) -> None:
+        """Move a booking to ``[start, end)``, giving the seats of ``seats``' keys to its values.
+
+        Raises:
+            NotFound: no such booking or page, or a key of ``seats`` is not in the booking.
+        """
+        row = self._row(workspace_id, booking_id)
+        buffers = timedelta(minutes=max(row.buffer_before_min, row.buffer_after_min))
+        self._cover(row.workspace_id, buffers, end - start)
+        row.start_at = start
+        row.end_at = end
+        self._session.exec(
+            update(ParticipantRow)
+            .where(col(ParticipantRow.booking_id) == row.id)
+            .values(start_at=start, end_at=end)
+        )
+        self._session.flush()
+        for old, new in seats.items():
+            self.move_seat(workspace_id, booking_id, old, new)
+
+    def mark_no_show(self, workspace_id: str, booking_id: str) -> None:
+        """Mark a booking a no-show; it keeps its time blocked.
+
+        Raises:
+            NotFound: no such booking in the workspace.
+        """
+        row = self._row(workspace_id, booking_id)
+        row.status = BookingStatus.NO_SHOW.value
+        self._session.flush()
 
     def cancel(self, workspace_id: str, booking_id: str, *, at: datetime, by: str | None) -> None:
         """Mark a booking cancelled; its pages stop being occupied.
@@ -778,8 +884,15 @@ class OutboxRepository:
         )
         return [_message(row) for row in rows]
 
-    def skip_pending(self, workspace_id: str, booking_id: str, recipient: str | None = None) -> int:
-        """Skip a booking's undelivered messages (to one recipient); return how many.
+    def skip_pending(
+        self,
+        workspace_id: str,
+        booking_id: str,
+        recipient: str | None = None,
+        *,
+        kinds: Collection[str] | None = None,
+    ) -> int:
+        """Skip a booking's undelivered messages (to one recipient, of some kinds); count them.
 
         Calendar writes are left alone: each puts the booking's state when delivered, so a
         later change never makes one obsolete.
@@ -793,6 +906,8 @@ class OutboxRepository:
         ]
         if recipient is not None:
             conditions.append(col(OutboxRow.recipient) == recipient)
+        if kinds is not None:
+            conditions.append(col(OutboxRow.kind).in_(list(kinds)))
         result = self._session.exec(
             update(OutboxRow).where(*conditions).values(status=OutboxStatus.SKIPPED.value)
         )

@@ -10,9 +10,16 @@
     GET      /cal/<token>.ics       a page's bookings feed (mounted at ``FEED_PREFIX`` too)
     GET      /                      what is running (local mode, Slack over HTTP or Socket
                                     Mode) and how to create a first link
+    GET      /m/<token>             a guest's booking (its manage link), with Reschedule and
+                                    Cancel until it starts
+    GET      /m/<token>/times       the times it may move to, by day
+    GET|POST /m/<token>/move        confirm a new time (CSRF-protected), then move it
+    GET|POST /m/<token>/cancel      confirm (CSRF-protected), then cancel it
 
-``roundtable serve`` hands every request under ``PREFIX``, and ``/``, to ``GuestApp``, paths
-untouched.
+``roundtable serve`` hands every request under ``PREFIX``, ``MANAGE_PREFIX`` and
+``FEED_PREFIX``, and ``/``, to ``GuestApp``, paths untouched. A manage token is derived from
+the booking's id under the app's secret (``services.manage_links``); a forged or unknown one,
+or one of a booking whose customer is not a guest, gets the same page as a withdrawn link.
 
 Times are shown in the zone named by ``?tz=``; without it, in the workspace's zone, and the
 page's one script (``static/zone.js``) reloads it with the browser's zone. A used, expired,
@@ -43,15 +50,33 @@ from werkzeug.utils import redirect
 from werkzeug.wrappers import Request, Response
 
 from engine.bounds import check_instant
-from engine.errors import BadInput, LinkRefused, SlotUnavailable
-from engine.model import EventType, FormField, Schedule, WorkspaceConfig
+from engine.errors import (
+    BadInput,
+    BookingCancelled,
+    BookingStarted,
+    LinkRefused,
+    Refused,
+    SlotUnavailable,
+)
+from engine.model import BookingStatus, EventType, FormField, Schedule, WorkspaceConfig
 from engine.rules import needs_headcount
-from services.booking import BookingRequest, Customer, book
+from engine.slots import Slot
+from services.booking import (
+    BookingRequest,
+    Customer,
+    GuestBooking,
+    book,
+    cancel,
+    guest_booking,
+    reschedule,
+    reschedule_slots,
+)
 from services.config import load_config
 from services.context import Actor, Services
 from services.feeds import PREFIX as FEED_PREFIX
 from services.feeds import feed_calendar
 from services.links import LINK_UNKNOWN, LINK_USED, LinkView, check_email, refuse, resolve_link
+from services.manage_links import manage_url
 from services.slots import offered_slots
 from storage.records import Booking
 from web.ics import Confirmation, build_ics
@@ -63,6 +88,7 @@ if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
 PREFIX = "/l/"
+MANAGE_PREFIX = "/m/"
 STATIC = Path(__file__).parent / "static"
 CSRF_COOKIE = "rt_csrf"
 BOOKED_COOKIE = "rt_booked"
@@ -152,7 +178,8 @@ class GuestApp:
         self._services = services
         self._rate_limit = rate_limit or RateLimit()
         self._slack = slack  # how Slack reaches this process, for "/": local, http, socket
-        self._signer = Signer(default_secret() if secret is None else secret)
+        self._secret = default_secret() if secret is None else secret
+        self._signer = Signer(self._secret)
         self._urls = Map(
             [
                 Rule("/", endpoint="welcome", methods=["GET"]),
@@ -161,6 +188,10 @@ class GuestApp:
                 Rule("/l/<token>/booked", endpoint="booked", methods=["GET"]),
                 Rule("/l/<token>/booked.ics", endpoint="calendar", methods=["GET"]),
                 Rule(f"{FEED_PREFIX}<token>.ics", endpoint="feed", methods=["GET"]),
+                Rule("/m/<token>", endpoint="manage", methods=["GET"]),
+                Rule("/m/<token>/times", endpoint="manage_times", methods=["GET"]),
+                Rule("/m/<token>/move", endpoint="manage_move", methods=["GET", "POST"]),
+                Rule("/m/<token>/cancel", endpoint="manage_cancel", methods=["GET", "POST"]),
             ]
         )
         self._templates = Environment(
@@ -181,6 +212,7 @@ class GuestApp:
         request = Request(environ)
         urls = self._urls.bind_to_environ(environ)
         token: str | None = None
+        endpoint = ""
         try:
             wait = self._rate_limit.wait(environ.get("REMOTE_ADDR", ""))
             if wait:
@@ -193,8 +225,12 @@ class GuestApp:
         except LinkRefused as refused:
             response = self._render("refused.html", status=410, used=refused.code == LINK_USED)
         except HTTPException as error:
-            back = None if token is None else urls.build("slots", {"token": token})
-            response = self._problem(error, back)
+            managing = endpoint.startswith("manage")
+            back = None
+            if token is not None and endpoint != "feed":
+                back = urls.build("manage" if managing else "slots", {"token": token})
+            label = "Back to your booking" if managing else "Back to the free times"
+            response = self._problem(error, back, label)
         response.headers.update(_SECURITY_HEADERS)
         return response(environ, start_response)
 
@@ -209,14 +245,11 @@ class GuestApp:
         kind = opened.event_type(request.args.get("event_type"))
         attendees = opened.attendees(kind, request.args)
         people = opened.people(kind, attendees)
-        tz, notice = self._zone(request, opened)
+        tz, notice = self._zone(request, opened.config)
         if request.args.get("notice") == "taken":
             notice = "Sorry, that time was just taken. Please pick another one."
         now = self._services.clock()
-        today = now.astimezone(ZoneInfo(tz)).date()
-        last = (now + timedelta(days=kind.max_days_ahead)).astimezone(ZoneInfo(tz)).date()
-        first = min(max(_date_arg(request.args.get("from")) or today, today), last)
-        until = first + timedelta(days=DAYS_SHOWN - 1)
+        first, until, today, last = _week(request, tz, kind, now)
         slots = offered_slots(
             self._services.engine,
             opened.view.workspace_id,
@@ -232,18 +265,6 @@ class GuestApp:
         )
         here = urls.build("slots", {"token": token})
         book_url = urls.build("book", {"token": token})
-        days: dict[date, list[dict[str, str]]] = {}
-        for slot in slots:
-            start = slot.start.astimezone(ZoneInfo(tz))
-            days.setdefault(start.date(), []).append(
-                {
-                    "label": f"{start:%H:%M}",
-                    "end_label": f"{slot.end.astimezone(ZoneInfo(tz)):%H:%M}",
-                    "url": _with_query(
-                        book_url, event_type=kind.id, start=_iso(slot.start), tz=tz, **people
-                    ),
-                }
-            )
 
         def week(start: date) -> str:
             return _with_query(
@@ -270,11 +291,13 @@ class GuestApp:
             tz=tz,
             zones=_zone_choices(tz),
             week_label=f"{first.day} {first:%B %Y} to {until.day} {until:%B %Y}",
-            days=[{"label": _day(day), "slots": found} for day, found in sorted(days.items())],
+            days=_days(slots, tz, book_url, {"event_type": kind.id, "tz": tz, **people}),
             earlier_url=week(max(today, first - timedelta(days=DAYS_SHOWN)))
             if first > today
             else None,
             later_url=week(until + timedelta(days=1)) if until < last else None,
+            current=None,
+            back_url=None,
         )
 
     def _book(self, request: Request, urls: MapAdapter, token: str) -> Response:
@@ -438,6 +461,7 @@ class GuestApp:
             booking=confirmation,
             when=_when(confirmation.start, confirmation.end, confirmation.timezone),
             ics_url=urls.build("calendar", {"token": token}),
+            manage_url=manage_url(self._services.public_url, self._secret, confirmation.booking_id),
         )
 
     def _calendar(self, request: Request, urls: MapAdapter, token: str) -> Response:
@@ -461,6 +485,192 @@ class GuestApp:
             headers={"Content-Disposition": 'inline; filename="bookings.ics"'},
         )
 
+    # The manage link of a guest's booking ----------------------------------------------
+
+    def _manage(self, request: Request, urls: MapAdapter, token: str) -> Response:
+        managed, config = self._managed(token)
+        booking = managed.booking
+        tz = booking.customer_timezone or config.workspace.timezone
+        now = self._services.clock()
+        notices = {
+            "moved": "Your booking has been moved. Everyone in it has been told.",
+            "cancelled": "Your booking has been cancelled. Everyone in it has been told.",
+        }
+        changeable = booking.status is BookingStatus.CONFIRMED and booking.start > now
+        return self._render(
+            "manage.html",
+            details=_details(booking, config, tz),
+            notice=notices.get(request.args.get("notice", "")),
+            cancelled=booking.status is BookingStatus.CANCELLED,
+            changeable=changeable,
+            times_url=urls.build("manage_times", {"token": token}),
+            cancel_url=urls.build("manage_cancel", {"token": token}),
+        )
+
+    def _manage_times(self, request: Request, urls: MapAdapter, token: str) -> Response:
+        managed, config = self._managed(token)
+        booking = managed.booking
+        kind = _event_type(config, booking)
+        tz, notice = self._zone(request, config, booking.customer_timezone)
+        if request.args.get("notice") == "taken":
+            notice = "Sorry, that time was just taken. Please pick another one."
+        now = self._services.clock()
+        first, until, today, last = _week(request, tz, kind, now)
+        try:
+            slots = reschedule_slots(
+                self._services.engine,
+                managed.workspace_id,
+                booking.id,
+                first,
+                until,
+                tz=tz,
+                actor=Actor(guest_of=booking.id),
+                now=now,
+            )
+        except Refused:
+            return redirect(urls.build("manage", {"token": token}), code=303)
+        here = urls.build("manage_times", {"token": token})
+
+        def week(start: date) -> str:
+            return _with_query(here, tz=tz, **{"from": start.isoformat()})
+
+        return self._render(
+            "slots.html",
+            master_page_name="Pick a new time",
+            event_types=[],
+            event_type={"id": kind.id, "name": kind.name, "duration": _duration(kind.duration)},
+            notice=notice,
+            here=here,
+            tz=tz,
+            zones=_zone_choices(tz),
+            week_label=f"{first.day} {first:%B %Y} to {until.day} {until:%B %Y}",
+            days=_days(slots, tz, urls.build("manage_move", {"token": token}), {"tz": tz}),
+            earlier_url=week(max(today, first - timedelta(days=DAYS_SHOWN)))
+            if first > today
+            else None,
+            later_url=week(until + timedelta(days=1)) if until < last else None,
+            current=_when(booking.start, booking.end, tz),
+            back_url=urls.build("manage", {"token": token}),
+        )
+
+    def _manage_move(self, request: Request, urls: MapAdapter, token: str) -> Response:
+        managed, config = self._managed(token)
+        booking = managed.booking
+        guest = Actor(guest_of=booking.id)
+        values = request.form if request.method == "POST" else request.args
+        start, tz = _start_and_zone(values)
+        back = urls.build("manage", {"token": token})
+        taken = _with_query(
+            urls.build("manage_times", {"token": token}),
+            tz=tz,
+            notice="taken",
+            **{"from": start.astimezone(ZoneInfo(tz)).date().isoformat()},
+        )
+        if request.method == "POST":
+            self._require_csrf(request, token)
+            try:
+                reschedule(
+                    self._services.engine,
+                    managed.workspace_id,
+                    booking.id,
+                    start=start,
+                    tz=tz,
+                    actor=guest,
+                    now=self._services.clock(),
+                )
+            except SlotUnavailable:
+                return redirect(taken, code=303)
+            except Refused:
+                return redirect(back, code=303)  # cancelled or started meanwhile: it says so
+            return redirect(_with_query(back, notice="moved"), code=303)
+        kind = _event_type(config, booking)
+        csrf = self._signer.issue_csrf(
+            token, workspace_id=managed.workspace_id, master_page=booking.master_page
+        )
+        response = self._render(
+            "manage_confirm.html",
+            heading="Move your booking?",
+            details=_details(booking, config, tz),
+            change=("New time", _when(start, start + kind.duration, tz)),
+            csrf=csrf.signed,
+            action=urls.build("manage_move", {"token": token}),
+            hidden={"start": _iso(start), "tz": tz},
+            submit="Move my booking",
+            back_url=back,
+            back_label="Keep the current time",
+        )
+        return self._with_csrf_cookie(request, response, token, csrf)
+
+    def _manage_cancel(self, request: Request, urls: MapAdapter, token: str) -> Response:
+        managed, config = self._managed(token)
+        booking = managed.booking
+        back = urls.build("manage", {"token": token})
+        if request.method == "POST":
+            self._require_csrf(request, token)
+            try:
+                cancel(
+                    self._services.engine,
+                    managed.workspace_id,
+                    booking.id,
+                    actor=Actor(guest_of=booking.id),
+                    now=self._services.clock(),
+                )
+            except (BookingCancelled, BookingStarted):
+                return redirect(back, code=303)  # the page says which
+            return redirect(_with_query(back, notice="cancelled"), code=303)
+        tz = booking.customer_timezone or config.workspace.timezone
+        csrf = self._signer.issue_csrf(
+            token, workspace_id=managed.workspace_id, master_page=booking.master_page
+        )
+        response = self._render(
+            "manage_confirm.html",
+            heading="Cancel your booking?",
+            details=_details(booking, config, tz),
+            change=None,
+            csrf=csrf.signed,
+            action=urls.build("manage_cancel", {"token": token}),
+            hidden={},
+            submit="Cancel my booking",
+            back_url=back,
+            back_label="Keep my booking",
+        )
+        return self._with_csrf_cookie(request, response, token, csrf)
+
+    def _managed(self, token: str) -> tuple[GuestBooking, WorkspaceConfig]:
+        """Open a manage token; any token that names no guest's booking is refused alike.
+
+        Raises:
+            LinkRefused: the token is forged, altered or unknown (the same page as a
+                withdrawn link).
+        """
+        managed = guest_booking(self._services.engine, self._secret, token)
+        if managed is None:
+            raise refuse(LINK_UNKNOWN)
+        return managed, load_config(self._services.engine, managed.workspace_id)
+
+    def _require_csrf(self, request: Request, token: str) -> CsrfToken:
+        csrf = self._signer.check_csrf(
+            token, request.form.get("csrf"), request.cookies.get(CSRF_COOKIE)
+        )
+        if csrf is None:
+            raise BadRequest(
+                "This form has expired or did not come from this page. Please try again."
+            )
+        return csrf
+
+    def _with_csrf_cookie(
+        self, request: Request, response: Response, token: str, csrf: CsrfToken
+    ) -> Response:
+        response.set_cookie(
+            CSRF_COOKIE,
+            csrf.nonce,
+            path=f"{MANAGE_PREFIX}{token}",
+            secure=request.scheme == "https",
+            httponly=True,
+            samesite="Strict",
+        )
+        return response
+
     # Helpers ---------------------------------------------------------------------------
 
     def _open(self, token: str) -> Opened:
@@ -476,9 +686,11 @@ class GuestApp:
         )
         return Opened(token, view, config, allowed, headcount)
 
-    def _zone(self, request: Request, opened: Opened) -> tuple[str, str | None]:
+    def _zone(
+        self, request: Request, config: WorkspaceConfig, default: str | None = None
+    ) -> tuple[str, str | None]:
         """Return the zone to show times in, and a notice when ``?tz=`` was not usable."""
-        fallback = opened.config.workspace.timezone
+        fallback = default or config.workspace.timezone
         asked = request.args.get("tz")
         if asked is None or asked in _zones():
             return asked or fallback, None
@@ -492,17 +704,12 @@ class GuestApp:
         Raises:
             BadRequest: one is missing, or not something this link books.
         """
+        refusal = "That is not a time this link offers."
         wanted = values.get("event_type")
         kind = next((kind for kind in event_types if kind.id == wanted), None)
-        start: datetime | None = None
-        try:
-            asked = datetime.fromisoformat(values.get("start", ""))
-            start = check_instant(asked) if asked.tzinfo else None
-        except ValueError:
-            pass
-        tz = values.get("tz", "")
-        if kind is None or start is None or tz not in _zones():
-            raise BadRequest("That is not a time this link offers.")
+        if kind is None:
+            raise BadRequest(refusal)
+        start, tz = _start_and_zone(values, refusal)
         return kind, start, tz
 
     def _still_offered(
@@ -611,7 +818,7 @@ class GuestApp:
         sealed = self._signer.open_confirmation(token, request.cookies.get(BOOKED_COOKIE))
         return None if sealed is None else Confirmation.from_json(sealed)
 
-    def _problem(self, error: HTTPException, back_url: str | None) -> Response:
+    def _problem(self, error: HTTPException, back_url: str | None, back_label: str) -> Response:
         headings = {
             400: "Something went wrong",
             404: "Page not found",
@@ -625,6 +832,7 @@ class GuestApp:
             heading=headings.get(code, "Something went wrong"),
             message=error.description or "",
             back_url=back_url,
+            back_label=back_label,
         )
         response.headers.extend(h for h in error.get_headers() if h[0] == "Retry-After")
         return response
@@ -632,6 +840,85 @@ class GuestApp:
     def _render(self, template: str, *, status: int = 200, **context: Any) -> Response:
         body = self._templates.get_template(template).render(**context)
         return Response(body, status=status, mimetype="text/html")
+
+
+def _week(request: Request, tz: str, kind: EventType, now: datetime) -> tuple[date, ...]:
+    """Return the first and last local dates shown (``?from=``), today and the last bookable."""
+    today = now.astimezone(ZoneInfo(tz)).date()
+    last = (now + timedelta(days=kind.max_days_ahead)).astimezone(ZoneInfo(tz)).date()
+    first = min(max(_date_arg(request.args.get("from")) or today, today), last)
+    return first, first + timedelta(days=DAYS_SHOWN - 1), today, last
+
+
+def _days(
+    slots: Iterable[Slot], tz: str, target: str, query: Mapping[str, str]
+) -> list[dict[str, Any]]:
+    """Group slots by local day, each a button to ``target`` with ``start`` and ``query``."""
+    days: dict[date, list[dict[str, str]]] = {}
+    for slot in slots:
+        start = slot.start.astimezone(ZoneInfo(tz))
+        days.setdefault(start.date(), []).append(
+            {
+                "label": f"{start:%H:%M}",
+                "end_label": f"{slot.end.astimezone(ZoneInfo(tz)):%H:%M}",
+                "url": _with_query(target, **query, start=_iso(slot.start)),
+            }
+        )
+    return [{"label": _day(day), "slots": found} for day, found in sorted(days.items())]
+
+
+def _details(booking: Booking, config: WorkspaceConfig, tz: str) -> list[tuple[str, str]]:
+    """Return what a guest sees of their booking, as (term, description) pairs."""
+    pages = {page.id: page.name for page in config.pages}
+    masters = {master.id: master.name for master in config.master_pages}
+    kind = next((k for k in config.event_types if k.id == booking.event_type), None)
+    status = {
+        BookingStatus.CONFIRMED: "Confirmed",
+        BookingStatus.CANCELLED: "Cancelled",
+        BookingStatus.NO_SHOW: "Marked as missed",
+    }[booking.status]
+    return [
+        ("What", kind.name if kind else booking.event_type),
+        ("Booked on", masters.get(booking.master_page, booking.master_page)),
+        ("When", _when(booking.start, booking.end, tz)),
+        ("Time zone", tz),
+        ("With", ", ".join(pages.get(p.page, p.page) for p in booking.participants)),
+        ("Name", booking.customer_name or ""),
+        ("Email", booking.customer_email or ""),
+        ("Status", status),
+    ]
+
+
+def _event_type(config: WorkspaceConfig, booking: Booking) -> EventType:
+    """Return a booking's event type.
+
+    Raises:
+        NotFound: the event type is gone from the configuration (nothing to move it to).
+    """
+    for kind in config.event_types:
+        if kind.id == booking.event_type:
+            return kind
+    raise NotFound("This booking can no longer be moved.")
+
+
+def _start_and_zone(
+    values: Mapping[str, str], refusal: str = "That is not a time this booking can move to."
+) -> tuple[datetime, str]:
+    """Read the chosen start (with its UTC offset, within ``engine.bounds``) and zone.
+
+    Raises:
+        BadRequest: one is missing or malformed (``refusal`` says so).
+    """
+    start: datetime | None = None
+    try:
+        asked = datetime.fromisoformat(values.get("start", ""))
+        start = check_instant(asked) if asked.tzinfo else None
+    except ValueError:
+        pass
+    tz = values.get("tz", "")
+    if start is None or tz not in _zones():
+        raise BadRequest(refusal)
+    return start.astimezone(UTC), tz
 
 
 def _link_path(token: str) -> str:

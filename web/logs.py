@@ -1,11 +1,11 @@
 """Keep link tokens out of logs.
 
-A guest page's path holds the link's secret (``/l/<token>``), a bookings feed's path the
-feed's (``/cal/<token>.ics``). The guest app logs no paths
-itself, but the servers do: waitress logs ``Exception while serving /l/…`` and
+A guest page's path holds the link's secret (``/l/<token>``, or a manage link's
+``/m/<token>``), a bookings feed's path the feed's (``/cal/<token>.ics``). The guest app logs
+no paths itself, but the servers do: waitress logs ``Exception while serving /l/…`` and
 ``Client disconnected while serving /l/…``; Werkzeug's development server logs every request
 line. ``install_log_redaction`` puts a filter on those loggers that rewrites such paths to
-``/l/[link]`` (and ``/cal/[feed]``) before any handler sees the record.
+``/l/[link]`` (``/m/[link]``, ``/cal/[feed]``) before any handler sees the record.
 """
 
 from __future__ import annotations
@@ -16,13 +16,13 @@ import re
 SERVER_LOGGERS = ("waitress", "werkzeug")
 REDACTED = "/l/[link]"
 REDACTED_FEED = "/cal/[feed]"
-_LINK_PATH = re.compile(r"/l/[A-Za-z0-9_\-%.~]+")
+_LINK_PATH = re.compile(r"/([lm])/[A-Za-z0-9_\-%.~]+")
 _FEED_PATH = re.compile(r"/cal/[A-Za-z0-9_\-%.~]+")
 
 
 def redact(text: str) -> str:
-    """Return ``text`` with every token in a ``/l/…`` or ``/cal/…`` path replaced."""
-    return _FEED_PATH.sub(REDACTED_FEED, _LINK_PATH.sub(REDACTED, text))
+    """Return ``text`` with every token in a ``/l/…``, ``/m/…`` or ``/cal/…`` path replaced."""
+    return _FEED_PATH.sub(REDACTED_FEED, _LINK_PATH.sub(lambda found: f"/{found[1]}/[link]", text))
 
 
 class RedactLinkTokens(logging.Filter):

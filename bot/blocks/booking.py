@@ -2,16 +2,18 @@
 
 The modal walks one flow, keeping its state in ``private_metadata`` (``BookingState`` as
 compact JSON): master page → event type → page (customer selection) → day → time →
-(find_member_by_time: a free page) → form → confirmation. A step with one choice is skipped
-(``settle``). Times show in the requester's zone; one day at a time, at most
-``SLOTS_PER_PAGE`` buttons per screen with "More times" after them, so a view stays far
-below Slack's 100 blocks and 25 elements per actions block.
+(find_member_by_time: a free page) → form → confirmation. Rescheduling walks the same
+modal with ``moving`` set: the booking's master page, event type and page are fixed, the
+day's times are those it may move to, and the form is a confirmation of the new time.
+A step with one choice is skipped (``settle``). Times show in the requester's zone; one day
+at a time, at most ``SLOTS_PER_PAGE`` buttons per screen with "More times" after them, so a
+view stays far below Slack's 100 blocks and 25 elements per actions block.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -57,10 +59,12 @@ from services.slots import BookableEventType, BookableMasterPage, Choice
 from storage.records import Booking
 
 TITLE = "Book a time"
+MOVE_TITLE = "Reschedule"
 SLOTS_PER_PAGE = 3 * MAX_ACTIONS_ELEMENTS
 # "How many people?": every count up to 20, then the usual sizes of larger rooms.
 HEADCOUNTS = (*range(1, 21), 25, 30, 40, 50, 75, 100)
-MAX_LISTED_BOOKINGS = MAX_MESSAGE_BLOCKS - 5
+# Each listed booking takes a section and a row of buttons.
+MAX_LISTED_BOOKINGS = (MAX_MESSAGE_BLOCKS - 5) // 2
 _PROFILE_FIELDS = {
     "name": "name",
     "full_name": "name",
@@ -87,6 +91,7 @@ class BookingState:
     offset: int = 0
     link: str | None = None
     attendees: int = 1
+    moving: str | None = None  # the id of a booking being rescheduled
 
     @property
     def chosen_page(self) -> str | None:
@@ -115,6 +120,7 @@ def parse_state(private_metadata: str) -> BookingState:
         offset=int(raw.get("offset", 0)),
         link=raw.get("link"),
         attendees=int(raw.get("attendees", 1)),
+        moving=raw.get("moving"),
     )
 
 
@@ -500,6 +506,16 @@ def build_form_view(
     return _modal(ids.BOOK_FORM_VIEW, state, blocks, submit="Book")
 
 
+def build_move_view(state: BookingState, summary: Summary) -> View:
+    """Confirm the new time of a booking being rescheduled, submitted with "Reschedule"."""
+    blocks: list[Block] = [
+        section(f"*New time*\n{build_summary(summary, state.tz)}", block_id="book:summary"),
+        context("Everyone in the booking is told. Its old time is freed."),
+        _back(),
+    ]
+    return _modal(ids.BOOK_FORM_VIEW, state, blocks, submit=MOVE_TITLE)
+
+
 def parse_form(values: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> dict[str, str]:
     """Read the answers of a submitted form view's ``state.values``, by field id."""
     answers: dict[str, str] = {}
@@ -519,9 +535,10 @@ def field_block(field_path: str | None) -> str | None:
     return None
 
 
-def build_booked_view(booking: Booking, names: Names, tz: str) -> View:
-    """The confirmation: what was booked, when, with whom."""
-    text = f":white_check_mark: *You're booked.*\n{_booking_line(booking, names, tz)}"
+def build_booked_view(booking: Booking, names: Names, tz: str, *, moved: bool = False) -> View:
+    """The confirmation: what was booked (or rescheduled), when, with whom."""
+    headline = "Rescheduled." if moved else "You're booked."
+    text = f":white_check_mark: *{headline}*\n{_booking_line(booking, names, tz)}"
     blocks: list[Block] = [section(text, block_id="book:done")]
     blocks.append(
         context(
@@ -532,7 +549,7 @@ def build_booked_view(booking: Booking, names: Names, tz: str) -> View:
     return View(
         type="modal",
         callback_id=ids.BOOK_DONE_VIEW,
-        title=plain(TITLE, MAX_TITLE),
+        title=plain(MOVE_TITLE if moved else TITLE, MAX_TITLE),
         close=plain("Done", MAX_TITLE),
         blocks=blocks,
     )
@@ -561,9 +578,17 @@ def _booking_line(booking: Booking, names: Names, tz: str) -> str:
 
 
 def build_my_bookings_message(
-    bookings: Sequence[Booking], names: Names, tz: str, *, notice: str | None = None
+    bookings: Sequence[Booking],
+    names: Names,
+    tz: str,
+    *,
+    notice: str | None = None,
+    reschedulable: Collection[str] = (),
 ) -> MessageContent:
-    """``/book-room list``: my upcoming bookings, soonest first, each with Cancel."""
+    """``/book-room list``: my upcoming bookings, soonest first, each with Cancel.
+
+    Bookings in ``reschedulable`` (those the reader may move) also get Reschedule.
+    """
     blocks: list[Block] = []
     if notice:
         blocks.append(section(notice, block_id="mine:notice"))
@@ -573,23 +598,32 @@ def build_my_bookings_message(
     blocks.append(section(f"*Your upcoming bookings* ({mrkdwn_escape(tz)})", block_id="mine:head"))
     for index, booking in enumerate(bookings[:MAX_LISTED_BOOKINGS]):
         blocks.append(
-            SectionBlock(
-                block_id=f"{ids.MY_BOOKING}{index}",
-                text=section(_booking_line(booking, names, tz)).text,
-                accessory=ButtonElement(
-                    text=plain("Cancel"),
-                    action_id=f"{ids.MY_CANCEL}{index}",
+            section(_booking_line(booking, names, tz), block_id=f"{ids.MY_BOOKING}{index}")
+        )
+        buttons: list[ButtonElement] = []
+        if booking.id in reschedulable:
+            buttons.append(
+                ButtonElement(
+                    text=plain("Reschedule"),
+                    action_id=f"{ids.MY_RESCHEDULE}{index}",
                     value=booking.id,
-                    style="danger",
-                    confirm=ConfirmObject(
-                        title=plain("Cancel this booking?", 100),
-                        text=plain(format_slot(booking.start, booking.end, tz), 300),
-                        confirm=plain("Cancel it", 30),
-                        deny=plain("Keep it", 30),
-                    ),
+                )
+            )
+        buttons.append(
+            ButtonElement(
+                text=plain("Cancel"),
+                action_id=f"{ids.MY_CANCEL}{index}",
+                value=booking.id,
+                style="danger",
+                confirm=ConfirmObject(
+                    title=plain("Cancel this booking?", 100),
+                    text=plain(format_slot(booking.start, booking.end, tz), 300),
+                    confirm=plain("Cancel it", 30),
+                    deny=plain("Keep it", 30),
                 ),
             )
         )
+        blocks.append(ActionsBlock(block_id=f"{ids.MY_ACTIONS}{index}", elements=buttons))
     hidden = len(bookings) - MAX_LISTED_BOOKINGS
     if hidden > 0:
         blocks.append(context(f"…and {hidden} more."))
@@ -603,7 +637,7 @@ def _modal(
     return View(
         type="modal",
         callback_id=callback_id,
-        title=plain(TITLE, MAX_TITLE),
+        title=plain(MOVE_TITLE if state.moving else TITLE, MAX_TITLE),
         submit=plain(submit, MAX_TITLE) if submit else None,
         close=plain("Cancel", MAX_TITLE),
         private_metadata=state.to_metadata(),

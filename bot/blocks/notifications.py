@@ -32,7 +32,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.blocks.common import mrkdwn_escape, typed_line
-from bot.ids import CANCEL_BOOKING, REASSIGN_BOOKING
+from bot.ids import CANCEL_BOOKING, NO_SHOW_BOOKING, REASSIGN_BOOKING, RESCHEDULE_BOOKING
 
 MAX_SECTION_TEXT = 3000
 MAX_CONTEXT_TEXT = 2000
@@ -69,6 +69,7 @@ class BookingFacts:
     customer: Person | None = None
     timezone: str = "UTC"
     cancelled: bool = False
+    no_show: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,29 +103,76 @@ def duration_text(span: timedelta) -> str:
     return " ".join(parts) or "0 minutes"
 
 
-def build_booked(facts: BookingFacts, *, as_customer: bool) -> NotificationMessage:
-    """Confirm a booking to its customer, or tell a host or participant about it."""
+def build_booked(
+    facts: BookingFacts, *, as_customer: bool, reschedule: bool = False
+) -> NotificationMessage:
+    """Confirm a booking to its customer, or tell a host or participant about it.
+
+    ``reschedule`` adds a Reschedule button (for a reader who may move the booking).
+    """
     title = mrkdwn_escape(facts.event_type)
     if as_customer:
         headline = f":white_check_mark: You're booked: *{title}* with {facts.owner.mention}"
     else:
         headline = f":calendar: New booking: *{title}* with {_customer(facts)}"
-    return _message(headline, facts)
+    return _reschedulable(_message(headline, facts), facts, reschedule)
 
 
-def build_manager_notice(facts: BookingFacts, *, pool: str) -> NotificationMessage:
-    """Tell a pool's managers who got a booking, with Reassign and Cancel buttons."""
+def build_rescheduled(
+    facts: BookingFacts,
+    *,
+    was_start: datetime,
+    was_end: datetime,
+    still_in: bool,
+    reschedule: bool = False,
+) -> NotificationMessage:
+    """Tell someone a booking moved to another time; ``still_in`` False: they left it."""
+    was = when(was_start, was_end, facts.timezone)
+    title = mrkdwn_escape(facts.event_type)
+    if still_in:
+        headline = f":arrows_counterclockwise: Rescheduled: *{title}* moved from {was}"
+    else:
+        headline = (
+            f":arrows_counterclockwise: *{title}* with {_customer(facts)} moved from {was} "
+            f"to a time you are not free; it is now with {facts.owner.mention}. "
+            "You will get no more reminders for it."
+        )
+    return _reschedulable(_message(headline, facts), facts, reschedule and still_in)
+
+
+def build_manager_notice(
+    facts: BookingFacts, *, pool: str, started: bool = False
+) -> NotificationMessage:
+    """Tell a pool's managers who got a booking, with Reassign and Cancel buttons.
+
+    Once the meeting has ``started`` a No-show button joins them; a booking marked a no-show
+    says so and has no buttons.
+    """
     title = mrkdwn_escape(facts.event_type)
     headline = (
         f":inbox_tray: *{mrkdwn_escape(pool)}*: {facts.owner.mention} got *{title}* "
         f"with {_customer(facts)}"
     )
+    if facts.no_show:
+        headline += " · marked a no-show"
     message = _message(headline, facts)
-    if facts.cancelled:
+    if facts.cancelled or facts.no_show:
         return message
+    no_show = ButtonElement(
+        text=PlainTextObject(text="No-show"),
+        action_id=NO_SHOW_BOOKING,
+        value=facts.booking_id,
+        confirm=ConfirmObject(
+            title="Mark a no-show?",
+            text="The customer did not come. It counts as removed for the pool.",
+            confirm="Mark no-show",
+            deny="Back",
+        ),
+    )
     buttons = ActionsBlock(
         block_id=f"notice:{facts.booking_id}",
         elements=[
+            *([no_show] if started else []),
             ButtonElement(
                 text=PlainTextObject(text="Reassign"),
                 action_id=REASSIGN_BOOKING,
@@ -148,11 +196,13 @@ def build_manager_notice(facts: BookingFacts, *, pool: str) -> NotificationMessa
     return NotificationMessage(message.text, (*message.blocks, buttons))
 
 
-def build_reminder(facts: BookingFacts, *, before: timedelta) -> NotificationMessage:
-    """Remind someone of a booking that starts in ``before``."""
+def build_reminder(
+    facts: BookingFacts, *, before: timedelta, reschedule: bool = False
+) -> NotificationMessage:
+    """Remind someone of a booking that starts in ``before`` (with Reschedule if they may)."""
     title = mrkdwn_escape(facts.event_type)
     headline = f":alarm_clock: Reminder: *{title}* starts in {duration_text(before)}"
-    return _message(headline, facts)
+    return _reschedulable(_message(headline, facts), facts, reschedule)
 
 
 def build_reassigned_away(
@@ -214,6 +264,25 @@ def build_calendar_failing(
     ]
     text = f"A calendar has not synced since {since:%Y-%m-%d %H:%M} UTC: {error}"
     return NotificationMessage(text[:MAX_FALLBACK_TEXT], tuple(blocks))
+
+
+def _reschedulable(
+    message: NotificationMessage, facts: BookingFacts, reschedule: bool
+) -> NotificationMessage:
+    """Add the Reschedule button to ``message`` when ``reschedule``."""
+    if not reschedule:
+        return message
+    buttons = ActionsBlock(
+        block_id=f"booking:{facts.booking_id}",
+        elements=[
+            ButtonElement(
+                text=PlainTextObject(text="Reschedule"),
+                action_id=RESCHEDULE_BOOKING,
+                value=facts.booking_id,
+            )
+        ],
+    )
+    return NotificationMessage(message.text, (*message.blocks, buttons))
 
 
 def _customer(facts: BookingFacts) -> str:

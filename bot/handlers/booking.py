@@ -1,10 +1,16 @@
-"""/book-room: the booking modal, jump-ahead and the list of my bookings.
+"""/book-room: the booking modal, jump-ahead, the list of my bookings and Reschedule.
 
 Every step of the modal is a block action (``book:…``) that updates the view; the form's
 submission books and answers on the modal itself (``response_action``): the confirmation,
 fresh times when the slot was taken meanwhile, or errors on a form field. The booking's
 idempotency key is the modal's view id and the chosen time, so a retried submission returns
 the first booking.
+
+**Reschedule** (on ``/book-room list``, confirmations, reminders and reschedule notices)
+opens the same modal with ``BookingState.moving``: the booking's times, then a confirmation
+whose submission moves it. Who may is checked when the button is pressed, at every step
+(the times come from ``reschedule_slots``) and again by ``reschedule`` on submission; a
+retried submission moves it once (moving to the time it already has changes nothing).
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from bot.blocks.booking import (
     build_booked_view,
     build_form_view,
     build_member_view,
+    build_move_view,
     build_my_bookings_message,
     build_slots_view,
     field_block,
@@ -45,7 +52,19 @@ from bot.handlers.modals import open_modal
 from bot.handlers.refusals import tell, tell_on_modal
 from bot.profiles import Profile, Profiles
 from engine.errors import BadInput, LinkRefused, RoundtableError, SlotUnavailable
-from services.booking import BookingRequest, Customer, book, cancel, upcoming_bookings
+from engine.model import BookingStatus
+from services import roles
+from services.booking import (
+    BookingFilter,
+    BookingRequest,
+    Customer,
+    book,
+    cancel,
+    list_bookings,
+    reschedule,
+    reschedule_slots,
+    rescheduling,
+)
 from services.config import load_config
 from services.context import Actor, Services
 from services.links import resolve_link
@@ -61,6 +80,8 @@ def register(app: App) -> None:
     app.action(re.compile(f"^{ids.BOOK_FAMILY}"))(take_step)
     app.view(ids.BOOK_FORM_VIEW)(submit_booking)
     app.action(re.compile(f"^{ids.MY_CANCEL}"))(cancel_my_booking)
+    app.action(re.compile(f"^{ids.MY_RESCHEDULE}"))(open_reschedule)
+    app.action(ids.RESCHEDULE_BOOKING)(open_reschedule)
 
 
 def book_room(
@@ -127,11 +148,14 @@ def submit_booking(
     actor: Actor,
     workspace_id: str,
 ) -> None:
-    """Book the chosen time and answer on the modal."""
+    """Book the chosen time (or move the booking there) and answer on the modal."""
     state = parse_state(view["private_metadata"])
     assert state.master_page is not None
     assert state.event_type is not None
     assert state.start is not None
+    if state.moving is not None:
+        submit_move(ack, state, services, actor, workspace_id)
+        return
     profile = None if state.link else profiles.get(client, workspace_id, actor.slack_user or "")
     request = BookingRequest(
         workspace_id=workspace_id,
@@ -164,6 +188,68 @@ def submit_booking(
         return
     names = names_of(services, workspace_id)
     ack(response_action="update", view=build_booked_view(booking, names, state.tz))
+
+
+def submit_move(
+    ack: Ack, state: BookingState, services: Services, actor: Actor, workspace_id: str
+) -> None:
+    """Move the booking being rescheduled to the chosen time and answer on the modal."""
+    assert state.moving is not None
+    assert state.start is not None
+    try:
+        moved = reschedule(
+            services.engine,
+            workspace_id,
+            state.moving,
+            start=state.start,
+            tz=state.tz,
+            actor=actor,
+            now=services.clock(),
+        )
+    except SlotUnavailable:
+        fresh = replace(state, start=None, offset=0)
+        ack(response_action="update", view=screen(services, workspace_id, actor, fresh, SLOT_TAKEN))
+        return
+    except RoundtableError as refused:
+        ack(response_action="update", view=build_notice_view(TITLE, refused.message))
+        return
+    names = names_of(services, workspace_id)
+    ack(response_action="update", view=build_booked_view(moved, names, state.tz, moved=True))
+
+
+def open_reschedule(
+    ack: Ack,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: WebClient,
+    respond: Respond,
+    services: Services,
+    profiles: Profiles,
+    actor: Actor,
+    workspace_id: str,
+) -> None:
+    """Reschedule: open the modal on the times the booking may move to; refuse in words."""
+    ack()
+    try:
+        move = rescheduling(
+            services.engine, workspace_id, str(action["value"]), actor=actor, now=services.clock()
+        )
+    except RoundtableError as refused:
+        notice = build_notice_message(refused.message).as_kwargs()
+        respond(response_type="ephemeral", replace_original=False, **notice)
+        return
+    tz = requester_zone(services, profiles, client, workspace_id, actor)
+    state = BookingState(
+        day=local(move.booking.start, tz).date(),
+        tz=tz,
+        master_page=move.booking.master_page,
+        event_type=move.booking.event_type,
+        pick=move.pick,
+        moving=move.booking.id,
+    )
+    open_modal(
+        client, body["trigger_id"], screen(services, workspace_id, actor, state), respond=respond
+    )
 
 
 def cancel_my_booking(
@@ -216,11 +302,19 @@ def names_of(services: Services, workspace_id: str) -> Names:
 def my_bookings(
     services: Services, workspace_id: str, actor: Actor, tz: str, notice: str | None = None
 ) -> dict[str, Any]:
-    found = upcoming_bookings(
-        services.engine, workspace_id, actor.slack_user or "", now=services.clock()
-    )
+    """``/book-room list``: the reader's upcoming bookings, Reschedule where they may."""
+    now = services.clock()
+    wanted = BookingFilter(ends_after=now, status=BookingStatus.CONFIRMED, mine=True)
+    found = list_bookings(services.engine, workspace_id, wanted, actor=actor)
+    config = load_config(services.engine, workspace_id)
+    pages = {page.id: page for page in config.pages}
+    movable = {
+        booking.id
+        for booking in found
+        if booking.start > now and roles.may_change(config.workspace, booking, pages, actor)
+    }
     return build_my_bookings_message(
-        found, names_of(services, workspace_id), tz, notice=notice
+        found, names_of(services, workspace_id), tz, notice=notice, reschedulable=movable
     ).as_kwargs()
 
 
@@ -236,6 +330,8 @@ def screen(
 ) -> View:
     """The view for ``state``: the times, the free members at the time, or the form."""
     now = services.clock()
+    if state.moving is not None:
+        return _moving_screen(services, workspace_id, actor, state, notice)
     try:
         catalogue = bookable(
             services.engine, workspace_id, actor=actor, link_token=state.link, now=now
@@ -270,6 +366,33 @@ def screen(
             actor=actor,
         )
     return build_slots_view(catalogue, state, slots, notice=notice)
+
+
+def _moving_screen(
+    services: Services, workspace_id: str, actor: Actor, state: BookingState, notice: str | None
+) -> View:
+    """Rescheduling: the times the booking may move to, or the confirmation of one."""
+    assert state.moving is not None
+    now = services.clock()
+    try:
+        move = rescheduling(services.engine, workspace_id, state.moving, actor=actor, now=now)
+        slots = []
+        if state.start is None:
+            slots = reschedule_slots(
+                services.engine,
+                workspace_id,
+                state.moving,
+                state.day,
+                state.day,
+                tz=state.tz,
+                actor=actor,
+                now=now,
+            )
+    except RoundtableError as refused:
+        return build_notice_view(TITLE, refused.message)
+    if state.start is not None:
+        return build_move_view(state, _summary(move.master_page, state))
+    return build_slots_view([move.master_page], state, slots, notice=notice)
 
 
 def _summary(master: BookableMasterPage, state: BookingState) -> Summary:

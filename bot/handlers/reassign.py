@@ -1,8 +1,9 @@
-"""The buttons of a pool's manager notice: Reassign (a modal) and Cancel.
+"""The buttons of a pool's manager notice: Reassign (a modal), Cancel and, once the meeting
+has started, No-show.
 
-Both change the booking through ``services.booking`` (which checks who may) and then
-update the notice in place (``chat.update``) so the channel sees who has the booking now,
-or that it was cancelled. A refused Reassign submission comes back as an error on the
+Each changes the booking through ``services.booking`` (which checks who may) and then
+updates the notice in place (``chat.update``) so the channel sees who has the booking now,
+or that it was cancelled or missed. A refused Reassign submission comes back as an error on the
 modal's field; a refused click is told to the clicker alone.
 """
 
@@ -23,7 +24,7 @@ from bot.handlers.modals import open_modal
 from bot.handlers.refusals import tell, tell_on_modal
 from bot.profiles import Profiles
 from engine.errors import RoundtableError
-from services.booking import cancel, get_booking, reassign, reassign_candidates
+from services.booking import cancel, get_booking, mark_no_show, reassign, reassign_candidates
 from services.config import load_config
 from services.context import Actor, Services
 from storage.records import Booking
@@ -35,6 +36,7 @@ def register(app: App) -> None:
     app.action(ids.REASSIGN_SEAT)(change_seat)
     app.view(ids.REASSIGN_VIEW)(submit_reassign)
     app.action(ids.CANCEL_BOOKING)(cancel_from_notice)
+    app.action(ids.NO_SHOW_BOOKING)(no_show_from_notice)
 
 
 def open_reassign(
@@ -169,6 +171,32 @@ def cancel_from_notice(
         )
 
 
+def no_show_from_notice(
+    ack: Ack,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: WebClient,
+    respond: Respond,
+    services: Services,
+    actor: Actor,
+    workspace_id: str,
+) -> None:
+    """Mark a no-show from the notice (owner, pool manager or admin); the notice says so."""
+    ack()
+    try:
+        marked = mark_no_show(
+            services.engine, workspace_id, str(action["value"]), actor=actor, now=services.clock()
+        )
+    except RoundtableError as refused:
+        tell(respond, refused)
+        return
+    container = body.get("container", {})
+    if container.get("channel_id") and container.get("message_ts"):
+        update_notice(
+            client, services, workspace_id, marked, container["channel_id"], container["message_ts"]
+        )
+
+
 def update_notice(
     client: WebClient,
     services: Services,
@@ -182,7 +210,9 @@ def update_notice(
     pools = {pool.id: pool.name for pool in config.pools}
     pool = next((p.pool for p in booking.participants if p.pool is not None), None)
     notice = build_manager_notice(
-        booking_facts(booking, config), pool=pools.get(pool or "", "Pool")
+        booking_facts(booking, config),
+        pool=pools.get(pool or "", "Pool"),
+        started=booking.start <= services.clock(),
     )
     client.chat_update(channel=channel, ts=ts, **notice.as_kwargs())
 

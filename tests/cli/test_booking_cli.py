@@ -327,9 +327,9 @@ def test_report_prints_the_cycle_and_every_member(world: Engine, rt: Any) -> Non
         "pool": "sales",
         "cycle": {"start": "2026-11-01T00:00:00Z", "end": "2026-12-01T00:00:00Z"},
         "members": [
-            {"page": "alice", "received": 1, "removed": 1, "net": 0, "active": True},
-            {"page": "bob", "received": 1, "removed": 0, "net": 1, "active": True},
-            {"page": "carol", "received": 0, "removed": 0, "net": 0, "active": True},
+            {"page": "alice", "received": 1, "removed": 1, "net": 0, "active": True, "no_show": 0},
+            {"page": "bob", "received": 1, "removed": 0, "net": 1, "active": True, "no_show": 0},
+            {"page": "carol", "received": 0, "removed": 0, "net": 0, "active": True, "no_show": 0},
         ],
         "average": pytest.approx(1 / 3),
     }

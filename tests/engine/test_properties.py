@@ -19,8 +19,9 @@ from hypothesis import strategies as st
 
 from engine.availability import page_is_free
 from engine.distribution import round_robin_line
+from engine.errors import SlotUnavailable
 from engine.model import EventType, Method, Occupancy, PoolMember, SeatRef
-from engine.rules import assign
+from engine.rules import SeatAssignment, assign, refill
 from engine.search import Seat, SlotSearch
 from engine.slots import offered_slots
 from tests.engine.factories import at, dynamic, page, pool, room, schedule, static, weekly
@@ -325,3 +326,40 @@ def test_the_round_robin_properties_catch_an_engine_that_checks_members_alone(mo
             settings=settings(max_examples=300, deadline=None, database=None),
         )
         assert turn_violations(*broken, master)
+
+
+@FAST
+@given(
+    any_event,
+    occupancy(5, 24, (0, 5, 10)),
+    st.sampled_from(["pooled", "mixed", "panel", "single"]),
+    st.lists(st.sampled_from(PAGES), min_size=2, max_size=2, unique=True),
+)
+def test_a_refill_keeps_every_free_held_page_and_gives_distinct_free_pages(
+    kind, bookings, master, held_pages
+):
+    target = build(kind, bookings)
+    seats = {"pooled": ("trio",), "mixed": ("trio", "duo"), "panel": (None, None)}
+    held = [
+        SeatAssignment(page, pool_id)
+        for page, pool_id in zip(
+            ("a", "b") if master == "panel" else held_pages,
+            seats.get(master, (None,)),
+            strict=False,
+        )
+    ]
+    for slot in offered(target, master)[:12]:
+        try:
+            moved = refill(target, master, "meet", slot.start, "UTC", NOW, held)
+        except SlotUnavailable:
+            # At an offered time only kept pages can stand in the way: a held page that is
+            # free keeps its seat even when another seat then has no distinct page left.
+            assert master == "mixed"
+            assert not all(page_is_free(target, h.page, "meet", slot.start) for h in held)
+            continue
+        pages = [seat.page for seat in moved.seats]
+        assert len(pages) == len(set(pages)) == len(held)
+        assert all(page_is_free(target, p, "meet", slot.start) for p in pages)
+        for before, after in zip(held, moved.seats, strict=True):
+            if page_is_free(target, before.page, "meet", slot.start):
+                assert after == before

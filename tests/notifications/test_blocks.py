@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from bot.blocks.notifications import (
@@ -14,10 +15,11 @@ from bot.blocks.notifications import (
     build_reassigned_customer,
     build_reassigned_to,
     build_reminder,
+    build_rescheduled,
     duration_text,
     when,
 )
-from bot.ids import CANCEL_BOOKING, REASSIGN_BOOKING
+from bot.ids import CANCEL_BOOKING, NO_SHOW_BOOKING, REASSIGN_BOOKING, RESCHEDULE_BOOKING
 
 START = datetime(2026, 12, 3, 15, tzinfo=UTC)
 FACTS = BookingFacts(
@@ -106,3 +108,44 @@ def test_the_reason_of_a_reassignment_is_shown_as_typed():
         {"type": "plain_text", "text": "Alice <is> ill", "emoji": False},
     ]
     assert "<@U0ALICE>" in texts(message)[0]
+
+
+def _actions(message):
+    return [
+        (element["action_id"], element["value"])
+        for block in message.as_kwargs()["blocks"]
+        if block["type"] == "actions"
+        for element in block["elements"]
+    ]
+
+
+def test_reschedule_is_drawn_only_when_asked_for():
+    for build in (
+        lambda **kw: build_booked(FACTS, as_customer=True, **kw),
+        lambda **kw: build_reminder(FACTS, before=timedelta(hours=1), **kw),
+        lambda **kw: build_rescheduled(FACTS, was_start=START, was_end=START, still_in=True, **kw),
+    ):
+        assert _actions(build()) == []
+        assert _actions(build(reschedule=True)) == [(RESCHEDULE_BOOKING, FACTS.booking_id)]
+
+
+def test_a_reschedule_notice_names_the_old_time_and_tells_a_host_who_left_it():
+    earlier = START - timedelta(days=1)
+    kept = build_rescheduled(
+        FACTS, was_start=earlier, was_end=earlier + timedelta(minutes=30), still_in=True
+    )
+    assert when(earlier, earlier + timedelta(minutes=30), FACTS.timezone) in kept.text
+    left = build_rescheduled(
+        FACTS, was_start=earlier, was_end=earlier, still_in=False, reschedule=True
+    )
+    assert "no more reminders" in left.text
+    assert _actions(left) == []  # someone no longer in it cannot move it
+
+
+def test_no_show_joins_the_notice_once_the_meeting_started_and_a_no_show_has_no_buttons():
+    assert NO_SHOW_BOOKING not in {a for a, _ in _actions(build_manager_notice(FACTS, pool="S"))}
+    started = build_manager_notice(FACTS, pool="S", started=True)
+    assert (NO_SHOW_BOOKING, FACTS.booking_id) in _actions(started)
+    marked = build_manager_notice(replace(FACTS, no_show=True), pool="S", started=True)
+    assert _actions(marked) == []
+    assert "marked a no-show" in marked.text

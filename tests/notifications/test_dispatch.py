@@ -57,15 +57,29 @@ def test_every_notification_of_a_booking_reaches_the_right_people_once(workspace
     dispatch(workspace, slack, START - timedelta(hours=24))
     dispatch(workspace, slack, START - timedelta(minutes=15))
     dispatch(workspace, slack, START - timedelta(minutes=14))
+    dispatch(workspace, slack, START)  # the manager notices are redrawn with No-show
 
     people = ("U0CUSTOMER", "U0ALICE", "U0CAROL")
+    managers = ("U0BOSS", "U0DEPUTY", "C0ROOMS")
     assert delivered(workspace, slack, booking.id) == Counter(
         [("booked", who) for who in people]
-        + [("manager_notice", who) for who in ("U0BOSS", "U0DEPUTY", "C0ROOMS")]
+        + [("manager_notice", who) for who in managers]
         + [("reminder", who) for who in people] * 2
     )
     assert set(slack.outbox_ids().values()) == {1}
     assert {m.status for m in outbox(workspace, booking.id).values()} == {OutboxStatus.SENT}
+    updates = slack.calls_to("chat.update")
+    assert sorted(c.args["channel"] for c in updates) == ["C0ROOMS", "DU0BOSS", "DU0DEPUTY"]
+    assert all("booking:no_show" in str(c.args["blocks"]) for c in updates)
+
+
+def test_a_notice_posted_before_the_start_has_no_no_show_button(workspace, slack):
+    book(workspace, a_booking())
+    dispatch(workspace, slack, NOW)
+    notices = [c for c in slack.calls_to("chat.postMessage") if "booking:reassign" in str(c.args)]
+    assert notices
+    assert not any("booking:no_show" in str(c.args) for c in notices)
+    assert slack.calls_to("chat.update") == []
 
 
 def test_a_dm_goes_to_the_user_id_and_carries_the_outbox_id_in_its_metadata(workspace, slack):

@@ -32,6 +32,7 @@ def test_a_booking_confirms_to_people_notifies_managers_and_schedules_reminders(
             ("manager_notice", "U0DEPUTY", None),
             ("manager_notice", "C0ROOMS", None),
         ]
+        + [("notice_started", who, None) for who in ("U0BOSS", "U0DEPUTY", "C0ROOMS")]
         + [
             ("reminder", user, offset)
             for user in ("U0CUSTOMER", "U0ALICE", "U0CAROL")
@@ -97,7 +98,8 @@ def test_queueing_a_booking_twice_adds_nothing(workspace):
         queue_booked(uow, TEAM, booking, NOW)
         uow.commit()
 
-    assert len(rows(workspace, booking.id)) == 2 + 3 + 2 * 2  # booked, manager notices, reminders
+    # booked, manager notices, their redraws at the start, reminders
+    assert len(rows(workspace, booking.id)) == 2 + 3 + 3 + 2 * 2
 
 
 def test_cancelling_skips_pending_messages_and_tells_everyone(workspace):
@@ -113,7 +115,7 @@ def test_cancelling_skips_pending_messages_and_tells_everyone(workspace):
         for who in ("U0CUSTOMER", "U0ALICE", "U0BOSS", "U0DEPUTY", "C0ROOMS")
     )
     skipped = rows(workspace, booking.id, status=OutboxStatus.SKIPPED)
-    assert {m.kind for m in skipped} == {"booked", "manager_notice", "reminder"}
+    assert {m.kind for m in skipped} == {"booked", "manager_notice", "notice_started", "reminder"}
 
 
 def reassign(engine, booking, to_page, *, reason=None, tell_customer=False, at=NOW, seat="alice"):

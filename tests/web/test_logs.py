@@ -56,3 +56,7 @@ def test_a_failing_request_served_by_waitress_is_logged_without_the_token(
     assert "Exception while serving /l/[link]/book" in caplog.text
     assert "the clock stopped" in caplog.text
     assert token not in caplog.text
+
+
+def test_redact_replaces_the_token_of_a_manage_path_too() -> None:
+    assert redact("GET /m/Tok3n_-x/times HTTP/1.1") == "GET /m/[link]/times HTTP/1.1"
