@@ -108,6 +108,8 @@ def _observed(application: WSGIApplication, route_of: Callable[[str], str]) -> W
         ) -> Callable[[bytes], object]:
             nonlocal status
             status = int(line.split(" ", 1)[0])
+            if exc_info is None:
+                return start_response(line, headers)
             return start_response(line, headers, exc_info)
 
         try:

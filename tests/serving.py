@@ -19,8 +19,15 @@ if TYPE_CHECKING:
 @contextmanager
 def served(app: WSGIApplication) -> Iterator[str]:
     """Serve ``app`` on a free port for the block; yield its base URL."""
+    # Its own socket map: by default every server in the process shares waitress's global
+    # one, and closing it below would close the other servers' sockets too.
     server = create_server(
-        app, host="127.0.0.1", port=0, threads=4, max_request_body_size=MAX_BODY_BYTES
+        app,
+        map={},
+        host="127.0.0.1",
+        port=0,
+        threads=4,
+        max_request_body_size=MAX_BODY_BYTES,
     )
     thread = threading.Thread(target=server.run, name="waitress", daemon=True)
     thread.start()
