@@ -22,6 +22,13 @@ class Role(StrEnum):
     PARTICIPANT = "participant"
 
 
+class Channel(StrEnum):
+    """Where an outbox row goes: its deliverer."""
+
+    SLACK = "slack"
+    EMAIL = "email"
+
+
 class OutboxStatus(StrEnum):
     PENDING = "pending"
     CLAIMED = "claimed"
@@ -64,6 +71,7 @@ class Booking:
     created_by: str | None = None
     cancelled_at: datetime | None = None
     cancelled_by: str | None = None
+    location: str | None = None
 
     @property
     def owner(self) -> str:
@@ -107,6 +115,8 @@ class OutboxMessage:
     """A notification to deliver once; ``dedupe_key`` names it uniquely in its workspace.
 
     ``in_doubt_since``: an earlier attempt, claimed then, may have posted the message.
+    ``channel`` names the deliverer (``slack``, ``email``); ``handed`` is what an earlier
+    attempt handed to the mail server (an email's MIME text), sent again as is.
     """
 
     id: str
@@ -123,3 +133,5 @@ class OutboxMessage:
     sent_at: datetime | None = None
     slack_ts: str | None = None
     in_doubt_since: datetime | None = None
+    channel: str = Channel.SLACK.value
+    handed: str | None = None

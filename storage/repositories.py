@@ -23,6 +23,7 @@ from storage.config import workspace_value
 from storage.config_cache import known_booking_bounds
 from storage.records import (
     Booking,
+    Channel,
     OneTimeLink,
     OutboxMessage,
     OutboxStatus,
@@ -43,6 +44,9 @@ from storage.tables import (
     ReassignmentRow,
     WorkspaceRow,
 )
+
+QUEUED = "roundtable_outbox_queued"
+"""Session info key: this transaction queued outbox rows (``UnitOfWork.commit`` wakes)."""
 
 
 def _uuid(value: str | None) -> uuid.UUID | None:
@@ -187,6 +191,7 @@ class BookingRepository:
                     "created_by": booking.created_by,
                     "cancelled_at": booking.cancelled_at,
                     "cancelled_by": booking.cancelled_by,
+                    "location": booking.location,
                 }
             ],
         )
@@ -377,6 +382,7 @@ def _booking(
         created_by=row.created_by,
         cancelled_at=row.cancelled_at,
         cancelled_by=row.cancelled_by,
+        location=row.location,
     )
 
 
@@ -590,17 +596,26 @@ class OutboxRepository:
                     "sent_at": m.sent_at,
                     "slack_ts": m.slack_ts,
                     "in_doubt_since": m.in_doubt_since,
+                    "channel": m.channel,
+                    "handed": m.handed,
                 }
                 for m in fresh.values()
             ],
         )
+        self._session.info[QUEUED] = True
 
     def claim_due(
-        self, *, now: datetime, lease: timedelta, limit: int = 50
+        self,
+        *,
+        now: datetime,
+        lease: timedelta,
+        limit: int = 50,
+        channels: Iterable[str] = (Channel.SLACK.value,),
     ) -> list[tuple[str, OutboxMessage]]:
         """Lease due messages of every workspace to this process; return them with their team.
 
-        Pending messages due by ``now`` and claimed ones whose lease ran out qualify. Rows
+        Pending messages of ``channels`` due by ``now`` and claimed ones whose lease ran out
+        qualify (a process claims only what it can deliver). Rows
         other transactions hold are skipped on PostgreSQL; on SQLite run this in a write
         transaction (``UnitOfWork.begin_write``). Each claim counts an attempt and, unless
         an earlier attempt is still in doubt, sets ``in_doubt_since`` to ``now``: until it
@@ -611,6 +626,7 @@ class OutboxRepository:
             .join(WorkspaceRow, col(WorkspaceRow.id) == OutboxRow.workspace_id)
             .where(
                 col(OutboxRow.due_at) <= now,
+                col(OutboxRow.channel).in_(list(channels)),
                 or_(
                     col(OutboxRow.status) == OutboxStatus.PENDING.value,
                     (col(OutboxRow.status) == OutboxStatus.CLAIMED.value)
@@ -669,6 +685,7 @@ class OutboxRepository:
         row.claimed_until = None
         if not in_doubt:
             row.in_doubt_since = None
+            row.handed = None  # refused, so nothing was handed over: render afresh
         if not counted:
             row.attempts = max(row.attempts - 1, 0)
         if retry_at is None:
@@ -677,6 +694,16 @@ class OutboxRepository:
             row.status = OutboxStatus.PENDING.value
             row.due_at = retry_at
         self._session.flush()
+
+    def record_handed(self, workspace_id: str, message_id: str, handed: str) -> None:
+        """Keep what is about to be handed to a delivery service (an email's MIME text).
+
+        Committed before the hand-over: a retry while in doubt sends these bytes again.
+
+        Raises:
+            NotFound: no such message in the workspace.
+        """
+        self._update(workspace_id, message_id, handed=handed)
 
     def mark_skipped(self, workspace_id: str, message_id: str, *, reason: str) -> None:
         """Record a claimed message that will not be sent (its booking moved on)."""
@@ -767,4 +794,6 @@ def _message(row: OutboxRow) -> OutboxMessage:
         sent_at=row.sent_at,
         slack_ts=row.slack_ts,
         in_doubt_since=row.in_doubt_since,
+        channel=row.channel,
+        handed=row.handed,
     )

@@ -13,7 +13,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Index, UniqueConstraint, text
+from sqlalchemy import JSON, CheckConstraint, Index, Text, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import ExcludeConstraint
 from sqlmodel import Field, SQLModel
 
@@ -74,6 +74,7 @@ class PageRow(ConfigEntityRow, table=True):
     overrides: dict[str, list[list[int]]] = Field(sa_type=JSON)
     max_per_day: int | None = None
     max_per_week: int | None = None
+    location: str | None = None
 
 
 class EventTypeRow(ConfigEntityRow, table=True):
@@ -89,6 +90,7 @@ class EventTypeRow(ConfigEntityRow, table=True):
     max_days_ahead: int
     reminders_min: list[int] = Field(sa_type=JSON)
     form: list[dict[str, Any]] = Field(sa_type=JSON)
+    location: str | None = None
 
 
 class EventTypePageRow(ListedRow, table=True):
@@ -224,6 +226,7 @@ class BookingRow(ScopedRow, table=True):
     created_by: str | None = None
     cancelled_at: datetime | None = None
     cancelled_by: str | None = None
+    location: str | None = None
 
 
 class ParticipantRow(ScopedRow, table=True):
@@ -305,7 +308,9 @@ class OutboxRow(ScopedRow, table=True):
 
     ``in_doubt_since`` is when the first delivery attempt whose outcome is unknown was
     claimed (a sender that died, a timeout, a 5xx); the next sender looks for the message in
-    Slack before posting it again.
+    Slack before posting it again. ``channel`` names the deliverer (``slack``, ``email``);
+    ``handed`` is an email as handed to the mail server, so a retry in doubt sends it again
+    byte for byte.
     """
 
     __tablename__ = "outbox"
@@ -327,6 +332,8 @@ class OutboxRow(ScopedRow, table=True):
     sent_at: datetime | None = None
     slack_ts: str | None = None
     in_doubt_since: datetime | None = None
+    channel: str = Field(default="slack", sa_column_kwargs={"server_default": "slack"})
+    handed: str | None = Field(default=None, sa_type=Text)
 
 
 class BusyBlockRow(ListedRow, table=True):
