@@ -484,6 +484,7 @@ def booking_facts(booking: Booking, cfg: WorkspaceConfig) -> BookingFacts:
         customer=customer,
         timezone=cfg.workspace.timezone,
         cancelled=booking.status is BookingStatus.CANCELLED,
+        location=booking.location,
     )
 
 

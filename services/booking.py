@@ -444,6 +444,7 @@ def _new_booking(
         request.pick,
     )
     kind = checked.event_type
+    owner = checked.schedule.pages.get(assignment.seats[0].page)
     return Booking(
         id=str(uuid.uuid4()),
         master_page=checked.master_page.id,
@@ -465,6 +466,7 @@ def _new_booking(
         idempotency_key=request.idempotency_key,
         link_id=None if link is None else link.id,
         created_by=actor.slack_user,
+        location=(owner.location if owner is not None else None) or kind.location,
     )
 
 

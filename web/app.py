@@ -45,7 +45,7 @@ from services.context import Actor, Services
 from services.links import LINK_UNKNOWN, LINK_USED, LinkView, check_email, refuse, resolve_link
 from services.slots import offered_slots
 from storage.records import Booking
-from web.ics import Confirmation, build_ics
+from web.ics import Confirmation, build_ics, is_web_link
 from web.logs import install_log_redaction
 from web.security import CONFIRMATION_MAX_AGE, CsrfToken, Signer, default_secret
 
@@ -129,6 +129,7 @@ class GuestApp:
             trim_blocks=True,
             lstrip_blocks=True,
         )
+        self._templates.tests["web_link"] = is_web_link
         self._templates.globals["static_url"] = lambda name: f"{PREFIX}_static/{name}"
         self._wsgi = SharedDataMiddleware(self._respond, {f"{PREFIX}_static": str(STATIC)})
         install_log_redaction()
@@ -353,6 +354,7 @@ class GuestApp:
             hosts=tuple(pages[participant.page] for participant in booking.participants),
             guest_name=booking.customer_name or "",
             guest_email=booking.customer_email or "",
+            location=booking.location,
         )
         response = redirect(urls.build("booked", {"token": token}), code=303)
         response.set_cookie(

@@ -61,6 +61,7 @@ class BookingFacts:
     customer: Person | None = None
     timezone: str = "UTC"
     cancelled: bool = False
+    location: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,7 +200,10 @@ def _message(
 ) -> NotificationMessage:
     moment = when(facts.start, facts.end, facts.timezone)
     blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=_clip(headline)))]
-    details = [f"*When:* {moment}", f"*Host:* {facts.owner.mention}"]
+    details = [f"*When:* {moment}"]
+    if facts.location:
+        details.append(f"*Where:* {escape(facts.location)}")
+    details.append(f"*Host:* {facts.owner.mention}")
     if facts.participants:
         details.append(f"*With:* {_names(facts.participants)}")
     if facts.customer is not None:

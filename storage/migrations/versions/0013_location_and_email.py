@@ -28,9 +28,7 @@ def upgrade() -> None:
         with op.batch_alter_table(table) as batch:
             batch.add_column(sa.Column("location", sa.String(), nullable=True))
     with op.batch_alter_table("outbox") as batch:
-        batch.add_column(
-            sa.Column("channel", sa.String(), server_default="slack", nullable=False)
-        )
+        batch.add_column(sa.Column("channel", sa.String(), server_default="slack", nullable=False))
         batch.add_column(sa.Column("handed", sa.Text(), nullable=True))
 
 
