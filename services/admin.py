@@ -37,7 +37,7 @@ from services import roles
 from services.booking import upcoming_bookings
 from services.config_file import ConfigInvalid, config_data, parse_config
 from services.context import Actor
-from services.notifications import FailedNotification, failed_notifications
+from services.notifications import FailedNotification, email_enabled, failed_notifications
 from services.reporting import pool_report
 from storage.records import Booking
 from storage.uow import UnitOfWork
@@ -189,6 +189,7 @@ class HomeOverview:
     ``reports`` holds the current cycle of each pool the user manages (every pool for an
     admin); ``bookings`` the user's upcoming bookings; ``failed`` the notifications given up
     on, for admins only. ``pages`` and ``event_types`` name what those refer to.
+    ``guest_email``: guests get email (``SMTP_URL`` and ``MAIL_FROM`` are set).
     """
 
     workspace: Workspace
@@ -198,6 +199,7 @@ class HomeOverview:
     failed: tuple[FailedNotification, ...]
     pages: Mapping[str, Page]
     event_types: Mapping[str, EventType]
+    guest_email: bool = True
 
 
 def home_overview(
@@ -229,6 +231,7 @@ def home_overview(
         failed=tuple(failed_notifications(engine, workspace_id)) if admin else (),
         pages={page.id: page for page in config.pages},
         event_types={event_type.id: event_type for event_type in config.event_types},
+        guest_email=email_enabled(),
     )
 
 

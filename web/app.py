@@ -45,7 +45,7 @@ from services.context import Actor, Services
 from services.links import LINK_UNKNOWN, LINK_USED, LinkView, check_email, refuse, resolve_link
 from services.slots import offered_slots
 from storage.records import Booking
-from web.ics import Confirmation, build_ics, is_web_link
+from web.ics import Confirmation, build_ics, day_text, is_web_link, when_text
 from web.logs import install_log_redaction
 from web.security import CONFIRMATION_MAX_AGE, CsrfToken, Signer, default_secret
 
@@ -213,7 +213,7 @@ class GuestApp:
             tz=tz,
             zones=_zone_choices(tz),
             week_label=f"{first.day} {first:%B %Y} to {until.day} {until:%B %Y}",
-            days=[{"label": _day(day), "slots": found} for day, found in sorted(days.items())],
+            days=[{"label": day_text(day), "slots": found} for day, found in sorted(days.items())],
             earlier_url=week(max(today, first - timedelta(days=DAYS_SHOWN)))
             if first > today
             else None,
@@ -375,7 +375,7 @@ class GuestApp:
         return self._render(
             "booked.html",
             booking=confirmation,
-            when=_when(confirmation.start, confirmation.end, confirmation.timezone),
+            when=when_text(confirmation.start, confirmation.end, confirmation.timezone),
             ics_url=urls.build("calendar", {"token": token}),
         )
 
@@ -505,7 +505,7 @@ class GuestApp:
             status=400 if errors else 200,
             master_page_name=opened.view.master_page_name,
             event_type={"id": kind.id, "name": kind.name, "duration": _duration(kind.duration)},
-            when=_when(start, start + kind.duration, tz),
+            when=when_text(start, start + kind.duration, tz),
             start=_iso(start),
             tz=tz,
             guest_name=opened.view.guest_name,
@@ -590,16 +590,6 @@ def _with_query(url: str, **params: str) -> str:
 
 def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _day(day: date) -> str:
-    return f"{day:%A} {day.day} {day:%B} {day.year}"
-
-
-def _when(start: datetime, end: datetime, tz: str) -> str:
-    local_start = start.astimezone(ZoneInfo(tz))
-    local_end = end.astimezone(ZoneInfo(tz))
-    return f"{_day(local_start.date())}, {local_start:%H:%M} to {local_end:%H:%M}"
 
 
 def _duration(length: timedelta) -> str:

@@ -10,13 +10,26 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, vCalAddress
 
 PRODUCT_ID = "-//Roundtable//Guest booking//EN"
+
+
+def day_text(day: date) -> str:
+    """Write a date the way the guest pages and emails do: ``Monday 7 December 2026``."""
+    return f"{day:%A} {day.day} {day:%B} {day.year}"
+
+
+def when_text(start: datetime, end: datetime, tz: str) -> str:
+    """Write a meeting's time in ``tz``: ``Monday 7 December 2026, 10:00 to 10:30``."""
+    local_start = start.astimezone(ZoneInfo(tz))
+    local_end = end.astimezone(ZoneInfo(tz))
+    return f"{day_text(local_start.date())}, {local_start:%H:%M} to {local_end:%H:%M}"
 
 
 def is_web_link(location: object) -> bool:

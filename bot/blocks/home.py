@@ -38,11 +38,15 @@ from engine.distribution import PoolReport
 from engine.model import Method, Page, Pool
 from services.admin import HomeOverview
 from services.notifications import FailedNotification
-from storage.records import Booking
+from storage.records import Booking, Channel
 
 BAR_WIDTH = 20
 MEMBERS_PER_SECTION = 25
 MAX_FAILED_SHOWN = 10
+NO_GUEST_EMAIL = (
+    "Guests get no email: their confirmation is shown only on the booking page. Set "
+    "`SMTP_URL` and `MAIL_FROM` to email them confirmations, reminders and notices."
+)
 _FULL, _EMPTY = "█", "░"
 _METHODS = {
     Method.ROUND_ROBIN: "round robin",
@@ -68,6 +72,8 @@ def build_home(overview: HomeOverview, *, tz: str, notice: str | None = None) ->
                 ],
             )
         )
+        if not overview.guest_email:
+            blocks.append(context(NO_GUEST_EMAIL))
     if overview.failed:
         blocks.append(HeaderBlock(text=plain("Notifications that could not be delivered", 150)))
         blocks.append(section(failed_text(overview.failed, tz=tz)))
@@ -167,7 +173,7 @@ def build_booking_row(booking: Booking, index: int, overview: HomeOverview, *, t
 def failed_text(failed: Sequence[FailedNotification], *, tz: str) -> str:
     """List the notifications given up on, newest first, at most ``MAX_FAILED_SHOWN``."""
     lines = [
-        f"• {item.kind.replace('_', ' ')} to {_recipient(item.recipient)} due "
+        f"• {item.kind.replace('_', ' ')} to {_recipient(item)} due "
         f"{_when(item.due_at, tz)}: `{mrkdwn_escape(clip(item.error or 'unknown error', 100))}`"
         f" after {item.attempts} attempt{'s' if item.attempts != 1 else ''}"
         for item in failed[:MAX_FAILED_SHOWN]
@@ -185,7 +191,10 @@ def fit(blocks: list[Block], limit: int = MAX_VIEW_BLOCKS) -> list[Block]:
     return [*kept, context(f"…and {len(blocks) - len(kept)} more not shown here.")]
 
 
-def _recipient(recipient: str) -> str:
+def _recipient(item: FailedNotification) -> str:
+    recipient = item.recipient
+    if item.channel != Channel.SLACK:
+        return f"{item.channel} {mrkdwn_escape(recipient)}"
     return f"<#{recipient}>" if recipient[:1] in ("C", "G") else f"<@{recipient}>"
 
 
