@@ -4,9 +4,11 @@ It runs the same outbox job as ``roundtable serve`` on an APScheduler ``Blocking
 (any number of workers and servers can share one database: §13). ``--once`` sends what is
 due now (``--now`` moves "now") and exits, which suits cron and tests.
 
-Environment: ``SLACK_BOT_TOKEN`` (required), ``SLACK_API_URL`` (optional Web API base URL,
-e.g. for GovSlack or a local test server). One token serves every workspace in the database;
-a multi-workspace install delivers from ``roundtable serve``, which knows each installation.
+Environment: ``SLACK_BOT_TOKEN`` (required unless it only sends email), ``SLACK_API_URL``
+(optional Web API base URL, e.g. for GovSlack or a local test server). One token serves every
+workspace in the database; a multi-workspace install delivers from ``roundtable serve``, which
+knows each installation. With ``SMTP_URL`` and ``MAIL_FROM`` it emails guests too (see
+``bot.mail``); ``PUBLIC_URL`` then makes their manage links (default localhost:3000).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ if TYPE_CHECKING:
     from slack_sdk import WebClient
 
 DEFAULT_API_URL = "https://slack.com/api/"
+DEFAULT_PUBLIC_URL = "http://localhost:3000"
 
 
 def _dispatch_default_interval() -> float:
@@ -71,16 +74,21 @@ def worker(runtime: Runtime, once: bool, interval: float) -> None:
     # notification blocks) would slow down every other command's start.
     from apscheduler.schedulers.blocking import BlockingScheduler
 
-    from bot.dispatch import drain, start_dispatcher
+    from bot.dispatch import ClientFor, drain, start_dispatcher
+    from bot.mail import mail_deliverers
 
-    client = slack_client(os.environ)
     engine = runtime.engine()
+    public_url = os.environ.get("PUBLIC_URL", "").strip() or DEFAULT_PUBLIC_URL
+    mail = mail_deliverers(engine, os.environ, public_url=public_url)
+    client_for: ClientFor | None = None
+    if not mail or os.environ.get("SLACK_BOT_TOKEN", "").strip():
+        client = slack_client(os.environ)
 
-    def client_for(team_id: str) -> WebClient:
-        return client
+        def client_for(team_id: str) -> WebClient:
+            return client
 
     if once:
-        result = drain(engine, client_for, clock=lambda: runtime.now)
+        result = drain(engine, client_for, clock=lambda: runtime.now, deliverers=mail)
         runtime.emit(
             {"dispatch": asdict(result)},
             f"Sent {result.sent} (already sent {result.found_sent}), skipped {result.skipped}, "
@@ -89,7 +97,7 @@ def worker(runtime: Runtime, once: bool, interval: float) -> None:
         return
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     scheduler = BlockingScheduler(timezone=UTC)
-    start_dispatcher(scheduler, engine, client_for, interval_seconds=interval)
+    start_dispatcher(scheduler, engine, client_for, interval_seconds=interval, deliverers=mail)
 
     def stop(signum: int, frame: FrameType | None) -> None:
         scheduler.shutdown(wait=False)
