@@ -7,18 +7,21 @@ environment. Only email rows are claimed: no Slack client is given.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime, timedelta
 
 import pytest
+from click.testing import CliRunner
 from icalendar import Calendar
 from sqlalchemy import Engine
 
 from bot.blocks.home import NO_GUEST_EMAIL, build_home
 from bot.dispatch import DEFAULT_LEASE, MAX_ATTEMPTS, DispatchResult, dispatch_due
 from bot.mail import mail_deliverers
+from cli.main import cli
 from engine.model import BookingStatus
 from services.admin import home_overview
 from services.context import Actor
@@ -327,3 +330,34 @@ def test_reminders_reassignments_and_cancellations_are_emailed(
         "sent",
         "skipped",
     ]
+
+
+def test_worker_once_emails_guests_without_a_slack_token(
+    workspace: Engine, smtp: SmtpServer, mail_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
+    monkeypatch.setenv("PUBLIC_URL", PUBLIC_URL)
+    booking = book(workspace, guest_booking())
+    url = workspace.url.render_as_string(hide_password=False)
+
+    result = CliRunner().invoke(
+        cli, ["--db", url, "--now", NOW.isoformat(), "--json", "worker", "--once"]
+    )
+
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["dispatch"]["sent"] == 1
+    (received,) = smtp.received
+    link = manage_url(PUBLIC_URL, SECRET.encode(), booking.id)
+    assert link in received.message.get_body(("plain",)).get_content()
+
+
+def test_worker_with_a_bad_smtp_url_names_it(
+    workspace: Engine, mail_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SMTP_URL", "smtp://host?tls=yes")
+    url = workspace.url.render_as_string(hide_password=False)
+
+    result = CliRunner().invoke(cli, ["--db", url, "worker", "--once"])
+
+    assert result.exit_code == 2
+    assert result.output.startswith("error: SMTP_URL: unknown option 'tls'")
