@@ -320,6 +320,8 @@ class Mailer:
         self._public_url = public_url
         self._secret = secret
         self._renderer = renderer or MailRenderer()
+        # Made once: loading the system's CA certificates takes a tenth of a second.
+        self._tls = ssl.create_default_context() if settings.tls or settings.starttls else None
 
     def deliver(
         self,
@@ -370,17 +372,16 @@ class Mailer:
     @contextmanager
     def _connection(self) -> Iterator[smtplib.SMTP]:
         settings = self._settings
-        context = ssl.create_default_context()
         smtp: smtplib.SMTP
         if settings.tls:
             smtp = smtplib.SMTP_SSL(
-                settings.host, settings.port, timeout=settings.timeout, context=context
+                settings.host, settings.port, timeout=settings.timeout, context=self._tls
             )
         else:
             smtp = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
         try:
             if settings.starttls:
-                smtp.starttls(context=context)
+                smtp.starttls(context=self._tls)
             if settings.username:
                 smtp.login(settings.username, settings.password or "")
             yield smtp
