@@ -254,7 +254,6 @@ class _Dispatcher:
     """A registered job's parts, and its wake-up state (see ``_Dispatcher.wake``)."""
 
     engine: Engine
-    client_for: ClientFor | None
     lease: timedelta
     limit: int
     deliverers: Mapping[str, Deliver]
@@ -293,7 +292,7 @@ class _Dispatcher:
                     self.woken = False
                 total += drain(
                     self.engine,
-                    self.client_for,
+                    None,  # Slack's deliverer, when there is one, is among ``deliverers``
                     clock=self.clock,
                     lease=self.lease,
                     limit=self.limit,
@@ -347,7 +346,6 @@ def start_dispatcher(
     job_id = f"{JOB_ID}:{name}"
     dispatcher = _Dispatcher(
         engine,
-        client_for,
         lease,
         limit,
         deliverers_of(client_for, deliverers),
@@ -492,7 +490,7 @@ def _dispatch_one(
     return DispatchResult(sent=1)
 
 
-def in_doubt(message: OutboxMessage, claimed_at: datetime) -> bool:
+def _in_doubt(message: OutboxMessage, claimed_at: datetime) -> bool:
     """Tell whether an earlier attempt, claimed before this round, may have delivered it."""
     return message.in_doubt_since is not None and message.in_doubt_since < claimed_at
 
@@ -510,7 +508,7 @@ def slack_deliverer(client_for: ClientFor) -> Deliver:
     ) -> Delivered:
         content = render(message, booking, cfg, now)
         client = client_for(team)
-        ts = _find_posted(client, message) if in_doubt(message, claimed_at) else None
+        ts = _find_posted(client, message) if _in_doubt(message, claimed_at) else None
         if ts is not None:
             return Delivered(ts, found=True)
         return Delivered(_post(client, message, content))

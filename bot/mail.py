@@ -50,7 +50,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 from zoneinfo import ZoneInfo
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, PackageLoader, StrictUndefined, TemplateError, select_autoescape
 from sqlalchemy import Engine
 
 from bot.blocks.notifications import duration_text
@@ -341,11 +341,16 @@ class Mailer:
         recipient = booking.customer_email
         if recipient is None or booking.customer_slack_user:
             raise GiveUp("the booking's customer has no email address")
+        if not recipient.isascii():
+            raise GiveUp(f"'{recipient}' is not an ASCII address (SMTPUTF8 is not used)")
         data = message.handed
         if data is None:
             manage = manage_url(self._public_url, self._secret, booking.id)
-            email = self._renderer.render(message, booking, cfg, now, self._settings, manage)
-            data = email.as_string()
+            try:
+                email = self._renderer.render(message, booking, cfg, now, self._settings, manage)
+                data = email.as_string()
+            except (ValueError, TypeError, TemplateError) as error:  # the same next time
+                raise GiveUp(f"cannot write the email: {type(error).__name__}: {error}") from None
             with UnitOfWork(self._engine) as uow:
                 uow.outbox.record_handed(team, message.id, data)
                 uow.commit()

@@ -53,10 +53,10 @@ def mail_env(monkeypatch: pytest.MonkeyPatch, smtp: SmtpServer) -> None:
     monkeypatch.setenv("ROUNDTABLE_SECRET", SECRET)
 
 
-def guest_booking(**fields: object) -> Booking:
+def guest_booking(start: datetime = START, **fields: object) -> Booking:
     """A booking of the guest Gina Guest (in Paris) with a video link, owned by Alice."""
     fields.setdefault("location", VIDEO)
-    booking = a_booking(customer=None, customer_timezone="Europe/Paris")
+    booking = a_booking(start, customer=None, customer_timezone="Europe/Paris")
     return replace(booking, **fields)  # type: ignore[arg-type]
 
 
@@ -361,3 +361,15 @@ def test_worker_with_a_bad_smtp_url_names_it(
 
     assert result.exit_code == 2
     assert result.output.startswith("error: SMTP_URL: unknown option 'tls'")
+
+
+def test_an_address_the_server_cannot_take_fails_without_stopping_the_round(
+    workspace: Engine, smtp: SmtpServer, mail_env: None
+) -> None:
+    odd = book(workspace, guest_booking(customer_email="gína@exämple.com"))
+    fine = book(workspace, guest_booking(START + timedelta(hours=3)))
+
+    assert dispatch(workspace) == DispatchResult(claimed=2, sent=1, failed=1)
+    assert the_email(workspace, odd).status is OutboxStatus.FAILED
+    assert the_email(workspace, fine).status is OutboxStatus.SENT
+    assert [r.recipients for r in smtp.received] == [("gina@example.com",)]
