@@ -1,11 +1,18 @@
-"""Deliver the outbox to Slack on APScheduler 3: claimed, rendered, sent, marked.
+"""Deliver the outbox on APScheduler 3: claimed, rendered, sent, marked.
 
 ``dispatch_due`` is one round: claim up to ``limit`` due rows (``FOR UPDATE SKIP LOCKED`` on
 PostgreSQL, the one write lock on SQLite) with a lease, render each from its booking as it is
-now, post it, and mark it. ``start_dispatcher`` runs rounds on a scheduler every few seconds,
+now, hand it to the deliverer of its ``channel`` and mark it. Slack's deliverer is here;
+others (email: ``bot.mail``) are handed in by channel, and a process claims only rows of the
+channels it can deliver. ``start_dispatcher`` runs rounds on a scheduler every few seconds,
 in ``roundtable serve`` (a ``BackgroundScheduler``) and ``roundtable worker`` (a
-``BlockingScheduler``). The truth is the outbox table, so any number of processes can run
-the job; a row is worked on by one process at a time.
+``BlockingScheduler``), and at once when a commit of the same process queues rows
+(``storage.uow.on_queued``). The truth is the outbox table, so any number of processes can
+run the job; a row is worked on by one process at a time.
+
+A deliverer takes the claimed row with its booking and configuration and returns
+``Delivered``, or raises ``Retry`` (try again later, maybe in doubt) or ``GiveUp`` (failed
+for good); the round records the outcome and applies the back-off below to every channel.
 
 Sending
     DMs go to ``channel=<user id>`` (Slack opens the app's DM), channel notices to the channel.
@@ -53,6 +60,7 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -81,15 +89,33 @@ from bot.blocks.notifications import (
 )
 from engine.model import BookingStatus, PageKind, WorkspaceConfig
 from services.context import system_clock
-from services.notifications import DEFAULT_REMINDERS, Kind, Part, people
-from storage.records import Booking, OutboxMessage
+from services.notifications import DEFAULT_REMINDERS, Kind, Part, people, recipients
+from storage.records import Booking, Channel, OutboxMessage
 from storage.repositories import OutboxRepository
-from storage.uow import UnitOfWork
+from storage.uow import UnitOfWork, on_queued
 
 log = logging.getLogger("roundtable.dispatch")
 
 ClientFor = Callable[[str], WebClient]
 """Give the Web API client of a workspace (by Slack team id)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Delivered:
+    """A delivered message: ``ref`` names it where it went (a Slack ``ts``); ``found`` when an
+    earlier attempt had delivered it already."""
+
+    ref: str | None = None
+    found: bool = False
+
+
+Deliver = Callable[
+    [str, OutboxMessage, Booking | None, WorkspaceConfig, datetime, datetime], Delivered
+]
+"""Deliver one claimed row: (team, message, its booking, configuration, claimed at, now);
+the booking is ``None`` only for rows about none (``calendar_failing``, Slack's).
+
+Raises ``Retry`` or ``GiveUp``."""
 
 METADATA_EVENT_TYPE = "roundtable_outbox"
 DEFAULT_INTERVAL_SECONDS = 5.0
@@ -149,22 +175,39 @@ class DispatchResult:
         )
 
 
+def deliverers_of(
+    client_for: ClientFor | None, more: Mapping[str, Deliver] | None = None
+) -> dict[str, Deliver]:
+    """Return the deliverers by channel: Slack's (with ``client_for``) and ``more``."""
+    found: dict[str, Deliver] = {}
+    if client_for is not None:
+        found[Channel.SLACK.value] = slack_deliverer(client_for)
+    return found | dict(more or {})
+
+
 def dispatch_due(
     engine: Engine,
-    client_for: ClientFor,
+    client_for: ClientFor | None,
     *,
     now: datetime,
     lease: timedelta = DEFAULT_LEASE,
     limit: int = DEFAULT_LIMIT,
+    deliverers: Mapping[str, Deliver] | None = None,
 ) -> DispatchResult:
     """Claim up to ``limit`` due notifications, send them and record each outcome.
 
-    ``now`` is the time of the claim; the round's later decisions (is a meeting under way,
-    when to retry) use ``now`` plus the time spent so far.
+    Slack rows go through ``client_for`` (``None``: this process does not post to Slack);
+    ``deliverers`` deliver the other channels (``email``). Only rows of those channels are
+    claimed. ``now`` is the time of the claim; the round's later decisions (is a meeting
+    under way, when to retry) use ``now`` plus the time spent so far.
     """
+    by_channel = deliverers_of(client_for, deliverers)
+    if not by_channel:
+        return DispatchResult()
     with UnitOfWork(engine) as uow:
         uow.begin_write()
-        claimed = uow.outbox.claim_due(now=now, lease=lease, limit=limit)
+        channels = [Channel(channel) for channel in sorted(by_channel)]
+        claimed = uow.outbox.claim_due(now=now, lease=lease, limit=limit, channels=channels)
         uow.commit()
     if not claimed:
         return DispatchResult()
@@ -180,35 +223,92 @@ def dispatch_due(
                     marks.add(_released(later_team, later.id))
                 return replace(result, released=len(claimed) - index)
             result += _dispatch_one(
-                marks, client_for, team, message, contexts.get(team), now, now + elapsed
+                marks, by_channel, team, message, contexts.get(team), now, now + elapsed
             )
     return result
 
 
 def drain(
     engine: Engine,
-    client_for: ClientFor,
+    client_for: ClientFor | None,
     *,
     clock: Callable[[], datetime] = system_clock,
     lease: timedelta = DEFAULT_LEASE,
     limit: int = DEFAULT_LIMIT,
+    deliverers: Mapping[str, Deliver] | None = None,
 ) -> DispatchResult:
     """Run rounds until one claims less than a full batch; return the sum."""
     total = DispatchResult()
     while True:
-        result = dispatch_due(engine, client_for, now=clock(), lease=lease, limit=limit)
+        result = dispatch_due(
+            engine,
+            client_for,
+            now=clock(),
+            lease=lease,
+            limit=limit,
+            deliverers=deliverers,
+        )
         total += result
         if result.claimed < limit:
             return total
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Dispatcher:
+    """A registered job's parts, and its wake-up state (see ``_Dispatcher.wake``)."""
+
     engine: Engine
-    client_for: ClientFor
     lease: timedelta
     limit: int
+    deliverers: Mapping[str, Deliver]
     clock: Callable[[], datetime] = field(default=system_clock)
+    scheduler: Any = None
+    job_id: str = ""
+    unhook: Callable[[], None] | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    running: bool = False
+    woken: bool = False
+
+    def wake(self) -> None:
+        """Deliver now: run the job at once, or once more after the round under way.
+
+        Called by the committing thread when it queued rows; a round already under way may
+        have claimed before that commit, so it runs again instead of leaving them for the
+        next poll.
+        """
+        with self.lock:
+            self.woken = True
+            if self.running:
+                return
+        try:
+            self.scheduler.modify_job(self.job_id, next_run_time=system_clock())
+        except Exception:  # the job is gone (stopping) or the scheduler is shut: polling stays
+            log.debug("could not wake the outbox job %s", self.job_id, exc_info=True)
+
+    def run(self) -> DispatchResult:
+        """Drain the outbox until no wake-up came in during the last drain."""
+        total = DispatchResult()
+        with self.lock:
+            self.running = True
+        try:
+            while True:
+                with self.lock:
+                    self.woken = False
+                total += drain(
+                    self.engine,
+                    None,  # Slack's deliverer, when there is one, is among ``deliverers``
+                    clock=self.clock,
+                    lease=self.lease,
+                    limit=self.limit,
+                    deliverers=self.deliverers,
+                )
+                with self.lock:
+                    if not self.woken:
+                        self.running = False
+                        return total
+        finally:
+            with self.lock:
+                self.running = False
 
 
 # What a scheduled job reaches by name: APScheduler jobs take plain values only (STYLE), so
@@ -222,13 +322,7 @@ def run_dispatch_job(name: str) -> None:
     if dispatcher is None:
         log.warning("no dispatcher named %r is registered; the job does nothing", name)
         return
-    result = drain(
-        dispatcher.engine,
-        dispatcher.client_for,
-        clock=dispatcher.clock,
-        lease=dispatcher.lease,
-        limit=dispatcher.limit,
-    )
+    result = dispatcher.run()
     if result.claimed:
         log.info("outbox round: %s", result)
 
@@ -236,26 +330,41 @@ def run_dispatch_job(name: str) -> None:
 def start_dispatcher(
     scheduler: Any,
     engine: Engine,
-    client_for: ClientFor,
+    client_for: ClientFor | None,
     *,
     interval_seconds: float = DEFAULT_INTERVAL_SECONDS,
     lease: timedelta = DEFAULT_LEASE,
     limit: int = DEFAULT_LIMIT,
     clock: Callable[[], datetime] = system_clock,
     name: str = "default",
+    deliverers: Mapping[str, Deliver] | None = None,
 ) -> Any:
     """Add the outbox job to an APScheduler 3 scheduler (started or not); return the job.
 
-    The job runs at once (catching up on what fell due while the app was down) and then
-    every ``interval_seconds``; a run still going when the next is due makes that one skip.
+    The job runs at once (catching up on what fell due while the app was down), then every
+    ``interval_seconds``, and at once after a commit on ``engine`` in this process queues
+    rows; a run still going when the next is due makes that one skip (a wake-up during a
+    run makes it drain once more). ``client_for`` and ``deliverers`` as for ``dispatch_due``.
     """
-    _DISPATCHERS[name] = _Dispatcher(engine, client_for, lease, limit, clock)
+    stop_dispatcher(scheduler, name=name)
+    job_id = f"{JOB_ID}:{name}"
+    dispatcher = _Dispatcher(
+        engine,
+        lease,
+        limit,
+        deliverers_of(client_for, deliverers),
+        clock,
+        scheduler=scheduler,
+        job_id=job_id,
+    )
+    _DISPATCHERS[name] = dispatcher
+    dispatcher.unhook = on_queued(engine, dispatcher.wake)
     return scheduler.add_job(
         run_dispatch_job,
         "interval",
         seconds=interval_seconds,
         args=[name],
-        id=f"{JOB_ID}:{name}",
+        id=job_id,
         name="deliver due notifications",
         replace_existing=True,
         coalesce=True,
@@ -267,7 +376,9 @@ def start_dispatcher(
 
 def stop_dispatcher(scheduler: Any, *, name: str = "default") -> None:
     """Remove the outbox job added by ``start_dispatcher`` (the scheduler keeps running)."""
-    _DISPATCHERS.pop(name, None)
+    dispatcher = _DISPATCHERS.pop(name, None)
+    if dispatcher is not None and dispatcher.unhook is not None:
+        dispatcher.unhook()
     if scheduler.get_job(f"{JOB_ID}:{name}") is not None:
         scheduler.remove_job(f"{JOB_ID}:{name}")
 
@@ -345,8 +456,11 @@ class _Marks:
         self.flush()
 
 
-class _Retry(Exception):
-    """Try again later; ``in_doubt`` when Slack may have posted, ``counted`` unless a 429."""
+class Retry(Exception):
+    """Try again later; ``in_doubt`` when it may have been delivered, ``counted`` unless a 429.
+
+    ``after`` overrides the back-off (a ``Retry-After``).
+    """
 
     def __init__(
         self, reason: str, *, after: timedelta | None, in_doubt: bool, counted: bool = True
@@ -358,53 +472,85 @@ class _Retry(Exception):
         self.counted = counted
 
 
-class _GiveUp(Exception):
+class GiveUp(Exception):
     """The same request will fail again: mark the row failed with this reason."""
 
 
 def _dispatch_one(
     marks: _Marks,
-    client_for: ClientFor,
+    deliverers: Mapping[str, Deliver],
     team: str,
     message: OutboxMessage,
     context: _Context | None,
     claimed_at: datetime,
     now: datetime,
 ) -> DispatchResult:
-    if message.kind == Kind.CALENDAR_FAILING:
-        content = render_calendar_failing(message)
-    else:
-        booking = None
-        if context is not None and message.booking_id is not None:
+    if context is None:
+        return _skip(marks, team, message, "the workspace is gone")
+    booking = None
+    if message.kind != Kind.CALENDAR_FAILING:  # the one kind about no booking
+        if message.booking_id is not None:
             booking = context.bookings.get(message.booking_id)
-        if context is None or booking is None:
+        if booking is None:
             return _skip(marks, team, message, "the booking is gone")
         reason = _skip_reason(message, booking, context.cfg, now)
         if reason is not None:
             return _skip(marks, team, message, reason)
-        content = render(message, booking, context.cfg, now)
         if message.kind == Kind.NOTICE_STARTED:
             notice = context.notices.get((booking.id, message.recipient))
             if notice is None:
                 return _skip(marks, team, message, "the manager notice was not posted")
-            return _redraw(marks, client_for, team, message, notice, content, now)
+            message = replace(message, slack_ts=notice)  # Slack's deliverer updates it
     try:
-        client = client_for(team)
-        # In doubt since before this round's claim: an earlier attempt may have posted it.
-        in_doubt = message.in_doubt_since is not None and message.in_doubt_since < claimed_at
-        ts = _find_posted(client, message) if in_doubt else None
-        found = ts is not None
-        if ts is None:
-            ts = _post(client, message, content)
-    except _Retry as retry:
+        delivered = deliverers[message.channel](
+            team, message, booking, context.cfg, claimed_at, now
+        )
+    except Retry as retry:
         return _retry(marks, team, message, retry, now)
-    except _GiveUp as give_up:
+    except GiveUp as give_up:
         return _fail(marks, team, message, str(give_up))
-    marks.add(lambda outbox: outbox.mark_sent(team, message.id, at=now, slack_ts=ts))
-    if found:
-        log.info("outbox %s was already posted (ts %s); not posting it again", message.id, ts)
+    ref = delivered.ref
+    marks.add(lambda outbox: outbox.mark_sent(team, message.id, at=now, slack_ts=ref))
+    if delivered.found:
+        log.info("outbox %s was already delivered (%s); not sending it again", message.id, ref)
         return DispatchResult(found_sent=1)
     return DispatchResult(sent=1)
+
+
+def _in_doubt(message: OutboxMessage, claimed_at: datetime) -> bool:
+    """Tell whether an earlier attempt, claimed before this round, may have delivered it."""
+    return message.in_doubt_since is not None and message.in_doubt_since < claimed_at
+
+
+def slack_deliverer(client_for: ClientFor) -> Deliver:
+    """Post rows to Slack; a row in doubt is first looked for in its channel's history.
+
+    A ``notice_started`` row carries the ts of the manager notice it redraws: that message
+    is updated in place (an update repeated after a crash changes nothing).
+    """
+
+    def deliver(
+        team: str,
+        message: OutboxMessage,
+        booking: Booking | None,
+        cfg: WorkspaceConfig,
+        claimed_at: datetime,
+        now: datetime,
+    ) -> Delivered:
+        if booking is None:
+            content = render_calendar_failing(message)
+        else:
+            content = render(message, booking, cfg, now)
+        client = client_for(team)
+        if message.kind == Kind.NOTICE_STARTED and message.slack_ts is not None:
+            _update(client, message, message.slack_ts, content)
+            return Delivered(message.slack_ts)
+        ts = _find_posted(client, message) if _in_doubt(message, claimed_at) else None
+        if ts is not None:
+            return Delivered(ts, found=True)
+        return Delivered(_post(client, message, content))
+
+    return deliver
 
 
 def _skip_reason(
@@ -412,7 +558,7 @@ def _skip_reason(
 ) -> str | None:
     kind = message.kind
     cancelled = booking.status is BookingStatus.CANCELLED
-    involved = {r.slack_id for r in people(cfg, booking)}
+    involved = {r.slack_id for r in recipients(cfg, booking, message.channel)}
     if kind == Kind.REMINDER:
         if cancelled:
             return "the booking was cancelled"
@@ -542,33 +688,19 @@ def booking_facts(booking: Booking, cfg: WorkspaceConfig) -> BookingFacts:
         timezone=cfg.workspace.timezone,
         cancelled=booking.status is BookingStatus.CANCELLED,
         no_show=booking.status is BookingStatus.NO_SHOW,
+        location=booking.location,
     )
 
 
-def _redraw(
-    marks: _Marks,
-    client_for: ClientFor,
-    team: str,
-    message: OutboxMessage,
-    ts: str,
-    content: NotificationMessage,
-    now: datetime,
-) -> DispatchResult:
-    """Update a posted message in place (an update repeated after a crash changes nothing)."""
-    try:
-        client = client_for(team)
-        with _slack_call("chat.update", posting=False):
-            channel = message.recipient
-            if channel[:1] in ("U", "W"):
-                opened = client.conversations_open(users=channel)
-                channel = str(opened["channel"]["id"])
-            client.chat_update(channel=channel, ts=ts, **content.as_kwargs())
-    except _Retry as retry:
-        return _retry(marks, team, message, retry, now)
-    except _GiveUp as give_up:
-        return _fail(marks, team, message, str(give_up))
-    marks.add(lambda outbox: outbox.mark_sent(team, message.id, at=now, slack_ts=ts))
-    return DispatchResult(sent=1)
+def _update(
+    client: WebClient, message: OutboxMessage, ts: str, content: NotificationMessage
+) -> None:
+    with _slack_call("chat.update", posting=False):
+        channel = message.recipient
+        if channel[:1] in ("U", "W"):
+            opened = client.conversations_open(users=channel)
+            channel = str(opened["channel"]["id"])
+        client.chat_update(channel=channel, ts=ts, **content.as_kwargs())
 
 
 def _post(client: WebClient, message: OutboxMessage, content: NotificationMessage) -> str:
@@ -611,7 +743,7 @@ def _find_posted(client: WebClient, message: OutboxMessage) -> str | None:
                 cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
                 if not page.get("has_more") or cursor is None:
                     return None
-    except _GiveUp as error:
+    except GiveUp as error:
         # Without history access (a missing scope, say) we cannot tell; posting again can
         # show the message twice, dropping it could lose it: at least once wins.
         log.warning(
@@ -640,7 +772,7 @@ def _is_ours(posted: Mapping[str, Any], outbox_id: str) -> bool:
 
 @contextmanager
 def _slack_call(what: str, *, posting: bool) -> Iterator[None]:
-    """Turn what a Web API call raises into ``_Retry`` or ``_GiveUp``.
+    """Turn what a Web API call raises into ``Retry`` or ``GiveUp``.
 
     ``posting``: the call posts the message, so a 5xx or a lost answer leaves it in doubt
     while a refusal (429, ``ok: false``) means it was not posted. A failed history search
@@ -653,23 +785,23 @@ def _slack_call(what: str, *, posting: bool) -> Iterator[None]:
     except (OSError, HTTPException) as error:
         # Timeouts, refused or reset connections: the request may or may not have landed.
         reason = f"{what}: network error: {type(error).__name__}: {error}"
-        raise _Retry(reason, after=None, in_doubt=True) from error
+        raise Retry(reason, after=None, in_doubt=True) from error
 
 
-def _classify(what: str, error: SlackApiError, *, posting: bool) -> _Retry | _GiveUp:
+def _classify(what: str, error: SlackApiError, *, posting: bool) -> Retry | GiveUp:
     response = error.response
     status = response.status_code
     code = response.get("error") if isinstance(response.data, dict) else None
     if status == 429:
         after = _retry_after(response.headers)
         reason = f"{what}: rate limited for {int(after.total_seconds())}s"
-        return _Retry(reason, after=after, in_doubt=not posting, counted=False)
+        return Retry(reason, after=after, in_doubt=not posting, counted=False)
     if status >= 500:
-        return _Retry(f"{what}: Slack answered HTTP {status} ({code})", after=None, in_doubt=True)
+        return Retry(f"{what}: Slack answered HTTP {status} ({code})", after=None, in_doubt=True)
     if code in PERMANENT_ERRORS:
-        return _GiveUp(f"{what}: {code}")
+        return GiveUp(f"{what}: {code}")
     # Slack refused (ok: false), so nothing was posted; an unknown error may heal.
-    return _Retry(f"{what}: {code or f'HTTP {status}'}", after=None, in_doubt=not posting)
+    return Retry(f"{what}: {code or f'HTTP {status}'}", after=None, in_doubt=not posting)
 
 
 def _retry_after(headers: Mapping[str, Any]) -> timedelta:
@@ -695,7 +827,7 @@ def backoff(attempts: int, *, rng: random.Random | None = None) -> timedelta:
 
 
 def _retry(
-    marks: _Marks, team: str, message: OutboxMessage, retry: _Retry, now: datetime
+    marks: _Marks, team: str, message: OutboxMessage, retry: Retry, now: datetime
 ) -> DispatchResult:
     if retry.counted and message.attempts >= MAX_ATTEMPTS:
         return _fail(

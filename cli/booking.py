@@ -50,6 +50,7 @@ def booking_data(booking: Booking) -> dict[str, Any]:
         "participants": [p.page for p in booking.participants if p.role is Role.PARTICIPANT],
         "event_type": booking.event_type,
         "master_page": booking.master_page,
+        "location": booking.location,
     }
 
 
@@ -61,6 +62,7 @@ def booking_text(booking: Booking, verb: str) -> str:
         f"{verb} booking {booking.id}: {booking.event_type} on {booking.master_page}, "
         f"{booking.start.astimezone(UTC):%a %Y-%m-%d %H:%M}–{booking.end.astimezone(UTC):%H:%M}"
         f" UTC, owner {booking.owner}{with_} ({booking.status.value})"
+        + (f", at {booking.location}" if booking.location else "")
     )
 
 

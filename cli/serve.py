@@ -8,8 +8,8 @@ APScheduler ``BackgroundScheduler``.
 The calendar sync job (``services.calendar_sync``) and the calendar write job
 (``services.calendar_writes``) run on their own ``BackgroundScheduler`` in both modes.
 Without any Slack variable (``bot.settings.SLACK_VARIABLES``) it runs in local mode: the
-guest pages and ``/healthz``; ``/slack/events`` answers 503 and no dispatcher runs, so
-notifications wait in the outbox for a process connected to Slack.
+guest pages and ``/healthz``; ``/slack/events`` answers 503 and Slack notifications wait in
+the outbox for a process connected to Slack (guests' emails, when set up, are sent).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import gc
 import logging
 import os
 import signal
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import timedelta
 from types import FrameType
@@ -33,6 +33,7 @@ from engine.errors import BadInput
 if TYPE_CHECKING:
     from slack_bolt import App
 
+    from bot.dispatch import ClientFor, Deliver
     from bot.settings import Settings
     from services.context import Services
 
@@ -63,6 +64,7 @@ def serve(runtime: Runtime, host: str, port: int | None, socket_mode: bool) -> N
     # half a second to import, which every other command (say `slots`) would pay.
     import waitress
 
+    from bot.mail import mail_deliverers
     from bot.server import EVENTS_PATH, build_wsgi_app
     from bot.settings import Settings, SettingsError, load_settings
     from bot.verify import MAX_BODY_BYTES
@@ -78,16 +80,18 @@ def serve(runtime: Runtime, host: str, port: int | None, socket_mode: bool) -> N
         raise BadInput(error.problem, field=error.variable) from None
     calendar_interval = sync_interval()
     services = Services(engine=runtime.engine(), public_url=settings.public_url)
+    mail = mail_deliverers(services.engine, os.environ, public_url=settings.public_url)
     app: App | None
     running: AbstractContextManager[None]
     if isinstance(settings, Settings):
         app = _build_app(settings, services)
-        running = _connected(app, settings, services, socket_mode=socket_mode)
+        running = _connected(app, settings, services, mail, socket_mode=socket_mode)
         endpoint = f"http://{host}:{settings.port}{EVENTS_PATH}"
         serves = f"Slack {'over Socket Mode' if socket_mode else 'on ' + endpoint}"
     else:
         click.echo(LOCAL_MODE, err=True)
-        app, running = None, nullcontext()
+        app = None
+        running = _dispatching(services, None, mail) if mail else nullcontext()
         serves = f"the guest pages on http://{host}:{settings.port}{PREFIX}"
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     signal.signal(signal.SIGTERM, _stop)
@@ -145,26 +149,48 @@ def _build_app(settings: Settings, services: Services) -> App:
 
 @contextmanager
 def _connected(
-    app: App, settings: Settings, services: Services, *, socket_mode: bool
+    app: App,
+    settings: Settings,
+    services: Services,
+    mail: Mapping[str, Deliver],
+    *,
+    socket_mode: bool,
 ) -> Iterator[None]:
     """Run the notification dispatcher (and the Socket Mode connection) for the block."""
-    from apscheduler.schedulers.background import BackgroundScheduler
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
     from bot.app import workspace_clients
-    from bot.dispatch import start_dispatcher
+
+    socket = SocketModeHandler(app, settings.app_token) if socket_mode else None
+    with _dispatching(services, workspace_clients(settings, app), mail):
+        try:
+            if socket is not None:
+                socket.connect()  # type: ignore[no-untyped-call]
+            yield
+        finally:
+            if socket is not None:
+                socket.close()  # type: ignore[no-untyped-call]
+
+
+@contextmanager
+def _dispatching(
+    services: Services, client_for: ClientFor | None, deliverers: Mapping[str, Deliver]
+) -> Iterator[None]:
+    """Run the outbox job for the block: Slack with ``client_for``, and ``deliverers``.
+
+    Polls every few seconds, and a commit of this process that queues messages wakes it.
+    """
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from bot.dispatch import start_dispatcher, stop_dispatcher
 
     scheduler = BackgroundScheduler(timezone="UTC")
-    start_dispatcher(scheduler, services.engine, workspace_clients(settings, app))
+    start_dispatcher(scheduler, services.engine, client_for, deliverers=deliverers)
     scheduler.start()
-    socket = SocketModeHandler(app, settings.app_token) if socket_mode else None
     try:
-        if socket is not None:
-            socket.connect()  # type: ignore[no-untyped-call]
         yield
     finally:
-        if socket is not None:
-            socket.close()  # type: ignore[no-untyped-call]
+        stop_dispatcher(scheduler)
         scheduler.shutdown(wait=False)
 
 

@@ -6,9 +6,11 @@ job (bookings to writable CalDAV calendars, every 5 seconds); any number of work
 servers can share one database. ``--once`` sends what is
 due now (``--now`` moves "now") and exits, which suits cron and tests.
 
-Environment: ``SLACK_BOT_TOKEN`` (required), ``SLACK_API_URL`` (optional Web API base URL,
-e.g. for GovSlack or a local test server). One token serves every workspace in the database;
-a multi-workspace install delivers from ``roundtable serve``, which knows each installation.
+Environment: ``SLACK_BOT_TOKEN`` (required unless it only sends email), ``SLACK_API_URL``
+(optional Web API base URL, e.g. for GovSlack or a local test server). One token serves every
+workspace in the database; a multi-workspace install delivers from ``roundtable serve``, which
+knows each installation. With ``SMTP_URL`` and ``MAIL_FROM`` it emails guests too (see
+``bot.mail``); ``PUBLIC_URL`` then makes their manage links (default localhost:3000).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from cli.runtime import Runtime, pass_runtime
+from cli.runtime import Runtime, pass_runtime, served_at
 from engine.errors import BadInput
 
 if TYPE_CHECKING:
@@ -73,19 +75,23 @@ def worker(runtime: Runtime, once: bool, interval: float) -> None:
     # notification blocks) would slow down every other command's start.
     from apscheduler.schedulers.blocking import BlockingScheduler
 
-    from bot.dispatch import drain, start_dispatcher
+    from bot.dispatch import ClientFor, drain, start_dispatcher
+    from bot.mail import mail_deliverers
     from services.calendar_sync import start_calendar_sync, sync_interval
     from services.calendar_writes import start_calendar_writes
 
-    client = slack_client(os.environ)
     calendar_interval = sync_interval()
     engine = runtime.engine()
+    mail = mail_deliverers(engine, os.environ, public_url=served_at())
+    client_for: ClientFor | None = None
+    if not mail or os.environ.get("SLACK_BOT_TOKEN", "").strip():
+        client = slack_client(os.environ)
 
-    def client_for(team_id: str) -> WebClient:
-        return client
+        def client_for(team_id: str) -> WebClient:
+            return client
 
     if once:
-        result = drain(engine, client_for, clock=lambda: runtime.now)
+        result = drain(engine, client_for, clock=lambda: runtime.now, deliverers=mail)
         runtime.emit(
             {"dispatch": asdict(result)},
             f"Sent {result.sent} (already sent {result.found_sent}), skipped {result.skipped}, "
@@ -94,7 +100,7 @@ def worker(runtime: Runtime, once: bool, interval: float) -> None:
         return
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     scheduler = BlockingScheduler(timezone=UTC)
-    start_dispatcher(scheduler, engine, client_for, interval_seconds=interval)
+    start_dispatcher(scheduler, engine, client_for, interval_seconds=interval, deliverers=mail)
     start_calendar_sync(scheduler, engine, interval=calendar_interval)
     start_calendar_writes(scheduler, engine, environ=os.environ)
 

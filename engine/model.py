@@ -108,7 +108,8 @@ class Page:
     """A booking page: a member (a Slack user) or a resource (a room, a device).
 
     ``hours`` has seven entries, Monday first; ``overrides`` replace a local date's hours
-    (an empty tuple is a day off).
+    (an empty tuple is a day off). ``location`` (text or URL, say a personal video link)
+    wins over the event type's for bookings the page owns.
     """
 
     id: str
@@ -121,6 +122,7 @@ class Page:
     capacity: int | None = None
     max_per_day: int | None = None
     max_per_week: int | None = None
+    location: str | None = None
 
     def __post_init__(self) -> None:
         if len(self.hours) != 7:
@@ -149,6 +151,7 @@ class EventType:
     reminders: tuple[timedelta, ...] = (timedelta(hours=24), timedelta(minutes=15))
     pages: tuple[str, ...] = ()
     form: tuple[FormField, ...] = ()
+    location: str | None = None
 
     @property
     def slot_step(self) -> timedelta:

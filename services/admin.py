@@ -38,7 +38,7 @@ from services import roles
 from services.booking import upcoming_bookings
 from services.config_file import ConfigInvalid, config_data, parse_config
 from services.context import Actor
-from services.notifications import FailedNotification, failed_notifications
+from services.notifications import FailedNotification, email_enabled, failed_notifications
 from services.reporting import pool_report
 from services.timeoff import kept_pages
 from storage.records import Booking, TimeOff
@@ -191,6 +191,7 @@ class HomeOverview:
     ``reports`` holds the current cycle of each pool the user manages (every pool for an
     admin); ``bookings`` the user's upcoming bookings; ``failed`` the notifications given up
     on, for admins only. ``pages`` and ``event_types`` name what those refer to.
+    ``guest_email``: guests get email (``SMTP_URL`` and ``MAIL_FROM`` are set).
     """
 
     workspace: Workspace
@@ -202,6 +203,7 @@ class HomeOverview:
     event_types: Mapping[str, EventType]
     kept_pages: tuple[str, ...] = ()
     time_off: tuple[TimeOff, ...] = ()
+    guest_email: bool = True
 
 
 def home_overview(
@@ -245,6 +247,7 @@ def home_overview(
         event_types={event_type.id: event_type for event_type in config.event_types},
         kept_pages=tuple(kept),
         time_off=tuple(time_off),
+        guest_email=email_enabled(),
     )
 
 

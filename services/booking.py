@@ -795,6 +795,7 @@ def _new_booking(
         member=None if link is None else link.member,
     )
     kind = checked.event_type
+    owner = checked.schedule.pages.get(assignment.seats[0].page)
     return Booking(
         id=str(uuid.uuid4()),
         master_page=checked.master_page.id,
@@ -817,6 +818,7 @@ def _new_booking(
         idempotency_key=request.idempotency_key,
         link_id=None if link is None else link.id,
         created_by=actor.slack_user,
+        location=(owner.location if owner is not None else None) or kind.location,
     )
 
 

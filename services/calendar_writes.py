@@ -130,7 +130,9 @@ def deliver_calendar_writes(
     limits = limits or Limits()
     with UnitOfWork(engine) as uow:
         uow.begin_write()
-        claimed = uow.outbox.claim_due(now=now, lease=lease, limit=limit, channel=Channel.CALDAV)
+        claimed = uow.outbox.claim_due(
+            now=now, lease=lease, limit=limit, channels=(Channel.CALDAV,)
+        )
         uow.commit()
     counts = {"written": 0, "removed": 0, "skipped": 0, "retried": 0, "failed": 0}
     for team, message in claimed:

@@ -26,6 +26,7 @@ Choices the contract leaves open:
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import MISSING, dataclass, fields, is_dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -86,6 +87,8 @@ from services import slack_ids
 
 ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+MAX_LOCATION = 500
+"""The longest location (text or URL) a page or an event type may have, in characters."""
 
 _RANGE = re.compile(r"(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})")
 
@@ -185,6 +188,22 @@ def _day_key(key: str) -> str:
     return key
 
 
+def check_location(value: str) -> str:
+    """Return a location (text or URL) without surrounding blanks.
+
+    Raises:
+        ValueError: it is empty, longer than ``MAX_LOCATION`` or not one line.
+    """
+    text = value.strip()
+    if not text:
+        raise ValueError("must not be empty (leave it out for no location)")
+    if len(text) > MAX_LOCATION:
+        raise ValueError(f"is {len(text)} characters long; at most {MAX_LOCATION}")
+    if any(unicodedata.category(char) in ("Cc", "Zl", "Zp") for char in text):
+        raise ValueError("must be one line of text or a URL")
+    return text
+
+
 ConfigId = Annotated[
     str,
     AfterValidator(_matching(ID_PATTERN, "an id (a-z, 0-9, '-' and '_', starting a-z or 0-9)")),
@@ -203,6 +222,7 @@ Instant = Annotated[AwareDatetime, AfterValidator(check_instant)]
 Day = Annotated[date, AfterValidator(check_day)]
 TimeRange = Annotated[LocalRange, PlainValidator(_local_range)]
 DayKey = Annotated[str, AfterValidator(_day_key)]
+Location = Annotated[str, AfterValidator(check_location)]
 
 
 # --- references ------------------------------------------------------------------------
@@ -363,6 +383,7 @@ class _PageModel(_Shape):
     capacity: Count | None = None
     max_per_day: Count | None = None
     max_per_week: Count | None = None
+    location: Location | None = None
 
     @field_validator("hours")
     @classmethod
@@ -409,6 +430,7 @@ class _PageModel(_Shape):
                 capacity=self.capacity,
                 max_per_day=self.max_per_day,
                 max_per_week=self.max_per_week,
+                location=self.location,
             ),
         )
 
@@ -434,6 +456,7 @@ class _EventTypeModel(_Shape):
     reminders: list[PositiveDuration] | None = None
     pages: list[PageRef] = Field(default_factory=list)
     form: list[_FormFieldModel] = Field(default_factory=list)
+    location: Location | None = None
 
     @model_validator(mode="after")
     def _nothing_twice(self) -> Self:
@@ -457,6 +480,7 @@ class _EventTypeModel(_Shape):
                 min_notice=self.min_notice,
                 max_days_ahead=self.max_days_ahead,
                 reminders=None if self.reminders is None else tuple(self.reminders),
+                location=self.location,
             ),
         )
 

@@ -36,8 +36,11 @@ kind                        recipients
                             start's
 ==========================  ==================================================================
 
-Guests (customers without a Slack user) get no Slack messages: the guest page shows their
-confirmation, and nothing here knows how to reach them elsewhere.
+Guests (customers without a Slack user) get no Slack messages. When email is set up
+(``SMTP_URL`` and ``MAIL_FROM``, see ``email_enabled``) a guest's confirmation, reminders,
+reassignment notice (when told) and cancellation are queued on the ``email`` channel too,
+addressed to the booking's customer email (the row's ``recipient`` only names it for
+people; the deliverer reads the address from the booking). Without it no email is queued.
 
 Each recipient gets one message per kind and booking even when it plays several parts
 (a customer who also owns the page): the dedupe key names the booking, kind and recipient,
@@ -47,6 +50,7 @@ for the same change queues nothing new.
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -94,11 +98,41 @@ class Part(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Recipient:
-    """A Slack user or channel id and its part; ``page`` is the booking page it holds."""
+    """A Slack user or channel id (an email address on ``Channel.EMAIL``) and its part.
+
+    ``page`` is the booking page it holds.
+    """
 
     slack_id: str
     part: Part
     page: str | None = None
+    channel: Channel = Channel.SLACK
+
+
+def email_enabled(environ: Mapping[str, str] | None = None) -> bool:
+    """Tell whether guests get email: ``SMTP_URL`` and ``MAIL_FROM`` are both set."""
+    env = os.environ if environ is None else environ
+    return bool(env.get("SMTP_URL", "").strip() and env.get("MAIL_FROM", "").strip())
+
+
+def guest(booking: Booking) -> Recipient | None:
+    """Return the email recipient of a guest's booking: a customer without a Slack user."""
+    if booking.customer_slack_user or not booking.customer_email:
+        return None
+    return Recipient(booking.customer_email, Part.CUSTOMER, channel=Channel.EMAIL)
+
+
+def recipients(cfg: Known, booking: Booking, channel: str) -> list[Recipient]:
+    """Return who a booking concerns on ``channel``: ``people`` on Slack, the guest by email."""
+    if channel == Channel.EMAIL:
+        return [r for r in [guest(booking)] if r is not None]
+    return people(cfg, booking)
+
+
+def _emailed(booking: Booking) -> list[Recipient]:
+    """The guest to email about ``booking`` now: none without email set up."""
+    found = guest(booking)
+    return [found] if found is not None and email_enabled() else []
 
 
 def people(cfg: Known, booking: Booking) -> list[Recipient]:
@@ -153,7 +187,7 @@ def queue_booked(
         NotFound: the workspace has no configuration.
     """
     cfg = uow.config.load(workspace_id) if known is None else known
-    everyone = people(cfg, booking)
+    everyone = people(cfg, booking) + _emailed(booking)
     messages = [_message(Kind.BOOKED, r, booking, now, _part(r)) for r in everyone]
     messages += [
         _message(Kind.MANAGER_NOTICE, r, booking, now, {**_part(r), "pool": pool}, extra=pool)
@@ -182,9 +216,9 @@ def queue_cancelled(
     """
     cfg = uow.config.load(workspace_id) if known is None else known
     uow.outbox.skip_pending(workspace_id, booking.id)
-    recipients = people(cfg, booking) + [r for _, r in managers(cfg, booking)]
+    told = people(cfg, booking) + [r for _, r in managers(cfg, booking)] + _emailed(booking)
     uow.outbox.add(
-        workspace_id, [_message(Kind.CANCELLED, r, booking, now, _part(r)) for r in recipients]
+        workspace_id, [_message(Kind.CANCELLED, r, booking, now, _part(r)) for r in told]
     )
 
 
@@ -277,11 +311,14 @@ def queue_reassigned(
                 _event_type(cfg, after), after, [new], now, generation=generation
             )
 
-    if tell_customer and record.reason and after.customer_slack_user:
-        customer = Recipient(after.customer_slack_user, Part.CUSTOMER)
-        messages.append(
+    if tell_customer and record.reason:
+        customers = _emailed(after)
+        if after.customer_slack_user:
+            customers.append(Recipient(after.customer_slack_user, Part.CUSTOMER))
+        messages += [
             _message(Kind.REASSIGNED_CUSTOMER, customer, after, now, moved, extra=generation)
-        )
+            for customer in customers
+        ]
     uow.outbox.add(workspace_id, messages)
 
 
@@ -387,6 +424,8 @@ def _message(
     due: datetime | None = None,
 ) -> OutboxMessage:
     key = f"{kind.value}:{booking.id}:{recipient.slack_id}"
+    if recipient.channel is not Channel.SLACK:
+        key = f"{kind.value}:{booking.id}:{recipient.channel.value}:{recipient.slack_id}"
     return OutboxMessage(
         id=str(uuid.uuid4()),
         kind=kind.value,
@@ -395,6 +434,7 @@ def _message(
         dedupe_key=key if extra is None else f"{key}:{extra}",
         payload=dict(payload),
         booking_id=booking.id,
+        channel=recipient.channel,
     )
 
 
@@ -409,6 +449,7 @@ class FailedNotification:
     due_at: datetime
     attempts: int
     error: str
+    channel: str = Channel.SLACK.value
 
 
 @dataclass(frozen=True, slots=True)
@@ -454,6 +495,7 @@ def failed_notifications(engine: Engine, workspace_id: str) -> list[FailedNotifi
             m.due_at,
             m.attempts,
             m.last_error or "",
+            m.channel,
         )
         for m in failed
     ]

@@ -298,6 +298,7 @@ def _page(row: PageRow) -> Page:
         capacity=row.capacity,
         max_per_day=row.max_per_day,
         max_per_week=row.max_per_week,
+        location=row.location,
     )
 
 
@@ -314,6 +315,7 @@ def _event_type(row: EventTypeRow, pages: tuple[str, ...]) -> EventType:
         reminders=tuple(timedelta(minutes=m) for m in row.reminders_min),
         pages=pages,
         form=tuple(FormField(f["id"], f["label"], f["required"]) for f in row.form),
+        location=row.location,
     )
 
 
@@ -349,6 +351,7 @@ def _page_values(page: Page) -> dict[str, Any]:
         },
         "max_per_day": page.max_per_day,
         "max_per_week": page.max_per_week,
+        "location": page.location,
     }
 
 
@@ -363,6 +366,7 @@ def _event_type_values(event_type: EventType) -> dict[str, Any]:
         "max_days_ahead": event_type.max_days_ahead,
         "reminders_min": [minutes(r) for r in event_type.reminders],
         "form": [{"id": f.id, "label": f.label, "required": f.required} for f in event_type.form],
+        "location": event_type.location,
     }
 
 

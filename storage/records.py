@@ -23,9 +23,10 @@ class Role(StrEnum):
 
 
 class Channel(StrEnum):
-    """Who delivers an outbox row: the Slack dispatcher, or the CalDAV writer."""
+    """Who delivers an outbox row: the Slack dispatcher, the mailer or the CalDAV writer."""
 
     SLACK = "slack"
+    EMAIL = "email"
     CALDAV = "caldav"
 
 
@@ -72,6 +73,7 @@ class Booking:
     created_by: str | None = None
     cancelled_at: datetime | None = None
     cancelled_by: str | None = None
+    location: str | None = None
 
     @property
     def owner(self) -> str:
@@ -129,6 +131,8 @@ class OutboxMessage:
     """A notification to deliver once; ``dedupe_key`` names it uniquely in its workspace.
 
     ``in_doubt_since``: an earlier attempt, claimed then, may have posted the message.
+    ``channel`` names the deliverer (``slack``, ``email``); ``handed`` is what an earlier
+    attempt handed to the mail server (an email's MIME text), sent again as is.
     """
 
     id: str
@@ -146,3 +150,4 @@ class OutboxMessage:
     slack_ts: str | None = None
     in_doubt_since: datetime | None = None
     channel: Channel = Channel.SLACK
+    handed: str | None = None

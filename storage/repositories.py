@@ -52,6 +52,9 @@ from storage.tables import (
     WorkspaceRow,
 )
 
+QUEUED = "roundtable_outbox_queued"
+"""Session info key: this transaction queued outbox rows (``UnitOfWork.commit`` wakes)."""
+
 
 def _uuid(value: str | None) -> uuid.UUID | None:
     if value is None:
@@ -198,6 +201,7 @@ class BookingRepository:
                     "created_by": booking.created_by,
                     "cancelled_at": booking.cancelled_at,
                     "cancelled_by": booking.cancelled_by,
+                    "location": booking.location,
                 }
             ],
         )
@@ -511,6 +515,7 @@ def _booking(
         created_by=row.created_by,
         cancelled_at=row.cancelled_at,
         cancelled_by=row.cancelled_by,
+        location=row.location,
     )
 
 
@@ -729,10 +734,12 @@ class OutboxRepository:
                     "slack_ts": m.slack_ts,
                     "in_doubt_since": m.in_doubt_since,
                     "channel": m.channel.value,
+                    "handed": m.handed,
                 }
                 for m in fresh.values()
             ],
         )
+        self._session.info[QUEUED] = True
 
     def due_backlog(self, *, now: datetime) -> tuple[int, datetime | None]:
         """Count the messages of every workspace due by ``now`` and not yet delivered.
@@ -754,13 +761,12 @@ class OutboxRepository:
         now: datetime,
         lease: timedelta,
         limit: int = 50,
-        channel: Channel = Channel.SLACK,
+        channels: Collection[Channel] = (Channel.SLACK,),
     ) -> list[tuple[str, OutboxMessage]]:
         """Lease due messages of every workspace to this process; return them with their team.
 
-        Only messages of ``channel`` (each deliverer claims its own).
-
-        Pending messages due by ``now`` and claimed ones whose lease ran out qualify. Rows
+        Pending messages of ``channels`` due by ``now`` and claimed ones whose lease ran out
+        qualify (each process claims only what it can deliver). Rows
         other transactions hold are skipped on PostgreSQL; on SQLite run this in a write
         transaction (``UnitOfWork.begin_write``). Each claim counts an attempt and, unless
         an earlier attempt is still in doubt, sets ``in_doubt_since`` to ``now``: until it
@@ -771,7 +777,7 @@ class OutboxRepository:
             .join(WorkspaceRow, col(WorkspaceRow.id) == OutboxRow.workspace_id)
             .where(
                 col(OutboxRow.due_at) <= now,
-                col(OutboxRow.channel) == channel.value,
+                col(OutboxRow.channel).in_([channel.value for channel in channels]),
                 or_(
                     col(OutboxRow.status) == OutboxStatus.PENDING.value,
                     (col(OutboxRow.status) == OutboxStatus.CLAIMED.value)
@@ -779,21 +785,24 @@ class OutboxRepository:
                 ),
             )
         )
-        if channel is Channel.CALDAV:
+        if Channel.CALDAV in channels:
             # A calendar write puts the booking's state as read when delivered: two writes
             # of one booking to one calendar must not overlap, or the older state could land
             # last. A write whose twin is leased to a process waits for the next round.
             twin = aliased(OutboxRow)
             query = query.where(
-                ~select(twin.id)
-                .where(
-                    twin.booking_id == OutboxRow.booking_id,
-                    twin.recipient == OutboxRow.recipient,
-                    twin.id != OutboxRow.id,
-                    twin.status == OutboxStatus.CLAIMED.value,
-                    col(twin.claimed_until) > now,
+                or_(
+                    col(OutboxRow.channel) != Channel.CALDAV.value,
+                    ~select(twin.id)
+                    .where(
+                        twin.booking_id == OutboxRow.booking_id,
+                        twin.recipient == OutboxRow.recipient,
+                        twin.id != OutboxRow.id,
+                        twin.status == OutboxStatus.CLAIMED.value,
+                        col(twin.claimed_until) > now,
+                    )
+                    .exists(),
                 )
-                .exists()
             )
         rows = self._session.exec(
             query.order_by(col(OutboxRow.due_at), col(OutboxRow.id))
@@ -848,6 +857,7 @@ class OutboxRepository:
         row.claimed_until = None
         if not in_doubt:
             row.in_doubt_since = None
+            row.handed = None  # refused, so nothing was handed over: render afresh
         if not counted:
             row.attempts = max(row.attempts - 1, 0)
         if retry_at is None:
@@ -856,6 +866,16 @@ class OutboxRepository:
             row.status = OutboxStatus.PENDING.value
             row.due_at = retry_at
         self._session.flush()
+
+    def record_handed(self, workspace_id: str, message_id: str, handed: str) -> None:
+        """Keep what is about to be handed to a delivery service (an email's MIME text).
+
+        Committed before the hand-over: a retry while in doubt sends these bytes again.
+
+        Raises:
+            NotFound: no such message in the workspace.
+        """
+        self._update(workspace_id, message_id, handed=handed)
 
     def mark_skipped(self, workspace_id: str, message_id: str, *, reason: str) -> None:
         """Record a claimed message that will not be sent (its booking moved on)."""
@@ -961,4 +981,5 @@ def _message(row: OutboxRow) -> OutboxMessage:
         slack_ts=row.slack_ts,
         in_doubt_since=row.in_doubt_since,
         channel=Channel(row.channel),
+        handed=row.handed,
     )

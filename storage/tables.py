@@ -13,7 +13,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Index, UniqueConstraint, text, true
+from sqlalchemy import JSON, CheckConstraint, Index, Text, UniqueConstraint, text, true
 from sqlalchemy.dialects.postgresql import ExcludeConstraint
 from sqlmodel import Field, SQLModel
 
@@ -75,6 +75,7 @@ class PageRow(ConfigEntityRow, table=True):
     overrides: dict[str, list[list[int]]] = Field(sa_type=JSON)
     max_per_day: int | None = None
     max_per_week: int | None = None
+    location: str | None = None
 
 
 class EventTypeRow(ConfigEntityRow, table=True):
@@ -90,6 +91,7 @@ class EventTypeRow(ConfigEntityRow, table=True):
     max_days_ahead: int
     reminders_min: list[int] = Field(sa_type=JSON)
     form: list[dict[str, Any]] = Field(sa_type=JSON)
+    location: str | None = None
 
 
 class EventTypePageRow(ListedRow, table=True):
@@ -241,6 +243,7 @@ class BookingRow(ScopedRow, table=True):
     created_by: str | None = None
     cancelled_at: datetime | None = None
     cancelled_by: str | None = None
+    location: str | None = None
 
 
 class ParticipantRow(ScopedRow, table=True):
@@ -323,7 +326,9 @@ class OutboxRow(ScopedRow, table=True):
     ``in_doubt_since`` is when the first delivery attempt whose outcome is unknown was
     claimed (a sender that died, a timeout, a 5xx); the next sender looks for the message in
     Slack before posting it again. ``channel`` names the deliverer: ``slack`` (the
-    dispatcher), ``caldav`` (calendar writes, whose ``recipient`` is a connection id).
+    dispatcher), ``email`` (the mailer), ``caldav`` (calendar writes, whose ``recipient`` is a
+    connection id). ``handed`` is an email as handed to the mail server, so a retry in doubt
+    sends it again byte for byte.
     """
 
     __tablename__ = "outbox"
@@ -346,6 +351,7 @@ class OutboxRow(ScopedRow, table=True):
     slack_ts: str | None = None
     in_doubt_since: datetime | None = None
     channel: str = Field(default="slack", sa_column_kwargs={"server_default": "slack"})
+    handed: str | None = Field(default=None, sa_type=Text)
 
 
 class CalendarConnectionRow(ScopedRow, table=True):

@@ -5,11 +5,15 @@
         uow.commit()
 
 Leaving the block without ``commit()`` rolls everything back; repositories never commit.
+
+A commit that queued outbox rows calls the wake-ups registered with ``on_queued`` for its
+engine (``roundtable serve`` wakes its dispatcher so a message due now leaves at once).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import threading
+from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import Self
 
@@ -22,6 +26,7 @@ from storage.config import ConfigRepository
 from storage.db import BEGIN_IMMEDIATE
 from storage.feeds import FeedRepository
 from storage.repositories import (
+    QUEUED,
     AuditRepository,
     BookingRepository,
     LedgerRepository,
@@ -32,6 +37,27 @@ from storage.repositories import (
 from storage.schedule import ScheduleRepository
 from storage.tables import PageRow, WorkspaceRow
 from storage.timeoff import TimeOffRepository
+
+_WAKEUPS: list[tuple[Engine, Callable[[], None]]] = []
+_WAKEUPS_LOCK = threading.Lock()
+
+
+def on_queued(engine: Engine, wake: Callable[[], None]) -> Callable[[], None]:
+    """Call ``wake`` after every commit on ``engine`` that queued outbox rows.
+
+    ``wake`` runs in the committing thread, so it must be quick (set an event, say).
+    Returns the function that unregisters it.
+    """
+    entry = (engine, wake)
+    with _WAKEUPS_LOCK:
+        _WAKEUPS.append(entry)
+
+    def remove() -> None:
+        with _WAKEUPS_LOCK:
+            if entry in _WAKEUPS:
+                _WAKEUPS.remove(entry)
+
+    return remove
 
 
 class UnitOfWork:
@@ -80,11 +106,18 @@ class UnitOfWork:
         self.session.close()
 
     def commit(self) -> None:
-        """Commit everything done so far."""
+        """Commit everything done so far; wake the outbox's deliverers when it queued any."""
+        queued = self.session.info.pop(QUEUED, False)
         self.session.commit()
+        if queued:
+            with _WAKEUPS_LOCK:
+                wakes = [wake for engine, wake in _WAKEUPS if engine is self._engine]
+            for wake in wakes:
+                wake()
 
     def rollback(self) -> None:
         """Undo everything done since the last commit."""
+        self.session.info.pop(QUEUED, None)
         self.session.rollback()
 
     def begin_write(self) -> None:

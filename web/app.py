@@ -79,7 +79,7 @@ from services.links import LINK_UNKNOWN, LINK_USED, LinkView, check_email, refus
 from services.manage_links import manage_url
 from services.slots import offered_slots
 from storage.records import Booking
-from web.ics import Confirmation, build_ics
+from web.ics import Confirmation, build_ics, day_text, is_web_link, when_text
 from web.logs import install_log_redaction
 from web.ratelimit import RateLimit
 from web.security import CONFIRMATION_MAX_AGE, CsrfToken, Signer, default_secret
@@ -201,6 +201,7 @@ class GuestApp:
             trim_blocks=True,
             lstrip_blocks=True,
         )
+        self._templates.tests["web_link"] = is_web_link
         self._templates.globals["static_url"] = lambda name: f"{PREFIX}_static/{name}"
         self._wsgi = SharedDataMiddleware(self._respond, {f"{PREFIX}_static": str(STATIC)})
         install_log_redaction()
@@ -439,6 +440,7 @@ class GuestApp:
             hosts=tuple(pages[participant.page] for participant in booking.participants),
             guest_name=booking.customer_name or "",
             guest_email=booking.customer_email or "",
+            location=booking.location,
         )
         response = redirect(urls.build("booked", {"token": token}), code=303)
         response.set_cookie(
@@ -459,7 +461,7 @@ class GuestApp:
         return self._render(
             "booked.html",
             booking=confirmation,
-            when=_when(confirmation.start, confirmation.end, confirmation.timezone),
+            when=when_text(confirmation.start, confirmation.end, confirmation.timezone),
             ics_url=urls.build("calendar", {"token": token}),
             manage_url=manage_url(self._services.public_url, self._secret, confirmation.booking_id),
         )
@@ -549,7 +551,7 @@ class GuestApp:
             if first > today
             else None,
             later_url=week(until + timedelta(days=1)) if until < last else None,
-            current=_when(booking.start, booking.end, tz),
+            current=when_text(booking.start, booking.end, tz),
             back_url=urls.build("manage", {"token": token}),
         )
 
@@ -591,7 +593,7 @@ class GuestApp:
             "manage_confirm.html",
             heading="Move your booking?",
             details=_details(booking, config, tz),
-            change=("New time", _when(start, start + kind.duration, tz)),
+            change=("New time", when_text(start, start + kind.duration, tz)),
             csrf=csrf.signed,
             action=urls.build("manage_move", {"token": token}),
             hidden={"start": _iso(start), "tz": tz},
@@ -801,7 +803,7 @@ class GuestApp:
             status=400 if errors else 200,
             master_page_name=opened.view.master_page_name,
             event_type={"id": kind.id, "name": kind.name, "duration": _duration(kind.duration)},
-            when=_when(start, start + kind.duration, tz),
+            when=when_text(start, start + kind.duration, tz),
             start=_iso(start),
             tz=tz,
             guest_name=opened.view.guest_name,
@@ -864,7 +866,7 @@ def _days(
                 "url": _with_query(target, **query, start=_iso(slot.start)),
             }
         )
-    return [{"label": _day(day), "slots": found} for day, found in sorted(days.items())]
+    return [{"label": day_text(day), "slots": found} for day, found in sorted(days.items())]
 
 
 def _details(booking: Booking, config: WorkspaceConfig, tz: str) -> list[tuple[str, str]]:
@@ -880,7 +882,7 @@ def _details(booking: Booking, config: WorkspaceConfig, tz: str) -> list[tuple[s
     return [
         ("What", kind.name if kind else booking.event_type),
         ("Booked on", masters.get(booking.master_page, booking.master_page)),
-        ("When", _when(booking.start, booking.end, tz)),
+        ("When", when_text(booking.start, booking.end, tz)),
         ("Time zone", tz),
         ("With", ", ".join(pages.get(p.page, p.page) for p in booking.participants)),
         ("Name", booking.customer_name or ""),
@@ -975,16 +977,6 @@ def _with_query(url: str, **params: str) -> str:
 
 def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _day(day: date) -> str:
-    return f"{day:%A} {day.day} {day:%B} {day.year}"
-
-
-def _when(start: datetime, end: datetime, tz: str) -> str:
-    local_start = start.astimezone(ZoneInfo(tz))
-    local_end = end.astimezone(ZoneInfo(tz))
-    return f"{_day(local_start.date())}, {local_start:%H:%M} to {local_end:%H:%M}"
 
 
 def _duration(length: timedelta) -> str:

@@ -75,6 +75,7 @@ from engine.model import (
     WorkspaceConfig,
 )
 from services.admin import FieldProblem, Section, entities
+from services.config_file import MAX_LOCATION
 
 WEEKDAYS = (
     ("mon", "Monday"),
@@ -375,6 +376,9 @@ def build_page_modal(page: Page | None, *, kind: PageKind, default_timezone: str
             optional=True,
         )
     )
+    blocks.append(
+        _location_input(page.location if page else None, "https://meet.example.com/alice")
+    )
     what = "Person" if kind is PageKind.MEMBER else "Room or resource"
     return _modal(_Metadata(Section.BOOKING_PAGES, page.id if page else None, kind), what, blocks)
 
@@ -448,6 +452,7 @@ def build_event_type_modal(event_type: EventType | None, pages: Sequence[Page]) 
             hint="One question a line: id | label, adding '| required' when it must be answered.",
         )
     )
+    blocks.append(_location_input(et.location if et else None, "Room 4B, or a video link"))
     return _modal(_Metadata(Section.EVENT_TYPES, et.id if et else None), "Event type", blocks)
 
 
@@ -738,6 +743,7 @@ def _page_data(state: _State, kind: PageKind, data: dict[str, Any]) -> None:
         capacity=state.text("capacity"),
         max_per_day=state.text("max_per_day"),
         max_per_week=state.text("max_per_week"),
+        location=state.text("location"),
     )
     hours = {day: _ranges(state.text(f"hours.{day}") or "") for day, _ in WEEKDAYS}
     data["hours"] = {day: ranges for day, ranges in hours.items() if ranges}
@@ -754,6 +760,7 @@ def _event_type_data(state: _State, data: dict[str, Any]) -> None:
     for name in ("name", "duration", "step", "buffer_before", "buffer_after", "min_notice"):
         data[name] = state.text(name)
     data["max_days_ahead"] = state.text("max_days_ahead")
+    data["location"] = state.text("location")
     reminders = state.text("reminders")
     if reminders is not None:
         data["reminders"] = [] if reminders.strip().lower() in _OFF else _items(reminders)
@@ -1012,6 +1019,17 @@ def _input(
         element=element,
         optional=optional,
         hint=plain(hint, 2000) if hint else None,
+    )
+
+
+def _location_input(location: str | None, placeholder: str) -> InputBlock:
+    return _input(
+        "location",
+        "Location",
+        _text("location", location or "", placeholder=placeholder, max_length=MAX_LOCATION),
+        optional=True,
+        hint="Text or a URL, shown with every booking. A person's own location wins over "
+        "the event type's.",
     )
 
 

@@ -571,9 +571,10 @@ def _booking_line(booking: Booking, names: Names, tz: str) -> str:
     kind = names.event_types.get(booking.event_type, booking.event_type)
     master = names.master_pages.get(booking.master_page, booking.master_page)
     hosts = ", ".join(names.page(p.page) for p in booking.participants)
+    where = f"\nat {mrkdwn_escape(booking.location)}" if booking.location else ""
     return (
         f"*{mrkdwn_escape(kind)}* · {mrkdwn_escape(master)}\n"
-        f"{format_slot(booking.start, booking.end, tz)}\nwith {mrkdwn_escape(hosts)}"
+        f"{format_slot(booking.start, booking.end, tz)}{where}\nwith {mrkdwn_escape(hosts)}"
     )
 
 

@@ -40,11 +40,15 @@ from engine.distribution import PoolReport
 from engine.model import Method, Page, Pool
 from services.admin import HomeOverview
 from services.notifications import FailedNotification
-from storage.records import Booking
+from storage.records import Booking, Channel
 
 BAR_WIDTH = 20
 MEMBERS_PER_SECTION = 25
 MAX_FAILED_SHOWN = 10
+NO_GUEST_EMAIL = (
+    "Guests get no email: their confirmation is shown only on the booking page. Set "
+    "`SMTP_URL` and `MAIL_FROM` to email them confirmations, reminders and notices."
+)
 _FULL, _EMPTY = "█", "░"
 _METHODS = {
     Method.ROUND_ROBIN: "round robin",
@@ -81,6 +85,8 @@ def build_home(
                 ],
             )
         )
+        if not overview.guest_email:
+            blocks.append(context(NO_GUEST_EMAIL))
     elif not overview.pages:
         blocks.append(section(NOT_SET_UP))
     if overview.failed:
@@ -180,7 +186,7 @@ def build_booking_row(booking: Booking, index: int, overview: HomeOverview, *, t
 def failed_text(failed: Sequence[FailedNotification], *, tz: str) -> str:
     """List the notifications given up on, newest first, at most ``MAX_FAILED_SHOWN``."""
     lines = [
-        f"• {item.kind.replace('_', ' ')} to {_recipient(item.recipient)} due "
+        f"• {item.kind.replace('_', ' ')} to {_recipient(item)} due "
         f"{_when(item.due_at, tz)}: `{mrkdwn_escape(clip(item.error or 'unknown error', 100))}`"
         f" after {item.attempts} attempt{'s' if item.attempts != 1 else ''}"
         for item in failed[:MAX_FAILED_SHOWN]
@@ -198,9 +204,12 @@ def fit(blocks: list[Block], limit: int = MAX_VIEW_BLOCKS) -> list[Block]:
     return [*kept, context(f"…and {len(blocks) - len(kept)} more not shown here.")]
 
 
-def _recipient(recipient: str) -> str:
-    if recipient.startswith(("http://", "https://")) or " " in recipient:
-        return f"`{mrkdwn_escape(recipient)}`"  # a calendar (a failed calendar write)
+def _recipient(item: FailedNotification) -> str:
+    recipient = item.recipient
+    if item.channel == Channel.CALDAV:
+        return f"`{mrkdwn_escape(recipient)}`"  # a calendar, by its printable URL
+    if item.channel != Channel.SLACK:
+        return f"{item.channel} {mrkdwn_escape(recipient)}"
     return f"<#{recipient}>" if recipient[:1] in ("C", "G") else f"<@{recipient}>"
 
 

@@ -70,6 +70,7 @@ class BookingFacts:
     timezone: str = "UTC"
     cancelled: bool = False
     no_show: bool = False
+    location: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -295,7 +296,10 @@ def _message(
 ) -> NotificationMessage:
     moment = when(facts.start, facts.end, facts.timezone)
     blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=_clip(headline)))]
-    details = [f"*When:* {moment}", f"*Host:* {facts.owner.mention}"]
+    details = [f"*When:* {moment}"]
+    if facts.location:
+        details.append(f"*Where:* {mrkdwn_escape(facts.location)}")
+    details.append(f"*Host:* {facts.owner.mention}")
     if facts.participants:
         details.append(f"*With:* {_names(facts.participants)}")
     if facts.customer is not None and facts.customer.slack_user:

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import UTC
+from dataclasses import replace
+from datetime import UTC, timedelta
 
 import pytest
 from apscheduler.events import EVENT_JOB_EXECUTED
 from apscheduler.schedulers.background import BackgroundScheduler
 from click.testing import CliRunner
 
-from bot.dispatch import JOB_ID, start_dispatcher, stop_dispatcher
+from bot.dispatch import JOB_ID, Delivered, start_dispatcher, stop_dispatcher
 from cli.main import cli
 from storage.records import OutboxStatus
 from storage.uow import UnitOfWork
-from tests.notifications.conftest import NOW, TEAM, a_booking, book, client_factory
+from tests.notifications.conftest import NOW, START, TEAM, a_booking, book, client_factory
 
 
 def one_message_booking(engine):
@@ -80,3 +81,47 @@ def test_worker_without_a_bot_token_names_the_variable(sqlite_engine, monkeypatc
     assert result.output.strip().splitlines() == [
         "error: SLACK_BOT_TOKEN: is not set; the worker needs the bot token (xoxb-…) to post"
     ]
+
+
+def test_a_commit_during_a_round_makes_the_job_drain_once_more(workspace, monkeypatch):
+    """The round under way claimed before the second booking's commit; the wake-up that the
+    commit sends is kept, and the job drains again instead of waiting for the next poll."""
+    monkeypatch.setenv("SMTP_URL", "smtp://127.0.0.1:1")
+    monkeypatch.setenv("MAIL_FROM", "bookings@acme.test")
+    entered, release = threading.Event(), threading.Event()
+    delivered: list[str] = []
+    done = threading.Condition()
+
+    def deliver(team, message, booking, cfg, claimed_at, now):
+        entered.set()
+        assert release.wait(timeout=20)
+        with done:
+            delivered.append(booking.id)
+            done.notify_all()
+        return Delivered()
+
+    def guest_booking(hours):
+        booking = a_booking(START + timedelta(hours=hours), customer=None, room=False)
+        return replace(booking, participants=booking.participants[:1])
+
+    scheduler = BackgroundScheduler(timezone=UTC)
+    scheduler.start()
+    try:
+        start_dispatcher(
+            scheduler,
+            workspace,
+            None,
+            interval_seconds=3600,
+            clock=lambda: NOW,
+            deliverers={"email": deliver},
+        )
+        first = book(workspace, guest_booking(0))
+        assert entered.wait(timeout=20)  # the woken round is sending the first
+        second = book(workspace, guest_booking(2))
+        release.set()
+        with done:
+            assert done.wait_for(lambda: len(delivered) == 2, timeout=10)
+    finally:
+        stop_dispatcher(scheduler)
+        scheduler.shutdown(wait=True)
+    assert delivered == [first.id, second.id]
