@@ -72,6 +72,7 @@ _FALSE = {"false", "0", "no", "off"}
 _METHODS = {
     Kind.BOOKED: "REQUEST",
     Kind.REASSIGNED_CUSTOMER: "REQUEST",
+    Kind.RESCHEDULED: "REQUEST",
     Kind.CANCELLED: "CANCEL",
 }
 

@@ -38,9 +38,10 @@ kind                        recipients
 
 Guests (customers without a Slack user) get no Slack messages. When email is set up
 (``SMTP_URL`` and ``MAIL_FROM``, see ``email_enabled``) a guest's confirmation, reminders,
-reassignment notice (when told) and cancellation are queued on the ``email`` channel too,
-addressed to the booking's customer email (the row's ``recipient`` only names it for
-people; the deliverer reads the address from the booking). Without it no email is queued.
+reassignment notice (when told), reschedule notice and cancellation are queued on the
+``email`` channel too, addressed to the booking's customer email (the row's ``recipient``
+only names it for people; the deliverer reads the address from the booking). Without it no
+email is queued.
 
 Each recipient gets one message per kind and booking even when it plays several parts
 (a customer who also owns the page): the dedupe key names the booking, kind and recipient,
@@ -246,7 +247,7 @@ def queue_rescheduled(
     )
     # Two moves at one instant (a fixed --now) still differ by their new start.
     generation = f"{after.start.isoformat()}@{now.isoformat()}"
-    everyone = people(cfg, after)
+    everyone = people(cfg, after) + _emailed(after)
     told = {r.slack_id for r in everyone}
     recipients = everyone + [r for r in people(cfg, before) if r.slack_id not in told]
     for _, manager in managers(cfg, after) + managers(cfg, before):

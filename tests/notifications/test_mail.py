@@ -26,7 +26,12 @@ from engine.model import BookingStatus
 from services.admin import home_overview
 from services.context import Actor
 from services.manage_links import manage_url
-from services.notifications import failed_notifications, queue_cancelled, queue_reassigned
+from services.notifications import (
+    failed_notifications,
+    queue_cancelled,
+    queue_reassigned,
+    queue_rescheduled,
+)
 from storage.records import Booking, Channel, OutboxMessage, OutboxStatus, Reassignment
 from storage.repositories import OutboxRepository
 from storage.uow import UnitOfWork
@@ -373,3 +378,33 @@ def test_an_address_the_server_cannot_take_fails_without_stopping_the_round(
     assert the_email(workspace, odd).status is OutboxStatus.FAILED
     assert the_email(workspace, fine).status is OutboxStatus.SENT
     assert [r.recipients for r in smtp.received] == [("gina@example.com",)]
+
+
+def test_a_reschedule_is_emailed_with_the_moved_invitation_and_new_reminders(
+    workspace: Engine, smtp: SmtpServer, mail_env: None
+) -> None:
+    booking = book(workspace, guest_booking())
+    dispatch(workspace)
+    moved_at = NOW + timedelta(hours=1)
+    later = START + timedelta(days=1)
+    with UnitOfWork(workspace) as uow:
+        uow.bookings.reschedule(
+            TEAM, booking.id, start=later, end=later + (booking.end - booking.start), seats={}
+        )
+        after = uow.bookings.get(TEAM, booking.id)
+        assert after is not None
+        queue_rescheduled(uow, TEAM, booking, after, moved_at)
+        uow.commit()
+    dispatch(workspace, moved_at)
+
+    moved = smtp.received[-1]
+    assert moved.message["Subject"] == "Moved: Intro call to Fri 04 Dec 10:00"
+    invitation = calendar_of(moved)
+    assert str(invitation["METHOD"]) == "REQUEST"
+    event = invitation.walk("VEVENT")[0]
+    assert event["DTSTART"].dt == later
+    assert event["SEQUENCE"] > 0
+    assert str(event["UID"]) == str(calendar_of(smtp.received[0]).walk("VEVENT")[0]["UID"])
+    reminders = [m for m in emails(workspace, booking) if m.kind == "reminder"]
+    pending = sorted(m.due_at for m in reminders if m.status is OutboxStatus.PENDING)
+    assert pending == [later - timedelta(hours=24), later - timedelta(minutes=15)]
