@@ -343,6 +343,8 @@ def refill(
     tz: str,
     now: datetime,
     held: Sequence[SeatAssignment],
+    *,
+    attendees: int = 1,
 ) -> Assignment:
     """Choose the pages of a booking moved to ``start`` (a reschedule).
 
@@ -361,6 +363,7 @@ def refill(
         tz: the requester's time zone.
         now: the current instant.
         held: the booking's seats in seat order (the owner first).
+        attendees: how many people attend; a seat filled again takes no smaller resource.
 
     Raises:
         NotFound: an id names nothing.
@@ -372,9 +375,8 @@ def refill(
     start = to_utc(start)
     end = start + kind.duration
     picked = master.mode in _SELECTION
-    seats = seat_candidates(
-        schedule, master_page, event_type, tz, now, held[0].page if picked and held else None
-    )
+    pick = held[0].page if picked and held else None
+    seats = seat_candidates(schedule, master_page, event_type, tz, now, pick, attendees=attendees)
     search = _offering(schedule, kind, seats, start, tz, now)
     if len(seats) != len(held):
         raise SlotUnavailable("the master page's rule changed since this booking was made")

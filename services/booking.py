@@ -476,6 +476,7 @@ def reschedule(
             opened.tz,
             now,
             [SeatAssignment(p.page, p.pool) for p in before.participants],
+            attendees=before.attendees,
         )
         moved = [
             (old, new)
@@ -582,6 +583,7 @@ def reschedule_slots(
         tz=tz or booking.customer_timezone,
         now=now,
         pick=move.pick,
+        attendees=booking.attendees,
         moving=booking.id,
         actor=actor,
     )

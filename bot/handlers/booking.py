@@ -235,8 +235,7 @@ def open_reschedule(
             services.engine, workspace_id, str(action["value"]), actor=actor, now=services.clock()
         )
     except RoundtableError as refused:
-        notice = build_notice_message(refused.message).as_kwargs()
-        respond(response_type="ephemeral", replace_original=False, **notice)
+        tell(respond, refused)
         return
     tz = requester_zone(services, profiles, client, workspace_id, actor)
     state = BookingState(

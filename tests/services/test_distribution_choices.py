@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import Engine
 
 from engine.errors import BadInput, SlotUnavailable
-from services.booking import cancel
+from services.booking import cancel, reschedule, reschedule_slots
 from services.links import create_link
 from services.slots import catalogue, link_members, offered_slots
 from storage.uow import UnitOfWork
@@ -218,3 +218,23 @@ def test_a_start_in_the_past_is_refused_as_past(db_engine: Engine, tmp_path: Pat
     setup(db_engine, tmp_path)
     with pytest.raises(SlotUnavailable, match="is past"):
         book_at(db_engine, "demo", "chat", at(30, 7))
+
+
+def test_a_moved_booking_keeps_its_headcount_when_its_room_is_chosen_again(
+    db_engine: Engine, tmp_path: Path
+) -> None:
+    sizes = {"room-a": {"capacity": 10}, "room-b": {"capacity": 4}}
+    room_a_busy = [
+        {"page": "room-a", "start": "2026-12-01T13:00:00Z", "end": "2026-12-01T14:00:00Z"}
+    ]
+    setup(db_engine, tmp_path, _with(pages=sizes, busy=room_a_busy))
+    made = book_at(db_engine, "panel", "meet", at(1, 9), attendees=6)
+    assert made.participants[-1].page == "room-a"
+    day = at(1, 9).date()
+    moves = reschedule_slots(db_engine, WS, made.id, day, day, tz="UTC", actor=ADMIN, now=NOW)
+    assert at(1, 13) not in {slot.start for slot in moves}, "room-b seats only 4"
+    assert at(1, 11) in {slot.start for slot in moves}
+    with pytest.raises(SlotUnavailable):
+        reschedule(db_engine, WS, made.id, start=at(1, 13), tz="UTC", actor=ADMIN, now=NOW)
+    moved = reschedule(db_engine, WS, made.id, start=at(1, 11), tz="UTC", actor=ADMIN, now=NOW)
+    assert (moved.start, moved.participants[-1].page, moved.attendees) == (at(1, 11), "room-a", 6)
