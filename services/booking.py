@@ -493,6 +493,8 @@ def reschedule(
         uow.ledger.add(workspace_id, _moved_ledger(before.id, moved, now))
         after = _get(uow, workspace_id, before.id)
         notifications.queue_rescheduled(uow, workspace_id, before, after, now, known=config)
+        moved_pages = _pages_of(before) | _pages_of(after)
+        queue_calendar_writes(uow, workspace_id, before.id, moved_pages, now)
         uow.commit()
         return after
 

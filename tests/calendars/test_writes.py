@@ -13,7 +13,7 @@ from caldav.davclient import DAVClient
 from icalendar import Calendar
 from sqlalchemy import Engine, text
 
-from services.booking import BookingRequest, Customer, book, cancel, reassign
+from services.booking import BookingRequest, Customer, book, cancel, reassign, reschedule
 from services.calendar_sync import sync_now
 from services.calendar_writes import MAX_ATTEMPTS, deliver_calendar_writes
 from services.calendars import CALDAV, connect, disconnect
@@ -127,6 +127,22 @@ def test_reassigning_moves_the_event_to_the_new_pages_calendar(
     [event] = _events(radicale, bob)
     assert str(event["UID"]) == f"{booking}@roundtable"
     assert "With: Bob" in str(event["DESCRIPTION"])
+
+
+def test_rescheduling_moves_the_same_event_to_the_new_time(
+    world: Engine, radicale: Radicale
+) -> None:
+    url = _connect(world, radicale, "alice")
+    booking = _book(world)
+    _deliver(world)
+    later = START + timedelta(days=1)
+
+    reschedule(world, TEAM, booking, start=later, tz="UTC", actor=ADMIN, now=NOW)
+
+    assert _deliver(world).written == 1
+    [event] = _events(radicale, url)
+    assert str(event["UID"]) == f"{booking}@roundtable"
+    assert (event.decoded("DTSTART"), event.decoded("DTEND")) == (later, later + timedelta(hours=1))
 
 
 def test_a_write_delivered_again_never_duplicates_the_event(
