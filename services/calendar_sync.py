@@ -36,6 +36,7 @@ from sqlalchemy import Engine
 from engine.errors import BadInput, NotFound
 from engine.model import PageKind, WorkspaceConfig
 from engine.zones import zone
+from services import metrics
 from services.calendar_read import (
     Limits,
     ReadFailed,
@@ -239,6 +240,7 @@ def _failed(
     error: str,
 ) -> SyncResult:
     log.info("calendar %s failed to sync: %s", connection.id, error)
+    metrics.calendar_sync_failed()
     with UnitOfWork(engine) as uow:
         uow.begin_write()
         try:

@@ -12,12 +12,16 @@ metric                                         recorded by
 ``roundtable_bookings_total``                  ``booking_made()`` (``services.booking.book``)
 ``roundtable_booking_refusals_total``          ``booking_refused(reason)``: the error code,
   {reason}                                     e.g. ``slot_unavailable``, ``link_used``
+``roundtable_calendar_sync_failures_total``    ``calendar_sync_failed()``
+                                               (``services.calendar_sync``): a read that failed
 ``roundtable_outbox_due_messages``             read from the database at each scrape: the
 ``roundtable_outbox_oldest_due_age_seconds``   notifications due and not delivered, and how
                                                long the oldest of them has waited
+``roundtable_calendars_failing``               read at each scrape: the calendar connections
+                                               whose last read failed
 =============================================  =============================================
 
-A new measure (say, calendar sync failures) is one more metric and one more function here.
+A new measure is one more metric and one more function here.
 Counters count what this process did since it started; Prometheus sums processes.
 Labels hold only bounded values (routes, status codes, error codes), never a path, a
 token or an id.
@@ -36,6 +40,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from services.notifications import outbox_backlog
+from storage.uow import UnitOfWork
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 _log = logging.getLogger(__name__)
@@ -60,6 +65,11 @@ _REFUSALS = Counter(
     ["reason"],
     registry=_REGISTRY,
 )
+_CALENDAR_FAILURES = Counter(
+    "roundtable_calendar_sync_failures",
+    "Calendar reads that failed (the connection keeps its last busy times).",
+    registry=_REGISTRY,
+)
 
 
 def http_request(route: str, status: int, seconds: float) -> None:
@@ -78,6 +88,11 @@ def booking_refused(reason: str) -> None:
     _REFUSALS.labels(reason=reason).inc()
 
 
+def calendar_sync_failed() -> None:
+    """Count a calendar read that failed."""
+    _CALENDAR_FAILURES.inc()
+
+
 def exposition(engine: Engine, clock: Callable[[], datetime]) -> bytes:
     """Render every metric in Prometheus' text format, the outbox read from ``engine`` now."""
     scrape = CollectorRegistry()
@@ -86,7 +101,8 @@ def exposition(engine: Engine, clock: Callable[[], datetime]) -> bytes:
 
 
 class _Outbox(Collector):
-    """The notification backlog, read when scraped; nothing when the database is down."""
+    """The notification backlog and the failing calendars, read when scraped; nothing when
+    the database is down."""
 
     def __init__(self, engine: Engine, clock: Callable[[], datetime]) -> None:
         self._engine = engine
@@ -96,6 +112,8 @@ class _Outbox(Collector):
         now = self._clock()
         try:
             backlog = outbox_backlog(self._engine, now=now)
+            with UnitOfWork(self._engine) as uow:
+                failing = uow.calendars.failing_count()
         except SQLAlchemyError:
             _log.warning("metrics: the database does not answer; no outbox figures")
             return
@@ -109,4 +127,9 @@ class _Outbox(Collector):
             "roundtable_outbox_oldest_due_age_seconds",
             "How long the oldest undelivered due notification has waited (0 when none).",
             value=0.0 if oldest is None else (now - oldest).total_seconds(),
+        )
+        yield GaugeMetricFamily(
+            "roundtable_calendars_failing",
+            "Calendar connections whose last read failed.",
+            value=failing,
         )

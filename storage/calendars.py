@@ -268,6 +268,13 @@ class CalendarRepository:
         self._session.flush()
         return self._records([row])[0]
 
+    def failing_count(self) -> int:
+        """Count the connections of every workspace whose last read failed."""
+        found = self._session.execute(
+            select(func.count()).where(col(CalendarConnectionRow.failing_since).is_not(None))
+        ).scalar_one()
+        return int(found)
+
     def mark_failure_told(self, workspace_id: str, connection_id: str) -> None:
         """Note that the page's member was told about the current failure."""
         self._row(workspace_id, connection_id).failure_told = True

@@ -9,10 +9,12 @@ from typing import Any
 
 import pytest
 import yaml
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import Engine
 from sqlmodel import select
 
 import services.calendar_sync as calendar_sync
+from services import metrics
 from services.calendar_read import Limits
 from services.calendar_sync import sync_due, sync_now
 from services.calendars import ICS, connect, disconnect, list_connections
@@ -369,3 +371,25 @@ def test_a_calendar_disconnected_while_it_is_read_is_left_alone(world, feeds, mo
 
     assert (result.id, result.error) == (calendar, calendar_sync.DISCONNECTED)
     assert blocks(world) == [(z("2026-12-07T16:00"), z("2026-12-07T17:00"))]
+
+
+def test_failed_reads_are_counted_and_failing_calendars_shown_in_the_metrics(world, feeds) -> None:
+    def sample(name: str) -> float:
+        text = metrics.exposition(world, lambda: NOW).decode()
+        for family in text_string_to_metric_families(text):
+            for found in family.samples:
+                if found.name == name:
+                    return float(found.value)
+        raise AssertionError(f"{name} is not exposed")
+
+    failures = sample("roundtable_calendar_sync_failures_total")
+    assert sample("roundtable_calendars_failing") == 0
+    connect_feed(world, feeds.serve("/f.ics", b"", status=500))
+
+    sync_due(world, now=NOW, interval=EVERY)
+
+    assert sample("roundtable_calendar_sync_failures_total") == failures + 1
+    assert sample("roundtable_calendars_failing") == 1
+    feeds.serve("/f.ics", (FIXTURES / "google.ics").read_bytes())
+    sync_due(world, now=NOW + EVERY, interval=EVERY)
+    assert sample("roundtable_calendars_failing") == 0
