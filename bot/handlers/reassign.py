@@ -9,6 +9,7 @@ modal's field; a refused click is told to the clicker alone.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
@@ -152,23 +153,7 @@ def cancel_from_notice(
 ) -> None:
     """Cancel from the notice (customer, owner or admin); the notice then says so."""
     ack()
-    try:
-        cancelled = cancel(
-            services.engine, workspace_id, str(action["value"]), actor=actor, now=services.clock()
-        )
-    except RoundtableError as refusal:
-        tell(respond, refusal)
-        return
-    container = body.get("container", {})
-    if container.get("channel_id") and container.get("message_ts"):
-        update_notice(
-            client,
-            services,
-            workspace_id,
-            cancelled,
-            container["channel_id"],
-            container["message_ts"],
-        )
+    _change_from_notice(cancel, body, action, client, respond, services, actor, workspace_id)
 
 
 def no_show_from_notice(
@@ -183,17 +168,36 @@ def no_show_from_notice(
 ) -> None:
     """Mark a no-show from the notice (owner, pool manager or admin); the notice says so."""
     ack()
+    _change_from_notice(mark_no_show, body, action, client, respond, services, actor, workspace_id)
+
+
+def _change_from_notice(
+    change: Callable[..., Booking],
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: WebClient,
+    respond: Respond,
+    services: Services,
+    actor: Actor,
+    workspace_id: str,
+) -> None:
+    """Apply ``change`` to the button's booking, then redraw the notice; tell a refusal."""
     try:
-        marked = mark_no_show(
+        changed = change(
             services.engine, workspace_id, str(action["value"]), actor=actor, now=services.clock()
         )
-    except RoundtableError as refused:
-        tell(respond, refused)
+    except RoundtableError as refusal:
+        tell(respond, refusal)
         return
     container = body.get("container", {})
     if container.get("channel_id") and container.get("message_ts"):
         update_notice(
-            client, services, workspace_id, marked, container["channel_id"], container["message_ts"]
+            client,
+            services,
+            workspace_id,
+            changed,
+            container["channel_id"],
+            container["message_ts"],
         )
 
 
