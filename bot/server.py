@@ -33,7 +33,7 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.verify import body_length, signed_requests
+from bot.verify import REFUSAL, body_length, signed_requests
 from bot.verify import json_answer as _json
 from services import metrics
 from services.context import Services
@@ -119,7 +119,9 @@ def _observed(application: WSGIApplication, route_of: Callable[[str], str]) -> W
             route = route_of(environ.get("PATH_INFO", ""))
             metrics.http_request(route, status, seconds)
             method = environ.get("REQUEST_METHOD", "")
-            _requests.info("%s %s %d %.1f ms", method, route, status, seconds * 1000)
+            refused = environ.get(REFUSAL)
+            why = f" (refused: {refused})" if refused else ""
+            _requests.info("%s %s %d %.1f ms%s", method, route, status, seconds * 1000, why)
 
     return observed
 

@@ -4,7 +4,8 @@
 ``MAX_BODY_BYTES`` is refused with 413 before it is read; then the body is read (never more
 than the limit) and its ``X-Slack-Signature`` checked against the signing secret, over
 ``v0:{timestamp}:{body}``, with a timestamp of at most 5 minutes' age (slack_sdk's
-``SignatureVerifier``). Anything else gets 401 and one log line, and never reaches Bolt:
+``SignatureVerifier``). Anything else gets 401, its reason in the request's one log line
+(``REFUSAL``, read by ``bot.server``), and never reaches Bolt:
 no parsing, no listener, no error handler, so no outbound request to a URL it names.
 Bolt's own check runs again on what passes (harmless, and kept in case the app is ever
 served another way).
@@ -14,7 +15,6 @@ from __future__ import annotations
 
 import io
 import json
-import logging
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
@@ -25,7 +25,8 @@ if TYPE_CHECKING:
 
 MAX_BODY_BYTES = 256 * 1024
 """The largest request body accepted (Slack's payloads are a few kB; a modal's at most ~100 kB)."""
-_log = logging.getLogger(__name__)
+REFUSAL = "roundtable.refusal"
+"""The WSGI environ key holding why a request was refused, for the request log line."""
 
 
 def signed_requests(handler: WSGIApplication, signing_secret: str) -> WSGIApplication:
@@ -41,7 +42,7 @@ def signed_requests(handler: WSGIApplication, signing_secret: str) -> WSGIApplic
         body = environ["wsgi.input"].read(length) if length else b""
         problem = _unsigned(verifier, environ, body)
         if problem is not None:
-            _log.warning("refused a request to %s: %s", environ.get("PATH_INFO"), problem)
+            environ[REFUSAL] = problem
             return json_answer("401 Unauthorized", {"error": "invalid_signature"}, start_response)
         environ["wsgi.input"] = io.BytesIO(body)
         environ["CONTENT_LENGTH"] = str(len(body))

@@ -216,6 +216,7 @@ TimeZone = Annotated[str, AfterValidator(_timezone)]
 Wait = Annotated[timedelta, BeforeValidator(_duration(LONGEST_WAIT))]
 Duration = Annotated[timedelta, BeforeValidator(_duration(LONGEST_MEETING))]
 PositiveDuration = Annotated[Duration, AfterValidator(_positive)]
+PositiveWait = Annotated[Wait, AfterValidator(_positive)]
 Count = Annotated[int, Field(gt=0, le=MAX_COUNT)]
 Horizon = Annotated[int, Field(gt=0, le=MAX_DAYS_AHEAD)]
 Instant = Annotated[AwareDatetime, AfterValidator(check_instant)]
@@ -505,7 +506,7 @@ class _PoolModel(_Shape):
     members: list[_MemberModel] = Field(default_factory=list)
     managers: list[UserId] = Field(default_factory=list)
     channel: ChannelId | None = None
-    lookahead: PositiveDuration | None = None
+    lookahead: PositiveWait | None = None
     flexible: bool | None = None
 
     @model_validator(mode="after")

@@ -541,6 +541,8 @@ class GuestApp:
             master_page_name="Pick a new time",
             event_types=[],
             event_type={"id": kind.id, "name": kind.name, "duration": _duration(kind.duration)},
+            headcount=False,  # the booking keeps the number it was made with
+            attendees=booking.attendees,
             notice=notice,
             here=here,
             tz=tz,

@@ -91,7 +91,8 @@ def test_book_prints_the_booking_in_the_shape_of_the_contract(world: Engine, rt:
     assert code == 0
     booking = answer["booking"]
     assert set(booking) == {
-        "id", "start", "end", "status", "owner", "participants", "event_type", "master_page"
+        "id", "start", "end", "status", "owner", "participants", "event_type", "master_page",
+        "location",
     }  # fmt: skip
     assert booking | {"id": "x"} == {
         "id": "x",
@@ -102,6 +103,7 @@ def test_book_prints_the_booking_in_the_shape_of_the_contract(world: Engine, rt:
         "participants": ["erin", "room-a"],
         "event_type": "meet",
         "master_page": "panel",
+        "location": None,
     }
 
 

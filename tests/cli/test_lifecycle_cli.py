@@ -73,7 +73,7 @@ def test_a_start_without_offset_is_local_in_tz(world: Engine, rt: Any) -> None:
         (("--start", "2026-12-05T10:00:00Z"), 3, "slot_unavailable"),
         (("--start", "2026-11-29T10:00:00Z"), 3, "slot_unavailable"),
         (("--start", "2026-12-02T14:00:00Z", "--by", "U0NOBODY"), 3, "forbidden"),
-        (("--start", "tuesday"), 2, "bad_input"),
+        (("--start", "tuesday"), 2, "usage"),
         (("--start", "2026-12-02T14:00", "--tz", "Mars/Olympus"), 2, "bad_input"),
     ],
 )
@@ -114,7 +114,14 @@ def test_no_show_marks_a_started_booking_and_the_report_counts_it(world: Engine,
     assert (answer["booking"]["id"], answer["booking"]["status"]) == (booking.id, "no_show")
     code, report = rt("report", "--pool", "sales", now=later)
     row = next(m for m in report["members"] if m["page"] == booking.owner)
-    assert row == {"page": booking.owner, "received": 1, "removed": 1, "net": 0, "no_show": 1}
+    assert row == {
+        "page": booking.owner,
+        "received": 1,
+        "removed": 1,
+        "net": 0,
+        "active": True,
+        "no_show": 1,
+    }
     code, answer = rt("no-show", booking.id, now=later)
     assert (code, answer["error"]["code"]) == (3, "booking_no_show")
 
@@ -138,7 +145,8 @@ def test_bookings_lists_what_the_actor_may_see_with_filters(world: Engine, rt: A
     assert listed("--status", "cancelled") == []
     code, answer = rt("bookings")
     assert set(answer["bookings"][0]) == {
-        "id", "start", "end", "status", "owner", "participants", "event_type", "master_page"
+        "id", "start", "end", "status", "owner", "participants", "event_type", "master_page",
+        "location",
     }  # fmt: skip
     _refused(rt, world, ("bookings", "--page", "zed"), 2, "not_found")
     _refused(rt, world, ("bookings", "--from", "2026-12-03", "--to", "2026-12-01"), 2, "bad_input")

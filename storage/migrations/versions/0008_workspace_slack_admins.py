@@ -20,12 +20,13 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("workspaces") as batch:
-        batch.add_column(
-            sa.Column("slack_admins", sa.Boolean(), server_default=sa.true(), nullable=False)
-        )
+    # Plain ADD COLUMN (no table copy): workspaces are referenced by every table's keys.
+    op.add_column(
+        "workspaces",
+        sa.Column("slack_admins", sa.Boolean(), server_default=sa.true(), nullable=False),
+    )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("workspaces") as batch:
-        batch.drop_column("slack_admins")
+    # Plain DROP COLUMN (no table copy): workspaces are referenced by every table's keys.
+    op.drop_column("workspaces", "slack_admins")
