@@ -1,7 +1,8 @@
 """One-time links: create, revoke, resolve, and the check every use of a link passes.
 
-The secret is ``secrets.token_urlsafe(32)`` (256 bits); only its SHA-256 is stored, so the
-database alone cannot open a link. A link is consumed by ``services.booking.book`` in the
+The secret is ``secrets.token_urlsafe(32)`` (256 bits), drawn again when it starts with
+``-`` (so a shell command like ``link revoke TOKEN`` never reads it as an option); only its
+SHA-256 is stored, so the database alone cannot open a link. A link is consumed by ``services.booking.book`` in the
 booking's own transaction (``LinkRepository.mark_used`` is one conditional UPDATE).
 
 A link that cannot be used is refused with ``LinkRefused`` and one of four codes; the
@@ -167,6 +168,13 @@ def check_form_answers(
     return {key: value for key, value in cleaned.items() if value}
 
 
+def new_token() -> str:
+    """Return a new link secret: 256 random bits, URL-safe, never starting with ``-``."""
+    while (token := secrets.token_urlsafe(32)).startswith("-"):
+        pass
+    return token
+
+
 def create_link(
     engine: Engine,
     workspace_id: str,
@@ -225,7 +233,7 @@ def create_link(
                 f"every event type this link books",
                 field="member",
             )
-        token = secrets.token_urlsafe(32)
+        token = new_token()
         expires_at = None if expires_in is None else now + expires_in
         uow.links.add(
             workspace_id,
