@@ -2,8 +2,9 @@
 
 The secret is ``secrets.token_urlsafe(32)`` (256 bits), drawn again when it starts with
 ``-`` (so a shell command like ``link revoke TOKEN`` never reads it as an option); only its
-SHA-256 is stored, so the database alone cannot open a link. A link is consumed by ``services.booking.book`` in the
-booking's own transaction (``LinkRepository.mark_used`` is one conditional UPDATE).
+SHA-256 is stored, so the database alone cannot open a link. A link is consumed by
+``services.booking.book`` in the booking's own transaction (``LinkRepository.mark_used`` is
+one conditional UPDATE).
 
 A link that cannot be used is refused with ``LinkRefused`` and one of four codes; the
 messages are the same for every link and name no page, pool or person, so a guest holding
