@@ -34,8 +34,10 @@ class SlackRoles(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Actor:
-    """Who asks for a use case: a Slack user, the command line acting as an admin, or the
-    guest holding one booking's manage link (``guest_of`` names that booking).
+    """Who asks for a use case: a Slack user, the command line acting as an admin, or a
+    guest: the holder of one booking's manage link (``guest_of`` names that booking) or of a
+    one-time link (``LINK_GUEST``: ``guest_of`` is empty, as the guest holds no booking yet).
+    A guest is never an admin.
 
     ``slack`` lets the role checks ask Slack about the user (the Slack app hands it in); the
     command line's ``--by`` has none, so there only the configured roles count.
@@ -48,3 +50,7 @@ class Actor:
     @property
     def is_cli(self) -> bool:
         return self.slack_user is None and self.guest_of is None
+
+
+LINK_GUEST = Actor(guest_of="")
+"""The guest of a one-time link on the guest pages: the link is their authority, no role."""

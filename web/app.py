@@ -72,7 +72,7 @@ from services.booking import (
     reschedule_slots,
 )
 from services.config import load_config
-from services.context import Actor, Services
+from services.context import LINK_GUEST, Actor, Services
 from services.feeds import PREFIX as FEED_PREFIX
 from services.feeds import feed_calendar
 from services.links import LINK_UNKNOWN, LINK_USED, LinkView, check_email, refuse, resolve_link
@@ -93,7 +93,6 @@ STATIC = Path(__file__).parent / "static"
 CSRF_COOKIE = "rt_csrf"
 BOOKED_COOKIE = "rt_booked"
 DAYS_SHOWN = 7
-GUEST = Actor()  # the link is the guest's authority; the use cases check it, not a role
 _MAX_TEXT = 2000
 _MAX_ATTENDEES = 1000
 _SECURITY_HEADERS = {
@@ -262,7 +261,7 @@ class GuestApp:
             now=now,
             link_token=token,
             attendees=attendees,
-            actor=GUEST,
+            actor=LINK_GUEST,
         )
         here = urls.build("slots", {"token": token})
         book_url = urls.build("book", {"token": token})
@@ -382,7 +381,7 @@ class GuestApp:
                     idempotency_key=csrf.idempotency_key,
                     attendees=attendees,
                 ),
-                actor=GUEST,
+                actor=LINK_GUEST,
                 now=self._services.clock(),
             )
         except SlotUnavailable:
@@ -413,7 +412,7 @@ class GuestApp:
                 link_token=token,
                 idempotency_key=csrf.idempotency_key,
             ),
-            actor=GUEST,
+            actor=LINK_GUEST,
             now=self._services.clock(),
         )
         return self._confirmed(request, urls, token, booking, config)
@@ -731,7 +730,7 @@ class GuestApp:
             now=self._services.clock(),
             link_token=opened.token,
             attendees=attendees,
-            actor=GUEST,
+            actor=LINK_GUEST,
         )
         return any(slot.start == start for slot in slots)
 

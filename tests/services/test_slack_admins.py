@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 
 from engine.errors import Forbidden
 from services.booking import cancel, reassign
-from services.context import Actor
+from services.context import LINK_GUEST, Actor
 from services.reporting import pool_report
 from tests.services.booking_world import NOW, WS, at, book_at, setup
 
@@ -79,3 +79,16 @@ def test_anyone_else_is_asked_about_once_per_check_and_refused(world: Engine) ->
         cancel(world, WS, booking.id, actor=Actor("U0STRANGER", slack=slack), now=NOW)
 
     assert slack.asked == ["U0STRANGER"]
+
+
+def test_a_guest_is_never_an_admin_and_changes_only_the_booking_it_holds(world: Engine) -> None:
+    held = book_at(world, "demo", "chat", at(1, 9))
+    other = book_at(world, "demo", "chat", at(1, 11))
+
+    with pytest.raises(Forbidden):
+        cancel(world, WS, other.id, actor=Actor(guest_of=held.id), now=NOW)
+    with pytest.raises(Forbidden):
+        cancel(world, WS, held.id, actor=LINK_GUEST, now=NOW)
+    with pytest.raises(Forbidden):
+        pool_report(world, WS, "sales", actor=LINK_GUEST, now=NOW)
+    assert cancel(world, WS, held.id, actor=Actor(guest_of=held.id), now=NOW).id == held.id
