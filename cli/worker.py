@@ -10,7 +10,7 @@ Environment: ``SLACK_BOT_TOKEN`` (required unless it only sends email), ``SLACK_
 (optional Web API base URL, e.g. for GovSlack or a local test server). One token serves every
 workspace in the database; a multi-workspace install delivers from ``roundtable serve``, which
 knows each installation. With ``SMTP_URL`` and ``MAIL_FROM`` it emails guests too (see
-``bot.mail``); ``PUBLIC_URL`` then makes their manage links (default localhost:3000).
+``bot.mail``); ``PUBLIC_URL`` then makes their manage links (default ``http://localhost:PORT``).
 """
 
 from __future__ import annotations
