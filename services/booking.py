@@ -66,6 +66,7 @@ from engine.model import (
     LedgerEntry,
     LedgerKind,
     MasterMode,
+    Page,
     Schedule,
 )
 from engine.rules import SeatAssignment, assign, booking_view, involved_pages, refill
@@ -306,7 +307,8 @@ def reassign(
     Raises:
         NotFound: no such booking, seat page or target page.
         BadInput: ``seat_page`` holds no seat of the booking, or the target cannot take it
-            (it already has a seat in the booking, or is of another kind than a fixed seat).
+            (it already has a seat in the booking, is of another kind than a fixed seat, or
+            is a room seating fewer than the booking's attendees).
         Forbidden: the actor is neither an admin nor a manager of one of the booking's pools.
         BookingCancelled: the booking was cancelled.
         NotInPool: the seat came from a pool and the target is not an active member of it.
@@ -379,7 +381,8 @@ def reassign_candidates(
     """Return the pages a seat could move to: free ones first, each group best first.
 
     A pool seat lists the pool's active members in the pool's order of preference; a fixed
-    seat lists every page of its kind by name. Pages already in the booking are left out.
+    seat lists every page of its kind by name. Pages already in the booking, and rooms
+    seating fewer than its attendees, are left out.
 
     Raises:
         NotFound: no such booking.
@@ -409,7 +412,9 @@ def reassign_candidates(
             ),
         )
         for page in order
-        if page not in taken and page in schedule.pages
+        if page not in taken
+        and page in schedule.pages
+        and _seats_enough(schedule.pages[page], booking)
     ]
     return sorted(candidates, key=lambda candidate: not candidate.free)
 
@@ -942,6 +947,11 @@ def _schedule_around(
     )
 
 
+def _seats_enough(page: Page, booking: Booking) -> bool:
+    """Tell whether ``page`` can hold the booking's attendees (people always can)."""
+    return page.capacity is None or page.capacity >= booking.attendees
+
+
 def _check_target(
     schedule: Schedule, booking: Booking, seat: Participant, to_page: str, *, force: bool
 ) -> bool:
@@ -965,6 +975,11 @@ def _check_target(
         raise BadInput(
             f"'{seat.page}' is a {schedule.pages[seat.page].kind.value} seat; "
             f"'{to_page}' is a {target.kind.value}",
+            field="to",
+        )
+    if not _seats_enough(target, booking):
+        raise BadInput(
+            f"'{to_page}' seats {target.capacity}; this booking is for {booking.attendees}",
             field="to",
         )
     if _overlaps(schedule, to_page, booking):

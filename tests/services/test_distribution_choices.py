@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import Engine
 
 from engine.errors import BadInput, SlotUnavailable
-from services.booking import cancel, reschedule, reschedule_slots
+from services.booking import cancel, reassign, reassign_candidates, reschedule, reschedule_slots
 from services.links import create_link
 from services.slots import catalogue, link_members, offered_slots
 from storage.uow import UnitOfWork
@@ -238,3 +238,19 @@ def test_a_moved_booking_keeps_its_headcount_when_its_room_is_chosen_again(
         reschedule(db_engine, WS, made.id, start=at(1, 13), tz="UTC", actor=ADMIN, now=NOW)
     moved = reschedule(db_engine, WS, made.id, start=at(1, 11), tz="UTC", actor=ADMIN, now=NOW)
     assert (moved.start, moved.participants[-1].page, moved.attendees) == (at(1, 11), "room-a", 6)
+
+
+def test_a_booking_is_never_reassigned_to_a_room_too_small_for_it(
+    db_engine: Engine, tmp_path: Path
+) -> None:
+    sizes = {"room-a": {"capacity": 4}, "room-b": {"capacity": 10}}
+    setup(db_engine, tmp_path, _with(pages=sizes))
+    made = book_at(db_engine, "panel", "meet", at(1, 9), attendees=6)
+    assert made.participants[-1].page == "room-b"
+
+    found = reassign_candidates(db_engine, WS, made.id, seat_page="room-b", actor=ADMIN, now=NOW)
+    assert "room-a" not in {candidate.page for candidate in found}
+    with pytest.raises(BadInput) as refused:
+        reassign(db_engine, WS, made.id, to_page="room-a", seat_page="room-b", actor=ADMIN, now=NOW)
+    assert refused.value.field == "to"
+    assert "seats 4" in refused.value.message
