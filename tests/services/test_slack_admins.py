@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import Engine
 
 from engine.errors import Forbidden
-from services.booking import cancel, reassign
+from services.booking import cancel, mark_no_show, reassign, reschedule
 from services.context import LINK_GUEST, Actor
 from services.reporting import pool_report
 from tests.services.booking_world import NOW, WS, at, book_at, setup
@@ -92,3 +92,16 @@ def test_a_guest_is_never_an_admin_and_changes_only_the_booking_it_holds(world: 
     with pytest.raises(Forbidden):
         pool_report(world, WS, "sales", actor=LINK_GUEST, now=NOW)
     assert cancel(world, WS, held.id, actor=Actor(guest_of=held.id), now=NOW).id == held.id
+
+
+def test_listed_roles_decide_reschedule_and_no_show_without_asking_slack(world: Engine) -> None:
+    slack = Slack()
+    booking = book_at(world, "demo", "chat", at(1, 9))
+
+    customer = Actor("U0CUST", slack=slack)
+    moved = reschedule(world, WS, booking.id, start=at(1, 11), tz="UTC", actor=customer, now=NOW)
+    manager = Actor("U0BOSS", slack=slack)
+    marked = mark_no_show(world, WS, booking.id, actor=manager, now=at(1, 11, 5))
+
+    assert (moved.start, marked.status.value) == (at(1, 11), "no_show")
+    assert slack.asked == []
