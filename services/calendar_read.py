@@ -12,7 +12,12 @@ Fetching
     read (``Limits.max_bytes``), and a cap on the occurrences expanded
     (``Limits.max_occurrences``); going past one fails the read with ``ReadFailed``, as
     does any network error, HTTP error, refused credentials or unreadable iCalendar data.
-    Messages never hold the source's URL (a feed's URL is its secret).
+    Messages never hold the source's URL (a feed's URL is its secret). A host whose
+    address is link-local (``169.254.0.0/16``, ``fe80::/10``: where clouds serve instance
+    metadata and credentials), unspecified or multicast is never asked, nor is a redirect
+    to one (``check_host``): a calendar address typed by a member must not make the server
+    reach into its own infrastructure. Loopback and private addresses stay allowed, for a
+    Radicale or Nextcloud on the same host or network.
 
 Events
     Parsed with ``icalendar``; Google's ``X-WR-TIMEZONE`` calendars are made standard with
@@ -25,9 +30,12 @@ Events
 
 from __future__ import annotations
 
+import ipaddress
 import logging
+import socket
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -91,6 +99,46 @@ class Span:
     end: datetime | date
 
 
+def check_host(url: str) -> None:
+    """Refuse to read ``url`` when its host resolves to an address the server must not reach.
+
+    Raises:
+        ReadFailed: the host resolves to a link-local, unspecified or multicast address, or
+            does not resolve.
+    """
+    host = urllib.parse.urlsplit(url).hostname or ""
+    try:
+        found = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError) as error:
+        raise ReadFailed(f"the calendar's host cannot be found ({_reason(error)})") from None
+    for *_, address in found:
+        ip = ipaddress.ip_address(str(address[0]).split("%")[0])
+        if ip.is_link_local or ip.is_unspecified or ip.is_multicast:
+            raise ReadFailed(
+                "the calendar's host is a link-local, unspecified or multicast address, "
+                "which Roundtable never reads"
+            )
+
+
+class _CheckedRedirects(urllib.request.HTTPRedirectHandler):
+    """Follow a feed's redirects only to hosts ``check_host`` allows."""
+
+    def redirect_request(
+        self,
+        req: urllib.request.Request,
+        fp: Any,
+        code: int,
+        msg: str,
+        headers: Any,
+        newurl: str,
+    ) -> urllib.request.Request | None:
+        check_host(newurl)
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+_OPENER = urllib.request.build_opener(_CheckedRedirects)
+
+
 def fetch_feed(url: str, validators: Validators | None, limits: Limits) -> Fetched:
     """GET an ICS feed, conditionally when ``validators`` are given.
 
@@ -105,7 +153,8 @@ def fetch_feed(url: str, validators: Validators | None, limits: Limits) -> Fetch
     request = urllib.request.Request(url, headers=headers)
     deadline = time.monotonic() + limits.timeout_seconds
     try:
-        with urllib.request.urlopen(request, timeout=limits.timeout_seconds) as response:
+        check_host(url)
+        with _OPENER.open(request, timeout=limits.timeout_seconds) as response:
             length = response.headers.get("Content-Length")
             if length is not None and length.isdigit() and int(length) > limits.max_bytes:
                 raise ReadFailed(_too_big(limits))
@@ -140,6 +189,7 @@ def fetch_caldav(
     from caldav.davclient import DAVClient
     from caldav.lib import error as dav_error
 
+    check_host(url)
     try:
         with DAVClient(
             url=url,

@@ -17,12 +17,14 @@ from pathlib import Path
 
 @dataclass
 class Feed:
-    """What one path serves; ``status`` other than 200 answers that status."""
+    """What one path serves; ``status`` other than 200 answers that status (with ``location``
+    as its ``Location`` header, for a redirect)."""
 
     body: bytes
     status: int = 200
     delay: float = 0.0
     etag: bool = True
+    location: str | None = None
 
 
 @dataclass
@@ -62,6 +64,8 @@ def _handler(server: FeedServer) -> type[BaseHTTPRequestHandler]:
                 self.send_response(status)
                 if etag:
                     self.send_header("ETag", etag)
+                if feed is not None and feed.location:
+                    self.send_header("Location", feed.location)
                 if status == 200 and feed is not None:
                     self.send_header("Content-Type", "text/calendar; charset=utf-8")
                     self.send_header("Content-Length", str(len(feed.body)))

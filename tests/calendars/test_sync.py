@@ -393,3 +393,26 @@ def test_failed_reads_are_counted_and_failing_calendars_shown_in_the_metrics(wor
     feeds.serve("/f.ics", (FIXTURES / "google.ics").read_bytes())
     sync_due(world, now=NOW + EVERY, interval=EVERY)
     assert sample("roundtable_calendars_failing") == 0
+
+
+@pytest.mark.parametrize(
+    "address", ["http://169.254.169.254/latest/meta-data/", "http://[fe80::1]/x.ics"]
+)
+def test_a_link_local_host_is_never_asked(world, address) -> None:
+    connect_feed(world, address)
+
+    [result] = sync_due(world, now=NOW, interval=EVERY)
+
+    assert result.error is not None
+    assert "link-local" in result.error
+
+
+def test_a_redirect_to_a_link_local_host_is_not_followed(world, feeds) -> None:
+    metadata = "http://169.254.169.254/latest/meta-data/"
+    connect_feed(world, feeds.serve("/moved.ics", b"", status=302, location=metadata))
+
+    [result] = sync_due(world, now=NOW, interval=EVERY)
+
+    assert result.error is not None
+    assert "link-local" in result.error
+    assert feeds.statuses("/moved.ics") == [302]
