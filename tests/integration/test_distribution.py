@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 from sqlalchemy import select
 
+from bot import ids
 from services.booking import upcoming_bookings
 from services.config import apply_config
 from storage.tables import LinkRow, PageRow
@@ -146,6 +147,32 @@ def test_book_room_asks_how_many_people_and_leaves_out_a_room_too_small(
     assert booking.attendees == 4
     assert [p.page for p in booking.participants][-1] == "room-a"
 
+
+
+def test_rescheduling_a_room_booking_keeps_its_headcount_and_does_not_ask_again(
+    slack, fake, engine, services, tmp_path
+):
+    _reconfigure(engine, tmp_path)
+    slack.command("/book-room", "", user=CUSTOMER)
+    modal = slack.opened_modal(user=CUSTOMER)
+    modal.select("book:master_page", "demo")
+    modal.select("book:attendees", "4")
+    modal.click_slot(0)
+    modal.submit({"book:field:topic": "Four of us"})
+    [booking] = upcoming_bookings(services.engine, WORKSPACE, CUSTOMER, now=NOW)
+
+    slack.command("/book-room", "list", user=CUSTOMER)
+    slack.message_action(slack.last_message(), f"{ids.MY_RESCHEDULE}0", user=CUSTOMER)
+    moving = slack.opened_modal(user=CUSTOMER)
+
+    assert moving.view["title"]["text"] == "Reschedule"
+    assert moving.slot_buttons()
+    assert "How many people?" not in moving.text
+    moving.click_slot(len(moving.slot_buttons()) - 1)
+    moving.submit({})
+    [moved] = upcoming_bookings(services.engine, WORKSPACE, CUSTOMER, now=NOW)
+    assert (moved.id, moved.attendees) == (booking.id, 4)
+    assert moved.start != booking.start
 
 def test_book_room_does_not_ask_how_many_people_without_a_room(slack):
     slack.command("/book-room", "", user=CUSTOMER)
