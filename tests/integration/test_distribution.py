@@ -148,7 +148,6 @@ def test_book_room_asks_how_many_people_and_leaves_out_a_room_too_small(
     assert [p.page for p in booking.participants][-1] == "room-a"
 
 
-
 def test_rescheduling_a_room_booking_keeps_its_headcount_and_does_not_ask_again(
     slack, fake, engine, services, tmp_path
 ):
@@ -173,6 +172,7 @@ def test_rescheduling_a_room_booking_keeps_its_headcount_and_does_not_ask_again(
     [moved] = upcoming_bookings(services.engine, WORKSPACE, CUSTOMER, now=NOW)
     assert (moved.id, moved.attendees) == (booking.id, 4)
     assert moved.start != booking.start
+
 
 def test_book_room_does_not_ask_how_many_people_without_a_room(slack):
     slack.command("/book-room", "", user=CUSTOMER)
