@@ -17,16 +17,14 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from engine.errors import NotFound
-from engine.model import BookingStatus, LedgerEntry, Workspace
+from engine.model import BookingStatus, LedgerEntry
 from storage.common import (
     EntityT,
-    find_workspace,
     live_page_pk,
     live_pks,
     minutes,
     workspace_pk,
 )
-from storage.config import workspace_value
 from storage.config_cache import known_booking_bounds
 from storage.records import (
     Booking,
@@ -112,16 +110,6 @@ def _ids(
     if missing:
         raise NotFound(f"unknown {what}: {', '.join(missing)}", field=what)
     return found
-
-
-class WorkspaceRepository:
-    def __init__(self, session: Session) -> None:
-        self._session = session
-
-    def get(self, workspace_id: str) -> Workspace | None:
-        """Return a workspace by its Slack team id, or ``None``."""
-        row = find_workspace(self._session, workspace_id)
-        return None if row is None else workspace_value(row)
 
 
 class BookingRepository:

@@ -32,7 +32,6 @@ from storage.repositories import (
     LedgerRepository,
     LinkRepository,
     OutboxRepository,
-    WorkspaceRepository,
 )
 from storage.schedule import ScheduleRepository
 from storage.tables import PageRow, WorkspaceRow
@@ -71,7 +70,6 @@ class UnitOfWork:
     links: LinkRepository
     outbox: OutboxRepository
     audit: AuditRepository
-    workspaces: WorkspaceRepository
     time_off: TimeOffRepository
     feeds: FeedRepository
     calendar_writes: CalendarWriteRepository
@@ -89,7 +87,6 @@ class UnitOfWork:
         self.links = LinkRepository(self.session)
         self.outbox = OutboxRepository(self.session)
         self.audit = AuditRepository(self.session)
-        self.workspaces = WorkspaceRepository(self.session)
         self.time_off = TimeOffRepository(self.session)
         self.feeds = FeedRepository(self.session)
         self.calendar_writes = CalendarWriteRepository(self.session)
@@ -114,11 +111,6 @@ class UnitOfWork:
                 wakes = [wake for engine, wake in _WAKEUPS if engine is self._engine]
             for wake in wakes:
                 wake()
-
-    def rollback(self) -> None:
-        """Undo everything done since the last commit."""
-        self.session.info.pop(QUEUED, None)
-        self.session.rollback()
 
     def begin_write(self) -> None:
         """Start the transaction as a writer: ``BEGIN IMMEDIATE`` on SQLite, plain elsewhere.
