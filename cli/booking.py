@@ -12,7 +12,7 @@ from cli.runtime import Runtime, day, in_zone, pass_runtime, served_at, slack_us
 from engine.bounds import MAX_COUNT
 from engine.errors import BadInput, TargetBusy
 from engine.model import BookingStatus
-from engine.zones import local_to_utc, zone
+from engine.zones import local_to_utc, zone, zulu
 from services.booking import (
     BookingFilter,
     BookingRequest,
@@ -32,11 +32,6 @@ from storage.records import Booking, Role
 from web.security import default_secret
 
 BY_HELP = "Act as this Slack user, whose role then applies [default: act as an admin]."
-
-
-def zulu(moment: datetime) -> str:
-    """Write an instant in UTC with ``Z``, as every answer of the command line does."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def booking_data(booking: Booking) -> dict[str, Any]:

@@ -15,9 +15,10 @@ from typing import Any
 
 import click
 
-from cli.booking import BY_HELP, zulu
+from cli.booking import BY_HELP
 from cli.runtime import Runtime, pass_runtime, slack_user
 from engine.errors import BadInput
+from engine.zones import zulu
 from services.context import Actor
 from storage.calendars import CalendarConnection
 

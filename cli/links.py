@@ -7,9 +7,10 @@ from datetime import timedelta
 
 import click
 
-from cli.booking import BY_HELP, answers, zulu
+from cli.booking import BY_HELP, answers
 from cli.runtime import Runtime, pass_runtime, served_at, slack_user
 from engine.durations import parse_duration
+from engine.zones import zulu
 from services.context import Actor
 from services.links import create_link, revoke_link
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import click
 
-from cli.booking import BY_HELP, zulu
+from cli.booking import BY_HELP
 from cli.runtime import Runtime, pass_runtime, slack_user
+from engine.zones import zulu
 from services.context import Actor
 from services.reporting import pool_report
 

@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from cli.booking import zulu
 from cli.runtime import Runtime, day, pass_runtime, slack_user
 from engine.bounds import MAX_COUNT
+from engine.zones import zulu
 from services.context import Actor
 from services.slots import offered_slots
 

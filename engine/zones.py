@@ -42,3 +42,8 @@ def align_up(moment: datetime, tz: ZoneInfo, unit: timedelta) -> datetime:
     offset = moment.astimezone(tz).utcoffset() or timedelta(0)
     late = (moment + offset - _EPOCH) % unit
     return (moment + (unit - late if late else timedelta(0))).astimezone(UTC)
+
+
+def zulu(moment: datetime) -> str:
+    """Write an instant in UTC with ``Z`` (``2026-12-08T14:00:00Z``), as answers and forms do."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -61,6 +61,7 @@ from engine.errors import (
 from engine.model import BookingStatus, EventType, FormField, Schedule, WorkspaceConfig
 from engine.rules import needs_headcount
 from engine.slots import Slot
+from engine.zones import zulu
 from services.booking import (
     BookingRequest,
     Customer,
@@ -597,7 +598,7 @@ class GuestApp:
             change=("New time", when_text(start, start + kind.duration, tz)),
             csrf=csrf.signed,
             action=urls.build("manage_move", {"token": token}),
-            hidden={"start": _iso(start), "tz": tz},
+            hidden={"start": zulu(start), "tz": tz},
             submit="Move my booking",
             back_url=back,
             back_label="Keep the current time",
@@ -805,7 +806,7 @@ class GuestApp:
             master_page_name=opened.view.master_page_name,
             event_type={"id": kind.id, "name": kind.name, "duration": _duration(kind.duration)},
             when=when_text(start, start + kind.duration, tz),
-            start=_iso(start),
+            start=zulu(start),
             tz=tz,
             guest_name=opened.view.guest_name,
             guest_email=opened.view.guest_email,
@@ -864,7 +865,7 @@ def _days(
             {
                 "label": f"{start:%H:%M}",
                 "end_label": f"{slot.end.astimezone(ZoneInfo(tz)):%H:%M}",
-                "url": _with_query(target, **query, start=_iso(slot.start)),
+                "url": _with_query(target, **query, start=zulu(slot.start)),
             }
         )
     return [{"label": day_text(day), "slots": found} for day, found in sorted(days.items())]
@@ -974,10 +975,6 @@ def _date_arg(value: str | None) -> date | None:
 
 def _with_query(url: str, **params: str) -> str:
     return f"{url}?{urlencode(params)}"
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _duration(length: timedelta) -> str:
