@@ -54,3 +54,10 @@ def format_duration(value: timedelta) -> str:
         if amount:
             parts.append(f"{amount}{name}")
     return "".join(parts)
+
+
+def length_text(value: timedelta) -> str:
+    """Write a meeting's length for people: ``45 min``, ``2 h``, ``1 h 30 min``."""
+    hours, minutes = divmod(_minutes(value), 60)
+    parts = ([f"{hours} h"] if hours else []) + ([f"{minutes} min"] if minutes or not hours else [])
+    return " ".join(parts)

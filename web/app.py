@@ -50,6 +50,7 @@ from werkzeug.utils import redirect
 from werkzeug.wrappers import Request, Response
 
 from engine.bounds import check_instant
+from engine.durations import length_text
 from engine.errors import (
     BadInput,
     BookingCancelled,
@@ -278,13 +279,13 @@ class GuestApp:
             event_types=[
                 {
                     "name": other.name,
-                    "duration": _duration(other.duration),
+                    "duration": length_text(other.duration),
                     "url": _with_query(here, event_type=other.id, tz=tz),
                     "current": other.id == kind.id,
                 }
                 for other in opened.event_types
             ],
-            event_type={"id": kind.id, "name": kind.name, "duration": _duration(kind.duration)},
+            event_type={"id": kind.id, "name": kind.name, "duration": length_text(kind.duration)},
             headcount=kind.id in opened.headcount,
             attendees=attendees,
             notice=notice,
@@ -540,7 +541,7 @@ class GuestApp:
             "slots.html",
             master_page_name="Pick a new time",
             event_types=[],
-            event_type={"id": kind.id, "name": kind.name, "duration": _duration(kind.duration)},
+            event_type={"id": kind.id, "name": kind.name, "duration": length_text(kind.duration)},
             headcount=False,  # the booking keeps the number it was made with
             attendees=booking.attendees,
             notice=notice,
@@ -804,7 +805,7 @@ class GuestApp:
             "book.html",
             status=400 if errors else 200,
             master_page_name=opened.view.master_page_name,
-            event_type={"id": kind.id, "name": kind.name, "duration": _duration(kind.duration)},
+            event_type={"id": kind.id, "name": kind.name, "duration": length_text(kind.duration)},
             when=when_text(start, start + kind.duration, tz),
             start=zulu(start),
             tz=tz,
@@ -975,10 +976,3 @@ def _date_arg(value: str | None) -> date | None:
 
 def _with_query(url: str, **params: str) -> str:
     return f"{url}?{urlencode(params)}"
-
-
-def _duration(length: timedelta) -> str:
-    minutes = int(length.total_seconds()) // 60
-    hours, minutes = divmod(minutes, 60)
-    parts = ([f"{hours} h"] if hours else []) + ([f"{minutes} min"] if minutes else [])
-    return " ".join(parts)

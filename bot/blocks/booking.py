@@ -53,6 +53,7 @@ from bot.blocks.common import (
     plain,
     section,
 )
+from engine.durations import length_text
 from engine.model import FormField, MasterMode
 from engine.slots import Slot
 from services.slots import BookableEventType, BookableMasterPage, Choice
@@ -306,7 +307,7 @@ def _event_type_choice(master: BookableMasterPage, state: BookingState) -> list[
         _select_section(
             "Which kind of meeting?",
             ids.BOOK_EVENT_TYPE,
-            [(k.id, f"{k.name} ({_minutes(k.duration)})") for k in kinds],
+            [(k.id, f"{k.name} ({length_text(k.duration)})") for k in kinds],
             state.event_type,
         )
     ]
@@ -319,13 +320,6 @@ def _page_choice(master: BookableMasterPage, state: BookingState) -> list[Block]
     return [
         _select_section("With whom?", ids.BOOK_PAGE, [(p.id, p.name) for p in pages], state.pick)
     ]
-
-
-def _minutes(duration: timedelta) -> str:
-    minutes = int(duration.total_seconds() // 60)
-    if minutes % 60 == 0:
-        return f"{minutes // 60} h"
-    return f"{minutes} min" if minutes < 60 else f"{minutes // 60} h {minutes % 60} min"
 
 
 def _select_section(
