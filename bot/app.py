@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from concurrent.futures import Executor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from types import ModuleType
 from typing import Any
 
@@ -48,6 +48,13 @@ from services.context import Actor, Services
 HANDLERS: tuple[ModuleType, ...] = (booking, links, admin, home, reassign, calendars, timeoff)
 """Every feature module; each adds its listeners with ``register(app)``."""
 
+LISTENER_THREADS = 32
+"""Threads running listeners. Every listener acks first, but a request's ack waits until a
+thread takes up its listener, and the work after an ack may wait for Slack (2 s at most) or
+the database. Bolt's default of 5 let five slow listeners hold back every later ack past
+Slack's 3 s; 32 keep a burst of slow ones from delaying an ack, and a thread that waits
+costs no CPU."""
+
 OAUTH_STATE_SECONDS = 600
 SLACK_TIMEOUT_SECONDS = 2
 """How long a listener waits for Slack (the Web API, a ``response_url``): well under the 3 s
@@ -66,8 +73,8 @@ def build_app(
     """Make the Bolt app with every listener registered.
 
     ``profiles`` may be handed in to share the users.info cache; ``listener_executor`` runs
-    the listeners after their ack (Bolt's default thread pool unless given; tests pass one
-    they can wait on).
+    the listeners (``LISTENER_THREADS`` threads unless given; tests pass one they can wait
+    on).
     """
     client = WebClient(
         token=settings.bot_token,
@@ -78,7 +85,8 @@ def build_app(
     common: dict[str, Any] = {
         "signing_secret": settings.signing_secret,
         "client": client,
-        "listener_executor": listener_executor,
+        "listener_executor": listener_executor
+        or ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener"),
     }
     if settings.oauth is None:
         app = App(**common)  # the client carries the bot token

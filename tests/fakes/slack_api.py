@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import json
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -43,6 +44,8 @@ class FakeSlackApi:
     """What ``apps.connections.open`` answers: a Socket Mode server's ws:// URL."""
     installs_team: str = "T0INSTALL"
     """The team ``oauth.v2.access`` installs the app into."""
+    delays: dict[str, float] = field(default_factory=dict)
+    """Seconds to wait before answering a method (a slow Slack)."""
     _failures: dict[str, deque[_Failure]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -178,6 +181,8 @@ def _handler_for(fake: FakeSlackApi) -> type[BaseHTTPRequestHandler]:
             headers = {key.lower(): value for key, value in self.headers.items()}
             with fake._lock:
                 fake.calls.append(Call(method, args, headers))
+            if method in fake.delays:
+                time.sleep(fake.delays[method])
             status, extra, body = fake._answer(method, args)
             payload = json.dumps(body).encode()
             self.send_response(status)
