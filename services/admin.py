@@ -39,7 +39,7 @@ from services.booking import upcoming_bookings
 from services.config_file import ConfigInvalid, config_data, parse_config
 from services.context import Actor
 from services.notifications import FailedNotification, email_enabled, failed_notifications
-from services.reporting import pool_report
+from services.reporting import pool_reports
 from services.timeoff import kept_pages
 from storage.records import Booking, TimeOff
 from storage.uow import UnitOfWork
@@ -229,14 +229,12 @@ def home_overview(
     workspace = config.workspace
     managed = roles.managed_pools(workspace, config.pools, actor)
     admin = roles.is_admin(workspace, actor)
+    shown = [pool for pool in config.pools if pool.id in managed]
+    reports = pool_reports(engine, workspace_id, [pool.id for pool in shown], actor=actor, now=now)
     return HomeOverview(
         workspace=workspace,
         admin=admin,
-        reports=tuple(
-            (pool, pool_report(engine, workspace_id, pool.id, actor=actor, now=now))
-            for pool in config.pools
-            if pool.id in managed
-        ),
+        reports=tuple(zip(shown, reports, strict=True)),
         bookings=tuple(
             upcoming_bookings(engine, workspace_id, actor.slack_user, now=now)
             if actor.slack_user

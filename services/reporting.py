@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import Engine
@@ -23,13 +24,28 @@ def pool_report(
         NotFound: no such workspace or pool.
         Forbidden: the actor is neither an admin nor a manager of the pool.
     """
+    [report] = pool_reports(engine, workspace_id, [pool], actor=actor, now=now)
+    return report
+
+
+def pool_reports(
+    engine: Engine, workspace_id: str, pools: Sequence[str], *, actor: Actor, now: datetime
+) -> list[PoolReport]:
+    """Return the reports of ``pools``, in that order, from one read of their ledgers.
+
+    Raises:
+        NotFound: no such workspace or pool.
+        Forbidden: the actor is neither an admin nor a manager of one of the pools.
+    """
     with UnitOfWork(engine) as uow:
         # The schedule's ledger is the one the engine distributes by (the current cycle
         # plus each member's latest receipt), so the report shows exactly what decides.
-        # No page's bookings are needed.
-        schedule = uow.schedules.load(workspace_id, now, now, now=now, pages=())
-    found = find(schedule.pools, pool, "pool")
-    roles.require_pool_manager(schedule.workspace, found, actor, "see this pool's report")
-    return engine_pool_report(
-        found, schedule.ledger.get(found.id, ()), schedule.workspace.timezone, now
-    )
+        # No page's bookings are needed, and only these pools' ledgers.
+        schedule = uow.schedules.load(workspace_id, now, now, now=now, pages=(), pools=pools)
+    reports = []
+    for pool in pools:
+        found = find(schedule.pools, pool, "pool")
+        roles.require_pool_manager(schedule.workspace, found, actor, "see this pool's report")
+        ledger = schedule.ledger.get(found.id, ())
+        reports.append(engine_pool_report(found, ledger, schedule.workspace.timezone, now))
+    return reports

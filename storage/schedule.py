@@ -137,18 +137,20 @@ class ScheduleRepository:
         now: datetime,
         pages: Collection[str] | None = None,
         ahead: Collection[str] | None = None,
+        pools: Collection[str] | None = None,
     ) -> Schedule:
         """Return the schedule of a workspace for questions about ``[since, until)``.
 
         ``pages`` (default every page) limits the occupancy and busy blocks to those pages;
         ``ahead`` (default all of ``pages``) are the pages whose bookings up to the booking
-        horizon from ``now`` are needed too.
+        horizon from ``now`` are needed too; ``pools`` (default every pool) limits the ledger
+        to those pools.
 
         Raises:
             NotFound: the workspace has no configuration.
         """
         config = self.configuration(workspace_id)
-        return self.fill(config, since, until, now=now, pages=pages, ahead=ahead)
+        return self.fill(config, since, until, now=now, pages=pages, ahead=ahead, pools=pools)
 
     def configuration(self, workspace_id: str) -> Configuration:
         """Return the configuration part of a workspace's schedule.

@@ -7,11 +7,14 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import Engine
 
+from engine.errors import Forbidden
 from engine.model import LedgerEntry, LedgerKind
 from services.booking import cancel
-from services.reporting import pool_report
+from services.context import Actor
+from services.reporting import pool_report, pool_reports
 from storage.uow import UnitOfWork
 from tests.services.booking_world import ADMIN, NOW, WS, at, book_at, first_slot, setup
 
@@ -201,3 +204,20 @@ def test_the_ledger_records_every_pool_seat_as_received(db_engine: Engine, tmp_p
     booking = book_at(db_engine, "panel", "meet", at(1, 9))
     assert _report(db_engine, "rooms")[booking.participants[2].page] == (1, 0, 1)
     assert _report(db_engine, "sales") == {p: (0, 0, 0) for p in ("alice", "bob", "carol")}
+
+
+def test_reports_of_several_pools_read_together_equal_each_read_alone(
+    db_engine: Engine, tmp_path: Path
+) -> None:
+    setup(db_engine, tmp_path)
+    book_at(db_engine, "demo", "chat", at(1, 9))
+    book_at(db_engine, "panel", "meet", at(1, 9))
+    pools = ["rooms", "sales"]
+
+    together = pool_reports(db_engine, WS, pools, actor=ADMIN, now=NOW)
+
+    assert together == [pool_report(db_engine, WS, pool, actor=ADMIN, now=NOW) for pool in pools]
+    assert [report.pool for report in together] == pools
+    assert sum(m.received for report in together for m in report.members) == 2
+    with pytest.raises(Forbidden):
+        pool_reports(db_engine, WS, pools, actor=Actor("U0BOSS"), now=NOW)  # manages sales only
