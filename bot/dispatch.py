@@ -443,6 +443,7 @@ class _Marks:
     def flush(self) -> None:
         if self._pending:
             with UnitOfWork(self._engine) as uow:
+                uow.begin_write()  # the marks read before they write (see begin_write)
                 for mark in self._pending:
                     mark(uow.outbox)
                 uow.commit()

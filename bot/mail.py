@@ -355,6 +355,7 @@ class Mailer:
             except (ValueError, TypeError, TemplateError) as error:  # the same next time
                 raise GiveUp(f"cannot write the email: {type(error).__name__}: {error}") from None
             with UnitOfWork(self._engine) as uow:
+                uow.begin_write()
                 uow.outbox.record_handed(team, message.id, data)
                 uow.commit()
         self._send(recipient, data.encode())

@@ -158,6 +158,7 @@ def _deliver_one(
         return _mark_failed(engine, team, message, str(error), now=now, final=True)
     if plan.skip is not None:
         with UnitOfWork(engine) as uow:
+            uow.begin_write()
             uow.outbox.mark_skipped(team, message.id, reason=plan.skip)
             uow.commit()
         return "skipped"
@@ -171,6 +172,7 @@ def _deliver_one(
         log.warning("calendar write of booking %s failed: %s", message.booking_id, error)
         return _mark_failed(engine, team, message, str(error), now=now)
     with UnitOfWork(engine) as uow:
+        uow.begin_write()
         uow.outbox.mark_sent(team, message.id, at=now, slack_ts=None)
         uow.commit()
     return "removed" if plan.ical is None else "written"
@@ -217,6 +219,7 @@ def _mark_failed(
 ) -> str:
     give_up = final or message.attempts >= MAX_ATTEMPTS
     with UnitOfWork(engine) as uow:
+        uow.begin_write()
         uow.outbox.mark_failed(
             team,
             message.id,

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from waitress import wasyncore
 from waitress.server import create_server
 
 from bot.verify import MAX_BODY_BYTES
@@ -34,10 +34,18 @@ def served(app: WSGIApplication) -> Iterator[str]:
     try:
         yield f"http://127.0.0.1:{server.effective_port}"
     finally:
-        # Close every socket inside the loop's own thread (a trigger thunk runs there):
-        # closing them from this thread while the loop polls them fails it with EBADF. With
-        # its map empty the loop returns, and the thread ends.
-        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+        # Empty the loop's map (it polls a copy of it): the loop returns after its current
+        # poll, which the trigger cuts short. Only then are the sockets closed, here, so no
+        # socket is closed while the loop polls it. The trigger may be gone already (a
+        # descriptor of its number closed elsewhere in the process): the poll's timeout
+        # then ends the loop instead.
+        dispatchers = list(server._map.values())
+        server._map.clear()
+        with contextlib.suppress(OSError):
+            server.trigger.pull_trigger()
         thread.join(timeout=10)
+        for dispatcher in dispatchers:
+            with contextlib.suppress(OSError):
+                dispatcher.close()
         server.task_dispatcher.shutdown()
         assert not thread.is_alive(), "waitress did not stop"

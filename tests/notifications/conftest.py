@@ -130,6 +130,7 @@ def a_booking(
 def book(engine: Engine, booking: Booking, now: datetime = NOW) -> Booking:
     """Store a booking and queue its notifications in one transaction, as the service will."""
     with UnitOfWork(engine) as uow:
+        uow.begin_write()  # as the service does: a dispatcher may be claiming meanwhile
         uow.bookings.add(TEAM, booking)
         queue_booked(uow, TEAM, booking, now)
         uow.commit()
