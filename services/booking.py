@@ -225,16 +225,12 @@ def _book(
 
     try:
         return _locked(engine, ws, pages, write)
-    except IntegrityError as error:
+    except DBAPIError as error:  # IntegrityError among them
         if _constraint(error) == _IDEMPOTENCY_CONSTRAINT and request.idempotency_key:
             earlier = _by_key(engine, ws, request.idempotency_key)
             if earlier is not None:
                 return _replayed(request, start, earlier)
-        if _sqlstate(error) == _PG_EXCLUSION:
-            raise SlotUnavailable(f"{start.isoformat()} was just taken") from error
-        raise
-    except DBAPIError as error:
-        if _sqlstate(error) in _PG_RETRYABLE:
+        if _lost_race(error):
             raise SlotUnavailable(f"{start.isoformat()} was just taken") from error
         raise
 
@@ -505,12 +501,8 @@ def reschedule(
 
     try:
         return _locked(engine, workspace_id, pages, write)
-    except IntegrityError as error:
-        if _sqlstate(error) == _PG_EXCLUSION:
-            raise SlotUnavailable(f"{start.isoformat()} was just taken") from error
-        raise
-    except DBAPIError as error:
-        if _sqlstate(error) in _PG_RETRYABLE:
+    except DBAPIError as error:  # IntegrityError among them
+        if _lost_race(error):
             raise SlotUnavailable(f"{start.isoformat()} was just taken") from error
         raise
 
@@ -998,6 +990,13 @@ def _overlaps(schedule: Schedule, page: str, booking: Booking) -> bool:
         other.booking_id != booking.id and other.start < booking.end and booking.start < other.end
         for other in schedule.occupancy.get(page, ())
     )
+
+
+def _lost_race(error: DBAPIError) -> bool:
+    """Tell whether PostgreSQL refused a write because a concurrent booking took the time:
+    the overlap constraint, a serialization failure or a deadlock."""
+    state = _sqlstate(error)
+    return state == _PG_EXCLUSION or state in _PG_RETRYABLE
 
 
 def _sqlstate(error: DBAPIError) -> str | None:
