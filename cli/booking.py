@@ -8,8 +8,16 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from cli.runtime import Runtime, day, in_zone, pass_runtime, served_at, slack_user, wall_clock
-from engine.bounds import MAX_COUNT
+from cli.runtime import (
+    Runtime,
+    attendees_option,
+    day,
+    in_zone,
+    pass_runtime,
+    served_at,
+    slack_user,
+    wall_clock,
+)
 from engine.errors import BadInput, TargetBusy
 from engine.model import BookingStatus
 from engine.zones import local_to_utc, zone, zulu
@@ -83,14 +91,7 @@ def answers(ctx: click.Context, param: click.Parameter, values: tuple[str, ...])
     help="The start; without a UTC offset, a local time in --tz (else UTC).",
 )
 @click.option("--tz", metavar="TZ", help="The customer's time zone [default: the workspace's].")
-@click.option(
-    "--attendees",
-    metavar="N",
-    type=click.IntRange(min=1, max=MAX_COUNT),
-    default=1,
-    show_default=True,
-    help="How many people attend; smaller rooms are not booked.",
-)
+@attendees_option
 @click.option(
     "--customer-slack", metavar="U", callback=slack_user, help="The customer's Slack user id."
 )

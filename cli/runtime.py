@@ -17,7 +17,7 @@ import click
 from sqlalchemy import Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 
-from engine.bounds import parse_day, parse_instant
+from engine.bounds import MAX_COUNT, parse_day, parse_instant
 from engine.errors import BadInput, RoundtableError
 from engine.zones import zone
 from services import slack_ids
@@ -82,6 +82,17 @@ def _slack_id(
             raise click.BadParameter(str(error), ctx, param) from None
 
     return check
+
+
+attendees_option = click.option(
+    "--attendees",
+    metavar="N",
+    type=click.IntRange(min=1, max=MAX_COUNT),
+    default=1,
+    show_default=True,
+    help="How many people attend; rooms that seat fewer are left out.",
+)
+"""``--attendees`` of ``slots`` and ``book``."""
 
 
 def served_at() -> str:

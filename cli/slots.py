@@ -7,8 +7,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from cli.runtime import Runtime, day, pass_runtime, slack_user
-from engine.bounds import MAX_COUNT
+from cli.runtime import Runtime, attendees_option, day, pass_runtime, slack_user
 from engine.zones import zulu
 from services.context import Actor
 from services.slots import offered_slots
@@ -22,14 +21,7 @@ from services.slots import offered_slots
 @click.option("--tz", metavar="TZ", help="Zone of the dates and the grid [default: workspace's].")
 @click.option("--pick", metavar="PAGE", help="The page the customer picks, where they may.")
 @click.option("--link", "link_token", metavar="TOKEN", help="A one-time link's token.")
-@click.option(
-    "--attendees",
-    metavar="N",
-    type=click.IntRange(min=1, max=MAX_COUNT),
-    default=1,
-    show_default=True,
-    help="How many people attend; smaller rooms are left out.",
-)
+@attendees_option
 @click.option("--by", metavar="U", callback=slack_user, help="Ask as this Slack user.")
 @pass_runtime
 def slots(
