@@ -324,15 +324,7 @@ class GuestApp:
         response = self._form(
             urls, opened, kind, start, tz, csrf, values=dict(request.args), errors={}
         )
-        response.set_cookie(
-            CSRF_COOKIE,
-            csrf.nonce,
-            path=_link_path(token),
-            secure=request.scheme == "https",
-            httponly=True,
-            samesite="Strict",
-        )
-        return response
+        return _with_csrf_cookie(request, response, csrf, path=_link_path(token))
 
     def _submit(self, request: Request, urls: MapAdapter, token: str, csrf: CsrfToken) -> Response:
         try:
@@ -589,22 +581,19 @@ class GuestApp:
                 return redirect(back, code=303)  # cancelled or started meanwhile: it says so
             return redirect(_with_query(back, notice="moved"), code=303)
         kind = _event_type(config, booking)
-        csrf = self._signer.issue_csrf(
-            token, workspace_id=managed.workspace_id, master_page=booking.master_page
-        )
-        response = self._render(
-            "manage_confirm.html",
+        return self._confirm(
+            request,
+            token,
+            managed,
             heading="Move your booking?",
             details=_details(booking, config, tz),
             change=("New time", when_text(start, start + kind.duration, tz)),
-            csrf=csrf.signed,
             action=urls.build("manage_move", {"token": token}),
             hidden={"start": zulu(start), "tz": tz},
             submit="Move my booking",
             back_url=back,
             back_label="Keep the current time",
         )
-        return self._with_csrf_cookie(request, response, token, csrf)
 
     def _manage_cancel(self, request: Request, urls: MapAdapter, token: str) -> Response:
         managed, config = self._managed(token)
@@ -624,22 +613,31 @@ class GuestApp:
                 return redirect(back, code=303)  # the page says which
             return redirect(_with_query(back, notice="cancelled"), code=303)
         tz = booking.customer_timezone or config.workspace.timezone
-        csrf = self._signer.issue_csrf(
-            token, workspace_id=managed.workspace_id, master_page=booking.master_page
-        )
-        response = self._render(
-            "manage_confirm.html",
+        return self._confirm(
+            request,
+            token,
+            managed,
             heading="Cancel your booking?",
             details=_details(booking, config, tz),
             change=None,
-            csrf=csrf.signed,
             action=urls.build("manage_cancel", {"token": token}),
             hidden={},
             submit="Cancel my booking",
             back_url=back,
             back_label="Keep my booking",
         )
-        return self._with_csrf_cookie(request, response, token, csrf)
+
+    def _confirm(
+        self, request: Request, token: str, managed: GuestBooking, **page: Any
+    ) -> Response:
+        """The manage page's confirmation of a change: a form with a fresh CSRF token, whose
+        cookie is scoped to the manage link's path."""
+        booking = managed.booking
+        csrf = self._signer.issue_csrf(
+            token, workspace_id=managed.workspace_id, master_page=booking.master_page
+        )
+        response = self._render("manage_confirm.html", csrf=csrf.signed, **page)
+        return _with_csrf_cookie(request, response, csrf, path=f"{MANAGE_PREFIX}{token}")
 
     def _managed(self, token: str) -> tuple[GuestBooking, WorkspaceConfig]:
         """Open a manage token; any token that names no guest's booking is refused alike.
@@ -662,19 +660,6 @@ class GuestApp:
                 "This form has expired or did not come from this page. Please try again."
             )
         return csrf
-
-    def _with_csrf_cookie(
-        self, request: Request, response: Response, token: str, csrf: CsrfToken
-    ) -> Response:
-        response.set_cookie(
-            CSRF_COOKIE,
-            csrf.nonce,
-            path=f"{MANAGE_PREFIX}{token}",
-            secure=request.scheme == "https",
-            httponly=True,
-            samesite="Strict",
-        )
-        return response
 
     # Helpers ---------------------------------------------------------------------------
 
@@ -924,6 +909,21 @@ def _start_and_zone(
     if start is None or tz not in _zones():
         raise BadRequest(refusal)
     return start.astimezone(UTC), tz
+
+
+def _with_csrf_cookie(
+    request: Request, response: Response, csrf: CsrfToken, *, path: str
+) -> Response:
+    """Set the double-submit cookie of a form's CSRF token, scoped to one link's pages."""
+    response.set_cookie(
+        CSRF_COOKIE,
+        csrf.nonce,
+        path=path,
+        secure=request.scheme == "https",
+        httponly=True,
+        samesite="Strict",
+    )
+    return response
 
 
 def _link_path(token: str) -> str:
