@@ -12,6 +12,9 @@ Choices made here:
   or week that reached the limit loses all of its hours.
 * A booking named by ``ignore_booking`` (the one being reassigned) neither blocks time nor
   counts towards the limits, so a booking never stands in its own way.
+* Free windows the schedule already holds for a page (``Schedule.free``, computed by this
+  class before, for the same event type over a span holding this one) are clipped, not
+  computed again; never for a question that ignores a booking.
 * Validity is about the page only: minimum notice, the horizon and the slot grid
   belong to offering and are checked by ``engine.search``.
 """
@@ -100,6 +103,16 @@ class FreeTime:
         # A limit of zero closes every day, also those without bookings to count.
         if not self.start < self.end or 0 in (page.max_per_day, page.max_per_week):
             return []
+        known = self.schedule.free.get(page.id)
+        if known is not None:
+            if (
+                self._ignore is not None
+                or known.event_type != self.event_type.id
+                or not known.start <= self.start < self.end <= known.end
+            ):
+                # The page's bookings were left out of the schedule: never guess.
+                raise ValueError(f"the known free time of page '{page.id}' does not cover this")
+            return clip(known.windows, self.start, self.end)
         tz = zone(page.timezone)
         bookings = [
             booking

@@ -13,7 +13,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Index, Text, UniqueConstraint, text, true
+from sqlalchemy import JSON, BigInteger, CheckConstraint, Index, Text, UniqueConstraint, text, true
 from sqlalchemy.dialects.postgresql import ExcludeConstraint
 from sqlmodel import Field, SQLModel
 
@@ -431,6 +431,21 @@ class TimeOffRow(ScopedRow, table=True):
     reason: str | None = None
     created_by: str | None = None
     created_at: datetime
+
+
+class PageChangeRow(SQLModel, table=True):
+    """A stamp per booking page that changes whenever its bookings, busy blocks or time off do.
+
+    Written by database triggers (migration 0013), never by the application: any process's
+    change to ``booking_participants``, ``busy_blocks`` or ``time_off`` gives the row's page a
+    new random stamp in the same transaction. A page never changed has no row.
+    """
+
+    __tablename__ = "page_changes"
+
+    workspace_id: uuid.UUID = Field(primary_key=True)
+    page_id: uuid.UUID = Field(primary_key=True)
+    stamp: int = Field(sa_type=BigInteger)
 
 
 class FeedRow(ScopedRow, table=True):
