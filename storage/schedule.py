@@ -384,27 +384,41 @@ class ScheduleRepository:
         kind = col(LedgerRow.kind)
         at = col(LedgerRow.at)
 
-        def counted(current: datetime | None) -> Select[*tuple[Any, ...]]:
-            # Each (pool, member, kind) of a cycle counted by the database: one row where a
-            # busy pool has thousands of entries; the cycle holding ``now`` apart from an
-            # earlier one. Entries after ``now`` do not count yet.
+        def counted(
+            pks: list[uuid.UUID], since: datetime | None, current: datetime | None
+        ) -> Select[*tuple[Any, ...]]:
+            # Each (pool, member, kind) of a cycle counted by the database from
+            # ix_ledger_latest alone: one row where a busy pool has thousands of entries; the
+            # cycle holding ``now`` apart from an earlier one. Entries after ``now`` do not
+            # count yet. Members are named after counting (archived pages keep history).
             cycles = [] if current is None else [at >= current]
-            return (
-                sa_select(pool, page, kind, read.instant(func.max(at)), func.count())
-                .join(PageRow, col(PageRow.id) == LedgerRow.page_id)  # archived pages count
-                .where(at <= now)
-                .group_by(col(LedgerRow.pool_id), col(PageRow.key), kind, *cycles)
+            group = [col(LedgerRow.pool_id), col(LedgerRow.page_id), kind, *cycles]
+            counts = (
+                sa_select(*group[:3], func.max(at).label("at"), func.count().label("count"))
+                .where(
+                    col(LedgerRow.pool_id).in_(pks),
+                    at <= now,
+                    *([] if since is None else [at >= since]),
+                )
+                .group_by(*group)
+                .subquery()
             )
+            return sa_select(
+                read.raw_id(counts.c.pool_id),
+                page,
+                counts.c.kind,
+                read.instant(counts.c.at),
+                counts.c.count,
+            ).join(PageRow, col(PageRow.id) == counts.c.page_id)
 
         single: Select[*tuple[Any, ...]] = sa_select(
             pool, page, kind, read.instant(col(LedgerRow.at)), literal(1)
         ).join(PageRow, col(PageRow.id) == LedgerRow.page_id)
         branches = []
         for (since, current), pks in by_start.items():
+            branches.append(counted(pks, since, current))
             if since is None:
-                branches.append(counted(None).where(col(LedgerRow.pool_id).in_(pks)))
                 continue
-            branches.append(counted(current).where(col(LedgerRow.pool_id).in_(pks), at >= since))
             # Each member's latest receipt when it is older than the cycle: one probe of
             # ix_ledger_latest a member, however long the pool's history.
             newest = (
@@ -456,7 +470,9 @@ class _Reading:
 
     postgres: bool
 
-    def raw_id(self, column: Mapped[uuid.UUID] | Mapped[uuid.UUID | None]) -> ColumnElement[Any]:
+    def raw_id(
+        self, column: Mapped[uuid.UUID] | Mapped[uuid.UUID | None] | ColumnElement[Any]
+    ) -> ColumnElement[Any]:
         """A UUID column as the driver returns it, to look up in ``keys``."""
         return type_coerce(column, String)
 
