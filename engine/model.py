@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
-from engine.intervals import Interval
+from engine.intervals import Interval, Windows
 
 MINUTES_PER_DAY = 24 * 60
 
@@ -308,6 +308,22 @@ class KnownFree:
 
 
 @dataclass(frozen=True, slots=True)
+class KnownCover:
+    """The free windows of a set of pages for one event type over ``[start, end)``, together.
+
+    ``windows`` indexes every window of every page (each as in ``KnownFree``), ``combined``
+    is their union in normal form: what ``engine.search`` builds for a seat those pages may
+    fill, kept so that a question about thousands of pages need not sort their windows.
+    """
+
+    event_type: str
+    start: datetime
+    end: datetime
+    windows: Windows
+    combined: tuple[Interval, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Schedule:
     """Everything the engine needs to answer one question, loaded in bulk by storage.
 
@@ -325,7 +341,8 @@ class Schedule:
     a booking of that event type on that master page (at or before ``now``; a page that
     never did is missing). ``free`` holds, by page id, free windows already computed for
     a page (``KnownFree``); a page found there needs no ``occupancy`` or ``busy`` for
-    questions about that event type within its span.
+    questions about that event type within its span. ``covers`` holds, by the set of pages,
+    their windows together (``KnownCover``), for a seat those pages fill.
     """
 
     workspace: Workspace
@@ -338,6 +355,7 @@ class Schedule:
     ledger: Mapping[str, tuple[LedgerEntry, ...]] = field(default_factory=dict)
     last_received: Mapping[tuple[str, str], Mapping[str, datetime]] = field(default_factory=dict)
     free: Mapping[str, KnownFree] = field(default_factory=dict)
+    covers: Mapping[frozenset[str], KnownCover] = field(default_factory=dict)
 
     @classmethod
     def of(cls, config: WorkspaceConfig) -> Schedule:

@@ -16,20 +16,24 @@ too (hours, zones, limits and buffers are configuration), and a transaction that
 configuration neither reads nor fills the cache (``storage.config_cache``).
 
 The cache is bounded by the number of windows it holds (``BUDGET``), least recently used
-first out: 500,000 windows are about 150 MB.
+first out: 500,000 windows are about 150 MB; and by ``COVERS`` sets of pages' windows
+together (which share the pages' windows and add two instants a window).
 """
 
 from __future__ import annotations
 
 import threading
+import uuid
 from collections import OrderedDict, defaultdict
-from collections.abc import Callable, Collection, Hashable
+from collections.abc import Callable, Collection, Hashable, Mapping
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from itertools import chain
 
 from engine.availability import FreeTime
-from engine.model import EventType, KnownFree, Schedule
-from storage.config_cache import configuration_key
+from engine.intervals import Windows, clip, merge
+from engine.model import EventType, KnownCover, KnownFree, Schedule
+from storage.config_cache import Lru, configuration_key
 from storage.page_changes import page_stamps
 from storage.schedule import Configuration
 from storage.uow import UnitOfWork
@@ -37,9 +41,12 @@ from storage.uow import UnitOfWork
 BUDGET = 500_000
 """Windows kept in all (a 30-day question of 2,000 busy members holds about 480,000)."""
 
+COVERS = 8
+"""Sets of pages' windows together kept (a few master pages' questions at a time)."""
+
 _Span = tuple[datetime, datetime]
-Fill = Callable[[Collection[str], Collection[str]], Schedule]
-"""Reads the bookings of some pages (and, of the second ones, up to the horizon)."""
+Fill = Callable[[Collection[str], Collection[str], datetime], Schedule]
+"""Reads the bookings of some pages up to an instant (of the second ones, up to the horizon)."""
 
 
 def load(
@@ -58,18 +65,21 @@ def load(
 
     ``pages`` need their windows over ``[since, until)``, those of ``ahead`` from ``now`` up
     to the booking horizon too (as ``ScheduleRepository.fill`` reads them). ``fill`` is
-    asked only for the pages whose windows are not kept.
+    asked only for the pages whose windows are not kept, up to the UTC midnight after the
+    span, so that what it computes holds for the rest of the day's questions. The pages'
+    windows together are kept too (``Schedule.covers``), for a seat they fill.
     """
     key = configuration_key(uow.session, configuration.workspace_pk)
     if key is None:
-        return fill(pages, ahead)
+        return fill(pages, ahead, until)
     stamps = page_stamps(uow.session, configuration.workspace_pk)  # before the bookings
     pks = configuration.entities.page_pks
-    horizon = now + timedelta(days=kind.max_days_ahead) + kind.duration
+    last = _midnight_after(until)
+    horizon = _midnight_after(now + timedelta(days=kind.max_days_ahead) + kind.duration)
     known: dict[str, KnownFree] = {}
     missing: defaultdict[_Span, list[str]] = defaultdict(list)
     for page in pages:
-        low, high = (min(since, now), max(until, horizon)) if page in ahead else (since, until)
+        low, high = (min(since, now), max(last, horizon)) if page in ahead else (since, last)
         pk = pks.get(page)
         hit = None if pk is None else _CACHE.get((key, pk, kind.id))
         if hit is not None and pk is not None and hit[0] == stamps.get(pk, 0):
@@ -79,7 +89,8 @@ def load(
                 continue
         missing[(low, high)].append(page)
     wanted = [page for group in missing.values() for page in group]
-    schedule = fill(wanted, [page for page in wanted if page in ahead])
+    wanted_ahead = [page for page in wanted if page in ahead]
+    schedule = fill(wanted, wanted_ahead, max(last, horizon) if wanted_ahead else last)
     for (low, high), group in missing.items():
         free = FreeTime(schedule, kind, low, high)
         for page in group:
@@ -88,7 +99,48 @@ def load(
             pk = pks.get(page)
             if pk is not None:
                 _CACHE.put((key, pk, kind.id), (stamps.get(pk, 0), windows))
-    return replace(schedule, free=known)
+    covers = _covers(key, kind, known, pks, stamps, since, last)
+    return replace(schedule, free=known, covers=covers)
+
+
+def _covers(
+    key: Hashable,
+    kind: EventType,
+    known: dict[str, KnownFree],
+    pks: Mapping[str, uuid.UUID],
+    stamps: Mapping[uuid.UUID, int],
+    since: datetime,
+    last: datetime,
+) -> dict[frozenset[str], KnownCover]:
+    """Return the windows of all of ``known``'s pages together over ``[since, last)``.
+
+    Built once for a set of pages and span and kept while no page's stamp changes: the
+    sort of every page's windows is what a question about thousands of pages cost most.
+    """
+    if len(known) < 2 or any(page not in pks for page in known):
+        return {}
+    pages = frozenset(known)
+    low = max(since, *(found.start for found in known.values()))
+    high = min(last, *(found.end for found in known.values()))
+    if not low < high:
+        return {}
+    where = (key, kind.id, pages, low, high)
+    signature = tuple(stamps.get(pks[page], 0) for page in sorted(pages))
+    hit = _COVERS.get(where)
+    if hit is not None and hit[0] == signature:
+        return {pages: hit[1]}
+    windows = Windows.of(
+        chain.from_iterable(clip(found.windows, low, high) for found in known.values())
+    )
+    cover = KnownCover(kind.id, low, high, windows, tuple(merge(windows.intervals)))
+    _COVERS.put(where, (signature, cover))
+    return {pages: cover}
+
+
+def _midnight_after(moment: datetime) -> datetime:
+    """Return the first UTC midnight after ``moment``."""
+    day = moment.astimezone(UTC).date() + timedelta(days=1)
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
 class _Budgeted:
@@ -120,3 +172,4 @@ class _Budgeted:
 
 
 _CACHE = _Budgeted(BUDGET)
+_COVERS = Lru(COVERS)

@@ -168,7 +168,7 @@ def with_bookings(
     since = max(since, now)
     until = max(since, min(until, now + timedelta(days=kind.max_days_ahead) + kind.duration))
 
-    def fill(pages: Collection[str], ahead: Collection[str]) -> Schedule:
+    def fill(pages: Collection[str], ahead: Collection[str], until: datetime) -> Schedule:
         return uow.schedules.fill(
             request.configuration,
             since,
@@ -184,7 +184,7 @@ def with_bookings(
 
     involved = request.involved
     if ignore is not None:  # kept windows hold the ignored booking
-        return replace(request, schedule=fill(involved.pages, involved.ahead))
+        return replace(request, schedule=fill(involved.pages, involved.ahead, until))
     schedule = free_time.load(
         uow,
         request.configuration,

@@ -294,7 +294,8 @@ class LedgerRow(ScopedRow, table=True):
 
     __tablename__ = "ledger"
     __table_args__ = (
-        Index("ix_ledger_pool_at", "pool_id", "at"),
+        # A cycle's entries counted per member and kind from the index alone (storage.schedule).
+        Index("ix_ledger_pool_at", "pool_id", "at", "page_id", "kind"),
         # A member's latest receipt in one probe (storage.schedule), however long the history.
         Index("ix_ledger_latest", "pool_id", "page_id", "kind", "at"),
     )

@@ -1,4 +1,5 @@
-"""page_changes: a stamp per booking page that changes with every change to its busy time
+"""page_changes: a stamp per booking page that changes with every change to its busy time;
+ix_ledger_pool_at covers the ledger's counts
 
 Revision ID: 0013
 Revises: 0012
@@ -10,6 +11,9 @@ whichever process writes. Caches of a page's free time (``services.free_time``) 
 stamps: a cached value is used only while its page's stamp is the one it was computed at.
 A stamp is random rather than counted so that a rolled-back transaction's stamp never
 comes back with other content.
+
+``ix_ledger_pool_at`` gains ``page_id`` and ``kind``, so a schedule load counts a cycle's
+entries per member and kind from the index alone (``storage.schedule``).
 """
 
 from __future__ import annotations
@@ -50,6 +54,8 @@ _SQLITE_UPSERT = """
 
 
 def upgrade() -> None:
+    op.drop_index("ix_ledger_pool_at", table_name="ledger")
+    op.create_index("ix_ledger_pool_at", "ledger", ["pool_id", "at", "page_id", "kind"])
     op.create_table(
         "page_changes",
         sa.Column("workspace_id", sa.Uuid(), nullable=False),
@@ -85,3 +91,5 @@ def downgrade() -> None:
     if postgres:
         op.execute("DROP FUNCTION roundtable_page_changed()")
     op.drop_table("page_changes")
+    op.drop_index("ix_ledger_pool_at", table_name="ledger")
+    op.create_index("ix_ledger_pool_at", "ledger", ["pool_id", "at"])
