@@ -251,8 +251,11 @@ class _Seeded:
     start: datetime
 
 
-def _spread(scenario: Scenario, count: int, days: int, seed: int) -> Iterator[_Seeded]:
-    """Yield ``count`` distinct quarter hours of the pages, local weekdays 08:00–18:00."""
+def _spread(
+    scenario: Scenario, count: int, days: int, seed: int, first: datetime
+) -> Iterator[_Seeded]:
+    """Yield ``count`` distinct quarter hours of the pages from ``first`` on, local weekdays
+    08:00–18:00."""
     rng = random.Random(seed)
     pages = scenario.config.pages
     zones = {page.id: ZoneInfo(page.timezone) for page in pages}
@@ -266,7 +269,7 @@ def _spread(scenario: Scenario, count: int, days: int, seed: int) -> Iterator[_S
         quarter = rng.randrange(quarters)
         if (page.id, quarter) in taken:
             continue
-        start = scenario.now + quarter * QUARTER
+        start = first + quarter * QUARTER
         local = start.astimezone(zones[page.id])
         if local.weekday() >= 5 or not 8 <= local.hour < 18:
             continue
@@ -275,14 +278,21 @@ def _spread(scenario: Scenario, count: int, days: int, seed: int) -> Iterator[_S
 
 
 def seed_bookings(
-    engine: Engine, scenario: Scenario, count: int, *, days: int = 30, seed: int = 2
+    engine: Engine,
+    scenario: Scenario,
+    count: int,
+    *,
+    days: int = 30,
+    seed: int = 2,
+    history: bool = False,
 ) -> int:
     """Insert ``count`` confirmed quarter-hour bookings on the scenario's pool members.
 
-    Bookings start at random quarter hours of ``[now, now + days)``, in each page's local
-    weekday 08:00–18:00, never two on one page at once (so PostgreSQL's overlap constraint
-    holds). Each is owned by its page, assigned through the first pool that holds the page,
-    and has the ledger's ``received`` entry at a random moment of the past 20 days.
+    Bookings start at random quarter hours of ``[now, now + days)`` (with ``history``, of
+    the ``days`` before ``now``), in each page's local weekday 08:00–18:00, never two on one
+    page at once (so PostgreSQL's overlap constraint holds). Each is owned by its page,
+    assigned through the first pool that holds the page, and has the ledger's ``received``
+    entry at a random moment of the 20 days before the earlier of its start and ``now``.
     Returns how many were inserted.
     """
     rng = random.Random(seed + 1)
@@ -301,9 +311,11 @@ def seed_bookings(
         bookings: list[dict] = []
         participants: list[dict] = []
         ledger: list[dict] = []
-        for item in _spread(scenario, count, days, seed):
+        first = scenario.now - timedelta(days=days) if history else scenario.now
+        for item in _spread(scenario, count, days, seed, first):
             booking_id = uuid.uuid4()
-            created = scenario.now - timedelta(minutes=rng.randrange(20 * 24 * 60))
+            given = min(item.start, scenario.now)
+            created = given - timedelta(minutes=rng.randrange(20 * 24 * 60))
             pool = pool_of.get(item.page)
             end = item.start + QUARTER
             bookings.append(

@@ -12,22 +12,20 @@ Choices made here:
   or week that reached the limit loses all of its hours.
 * A booking named by ``ignore_booking`` (the one being reassigned) neither blocks time nor
   counts towards the limits, so a booking never stands in its own way.
+* Free windows the schedule already holds for a page (``Schedule.free``, computed by this
+  class before, for the same event type over a span holding this one) are clipped, not
+  computed again; never for a question that ignores a booking.
 * Validity is about the page only: minimum notice, the horizon and the slot grid
   belong to offering and are checked by ``engine.search``.
 """
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections import Counter
-from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from itertools import accumulate
-from operator import attrgetter
 from zoneinfo import ZoneInfo
 
-from engine.intervals import Interval, clip, merge, subtract, to_utc
+from engine.intervals import Interval, Windows, clip, merge, subtract, to_utc
 from engine.lookup import find
 from engine.model import MINUTES_PER_DAY, EventType, LocalRange, Occupancy, Page, Schedule
 from engine.zones import local_to_utc, zone
@@ -35,33 +33,6 @@ from engine.zones import local_to_utc, zone
 _HoursKey = tuple[
     str, tuple[tuple[LocalRange, ...], ...], tuple[tuple[date, tuple[LocalRange, ...]], ...]
 ]
-
-
-@dataclass(frozen=True, slots=True)
-class Windows:
-    """Windows sorted by start, indexed to tell by bisection whether one holds a meeting."""
-
-    intervals: tuple[Interval, ...]
-    starts: tuple[datetime, ...]
-    reach: tuple[datetime, ...]
-
-    @classmethod
-    def of(cls, intervals: Iterable[Interval]) -> Windows:
-        """Index ``intervals``, which may overlap (the windows of several pages)."""
-        ordered = tuple(sorted(intervals, key=attrgetter("start")))
-        return cls(
-            ordered,
-            tuple(interval.start for interval in ordered),
-            # The furthest end among the windows starting at or before each one: some
-            # window holds [t, t_end) iff the furthest end of those starting by t reaches
-            # t_end. In normal form this is simply each window's end.
-            tuple(accumulate((interval.end for interval in ordered), max)),
-        )
-
-    def holds(self, start: datetime, end: datetime) -> bool:
-        """Tell whether ``[start, end)`` lies inside one of the windows."""
-        i = bisect_right(self.starts, start) - 1
-        return i >= 0 and self.reach[i] >= end
 
 
 class FreeTime:
@@ -80,7 +51,7 @@ class FreeTime:
         self.event_type = event_type
         self.start = to_utc(start)
         self.end = to_utc(end)
-        self._ignore = ignore_booking
+        self.ignore_booking = ignore_booking
         self._windows: dict[str, Windows] = {}
         self._hours: dict[_HoursKey, list[Interval]] = {}
 
@@ -92,7 +63,7 @@ class FreeTime:
         """
         windows = self._windows.get(page_id)
         if windows is None:
-            windows = Windows.of(self._compute(find(self.schedule.pages, page_id, "page")))
+            windows = Windows.normal(self._compute(find(self.schedule.pages, page_id, "page")))
             self._windows[page_id] = windows
         return windows
 
@@ -100,11 +71,21 @@ class FreeTime:
         # A limit of zero closes every day, also those without bookings to count.
         if not self.start < self.end or 0 in (page.max_per_day, page.max_per_week):
             return []
+        known = self.schedule.free.get(page.id)
+        if known is not None:
+            if (
+                self.ignore_booking is not None
+                or known.event_type != self.event_type.id
+                or not known.start <= self.start < self.end <= known.end
+            ):
+                # The page's bookings were left out of the schedule: never guess.
+                raise ValueError(f"the known free time of page '{page.id}' does not cover this")
+            return clip(known.windows, self.start, self.end)
         tz = zone(page.timezone)
         bookings = [
             booking
             for booking in self.schedule.occupancy.get(page.id, ())
-            if self._ignore is None or booking.booking_id != self._ignore
+            if self.ignore_booking is None or booking.booking_id != self.ignore_booking
         ]
         blocked = self._busy(page.id, bookings) + _full_days(page, tz, bookings)
         free = subtract(self._hours_of(page, tz), merge(blocked))

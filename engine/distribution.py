@@ -111,7 +111,7 @@ def member_stats(
             last[entry.page] = at
         if (start is None or start <= at) and (end is None or at < end):
             counted = counts[entry.kind]
-            counted[entry.page] = counted.get(entry.page, 0) + 1
+            counted[entry.page] = counted.get(entry.page, 0) + entry.count
     return [
         MemberStats(
             page=member.page,

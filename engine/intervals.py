@@ -14,6 +14,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import accumulate
 from operator import attrgetter
 
 
@@ -128,3 +129,36 @@ def clip(intervals: Sequence[Interval], start: datetime, end: datetime) -> list[
     if inside and inside[-1].end > end:
         inside[-1] = Interval(inside[-1].start, end)
     return inside
+
+
+@dataclass(frozen=True, slots=True)
+class Windows:
+    """Windows sorted by start, indexed to tell by bisection whether one holds a meeting."""
+
+    intervals: tuple[Interval, ...]
+    starts: tuple[datetime, ...]
+    reach: tuple[datetime, ...]
+
+    @classmethod
+    def of(cls, intervals: Iterable[Interval]) -> Windows:
+        """Index ``intervals``, which may overlap (the windows of several pages)."""
+        ordered = tuple(sorted(intervals, key=attrgetter("start")))
+        return cls(
+            ordered,
+            tuple(interval.start for interval in ordered),
+            # The furthest end among the windows starting at or before each one: some
+            # window holds [t, t_end) iff the furthest end of those starting by t reaches
+            # t_end. In normal form this is simply each window's end.
+            tuple(accumulate((interval.end for interval in ordered), max)),
+        )
+
+    @classmethod
+    def normal(cls, intervals: Sequence[Interval]) -> Windows:
+        """Index a normal-form set (one page's windows): no sort, each reach its own end."""
+        ordered = tuple(intervals)
+        return cls(ordered, tuple(map(_START, ordered)), tuple(map(_END, ordered)))
+
+    def holds(self, start: datetime, end: datetime) -> bool:
+        """Tell whether ``[start, end)`` lies inside one of the windows."""
+        i = bisect_right(self.starts, start) - 1
+        return i >= 0 and self.reach[i] >= end

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
+from engine.intervals import Interval, Windows
+
 MINUTES_PER_DAY = 24 * 60
 
 
@@ -276,13 +278,49 @@ class Occupancy:
 
 @dataclass(frozen=True, slots=True)
 class LedgerEntry:
-    """One distribution event of a pool: a booking received by, or removed from, a page."""
+    """One distribution event of a pool: a booking received by, or removed from, a page.
+
+    ``count`` > 1 stands for that many events of one kind, page and pool, ``at`` being the
+    latest of them: how storage hands over a cycle's counts without a value per event.
+    """
 
     pool: str
     page: str
     kind: LedgerKind
     at: datetime
     booking_id: str | None = None
+    count: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class KnownFree:
+    """A page's free windows for one event type over ``[start, end)``, computed before.
+
+    ``windows`` are what ``engine.availability.FreeTime`` computed for that page, event type
+    and span from the page's bookings and busy blocks: a normal-form tuple of
+    ``engine.intervals.Interval``. The engine clips them instead of computing them again.
+    """
+
+    event_type: str
+    start: datetime
+    end: datetime
+    windows: tuple[Interval, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class KnownCover:
+    """The free windows of a set of pages for one event type over ``[start, end)``, together.
+
+    ``windows`` indexes every window of every page (each as in ``KnownFree``), ``combined``
+    is their union in normal form: what ``engine.search`` builds for a seat those pages may
+    fill, kept so that a question about thousands of pages need not sort their windows.
+    """
+
+    event_type: str
+    start: datetime
+    end: datetime
+    windows: Windows
+    combined: tuple[Interval, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -296,11 +334,15 @@ class Schedule:
     types' longest) and, for a page with a per-day or per-week limit, to the whole local
     Monday–Sunday weeks holding it; for every page of a rule with a round-robin seat also
     the booking horizon from ``now``. Other pages' entries may be missing. ``ledger`` is
-    keyed by pool id and holds at least every entry of the current cycle plus each member's
-    latest ``received`` entry. ``last_received`` is keyed by (master page, event type) and
+    keyed by pool id and holds at least every entry of the current cycle up to ``now``
+    (or entries counting several, ``LedgerEntry.count``) plus each member's latest
+    ``received`` entry. ``last_received`` is keyed by (master page, event type) and
     holds, for a static ``pooled`` question, when each page of the event type last received
     a booking of that event type on that master page (at or before ``now``; a page that
-    never did is missing).
+    never did is missing). ``free`` holds, by page id, free windows already computed for
+    a page (``KnownFree``); a page found there needs no ``occupancy`` or ``busy`` for
+    questions about that event type within its span. ``covers`` holds, by the set of pages,
+    their windows together (``KnownCover``), for a seat those pages fill.
     """
 
     workspace: Workspace
@@ -312,6 +354,8 @@ class Schedule:
     busy: Mapping[str, tuple[BusyBlock, ...]] = field(default_factory=dict)
     ledger: Mapping[str, tuple[LedgerEntry, ...]] = field(default_factory=dict)
     last_received: Mapping[tuple[str, str], Mapping[str, datetime]] = field(default_factory=dict)
+    free: Mapping[str, KnownFree] = field(default_factory=dict)
+    covers: Mapping[frozenset[str], KnownCover] = field(default_factory=dict)
 
     @classmethod
     def of(cls, config: WorkspaceConfig) -> Schedule:

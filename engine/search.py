@@ -8,7 +8,8 @@ pages that are each free for the whole meeting:
 
 * when no page can fill two seats (the usual case: a person plus a pool of rooms), a
   candidate is offered iff each seat has one page whose window holds it, answered by
-  bisecting all of the seat's windows at once (``Windows``);
+  bisecting all of the seat's windows at once (``Windows``, or the schedule's
+  ``KnownCover`` of the seat's pages);
 * otherwise each seat lists at most ``len(seats)`` valid pages (a seat with that many
   choices can always be filled last) and ``engine.matching`` looks for distinct pages.
 
@@ -24,9 +25,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import chain
 
-from engine.availability import FreeTime, Windows
+from engine.availability import FreeTime
 from engine.errors import BadInput
-from engine.intervals import intersect, merge, to_utc
+from engine.intervals import Interval, Windows, clip, intersect, merge, to_utc
 from engine.matching import match
 from engine.model import EventType, Schedule
 from engine.zones import align_up, zone
@@ -110,13 +111,11 @@ class SlotSearch:
             return
         duration, step = self.event_type.duration, self.event_type.slot_step
         unit = alignment(step)
-        covers = [
-            Windows.of(chain.from_iterable(self.free.of(page).intervals for page in seat.pages))
-            for seat in self.seats
-        ]
-        combined = merge(covers[0].intervals)
-        for cover in covers[1:]:
-            combined = intersect(combined, merge(cover.intervals))
+        found = [self._cover(seat) for seat in self.seats]
+        covers = [cover for cover, _ in found]
+        combined = found[0][1]
+        for _, union in found[1:]:
+            combined = intersect(combined, union)
         for window in combined:
             start = align_up(window.start, self._tz, unit)
             while start < self._horizon and start + duration <= window.end:
@@ -128,6 +127,25 @@ class SlotSearch:
                 ):
                     yield Slot(start, end)
                 start += step
+
+    def _cover(self, seat: Seat) -> tuple[Windows, list[Interval]]:
+        """Return every window of the seat's pages, indexed, and their union.
+
+        Taken from ``Schedule.covers`` when it holds these pages over the search's span:
+        a window reaching past the span holds the same meetings inside it as one clipped.
+        """
+        free = self.free
+        known = free.schedule.covers.get(frozenset(seat.pages))
+        if (
+            known is not None
+            and free.ignore_booking is None
+            and known.event_type == self.event_type.id
+            and known.start <= free.start
+            and free.end <= known.end
+        ):
+            return known.windows, clip(known.combined, free.start, free.end)
+        cover = Windows.of(chain.from_iterable(free.of(page).intervals for page in seat.pages))
+        return cover, merge(cover.intervals)
 
     def offers(self, start: datetime) -> bool:
         """Tell whether ``start`` is one of the offered slots."""

@@ -9,6 +9,7 @@ or what a ``one_time_links_only`` master page shows.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
@@ -39,7 +40,7 @@ from engine.rules import free_pages as engine_free_pages
 from engine.slots import Slot
 from engine.slots import offered_slots as engine_offered_slots
 from engine.zones import local_to_utc, zone
-from services import roles
+from services import free_time, roles
 from services.context import Actor, system_clock
 from services.links import link_event_types, usable_link
 from storage.records import OneTimeLink
@@ -160,22 +161,40 @@ def with_bookings(
     Only the involved pages' bookings are read, and only over the bookable part of the
     range: nothing is offered before ``now`` or past the horizon (plus one meeting).
     ``ignore`` names a booking left out (one being moved: it neither blocks its own time
-    nor counts towards limits).
+    nor counts towards limits). Pages' free windows computed before and unchanged since are
+    reused (``services.free_time``), except when a booking is ignored.
     """
     kind = request.event_type
     since = max(since, now)
     until = max(since, min(until, now + timedelta(days=kind.max_days_ahead) + kind.duration))
-    schedule = uow.schedules.fill(
+
+    def fill(pages: Collection[str], ahead: Collection[str], until: datetime) -> Schedule:
+        return uow.schedules.fill(
+            request.configuration,
+            since,
+            until,
+            now=now,
+            pages=pages,
+            ahead=ahead,
+            pools=request.involved.pools,
+            booking_ids=False,  # offering and booking ignore no booking but ``ignore``
+            idle=(request.master_page.id, kind.id) if request.involved.idle else None,
+            without=ignore,
+        )
+
+    involved = request.involved
+    if ignore is not None:  # kept windows hold the ignored booking
+        return replace(request, schedule=fill(involved.pages, involved.ahead, until))
+    schedule = free_time.load(
+        uow,
         request.configuration,
+        kind,
         since,
         until,
         now=now,
-        pages=request.involved.pages,
-        ahead=request.involved.ahead,
-        pools=request.involved.pools,
-        booking_ids=False,  # offering and booking ignore no booking but ``ignore``
-        idle=(request.master_page.id, kind.id) if request.involved.idle else None,
-        without=ignore,
+        pages=involved.pages,
+        ahead=involved.ahead,
+        fill=fill,
     )
     return replace(request, schedule=schedule)
 

@@ -92,6 +92,19 @@ def known_booking_bounds(session: Session, ws: uuid.UUID) -> BookingBounds | Non
     return None if state is None else state.bounds
 
 
+def configuration_key(session: Session, ws: uuid.UUID) -> tuple[str, uuid.UUID, int] | None:
+    """Return (database URL, workspace key, configuration version) as this transaction read it.
+
+    What other caches of values derived from a configuration key their entries by. None
+    when the transaction read no version of the workspace, or saved a configuration (its
+    version is not committed yet).
+    """
+    state: WorkspaceState | None = session.info.get(_STATES, {}).get(ws)
+    if state is None or session.info.get(_WROTE_CONFIG):
+        return None
+    return (_url(session.get_bind().engine), ws, state.config_version)
+
+
 def mark_config_written(session: Session) -> None:
     """Keep this session away from the cache: it holds an uncommitted configuration."""
     session.info[_WROTE_CONFIG] = True
@@ -140,7 +153,7 @@ def clear() -> None:
     _LATEST.clear()
 
 
-class _Lru:
+class Lru:
     """A bounded mapping shared by threads; the least recently used entry goes first."""
 
     def __init__(self, capacity: int) -> None:
@@ -167,5 +180,5 @@ class _Lru:
             self._entries.clear()
 
 
-_CACHE = _Lru(_CAPACITY)
-_LATEST = _Lru(_CAPACITY)
+_CACHE = Lru(_CAPACITY)
+_LATEST = Lru(_CAPACITY)

@@ -25,7 +25,7 @@ from sqlmodel import SQLModel
 import storage.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
 
 DEFAULT_URL = "sqlite:///roundtable.db"
-HEAD_REVISION = "0012"
+HEAD_REVISION = "0013"
 """The newest migration's revision (a test holds it equal to Alembic's head)."""
 BEGIN_IMMEDIATE = "roundtable_begin_immediate"
 """Execution option: on SQLite, open the transaction with ``BEGIN IMMEDIATE`` (a write lock)."""

@@ -31,13 +31,15 @@ so the common booking writes nothing there and bookings do not queue on the work
 Both are read after the transaction's page locks: every booking of a locked page committed
 before, its buffers and length included.
 
-Ledger, of the pools asked about (``pools``, default every pool; none asked, no query):
-every entry since the start of the earliest reporting cycle, among those pools, that holds
-``min(since, now)`` (in the workspace zone, ``engine.distribution.cycle_bounds``), every
-entry of ``continuous`` pools (they never reset), and each member's latest ``received``
-entry. A busy pool's ledger grows by one entry a booking; older cycles are never read.
-Entries come without their booking (``LedgerEntry.booking_id`` is None): the engine only
-counts them.
+Ledger, of the pools asked about (``pools``, default every pool; none asked, no query), as
+counts the database makes: per pool, member and kind, how many entries there are from the
+start of the reporting cycle holding ``min(since, now)`` up to ``now`` (in the workspace
+zone, ``engine.distribution.cycle_bounds``; ``continuous`` pools never reset), as one
+``LedgerEntry`` with that ``count`` at the latest of them (the cycle holding ``now`` counted
+apart), and each member's latest ``received`` entry when it is older than that; in time
+order. A busy pool's ledger grows by one entry a booking, but a question reads one row per
+member and kind. Entries come without their booking (``LedgerEntry.booking_id`` is None):
+the engine only counts them.
 
 Last received (``Schedule.last_received``), only for the (master page, event type) asked
 about as ``idle``: each owner page's latest booking of that event type on that master page
@@ -56,6 +58,7 @@ from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from operator import attrgetter
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -69,6 +72,7 @@ from sqlalchemy import (
     and_,
     cast,
     func,
+    literal,
     null,
     or_,
     type_coerce,
@@ -80,7 +84,7 @@ from sqlmodel import Session, col
 
 from engine.distribution import cycle_bounds
 from engine.errors import NotFound
-from engine.model import BusyBlock, Cycle, LedgerEntry, LedgerKind, Occupancy, Schedule
+from engine.model import BusyBlock, LedgerEntry, LedgerKind, Occupancy, Schedule
 from engine.zones import local_to_utc, zone
 from storage.common import find_workspace, remember_live_pks
 from storage.config import Entities, load_entities, workspace_value
@@ -231,7 +235,7 @@ class ScheduleRepository:
                 without=without,
             ),
             busy=self._busy(ws, spans, config),
-            ledger=self._ledger(ws, config, min(since, now), pools),
+            ledger=self._ledger(ws, config, min(since, now), now, pools),
             last_received={} if idle is None else {idle: self._last_received(config, idle, now)},
         )
 
@@ -355,6 +359,7 @@ class ScheduleRepository:
         ws: uuid.UUID,
         config: Configuration,
         earliest: datetime,
+        now: datetime,
         wanted: Collection[str] | None,
     ) -> dict[str, tuple[LedgerEntry, ...]]:
         entities = config.entities
@@ -364,63 +369,84 @@ class ScheduleRepository:
         if not pool_keys:
             return {}
         tz = config.schedule.workspace.timezone
-        continuous = [
-            pk for pk, key in pool_keys.items() if entities.pools[key].cycle is Cycle.CONTINUOUS
-        ]
-        cycle_starts = (
-            cycle_bounds(entities.pools[key].cycle, tz, earliest)[0] for key in pool_keys.values()
-        )
-        since = min((start for start in cycle_starts if start is not None), default=earliest)
+        # Pools by the starts of their cycles holding ``earliest`` and ``now`` (None:
+        # continuous, never resets).
+        by_start: defaultdict[tuple[datetime | None, datetime | None], list[uuid.UUID]]
+        by_start = defaultdict(list)
+        for pk, key in pool_keys.items():
+            cycle = entities.pools[key].cycle
+            starts = (cycle_bounds(cycle, tz, earliest)[0], cycle_bounds(cycle, tz, now)[0])
+            by_start[starts].append(pk)
         kinds = {kind.value: kind for kind in LedgerKind}
         received = LedgerKind.RECEIVED.value
         read = self._reading
+        pool, page = read.raw_id(col(LedgerRow.pool_id)), col(PageRow.key)
+        kind = col(LedgerRow.kind)
+        at = col(LedgerRow.at)
 
-        # The columns of every branch below (a select is immutable: .where makes a new one).
-        entries: Select[*tuple[Any, ...]] = sa_select(
-            read.raw_id(col(LedgerRow.pool_id)).label("pool"),
-            col(PageRow.key).label("page"),
-            col(LedgerRow.kind).label("kind"),
-            read.instant(col(LedgerRow.at)).label("at"),
-            col(LedgerRow.at).label("sort_at"),
-            col(LedgerRow.id).label("id"),
-        ).join(PageRow, col(PageRow.id) == LedgerRow.page_id)  # archived pages keep history
+        def counted(
+            pks: list[uuid.UUID], since: datetime | None, current: datetime | None
+        ) -> Select[*tuple[Any, ...]]:
+            # Each (pool, member, kind) of a cycle counted by the database from
+            # ix_ledger_latest alone: one row where a busy pool has thousands of entries; the
+            # cycle holding ``now`` apart from an earlier one. Entries after ``now`` do not
+            # count yet. Members are named after counting (archived pages keep history).
+            cycles = [] if current is None else [at >= current]
+            group = [col(LedgerRow.pool_id), col(LedgerRow.page_id), kind, *cycles]
+            counts = (
+                sa_select(*group[:3], func.max(at).label("at"), func.count().label("count"))
+                .where(
+                    col(LedgerRow.pool_id).in_(pks),
+                    at <= now,
+                    *([] if since is None else [at >= since]),
+                )
+                .group_by(*group)
+                .subquery()
+            )
+            return sa_select(
+                read.raw_id(counts.c.pool_id),
+                page,
+                counts.c.kind,
+                read.instant(counts.c.at),
+                counts.c.count,
+            ).join(PageRow, col(PageRow.id) == counts.c.page_id)
 
-        cycled = [pk for pk in pool_keys if pk not in continuous]
-        # Each member's latest receipt: one probe of ix_ledger_latest a member, however
-        # long the pool's history (an aggregate over the history cost more than the rest).
-        newest = (
-            sa_select(col(LedgerRow.id))
-            .where(
-                col(LedgerRow.pool_id) == PoolMemberRow.pool_id,
-                col(LedgerRow.page_id) == PoolMemberRow.page_id,
-                col(LedgerRow.kind) == received,
+        single: Select[*tuple[Any, ...]] = sa_select(
+            pool, page, kind, read.instant(col(LedgerRow.at)), literal(1)
+        ).join(PageRow, col(PageRow.id) == LedgerRow.page_id)
+        branches = []
+        for (since, current), pks in by_start.items():
+            branches.append(counted(pks, since, current))
+            if since is None:
+                continue
+            # Each member's latest receipt when it is older than the cycle: one probe of
+            # ix_ledger_latest a member, however long the pool's history.
+            newest = (
+                sa_select(col(LedgerRow.id))
+                .where(
+                    col(LedgerRow.pool_id) == PoolMemberRow.pool_id,
+                    col(LedgerRow.page_id) == PoolMemberRow.page_id,
+                    col(LedgerRow.kind) == received,
+                )
+                .order_by(col(LedgerRow.at).desc())
+                .limit(1)
+                .scalar_subquery()
             )
-            .order_by(col(LedgerRow.at).desc())
-            .limit(1)
-            .scalar_subquery()
-        )
-        latest = sa_select(newest).where(
-            col(PoolMemberRow.workspace_id) == ws, col(PoolMemberRow.pool_id).in_(cycled)
-        )
-        # Union branches that each use an index: the cycle's entries (pool_id, at), every
-        # entry of the continuous pools, the latest receipts older than the cycle.
-        branches = [
-            entries.where(col(LedgerRow.pool_id).in_(cycled), col(LedgerRow.at) >= since),
-            entries.where(col(LedgerRow.pool_id).in_(continuous)),
-            entries.where(col(LedgerRow.id).in_(latest), col(LedgerRow.at) < since),
-        ]
-        both = union_all(*branches).subquery()
-        rows = self._rows(
-            sa_select(both.c.pool, both.c.page, both.c.kind, both.c.at).order_by(
-                both.c.sort_at, both.c.id
+            latest = sa_select(newest).where(
+                col(PoolMemberRow.workspace_id) == ws, col(PoolMemberRow.pool_id).in_(pks)
             )
-        )
+            branches.append(single.where(col(LedgerRow.id).in_(latest), at < since))
+        rows = self._rows(union_all(*branches))  # type: ignore[arg-type]
         pools = read.keys({key: pk for pk, key in pool_keys.items()})
         parse = read.parse
-        return _by_key(
-            (pools[pool], LedgerEntry(pools[pool], page, kinds[kind], parse(at)))
-            for pool, page, kind, at in rows
+        found = sorted(
+            (
+                LedgerEntry(pools[pool], page, kinds[kind], parse(at), count=count)
+                for pool, page, kind, at, count in rows
+            ),
+            key=attrgetter("at"),
         )
+        return _by_key((entry.pool, entry) for entry in found)
 
     def _rows(self, statement: Select[*tuple[Any, ...]]) -> Sequence[Row[*tuple[Any, ...]]]:
         """Run a bulk read on the session's connection and fetch every row at once.
@@ -444,7 +470,9 @@ class _Reading:
 
     postgres: bool
 
-    def raw_id(self, column: Mapped[uuid.UUID] | Mapped[uuid.UUID | None]) -> ColumnElement[Any]:
+    def raw_id(
+        self, column: Mapped[uuid.UUID] | Mapped[uuid.UUID | None] | ColumnElement[Any]
+    ) -> ColumnElement[Any]:
         """A UUID column as the driver returns it, to look up in ``keys``."""
         return type_coerce(column, String)
 

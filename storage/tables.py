@@ -13,7 +13,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Index, Text, UniqueConstraint, text, true
+from sqlalchemy import JSON, BigInteger, CheckConstraint, Index, Text, UniqueConstraint, text, true
 from sqlalchemy.dialects.postgresql import ExcludeConstraint
 from sqlmodel import Field, SQLModel
 
@@ -294,7 +294,8 @@ class LedgerRow(ScopedRow, table=True):
 
     __tablename__ = "ledger"
     __table_args__ = (
-        Index("ix_ledger_pool_at", "pool_id", "at"),
+        # A cycle's entries counted per member and kind from the index alone (storage.schedule).
+        Index("ix_ledger_pool_at", "pool_id", "at", "page_id", "kind"),
         # A member's latest receipt in one probe (storage.schedule), however long the history.
         Index("ix_ledger_latest", "pool_id", "page_id", "kind", "at"),
     )
@@ -431,6 +432,21 @@ class TimeOffRow(ScopedRow, table=True):
     reason: str | None = None
     created_by: str | None = None
     created_at: datetime
+
+
+class PageChangeRow(SQLModel, table=True):
+    """A stamp per booking page that changes whenever its bookings, busy blocks or time off do.
+
+    Written by database triggers (migration 0013), never by the application: any process's
+    change to ``booking_participants``, ``busy_blocks`` or ``time_off`` gives the row's page a
+    new random stamp in the same transaction. A page never changed has no row.
+    """
+
+    __tablename__ = "page_changes"
+
+    workspace_id: uuid.UUID = Field(primary_key=True)
+    page_id: uuid.UUID = Field(primary_key=True)
+    stamp: int = Field(sa_type=BigInteger)
 
 
 class FeedRow(ScopedRow, table=True):

@@ -59,13 +59,14 @@ def _busy(engine: Engine, tmp_path: Path, *blocks: tuple[str, datetime, datetime
 
 
 def _ledger(engine: Engine) -> list[tuple[str, str, LedgerKind]]:
-    """Return the workspace's ledger entries, sorted (entries written together tie on time)."""
+    """Return the workspace's ledger entries up to 9:00, sorted (a count stands for several)."""
     with UnitOfWork(engine) as uow:
         schedule = uow.schedules.load(WS, NOW, NOW, now=at(9, 0), pages=())
     return sorted(
         (entry.pool, entry.page, entry.kind)
         for entries in schedule.ledger.values()
         for entry in entries
+        for _ in range(entry.count)
     )
 
 

@@ -109,7 +109,24 @@ def test_the_ledger_holds_the_current_cycle_and_each_members_latest_received(con
     ledger = load(configured).ledger
 
     assert ledger["sales"] == (entries[1], entries[5], entries[6]), "last cycle is left out"
-    assert ledger["rooms"] == (entries[7], entries[8]), "a continuous pool keeps everything"
+    # A continuous pool counts everything, one entry per member and kind.
+    assert ledger["rooms"] == (replace(entries[8], count=2),)
+
+
+def test_the_ledger_counts_a_cycles_entries_in_the_database_up_to_now(configured):
+    received = [
+        LedgerEntry("sales", "alice", LedgerKind.RECEIVED, T0 - timedelta(hours=hours))
+        for hours in (5, 4, 3)
+    ]
+    later = LedgerEntry("sales", "alice", LedgerKind.RECEIVED, T0 + HOUR)
+    removed = LedgerEntry("sales", "alice", LedgerKind.REMOVED, T0 - HOUR)
+    with UnitOfWork(configured) as uow:
+        uow.ledger.add("T0001", [*received, later, removed])
+        uow.commit()
+
+    ledger = load(configured).ledger
+
+    assert ledger["sales"] == (replace(received[-1], count=3), removed), "not yet: not counted"
 
 
 def test_the_ledger_holds_only_the_pools_asked_about(configured, sql_log):
@@ -155,7 +172,8 @@ def test_loading_a_schedule_takes_the_same_statements_for_any_team_size(db_engin
             for i, page in enumerate(extra):
                 start = T0 + timedelta(days=size % 5, hours=i % 8)
                 uow.bookings.add("T0001", make_booking(start, pages=(page.id,)))
-                uow.ledger.add("T0001", [LedgerEntry("sales", page.id, LedgerKind.RECEIVED, start)])
+                given = T0 - timedelta(hours=i % 8 + 1)  # today: in the cycle, before now
+                uow.ledger.add("T0001", [LedgerEntry("sales", page.id, LedgerKind.RECEIVED, given)])
             uow.commit()
 
     def statements():
@@ -169,7 +187,7 @@ def test_loading_a_schedule_takes_the_same_statements_for_any_team_size(db_engin
     grow(20)
     large, schedule = statements()
     assert len(schedule.occupancy) == 20
-    assert len(schedule.ledger["sales"]) == 22
+    assert sum(entry.count for entry in schedule.ledger["sales"]) == 22
     assert small == large
 
 
