@@ -13,6 +13,7 @@ from bot.blocks.calendars import build_calendar_section
 from bot.blocks.home import build_home
 from bot.handlers.booking import requester_zone
 from bot.profiles import Profiles
+from bot.work import Defer
 from engine.errors import RoundtableError
 from services.admin import home_overview
 from services.booking import cancel
@@ -27,6 +28,7 @@ def register(app: App) -> None:
 
 
 def publish_home(
+    defer: Defer,
     event: dict[str, Any],
     client: WebClient,
     services: Services,
@@ -37,11 +39,12 @@ def publish_home(
     """Show the Home tab (not the Messages tab) to whoever opened it."""
     if event.get("tab", "home") != "home":
         return
-    show_home(client, services, profiles, actor, workspace_id)
+    defer(show_home, client, services, profiles, actor, workspace_id)
 
 
 def cancel_from_home(
     ack: Ack,
+    defer: Defer,
     action: dict[str, Any],
     client: WebClient,
     services: Services,
@@ -51,6 +54,18 @@ def cancel_from_home(
 ) -> None:
     """Cancel one of my bookings from the Home tab, then show the Home again with the outcome."""
     ack()
+    defer(_cancel_from_home, action, client, services, profiles, actor, workspace_id)
+
+
+def _cancel_from_home(
+    action: dict[str, Any],
+    client: WebClient,
+    services: Services,
+    profiles: Profiles,
+    actor: Actor,
+    workspace_id: str,
+) -> None:
+    """After ``cancel_from_home``'s ack."""
     try:
         cancel(services.engine, workspace_id, action["value"], actor=actor, now=services.clock())
         notice = "Cancelled. Everyone in the booking is told."
