@@ -25,6 +25,7 @@ def register(app: App) -> None:
     """Add the App Home listeners to ``app``."""
     app.event("app_home_opened")(publish_home)
     app.action(re.compile(f"^{re.escape(ids.HOME_CANCEL)}"))(cancel_from_home)
+    app.action(re.compile(f"^{re.escape(ids.HOME_POOLS)}"))(turn_pools)
 
 
 def publish_home(
@@ -74,6 +75,23 @@ def _cancel_from_home(
     show_home(client, services, profiles, actor, workspace_id, notice=notice)
 
 
+def turn_pools(
+    ack: Ack,
+    defer: Defer,
+    action: dict[str, Any],
+    client: WebClient,
+    services: Services,
+    profiles: Profiles,
+    actor: Actor,
+    workspace_id: str,
+) -> None:
+    """ "Previous pools" or "Next pools": the Home again on that page of the distribution."""
+    ack()
+    value = str(action.get("value", ""))
+    first = int(value) if value.isdigit() else 0
+    defer(show_home, client, services, profiles, actor, workspace_id, pools_from=first)
+
+
 def show_home(
     client: WebClient,
     services: Services,
@@ -82,13 +100,14 @@ def show_home(
     workspace_id: str,
     *,
     notice: str | None = None,
+    pools_from: int = 0,
 ) -> None:
-    """Publish the actor's Home tab."""
+    """Publish the actor's Home tab (on the page of pools that holds ``pools_from``)."""
     assert actor.slack_user is not None, "the Home belongs to a Slack user"
     overview = home_overview(services.engine, workspace_id, actor=actor, now=services.clock())
     tz = requester_zone(services, profiles, client, workspace_id, actor)
     calendars = build_calendar_section(
         calendar_home(services.engine, workspace_id, actor=actor), tz=tz
     )
-    view = build_home(overview, tz=tz, notice=notice, calendars=calendars)
+    view = build_home(overview, tz=tz, notice=notice, calendars=calendars, pools_from=pools_from)
     client.views_publish(user_id=actor.slack_user, view=view)
