@@ -38,7 +38,7 @@ from bot.blocks.booking import (
 )
 from bot.blocks.common import build_notice_message, build_notice_view, local
 from bot.handlers.modals import open_modal
-from bot.handlers.refusals import tell
+from bot.handlers.refusals import tell, tell_on_modal
 from bot.profiles import Profiles
 from bot.work import Defer
 from engine.errors import BadInput, LinkRefused, RoundtableError, SlotUnavailable
@@ -150,7 +150,8 @@ def show_step(
     try:
         view = screen(services, workspace_id, actor, state, profiles=profiles, client=client)
     except RoundtableError as refusal:
-        view = build_notice_view(TITLE, refusal.message)
+        tell_on_modal(client, shown, TITLE, refusal)
+        return
     client.views_update(view_id=shown["id"], hash=shown["hash"], view=view)
 
 
