@@ -85,7 +85,7 @@ def turn_pools(
     actor: Actor,
     workspace_id: str,
 ) -> None:
-    """ "Previous pools" or "Next pools": the Home again on that page of the distribution."""
+    """Previous pools or Next pools: the Home again, on that page of the distribution."""
     ack()
     value = str(action.get("value", ""))
     first = int(value) if value.isdigit() else 0
