@@ -167,13 +167,14 @@ def book(engine: Engine, request: BookingRequest, *, actor: Actor, now: datetime
             metrics.booking_refused(error.code)
             raise
         return _replayed(request, start, earlier)
-    metrics.booking_made()
     return booking
 
 
 def _book(
     engine: Engine, request: BookingRequest, start: datetime, *, actor: Actor, now: datetime
 ) -> Booking:
+    from services import metrics  # prometheus_client: 0.1 s to import, for booking only
+
     ws = request.workspace_id
 
     def checked(uow: UnitOfWork) -> Request:
@@ -217,6 +218,7 @@ def _book(
         notifications.queue_booked(uow, ws, booking, now, known=opened.schedule)
         queue_calendar_writes(uow, ws, booking.id, _pages_of(booking), now)
         uow.commit()
+        metrics.booking_made()  # only a booking written here: a repeat is not a new one
         return booking
 
     try:
