@@ -10,6 +10,11 @@ listener what it needs through Bolt's context, so a listener simply names it:
     actor         services.context.Actor of the Slack user who acts (its ``slack`` asks
                   Slack, through the request's client, whether the user is a Slack admin)
     workspace_id  the request's Slack team id, i.e. the configured ``workspace.id``
+    defer         bot.work.Defer: runs work on the work pool after the ack; a failure is
+                  told like a listener's (``_on_error``)
+
+Acks never wait for work: listeners run on the request's thread and only ack there
+(``bot.work``).
 
 A workspace Slack sends a request for, or that installs the app over OAuth, is recorded
 empty the first time (``services.config.start_workspace``): its Slack owners and admins
@@ -41,19 +46,13 @@ from bot.blocks.common import SOMETHING_WENT_WRONG, build_notice_message
 from bot.handlers import admin, booking, calendars, home, links, reassign, timeoff
 from bot.profiles import Profiles, SlackRoles
 from bot.settings import Settings
+from bot.work import WORK_THREADS, deferring
 from engine.errors import RoundtableError
 from services.config import start_workspace
 from services.context import Actor, Services
 
 HANDLERS: tuple[ModuleType, ...] = (booking, links, admin, home, reassign, calendars, timeoff)
 """Every feature module; each adds its listeners with ``register(app)``."""
-
-LISTENER_THREADS = 32
-"""Threads running listeners. Every listener acks first, but a request's ack waits until a
-thread takes up its listener, and the work after an ack may wait for Slack (2 s at most) or
-the database. Bolt's default of 5 let five slow listeners hold back every later ack past
-Slack's 3 s; 32 keep a burst of slow ones from delaying an ack, and a thread that waits
-costs no CPU."""
 
 OAUTH_STATE_SECONDS = 600
 SLACK_TIMEOUT_SECONDS = 2
@@ -68,13 +67,13 @@ def build_app(
     services: Services,
     *,
     profiles: Profiles | None = None,
-    listener_executor: Executor | None = None,
+    work: Executor | None = None,
 ) -> App:
     """Make the Bolt app with every listener registered.
 
-    ``profiles`` may be handed in to share the users.info cache; ``listener_executor`` runs
-    the listeners (``LISTENER_THREADS`` threads unless given; tests pass one they can wait
-    on).
+    ``profiles`` may be handed in to share the users.info cache; ``work`` runs what
+    listeners defer after their ack (``WORK_THREADS`` threads unless given; tests pass one
+    they can wait on).
     """
     client = WebClient(
         token=settings.bot_token,
@@ -82,17 +81,19 @@ def build_app(
         timeout=SLACK_TIMEOUT_SECONDS,
     )
     logging.getLogger("slack_bolt.App").addFilter(_same_token_notice)
+    pool = work or ThreadPoolExecutor(max_workers=WORK_THREADS, thread_name_prefix="work")
     common: dict[str, Any] = {
         "signing_secret": settings.signing_secret,
         "client": client,
-        "listener_executor": listener_executor
-        or ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener"),
+        # Listeners run on the request's thread and only ack there; their work is deferred.
+        "process_before_response": True,
+        "listener_executor": pool,  # Bolt's own use: lazy listeners, which we have none of
     }
     if settings.oauth is None:
         app = App(**common)  # the client carries the bot token
     else:
         app = App(oauth_settings=_oauth_settings(settings, services), **common)
-    app.middleware(_attach(services, profiles or Profiles()))
+    app.middleware(_attach(services, profiles or Profiles(), pool))
     app.middleware(_start_workspace(services))
     app.error(_on_error)
     for module in HANDLERS:
@@ -145,7 +146,9 @@ def _install_failed(args: FailureArgs) -> BoltResponse:
     return args.default.failure(args)  # Slack's own page: CallbackOptions needs both
 
 
-def _attach(services: Services, profiles: Profiles) -> Callable[..., BoltResponse | None]:
+def _attach(
+    services: Services, profiles: Profiles, pool: Executor
+) -> Callable[..., BoltResponse | None]:
     def attach(context: BoltContext, body: dict[str, Any], next: Callable[[], None]) -> None:
         context["services"] = services
         context["profiles"] = profiles
@@ -155,6 +158,8 @@ def _attach(services: Services, profiles: Profiles) -> Callable[..., BoltRespons
         context["workspace_id"] = context.team_id or _team_of(body)
         if context.response_url is not None:
             context["respond"] = _BoundedRespond(response_url=context.response_url)
+        respond = context.get("respond")
+        context["defer"] = deferring(pool, lambda error: _on_error(error, body, respond))
         next()
         return None
 

@@ -28,6 +28,7 @@ ADMIN_OPEN_MENU = "admin:open_menu"  # App Home button opening the menu
 # App Home.
 HOME_BOOKING = "home:booking:"  # + n: block_id of an upcoming booking
 HOME_CANCEL = "home:cancel:"  # + n; value = booking id
+HOME_POOLS = "home:pools:"  # + prev/next; value = index of the first pool of the page shown
 HOME_TIME_OFF = "home:timeoff:"  # + n: block_id of a stretch of time off
 HOME_TIME_OFF_REMOVE = "home:timeoff_remove:"  # + n; value = time off id
 

@@ -38,7 +38,12 @@ if TYPE_CHECKING:
     from services.context import Services
 
 DEFAULT_HOST = "0.0.0.0"  # Slack must reach it; bind 127.0.0.1 behind a reverse proxy
-THREADS = 8
+THREADS = 16
+"""waitress's request threads. A request holds one while Bolt checks it and the listener acks
+(the work after an ack runs on ``bot.work``'s pool), while a submission computes its answer
+(a booking: tens of milliseconds), and while a guest page computes its times. Sixteen let a
+burst of Slack requests be read and acked while a few guest pages and submissions compute;
+a thread that waits costs no CPU, and more would only queue on the interpreter lock."""
 LOCAL_MODE = (
     "warning: Slack is not configured: set SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN (or "
     "SLACK_CLIENT_ID and SLACK_CLIENT_SECRET) to connect it; serving the guest pages only"

@@ -79,6 +79,14 @@ class StaticMethod(StrEnum):
     FIND_MEMBER_BY_TIME = "find_member_by_time"
 
 
+class PickStep(StrEnum):
+    """When the customer picks one of the event type's pages: never, or before or after the time."""
+
+    NONE = "none"
+    BEFORE_TIME = "before_time"  # pages_first, event_types_first
+    AFTER_TIME = "after_time"  # static find_member_by_time: a page free at the chosen time
+
+
 class LedgerKind(StrEnum):
     """A pool's distribution event; ``no_show`` is counted for the report only."""
 
@@ -226,6 +234,15 @@ class MasterPage:
     event_types: tuple[str, ...] = ()
     method: StaticMethod | None = None
     one_time_links_only: bool = False
+
+    @property
+    def pick_step(self) -> PickStep:
+        """When a customer of this master page picks the page: the one place that decides."""
+        if self.mode in (MasterMode.PAGES_FIRST, MasterMode.EVENT_TYPES_FIRST):
+            return PickStep.BEFORE_TIME
+        if self.mode is MasterMode.STATIC and self.method is StaticMethod.FIND_MEMBER_BY_TIME:
+            return PickStep.AFTER_TIME
+        return PickStep.NONE
 
     def offered_event_types(self) -> tuple[str, ...]:
         if self.mode is MasterMode.DYNAMIC:

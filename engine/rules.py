@@ -56,6 +56,7 @@ from engine.model import (
     Method,
     Page,
     PageKind,
+    PickStep,
     Pool,
     Schedule,
     SeatRef,
@@ -67,7 +68,6 @@ from engine.zones import local_to_utc, zone
 _STATIC_POOLED = (None, StaticMethod.POOLED, StaticMethod.POOLED_PRIORITY)
 # The static methods that rank pages by when they last received a booking (``_longest_idle``).
 _LONGEST_IDLE = (None, StaticMethod.POOLED)
-_SELECTION = (MasterMode.PAGES_FIRST, MasterMode.EVENT_TYPES_FIRST)
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +135,7 @@ def involved_pages(
     master, kind = _request(schedule, master_page, event_type)
     if master.mode is not MasterMode.DYNAMIC:
         pages = frozenset(kind.pages)
-        if master.mode in _SELECTION and pick in pages:
+        if master.pick_step is PickStep.BEFORE_TIME and pick in pages:
             return Involved(frozenset((pick,)))
         idle = master.mode is MasterMode.STATIC and master.method in _LONGEST_IDLE
         return Involved(pages, idle=idle)
@@ -302,10 +302,10 @@ def assign(
     """
     master, kind = _request(schedule, master_page, event_type)
     start = to_utc(start)
-    by_time = master.mode is MasterMode.STATIC and master.method is StaticMethod.FIND_MEMBER_BY_TIME
+    by_time = master.pick_step is PickStep.AFTER_TIME
     if by_time and pick is not None and pick not in kind.pages:
         raise BadInput(f"'{pick}' is not a page of event type '{kind.id}'", field="pick")
-    if master.mode in _SELECTION and pick is None and len(kind.pages) > 1:
+    if master.pick_step is PickStep.BEFORE_TIME and pick is None and len(kind.pages) > 1:
         raise BadInput("pick one of the event type's pages", field="pick")
     seats = seat_candidates(
         schedule,
@@ -374,7 +374,7 @@ def refill(
     master, kind = _request(schedule, master_page, event_type)
     start = to_utc(start)
     end = start + kind.duration
-    picked = master.mode in _SELECTION
+    picked = master.pick_step is PickStep.BEFORE_TIME
     pick = held[0].page if picked and held else None
     seats = seat_candidates(schedule, master_page, event_type, tz, now, pick, attendees=attendees)
     search = _offering(schedule, kind, seats, start, tz, now)

@@ -65,8 +65,8 @@ from engine.model import (
     BookingStatus,
     LedgerEntry,
     LedgerKind,
-    MasterMode,
     Page,
+    PickStep,
     Schedule,
 )
 from engine.rules import SeatAssignment, assign, booking_view, involved_pages, refill
@@ -154,11 +154,7 @@ def book(engine: Engine, request: BookingRequest, *, actor: Actor, now: datetime
         Forbidden: the master page is open only to holders of a one-time link.
     """
     start = _checked_start(request.start)
-    key = request.idempotency_key
-    if key is not None:
-        earlier = _by_key(engine, request.workspace_id, key)
-        if earlier is not None:
-            return _replayed(request, start, earlier)
+    key = request.idempotency_key  # a repeat is found under the locks, in the same transaction
     from services import metrics  # prometheus_client: 0.1 s to import, for booking only
 
     try:
@@ -171,13 +167,14 @@ def book(engine: Engine, request: BookingRequest, *, actor: Actor, now: datetime
             metrics.booking_refused(error.code)
             raise
         return _replayed(request, start, earlier)
-    metrics.booking_made()
     return booking
 
 
 def _book(
     engine: Engine, request: BookingRequest, start: datetime, *, actor: Actor, now: datetime
 ) -> Booking:
+    from services import metrics  # prometheus_client: 0.1 s to import, for booking only
+
     ws = request.workspace_id
 
     def checked(uow: UnitOfWork) -> Request:
@@ -221,6 +218,7 @@ def _book(
         notifications.queue_booked(uow, ws, booking, now, known=opened.schedule)
         queue_calendar_writes(uow, ws, booking.id, _pages_of(booking), now)
         uow.commit()
+        metrics.booking_made()  # only a booking written here: a repeat is not a new one
         return booking
 
     try:
@@ -540,13 +538,13 @@ def rescheduling(
         raise BookingStarted("the meeting has started; it can no longer be rescheduled")
     master = find(config.master_pages, booking.master_page, "master page")
     kind = find(config.event_types, booking.event_type, "event type")
-    picked = master.mode in (MasterMode.PAGES_FIRST, MasterMode.EVENT_TYPES_FIRST)
+    picked = master.pick_step is PickStep.BEFORE_TIME
     owner = config.pages.get(booking.owner)
     pages = (Choice(owner.id, owner.name),) if picked and owner is not None else ()
     offered = BookableEventType(kind.id, kind.name, kind.duration, kind.form, pages)
     return Move(
         booking,
-        BookableMasterPage(master.id, master.name, master.mode, (offered,)),
+        BookableMasterPage(master.id, master.name, master.mode, (offered,), master.pick_step),
         booking.owner if picked else None,
     )
 

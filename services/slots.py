@@ -23,8 +23,8 @@ from engine.model import (
     FormField,
     MasterMode,
     MasterPage,
+    PickStep,
     Schedule,
-    StaticMethod,
     WorkspaceConfig,
 )
 from engine.rules import (
@@ -91,12 +91,13 @@ class BookableEventType:
 
 @dataclass(frozen=True, slots=True)
 class BookableMasterPage:
-    """A master page as the booking modal shows it."""
+    """A master page as the booking modal shows it; ``pick_step`` as ``MasterPage.pick_step``."""
 
     id: str
     name: str
     mode: MasterMode
     event_types: tuple[BookableEventType, ...]
+    pick_step: PickStep
 
 
 def read_request(
@@ -346,10 +347,7 @@ def catalogue(config: WorkspaceConfig, link: OneTimeLink | None) -> list[Bookabl
             continue
         else:
             offered = master.offered_event_types()
-        picks = master.mode is not MasterMode.DYNAMIC and (
-            master.mode is not MasterMode.STATIC
-            or master.method is StaticMethod.FIND_MEMBER_BY_TIME
-        )
+        picks = master.pick_step is not PickStep.NONE
         event_types = tuple(
             BookableEventType(
                 id=kind.id,
@@ -362,7 +360,8 @@ def catalogue(config: WorkspaceConfig, link: OneTimeLink | None) -> list[Bookabl
             for kind in (kinds[k] for k in offered if k in kinds)
         )
         if event_types:
-            found.append(BookableMasterPage(master.id, master.name, master.mode, event_types))
+            step = master.pick_step
+            found.append(BookableMasterPage(master.id, master.name, master.mode, event_types, step))
     return found
 
 

@@ -1,20 +1,17 @@
 """The /book-room modal and the list of my bookings: builders and their parsers.
 
-The modal walks one flow, keeping its state in ``private_metadata`` (``BookingState`` as
-compact JSON): master page → event type → page (customer selection) → day → time →
-(find_member_by_time: a free page) → form → confirmation. Rescheduling walks the same
-modal with ``moving`` set: the booking's master page, event type and page are fixed, the
-day's times are those it may move to, and the form is a confirmation of the new time.
-A step with one choice is skipped (``settle``). Times show in the requester's zone; one day
-at a time, at most ``SLOTS_PER_PAGE`` buttons per screen with "More times" after them, so a
-view stays far below Slack's 100 blocks and 25 elements per actions block.
+``build_screen`` draws a screen of the booking modal's use case
+(``services.booking_screens``), keeping its ``BookingState`` in ``private_metadata`` as
+compact JSON; ``parse_step`` applies a click or a choice to it. Times show in the
+requester's zone; one day at a time, at most ``SLOTS_PER_PAGE`` buttons per screen with
+"More times" after them, so a view stays far below Slack's 100 blocks and 25 elements per
+actions block.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -42,6 +39,7 @@ from bot.blocks.common import (
     MAX_OPTIONS,
     MAX_TITLE,
     MessageContent,
+    build_notice_view,
     chunks,
     clip,
     context,
@@ -53,10 +51,24 @@ from bot.blocks.common import (
     plain,
     section,
 )
+from bot.profiles import Profile
 from engine.durations import length_text
 from engine.model import FormField, MasterMode
 from engine.slots import Slot
-from services.slots import BookableEventType, BookableMasterPage, Choice
+from services.booking_screens import (
+    BookingState,
+    FormScreen,
+    MemberScreen,
+    MoveScreen,
+    RefusedScreen,
+    Screen,
+    SlotsScreen,
+    Summary,
+    event_types_for,
+    pages_for,
+    ready_for_times,
+)
+from services.slots import BookableMasterPage, Choice
 from storage.records import Booking
 
 TITLE = "Book a time"
@@ -76,53 +88,6 @@ _PROFILE_FIELDS = {
     "title": "title",
     "job_title": "title",
 }
-
-
-@dataclass(frozen=True, slots=True)
-class BookingState:
-    """Where the customer is in the modal; what ``private_metadata`` carries between steps."""
-
-    day: date
-    tz: str
-    master_page: str | None = None
-    event_type: str | None = None
-    pick: str | None = None
-    start: datetime | None = None
-    member: str | None = None
-    offset: int = 0
-    link: str | None = None
-    attendees: int = 1
-    moving: str | None = None  # the id of a booking being rescheduled
-
-    @property
-    def chosen_page(self) -> str | None:
-        """The page picked before the time (selection modes) or after it (by time)."""
-        return self.pick or self.member
-
-    def to_metadata(self) -> str:
-        raw = {key: value for key, value in asdict(self).items() if value not in (None, 0)}
-        raw["day"] = self.day.isoformat()
-        if self.start is not None:
-            raw["start"] = self.start.isoformat()
-        return json.dumps(raw, separators=(",", ":"))
-
-
-def parse_state(private_metadata: str) -> BookingState:
-    """Read the state a modal view carries (the inverse of ``BookingState.to_metadata``)."""
-    raw: dict[str, Any] = json.loads(private_metadata)
-    return BookingState(
-        day=date.fromisoformat(raw["day"]),
-        tz=raw["tz"],
-        master_page=raw.get("master_page"),
-        event_type=raw.get("event_type"),
-        pick=raw.get("pick"),
-        start=datetime.fromisoformat(raw["start"]) if raw.get("start") else None,
-        member=raw.get("member"),
-        offset=int(raw.get("offset", 0)),
-        link=raw.get("link"),
-        attendees=int(raw.get("attendees", 1)),
-        moving=raw.get("moving"),
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,74 +132,36 @@ def _looks_like_date(word: str) -> bool:
     return word[:1].isdigit()
 
 
-def find_master_page(catalogue: Sequence[BookableMasterPage], text: str) -> str | None:
-    """Return the id of the master page named by ``text`` (its id or name, any case)."""
-    wanted = text.strip().lower()
-    for master in catalogue:
-        if wanted in (master.id.lower(), master.name.lower()):
-            return master.id
-    return None
+def build_screen(screen: Screen, profile: Profile | None = None) -> View:
+    """Draw a screen of the booking modal.
 
-
-def settle(state: BookingState, catalogue: Sequence[BookableMasterPage]) -> BookingState:
-    """Fill in every choice that has only one option, and drop choices no longer offered."""
-    masters = {master.id: master for master in catalogue}
-    if state.master_page not in masters:
-        only = next(iter(masters)) if len(masters) == 1 else None
-        state = replace(state, master_page=only, event_type=None, pick=None, start=None)
-    if state.master_page is None:
-        return state
-    master = masters[state.master_page]
-    kinds = event_types_for(master, state.pick)
-    if state.event_type not in {kind.id for kind in kinds}:
-        only = kinds[0].id if len(kinds) == 1 else None
-        state = replace(state, event_type=only, start=None)
-    pages = pages_for(master, state.event_type)
-    if state.pick is not None and state.pick not in {page.id for page in pages}:
-        state = replace(state, pick=None, start=None)
-    if state.pick is None and len(pages) == 1 and picks_before_time(master):
-        state = replace(state, pick=pages[0].id)
-    return state
-
-
-def picks_before_time(master: BookableMasterPage) -> bool:
-    """Tell whether the customer picks a page before the time (the selection modes)."""
-    return master.mode in (MasterMode.PAGES_FIRST, MasterMode.EVENT_TYPES_FIRST)
-
-
-def picks_after_time(master: BookableMasterPage) -> bool:
-    """Tell whether the customer picks a free page after the time (find_member_by_time)."""
-    return master.mode is MasterMode.STATIC and any(kind.pages for kind in master.event_types)
-
-
-def event_types_for(master: BookableMasterPage, pick: str | None) -> list[BookableEventType]:
-    """Return the event types offered; in ``pages_first``, those listing the picked page."""
-    if master.mode is MasterMode.PAGES_FIRST and pick is not None:
-        return [kind for kind in master.event_types if pick in {p.id for p in kind.pages}]
-    return list(master.event_types)
-
-
-def pages_for(master: BookableMasterPage, event_type: str | None) -> list[Choice]:
-    """Return the pages the customer may pick before the time, in the order listed."""
-    if not picks_before_time(master):
-        return []
-    if master.mode is MasterMode.PAGES_FIRST:
-        kinds = master.event_types
-    else:
-        kinds = tuple(kind for kind in master.event_types if kind.id == event_type)
-    seen: dict[str, Choice] = {}
-    for kind in kinds:
-        for page in kind.pages:
-            seen.setdefault(page.id, page)
-    return list(seen.values())
-
-
-def ready_for_times(state: BookingState, catalogue: Sequence[BookableMasterPage]) -> bool:
-    """Tell whether every choice before the time is made."""
-    master = _master(catalogue, state.master_page)
-    if master is None or state.event_type is None:
-        return False
-    return state.pick is not None or not picks_before_time(master)
+    A form booking for the customer themselves is prefilled from their Slack ``profile``
+    where a field asks for what it holds, and says whom it books as.
+    """
+    match screen:
+        case SlotsScreen():
+            state, slots = screen.state, screen.slots
+            return build_slots_view(screen.catalogue, state, slots, notice=screen.notice)
+        case MemberScreen():
+            return build_member_view(screen.state, screen.summary, screen.free)
+        case FormScreen(prefill=True) if profile is not None:
+            known = {
+                "name": profile.name,
+                "email": profile.email,
+                "phone": profile.phone,
+                "title": profile.title,
+            }
+            who = " ".join(filter(None, (profile.name, profile.email and f"<{profile.email}>")))
+            answers = prefill(screen.form, known)
+            return build_form_view(
+                screen.state, screen.summary, screen.form, answers, booking_as=who or None
+            )
+        case FormScreen():
+            return build_form_view(screen.state, screen.summary, screen.form, {})
+        case MoveScreen():
+            return build_move_view(screen.state, screen.summary)
+        case RefusedScreen():
+            return build_notice_view(TITLE, screen.message)
 
 
 def build_slots_view(
@@ -277,7 +204,7 @@ def build_slots_view(
         blocks += _event_type_choice(master, state)
         if state.event_type is not None:
             blocks += _page_choice(master, state)
-    if ready_for_times(state, catalogue):
+    if ready_for_times(state, master):
         blocks += _headcount(master, state)
         blocks += _times(state, slots)
     return _modal(ids.BOOK_SLOTS_VIEW, state, blocks)
@@ -408,17 +335,6 @@ def _slot_label(slot: Slot, tz: str) -> str:
     begin, end = local(slot.start, tz), local(slot.end, tz)
     label = f"{begin:%H:%M}–{end:%H:%M}"
     return label if begin.date() == end.date() else f"{label} (+1 day)"
-
-
-@dataclass(frozen=True, slots=True)
-class Summary:
-    """What is being booked, in words: the header of the member step and of the form."""
-
-    master_page: str
-    event_type: str
-    start: datetime
-    end: datetime
-    with_whom: str | None = None
 
 
 def build_summary(summary: Summary, tz: str) -> str:

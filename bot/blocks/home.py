@@ -1,7 +1,11 @@
 """The App Home: each managed pool's distribution, calendars, my upcoming bookings, failed notices.
 
 ``build_home`` takes a loaded ``services.admin.HomeOverview`` and the viewer's time zone.
-A Home holds at most 100 blocks; past that the last block says how many were left out.
+A Home holds at most 100 blocks. The distribution shows a page of pools at a time, as many
+as fit in ``DISTRIBUTION_BLOCKS`` (at least one), with "Previous pools" and "Next pools"
+buttons that carry the index of the page's first pool, so every pool can be reached however
+many there are. Past 100 blocks anyway (say, a long list of bookings), the last block says
+how many were left out.
 """
 
 from __future__ import annotations
@@ -44,6 +48,9 @@ from storage.records import Booking, Channel
 
 BAR_WIDTH = 20
 MEMBERS_PER_SECTION = 25
+DISTRIBUTION_BLOCKS = 48
+"""The blocks a page of pools may take (about half a Home): a pool takes three blocks and
+one more per ``MEMBERS_PER_SECTION`` members."""
 MAX_FAILED_SHOWN = 10
 NO_GUEST_EMAIL = (
     "Guests get no email: their confirmation is shown only on the booking page. Set "
@@ -63,10 +70,12 @@ def build_home(
     tz: str,
     notice: str | None = None,
     calendars: Sequence[Block] = (),
+    pools_from: int = 0,
 ) -> View:
     """The Home tab of one user; times are in ``tz``, the viewer's zone.
 
-    ``calendars`` are the blocks of the viewer's calendars (``bot.blocks.calendars``).
+    ``calendars`` are the blocks of the viewer's calendars (``bot.blocks.calendars``);
+    ``pools_from`` the index of a pool whose page of the distribution to show.
     """
     blocks: list[Block] = [HeaderBlock(text=plain("Roundtable", 150))]
     if notice:
@@ -94,8 +103,7 @@ def build_home(
         blocks.append(section(failed_text(overview.failed, tz=tz)))
     if overview.reports:
         blocks.append(HeaderBlock(text=plain("Distribution this cycle", 150)))
-        for pool, report in overview.reports:
-            blocks += build_distribution(pool, report, overview.pages, tz=tz)
+        blocks += build_pool_page(overview, pools_from, tz=tz)
     blocks += calendars
     blocks.append(HeaderBlock(text=plain("Your upcoming bookings", 150)))
     if overview.bookings:
@@ -109,6 +117,48 @@ def build_home(
         several = len(overview.kept_pages) > 1
         blocks += build_time_off_section(overview.time_off, overview.pages, several=several)
     return View(type="home", blocks=fit(blocks))
+
+
+def build_pool_page(overview: HomeOverview, pools_from: int, *, tz: str) -> list[Block]:
+    """The page of pools that holds the pool at ``pools_from``, and the buttons to the others."""
+    drawn = [
+        build_distribution(pool, report, overview.pages, tz=tz) for pool, report in overview.reports
+    ]
+    starts = pool_pages([len(blocks) for blocks in drawn])
+    page = max(number for number, start in enumerate(starts) if start <= max(pools_from, 0))
+    first = starts[page]
+    last = starts[page + 1] if page + 1 < len(starts) else len(drawn)
+    shown = [block for blocks in drawn[first:last] for block in blocks]
+    if len(starts) == 1:
+        return shown
+    total = len(drawn)
+    moves: list[ButtonElement] = []
+    if page > 0:
+        moves.append(_pools_button("◀ Previous pools", starts[page - 1], "prev"))
+    if page + 1 < len(starts):
+        moves.append(_pools_button("Next pools ▶", starts[page + 1], "next"))
+    return [
+        *shown,
+        context(f"Pools {first + 1}–{last} of {total}"),
+        ActionsBlock(block_id=ids.HOME_POOLS, elements=moves),
+    ]
+
+
+def pool_pages(sizes: Sequence[int], budget: int = DISTRIBUTION_BLOCKS) -> list[int]:
+    """Split pools of ``sizes`` blocks into pages of at most ``budget`` blocks (at least one
+    pool each); return the index of each page's first pool."""
+    starts = [0]
+    used = 0
+    for index, size in enumerate(sizes):
+        if used and used + size > budget:
+            starts.append(index)
+            used = 0
+        used += size
+    return starts
+
+
+def _pools_button(text: str, first: int, direction: str) -> ButtonElement:
+    return ButtonElement(text=plain(text), action_id=ids.HOME_POOLS + direction, value=str(first))
 
 
 def build_distribution(

@@ -29,6 +29,7 @@ from bot.blocks.admin import (
 )
 from bot.blocks.common import build_notice_message, build_notice_view
 from bot.handlers.modals import open_modal
+from bot.work import Defer
 from engine.errors import BadInput, Forbidden, RoundtableError
 from engine.model import WorkspaceConfig
 from services.admin import AdminInvalid, check_admin, load_setup, save_entity
@@ -53,6 +54,7 @@ def register(app: App) -> None:
 
 def open_admin_menu(
     ack: Ack,
+    defer: Defer,
     body: dict[str, Any],
     client: WebClient,
     respond: Respond,
@@ -62,6 +64,18 @@ def open_admin_menu(
 ) -> None:
     """``/book-admin`` opens the setup menu for an admin and refuses anyone else."""
     ack()
+    defer(_open_admin_menu, body, client, respond, services, actor, workspace_id)
+
+
+def _open_admin_menu(
+    body: dict[str, Any],
+    client: WebClient,
+    respond: Respond,
+    services: Services,
+    actor: Actor,
+    workspace_id: str,
+) -> None:
+    """After ``open_admin_menu``'s ack."""
     config = setup_for(services, workspace_id, actor)
     if config is None:
         respond(response_type="ephemeral", **build_notice_message(ONLY_ADMINS).as_kwargs())
@@ -71,6 +85,7 @@ def open_admin_menu(
 
 def open_admin_menu_from_home(
     ack: Ack,
+    defer: Defer,
     body: dict[str, Any],
     client: WebClient,
     services: Services,
@@ -79,6 +94,17 @@ def open_admin_menu_from_home(
 ) -> None:
     """The App Home's setup button opens the same menu."""
     ack()
+    defer(_open_admin_menu_from_home, body, client, services, actor, workspace_id)
+
+
+def _open_admin_menu_from_home(
+    body: dict[str, Any],
+    client: WebClient,
+    services: Services,
+    actor: Actor,
+    workspace_id: str,
+) -> None:
+    """After ``open_admin_menu_from_home``'s ack."""
     config = setup_for(services, workspace_id, actor)
     menu = build_refusal_view() if config is None else build_admin_menu(config)
     open_modal(client, body["trigger_id"], menu)
@@ -86,6 +112,7 @@ def open_admin_menu_from_home(
 
 def open_new_entity(
     ack: Ack,
+    defer: Defer,
     body: dict[str, Any],
     action: dict[str, Any],
     client: WebClient,
@@ -95,11 +122,24 @@ def open_new_entity(
 ) -> None:
     """A menu button opens an empty modal for a new entity."""
     ack()
+    defer(_open_new_entity, body, action, client, services, actor, workspace_id)
+
+
+def _open_new_entity(
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: WebClient,
+    services: Services,
+    actor: Actor,
+    workspace_id: str,
+) -> None:
+    """After ``open_new_entity``'s ack."""
     _show(body, client, services, actor, workspace_id, str(action.get("value", "")), new=True)
 
 
 def open_entity(
     ack: Ack,
+    defer: Defer,
     body: dict[str, Any],
     action: dict[str, Any],
     client: WebClient,
@@ -109,6 +149,18 @@ def open_entity(
 ) -> None:
     """Picking an entity in the menu opens its modal, filled in."""
     ack()
+    defer(_open_entity, body, action, client, services, actor, workspace_id)
+
+
+def _open_entity(
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: WebClient,
+    services: Services,
+    actor: Actor,
+    workspace_id: str,
+) -> None:
+    """After ``open_entity``'s ack."""
     value = str(action.get("selected_option", {}).get("value", ""))
     _show(body, client, services, actor, workspace_id, value, new=False)
 
@@ -129,6 +181,7 @@ def suggest_options(
 
 def save_admin_form(
     ack: Ack,
+    defer: Defer,
     view: dict[str, Any],
     client: WebClient,
     services: Services,
@@ -163,8 +216,15 @@ def save_admin_form(
     root = view.get("root_view_id")
     if root and root != view.get("id"):
         notice = f":white_check_mark: Saved {form.section.noun} *{saved.name}* (`{saved.id}`)."
-        config = load_setup(services.engine, workspace_id, actor=actor)
-        client.views_update(view_id=root, view=build_admin_menu(config, notice=notice))
+        defer(_show_menu, root, notice, client, services, actor, workspace_id)
+
+
+def _show_menu(
+    root: str, notice: str, client: WebClient, services: Services, actor: Actor, workspace_id: str
+) -> None:
+    """After ``save_admin_form``'s ack: the setup menu under the modal, with what was saved."""
+    config = load_setup(services.engine, workspace_id, actor=actor)
+    client.views_update(view_id=root, view=build_admin_menu(config, notice=notice))
 
 
 def is_admin(services: Services, workspace_id: str, actor: Actor) -> bool:

@@ -27,30 +27,20 @@ from slack_sdk.models.views import View
 from bot import ids
 from bot.blocks.booking import (
     TITLE,
-    BookingState,
     Names,
-    Summary,
     build_booked_view,
-    build_form_view,
-    build_member_view,
-    build_move_view,
     build_my_bookings_message,
-    build_slots_view,
+    build_screen,
     field_block,
-    find_master_page,
     parse_book_room_command,
     parse_form,
-    parse_state,
     parse_step,
-    picks_after_time,
-    prefill,
-    ready_for_times,
-    settle,
 )
 from bot.blocks.common import build_notice_message, build_notice_view, local
 from bot.handlers.modals import open_modal
 from bot.handlers.refusals import tell, tell_on_modal
-from bot.profiles import Profile, Profiles
+from bot.profiles import Profiles
+from bot.work import Defer
 from engine.errors import BadInput, LinkRefused, RoundtableError, SlotUnavailable
 from engine.model import BookingStatus
 from services import roles
@@ -62,13 +52,11 @@ from services.booking import (
     cancel,
     list_bookings,
     reschedule,
-    reschedule_slots,
     rescheduling,
 )
+from services.booking_screens import BookingState, next_screen
 from services.config import load_config
 from services.context import Actor, Services
-from services.links import resolve_link
-from services.slots import BookableMasterPage, Choice, bookable, free_pages, offered_slots
 
 SLOT_TAKEN = "That time was just taken. Here are the free times now."
 _log = logging.getLogger(__name__)
@@ -86,6 +74,7 @@ def register(app: App) -> None:
 
 def book_room(
     ack: Ack,
+    defer: Defer,
     command: dict[str, Any],
     client: WebClient,
     respond: Respond,
@@ -96,6 +85,19 @@ def book_room(
 ) -> None:
     """``/book-room [master page] [date]`` opens the modal; ``/book-room list`` lists mine."""
     ack()
+    defer(open_booking, command, client, respond, services, profiles, actor, workspace_id)
+
+
+def open_booking(
+    command: dict[str, Any],
+    client: WebClient,
+    respond: Respond,
+    services: Services,
+    profiles: Profiles,
+    actor: Actor,
+    workspace_id: str,
+) -> None:
+    """After ``book_room``'s ack: the modal on its first screen, or the list of my bookings."""
     tz = requester_zone(services, profiles, client, workspace_id, actor)
     today = local(services.clock(), tz).date()
     try:
@@ -108,10 +110,10 @@ def book_room(
             respond(response_type="ephemeral", **my_bookings(services, workspace_id, actor, tz))
             return
         state = BookingState(day=asked.day or today, tz=tz)
-        catalogue = bookable(services.engine, workspace_id, actor=actor, now=services.clock())
-        if asked.master_page:
-            state = replace(state, master_page=find_master_page(catalogue, asked.master_page))
-        view = screen(services, workspace_id, actor, state)
+        named = asked.master_page
+        view = screen(
+            services, workspace_id, actor, state, named=named, profiles=profiles, client=client
+        )
     except RoundtableError as refusal:
         tell(respond, refusal)
         return
@@ -120,6 +122,7 @@ def book_room(
 
 def take_step(
     ack: Ack,
+    defer: Defer,
     body: dict[str, Any],
     action: dict[str, Any],
     client: WebClient,
@@ -130,13 +133,26 @@ def take_step(
 ) -> None:
     """A choice in the modal (master page, event type, page, day, time, member): next screen."""
     ack()
-    state = parse_step(parse_state(body["view"]["private_metadata"]), action)
+    state = parse_step(BookingState.from_metadata(body["view"]["private_metadata"]), action)
+    defer(show_step, body["view"], state, client, services, profiles, actor, workspace_id)
+
+
+def show_step(
+    shown: dict[str, Any],
+    state: BookingState,
+    client: WebClient,
+    services: Services,
+    profiles: Profiles,
+    actor: Actor,
+    workspace_id: str,
+) -> None:
+    """After ``take_step``'s ack: the modal updated to the next screen (or why not)."""
     try:
         view = screen(services, workspace_id, actor, state, profiles=profiles, client=client)
     except RoundtableError as refusal:
-        tell_on_modal(client, body["view"], TITLE, refusal)
+        tell_on_modal(client, shown, TITLE, refusal)
         return
-    client.views_update(view_id=body["view"]["id"], hash=body["view"]["hash"], view=view)
+    client.views_update(view_id=shown["id"], hash=shown["hash"], view=view)
 
 
 def submit_booking(
@@ -149,7 +165,7 @@ def submit_booking(
     workspace_id: str,
 ) -> None:
     """Book the chosen time (or move the booking there) and answer on the modal."""
-    state = parse_state(view["private_metadata"])
+    state = BookingState.from_metadata(view["private_metadata"])
     assert state.master_page is not None
     assert state.event_type is not None
     assert state.start is not None
@@ -219,6 +235,7 @@ def submit_move(
 
 def open_reschedule(
     ack: Ack,
+    defer: Defer,
     body: dict[str, Any],
     action: dict[str, Any],
     client: WebClient,
@@ -230,9 +247,33 @@ def open_reschedule(
 ) -> None:
     """Reschedule: open the modal on the times the booking may move to; refuse in words."""
     ack()
+    defer(
+        open_move,
+        str(action["value"]),
+        body["trigger_id"],
+        client,
+        respond,
+        services,
+        profiles,
+        actor,
+        workspace_id,
+    )
+
+
+def open_move(
+    booking_id: str,
+    trigger_id: str,
+    client: WebClient,
+    respond: Respond,
+    services: Services,
+    profiles: Profiles,
+    actor: Actor,
+    workspace_id: str,
+) -> None:
+    """After ``open_reschedule``'s ack: the modal on the booking's times, or why not."""
     try:
         move = rescheduling(
-            services.engine, workspace_id, str(action["value"]), actor=actor, now=services.clock()
+            services.engine, workspace_id, booking_id, actor=actor, now=services.clock()
         )
     except RoundtableError as refused:
         tell(respond, refused)
@@ -246,13 +287,12 @@ def open_reschedule(
         pick=move.pick,
         moving=move.booking.id,
     )
-    open_modal(
-        client, body["trigger_id"], screen(services, workspace_id, actor, state), respond=respond
-    )
+    open_modal(client, trigger_id, screen(services, workspace_id, actor, state), respond=respond)
 
 
 def cancel_my_booking(
     ack: Ack,
+    defer: Defer,
     action: dict[str, Any],
     client: WebClient,
     respond: Respond,
@@ -263,9 +303,22 @@ def cancel_my_booking(
 ) -> None:
     """Cancel from ``/book-room list``; the list is redrawn with what happened on top."""
     ack()
+    defer(cancel_mine, action["value"], client, respond, services, profiles, actor, workspace_id)
+
+
+def cancel_mine(
+    booking_id: str,
+    client: WebClient,
+    respond: Respond,
+    services: Services,
+    profiles: Profiles,
+    actor: Actor,
+    workspace_id: str,
+) -> None:
+    """After ``cancel_my_booking``'s ack: cancel, and redraw the list (or say why not)."""
     try:
         cancelled = cancel(
-            services.engine, workspace_id, action["value"], actor=actor, now=services.clock()
+            services.engine, workspace_id, booking_id, actor=actor, now=services.clock()
         )
     except RoundtableError as refusal:  # not theirs, or cancelled meanwhile
         tell(respond, refusal)
@@ -324,149 +377,24 @@ def screen(
     state: BookingState,
     notice: str | None = None,
     *,
+    named: str | None = None,
     profiles: Profiles | None = None,
     client: WebClient | None = None,
 ) -> View:
-    """The view for ``state``: the times, the free members at the time, or the form."""
-    now = services.clock()
-    if state.moving is not None:
-        return _moving_screen(services, workspace_id, actor, state, notice)
-    try:
-        catalogue = bookable(
-            services.engine, workspace_id, actor=actor, link_token=state.link, now=now
-        )
-    except LinkRefused as refused:
-        return build_notice_view(TITLE, refused.message)
-    state = settle(state, catalogue)
-    master = next((m for m in catalogue if m.id == state.master_page), None)
-    if state.start is not None and master is not None and state.event_type is not None:
-        summary = _summary(master, state)
-        if state.member is None and picks_after_time(master):
-            free = free_members(services, workspace_id, actor, master, state)
-            if len(free) != 1:
-                return build_member_view(state, summary, free)
-            state = replace(state, member=free[0].id)
-            summary = _summary(master, state)
-        return _form(services, workspace_id, actor, master, state, summary, profiles, client)
-    slots = []
-    if ready_for_times(state, catalogue) and state.master_page and state.event_type:
-        slots = offered_slots(
-            services.engine,
-            workspace_id,
-            state.master_page,
-            state.event_type,
-            state.day,
-            state.day,
-            tz=state.tz,
-            now=now,
-            pick=state.pick,
-            link_token=state.link,
-            attendees=state.attendees,
-            actor=actor,
-        )
-    return build_slots_view(catalogue, state, slots, notice=notice)
+    """The view of the screen after ``state`` (``services.booking_screens.next_screen``).
 
-
-def _moving_screen(
-    services: Services, workspace_id: str, actor: Actor, state: BookingState, notice: str | None
-) -> View:
-    """Rescheduling: the times the booking may move to, or the confirmation of one."""
-    assert state.moving is not None
-    now = services.clock()
-    try:
-        move = rescheduling(services.engine, workspace_id, state.moving, actor=actor, now=now)
-        slots = []
-        if state.start is None:
-            slots = reschedule_slots(
-                services.engine,
-                workspace_id,
-                state.moving,
-                state.day,
-                state.day,
-                tz=state.tz,
-                actor=actor,
-                now=now,
-            )
-    except RoundtableError as refused:
-        return build_notice_view(TITLE, refused.message)
-    if state.start is not None:
-        return build_move_view(state, _summary(move.master_page, state))
-    return build_slots_view([move.master_page], state, slots, notice=notice)
-
-
-def _summary(master: BookableMasterPage, state: BookingState) -> Summary:
-    kind = next(k for k in master.event_types if k.id == state.event_type)
-    assert state.start is not None
-    pages = {page.id: page.name for page in kind.pages}
-    return Summary(
-        master.name,
-        kind.name,
-        state.start,
-        state.start + kind.duration,
-        pages.get(state.chosen_page or ""),
+    ``profiles`` and ``client`` prefill a form with the customer's Slack profile.
+    """
+    found = next_screen(
+        services.engine,
+        workspace_id,
+        state,
+        actor=actor,
+        now=services.clock(),
+        notice=notice,
+        named=named,
     )
-
-
-def free_members(
-    services: Services,
-    workspace_id: str,
-    actor: Actor,
-    master: BookableMasterPage,
-    state: BookingState,
-) -> list[Choice]:
-    """find_member_by_time: the event type's pages that are free at the chosen start."""
-    assert state.event_type is not None
-    assert state.start is not None
-    kind = next(k for k in master.event_types if k.id == state.event_type)
-    try:
-        free = free_pages(
-            services.engine,
-            workspace_id,
-            master.id,
-            kind.id,
-            state.start,
-            tz=state.tz,
-            now=services.clock(),
-            link_token=state.link,
-            attendees=state.attendees,
-            actor=actor,
-        )
-    except SlotUnavailable:
-        return []  # taken since the times were shown: the member view says nobody is free
-    return [page for page in kind.pages if page.id in free]
-
-
-def _form(
-    services: Services,
-    workspace_id: str,
-    actor: Actor,
-    master: BookableMasterPage,
-    state: BookingState,
-    summary: Summary,
-    profiles: Profiles | None,
-    client: WebClient | None,
-) -> View:
-    kind = next(k for k in master.event_types if k.id == state.event_type)
-    if state.link is not None:
-        answered = resolve_link(services.engine, state.link, now=services.clock()).form_answers
-        form = [item for item in kind.form if item.id not in answered]
-        return build_form_view(state, summary, form, {})
-    profile: Profile | None = None
+    profile = None
     if profiles is not None and client is not None and actor.slack_user:
         profile = profiles.get(client, workspace_id, actor.slack_user)
-    known = (
-        {}
-        if profile is None
-        else {
-            "name": profile.name,
-            "email": profile.email,
-            "phone": profile.phone,
-            "title": profile.title,
-        }
-    )
-    who = (
-        None
-        if profile is None
-        else " ".join(filter(None, (profile.name, profile.email and f"<{profile.email}>")))
-    )
-    return build_form_view(state, summary, kind.form, prefill(kind.form, known), booking_as=who)
+    return build_screen(found, profile)

@@ -27,6 +27,7 @@ from bot.blocks.common import build_notice_view
 from bot.handlers.home import show_home
 from bot.handlers.modals import open_modal
 from bot.profiles import Profiles
+from bot.work import Defer
 from engine.errors import BadInput, Forbidden, RoundtableError
 from services.calendar_sync import sync_interval, sync_now
 from services.calendars import calendar_home, connect, disconnect
@@ -45,6 +46,7 @@ def register(app: App) -> None:
 
 def open_connect(
     ack: Ack,
+    defer: Defer,
     body: dict[str, Any],
     action: dict[str, Any],
     client: WebClient,
@@ -54,6 +56,18 @@ def open_connect(
 ) -> None:
     """Open the connect modal for the button's page (admins: any page), if the actor may."""
     ack()
+    defer(_open_connect, body, action, client, services, actor, workspace_id)
+
+
+def _open_connect(
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: WebClient,
+    services: Services,
+    actor: Actor,
+    workspace_id: str,
+) -> None:
+    """After ``open_connect``'s ack."""
     home = calendar_home(services.engine, workspace_id, actor=actor)
     wanted = str(action.get("value") or "")
     page = next((p for p in home.pages if p.id == wanted), None)
@@ -78,6 +92,7 @@ def suggest_pages(
 
 def save_connection(
     ack: Ack,
+    defer: Defer,
     view: dict[str, Any],
     client: WebClient,
     services: Services,
@@ -111,15 +126,30 @@ def save_connection(
         )
         return
     ack()
+    defer(
+        _read_connection, form.page, connection.id, client, services, profiles, actor, workspace_id
+    )
+
+
+def _read_connection(
+    page: str,
+    connection_id: str,
+    client: WebClient,
+    services: Services,
+    profiles: Profiles,
+    actor: Actor,
+    workspace_id: str,
+) -> None:
+    """After ``save_connection``'s ack: read the new connection, and show the Home."""
     results = sync_now(
         services.engine,
         workspace_id,
-        page=form.page,
+        page=page,
         actor=actor,
         now=services.clock(),
         interval=sync_interval(),
     )
-    mine = next((r for r in results if r.id == connection.id), None)
+    mine = next((r for r in results if r.id == connection_id), None)
     if mine is None or mine.error is None:
         busy = 0 if mine is None else mine.busy
         plural = "s" if busy != 1 else ""
@@ -131,6 +161,7 @@ def save_connection(
 
 def disconnect_from_home(
     ack: Ack,
+    defer: Defer,
     action: dict[str, Any],
     client: WebClient,
     services: Services,
@@ -140,6 +171,18 @@ def disconnect_from_home(
 ) -> None:
     """Disconnect a calendar (if the actor manages every page it serves), then show the Home."""
     ack()
+    defer(_disconnect_from_home, action, client, services, profiles, actor, workspace_id)
+
+
+def _disconnect_from_home(
+    action: dict[str, Any],
+    client: WebClient,
+    services: Services,
+    profiles: Profiles,
+    actor: Actor,
+    workspace_id: str,
+) -> None:
+    """After ``disconnect_from_home``'s ack."""
     try:
         disconnect(services.engine, workspace_id, str(action.get("value", "")), actor=actor)
         notice = "Calendar disconnected; its busy times no longer count."

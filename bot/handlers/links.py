@@ -16,7 +16,6 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.models.views import View
 
 from bot import ids
-from bot.blocks.booking import BookingState
 from bot.blocks.common import (
     MAX_TITLE,
     MessageContent,
@@ -38,8 +37,10 @@ from bot.handlers.booking import requester_zone, screen
 from bot.handlers.modals import open_modal
 from bot.handlers.refusals import tell
 from bot.profiles import Profile, Profiles
+from bot.work import Defer
 from engine.errors import BadInput, LinkRefused, RoundtableError
 from engine.model import MasterMode
+from services.booking_screens import BookingState
 from services.config import load_config
 from services.context import Actor, Services
 from services.links import CreatedLink, create_link, resolve_link
@@ -61,6 +62,7 @@ def register(app: App) -> None:
 
 def send_guest_link(
     ack: Ack,
+    defer: Defer,
     command: dict[str, Any],
     client: WebClient,
     respond: Respond,
@@ -74,6 +76,19 @@ def send_guest_link(
     A master page with a flexible round robin first asks whom the link books.
     """
     ack()
+    defer(_send_guest_link, command, client, respond, services, profiles, actor, workspace_id)
+
+
+def _send_guest_link(
+    command: dict[str, Any],
+    client: WebClient,
+    respond: Respond,
+    services: Services,
+    profiles: Profiles,
+    actor: Actor,
+    workspace_id: str,
+) -> None:
+    """After ``send_guest_link``'s ack."""
     try:
         asked = parse_book_link_command(command.get("text", ""))
     except ValueError as error:
@@ -107,6 +122,7 @@ def send_guest_link(
 
 def send_member_link(
     ack: Ack,
+    defer: Defer,
     view: dict[str, Any],
     client: WebClient,
     services: Services,
@@ -132,6 +148,32 @@ def send_member_link(
         ack(response_action="update", view=build_notice_view(LINK_TITLE, error.message))
         return
     ack(response_action="update", view=build_notice_view(LINK_TITLE, SENDING))
+    defer(
+        _send_member_link,
+        view["id"],
+        link_for,
+        link,
+        guest,
+        client,
+        services,
+        profiles,
+        actor,
+        workspace_id,
+    )
+
+
+def _send_member_link(
+    view_id: str,
+    link_for: LinkAsked,
+    link: CreatedLink,
+    guest: Profile,
+    client: WebClient,
+    services: Services,
+    profiles: Profiles,
+    actor: Actor,
+    workspace_id: str,
+) -> None:
+    """After ``send_member_link``'s ack: DM the link, and say on the modal how it went."""
     answer = _deliver(services, client, profiles, actor, workspace_id, guest, link_for, link)
     sent = View(
         type="modal",
@@ -140,7 +182,7 @@ def send_member_link(
         close=plain("Done", MAX_TITLE),
         blocks=list(answer.blocks),
     )
-    client.views_update(view_id=view["id"], view=sent)
+    client.views_update(view_id=view_id, view=sent)
 
 
 def _create(
@@ -202,6 +244,7 @@ def _deliver(
 
 def open_guest_modal(
     ack: Ack,
+    defer: Defer,
     body: dict[str, Any],
     action: dict[str, Any],
     client: WebClient,
@@ -212,6 +255,19 @@ def open_guest_modal(
 ) -> None:
     """The DM's "Book a time": the booking modal for the link, or why it cannot be used."""
     ack()
+    defer(_open_guest_modal, body, action, client, respond, services, profiles, actor)
+
+
+def _open_guest_modal(
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: WebClient,
+    respond: Respond,
+    services: Services,
+    profiles: Profiles,
+    actor: Actor,
+) -> None:
+    """After ``open_guest_modal``'s ack."""
     token = str(action.get("value", ""))
     try:
         link = resolve_link(services.engine, token, now=services.clock())

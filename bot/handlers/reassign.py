@@ -24,6 +24,7 @@ from bot.handlers.booking import requester_zone
 from bot.handlers.modals import open_modal
 from bot.handlers.refusals import tell, tell_on_modal
 from bot.profiles import Profiles
+from bot.work import Defer
 from engine.errors import RoundtableError
 from services.booking import cancel, get_booking, mark_no_show, reassign, reassign_candidates
 from services.config import load_config
@@ -42,6 +43,7 @@ def register(app: App) -> None:
 
 def open_reassign(
     ack: Ack,
+    defer: Defer,
     body: dict[str, Any],
     action: dict[str, Any],
     client: WebClient,
@@ -53,6 +55,20 @@ def open_reassign(
 ) -> None:
     """Open the Reassign modal for a manager or an admin; tell anyone else why not."""
     ack()
+    defer(_open_reassign, body, action, client, respond, services, profiles, actor, workspace_id)
+
+
+def _open_reassign(
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: WebClient,
+    respond: Respond,
+    services: Services,
+    profiles: Profiles,
+    actor: Actor,
+    workspace_id: str,
+) -> None:
+    """After ``open_reassign``'s ack."""
     container = body.get("container", {})
     try:
         view = _modal(
@@ -74,6 +90,7 @@ def open_reassign(
 
 def change_seat(
     ack: Ack,
+    defer: Defer,
     body: dict[str, Any],
     client: WebClient,
     services: Services,
@@ -83,6 +100,18 @@ def change_seat(
 ) -> None:
     """Choosing another seat of a panel lists the pages that could take that seat."""
     ack()
+    defer(_change_seat, body, client, services, profiles, actor, workspace_id)
+
+
+def _change_seat(
+    body: dict[str, Any],
+    client: WebClient,
+    services: Services,
+    profiles: Profiles,
+    actor: Actor,
+    workspace_id: str,
+) -> None:
+    """After ``change_seat``'s ack."""
     form = parse_reassign(body["view"])
     try:
         view = _modal(
@@ -104,6 +133,7 @@ def change_seat(
 
 def submit_reassign(
     ack: Ack,
+    defer: Defer,
     view: dict[str, Any],
     client: WebClient,
     services: Services,
@@ -138,11 +168,12 @@ def submit_reassign(
         return
     ack()
     if form.channel and form.ts:
-        update_notice(client, services, workspace_id, moved, form.channel, form.ts)
+        defer(update_notice, client, services, workspace_id, moved, form.channel, form.ts)
 
 
 def cancel_from_notice(
     ack: Ack,
+    defer: Defer,
     body: dict[str, Any],
     action: dict[str, Any],
     client: WebClient,
@@ -153,11 +184,25 @@ def cancel_from_notice(
 ) -> None:
     """Cancel from the notice (customer, owner or admin); the notice then says so."""
     ack()
+    defer(_cancel_from_notice, body, action, client, respond, services, actor, workspace_id)
+
+
+def _cancel_from_notice(
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: WebClient,
+    respond: Respond,
+    services: Services,
+    actor: Actor,
+    workspace_id: str,
+) -> None:
+    """After ``cancel_from_notice``'s ack."""
     _change_from_notice(cancel, body, action, client, respond, services, actor, workspace_id)
 
 
 def no_show_from_notice(
     ack: Ack,
+    defer: Defer,
     body: dict[str, Any],
     action: dict[str, Any],
     client: WebClient,
@@ -168,6 +213,19 @@ def no_show_from_notice(
 ) -> None:
     """Mark a no-show from the notice (owner, pool manager or admin); the notice says so."""
     ack()
+    defer(_no_show_from_notice, body, action, client, respond, services, actor, workspace_id)
+
+
+def _no_show_from_notice(
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: WebClient,
+    respond: Respond,
+    services: Services,
+    actor: Actor,
+    workspace_id: str,
+) -> None:
+    """After ``no_show_from_notice``'s ack."""
     _change_from_notice(mark_no_show, body, action, client, respond, services, actor, workspace_id)
 
 

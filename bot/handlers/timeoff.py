@@ -17,6 +17,7 @@ from bot.blocks.timeoff import build_time_off_modal, parse_time_off, time_off_er
 from bot.handlers.home import show_home
 from bot.handlers.modals import open_modal
 from bot.profiles import Profiles
+from bot.work import Defer
 from engine.errors import RoundtableError
 from engine.zones import zone
 from services.context import Actor, Services
@@ -34,6 +35,7 @@ def register(app: App) -> None:
 
 def open_time_off(
     ack: Ack,
+    defer: Defer,
     body: dict[str, Any],
     client: WebClient,
     services: Services,
@@ -43,6 +45,18 @@ def open_time_off(
 ) -> None:
     """Open the modal with the pages the user may give time off (their own first)."""
     ack()
+    defer(_open_time_off, body, client, services, profiles, actor, workspace_id)
+
+
+def _open_time_off(
+    body: dict[str, Any],
+    client: WebClient,
+    services: Services,
+    profiles: Profiles,
+    actor: Actor,
+    workspace_id: str,
+) -> None:
+    """After ``open_time_off``'s ack."""
     pages = pages_kept_by(services.engine, workspace_id, actor)
     if not pages:
         show_home(client, services, profiles, actor, workspace_id, notice=NO_PAGE)
@@ -53,6 +67,7 @@ def open_time_off(
 
 def submit_time_off(
     ack: Ack,
+    defer: Defer,
     view: dict[str, Any],
     client: WebClient,
     services: Services,
@@ -84,11 +99,12 @@ def submit_time_off(
         ack(response_action="errors", errors=time_off_errors(refused.field, refused.message))
         return
     ack()
-    show_home(client, services, profiles, actor, workspace_id, notice="Time off added.")
+    defer(show_home, client, services, profiles, actor, workspace_id, notice="Time off added.")
 
 
 def remove_from_home(
     ack: Ack,
+    defer: Defer,
     action: dict[str, Any],
     client: WebClient,
     services: Services,
@@ -98,6 +114,18 @@ def remove_from_home(
 ) -> None:
     """Remove one stretch of time off, then show the Home again with the outcome."""
     ack()
+    defer(_remove_from_home, action, client, services, profiles, actor, workspace_id)
+
+
+def _remove_from_home(
+    action: dict[str, Any],
+    client: WebClient,
+    services: Services,
+    profiles: Profiles,
+    actor: Actor,
+    workspace_id: str,
+) -> None:
+    """After ``remove_from_home``'s ack."""
     try:
         remove_time_off(services.engine, workspace_id, str(action.get("value")), actor=actor)
         notice = "Time off removed: those days can be booked again."

@@ -9,9 +9,7 @@ import pytest
 from bot import ids
 from bot.blocks.booking import (
     SLOTS_PER_PAGE,
-    BookingState,
     Names,
-    Summary,
     build_form_view,
     build_member_view,
     build_my_bookings_message,
@@ -19,14 +17,13 @@ from bot.blocks.booking import (
     field_block,
     parse_book_room_command,
     parse_form,
-    parse_state,
     parse_step,
     prefill,
-    settle,
 )
 from bot.blocks.common import format_slot
-from engine.model import FormField, MasterMode
+from engine.model import FormField, MasterMode, PickStep
 from engine.slots import Slot
+from services.booking_screens import BookingState, Summary, settle
 from services.slots import BookableEventType, BookableMasterPage, Choice
 from storage.records import Booking, Participant, Role
 from tests.slack_checks import check_message, check_view
@@ -38,8 +35,13 @@ INTRO = BookableEventType("intro", "Intro call", timedelta(minutes=30), ())
 DEEP = BookableEventType("deep", "Deep dive", timedelta(hours=1), ())
 
 
-def _master(id_="demo", mode=MasterMode.DYNAMIC, kinds=(INTRO,)):
-    return BookableMasterPage(id_, id_.title(), mode, tuple(kinds))
+def _master(id_="demo", mode=MasterMode.DYNAMIC, kinds=(INTRO,), name=None):
+    return BookableMasterPage(id_, name or id_.title(), mode, tuple(kinds), _step(mode))
+
+
+def _step(mode):
+    selection = mode in (MasterMode.PAGES_FIRST, MasterMode.EVENT_TYPES_FIRST)
+    return PickStep.BEFORE_TIME if selection else PickStep.NONE
 
 
 def _slots(count, step=timedelta(minutes=5)):
@@ -60,7 +62,7 @@ def test_the_state_survives_private_metadata_within_slacks_limit():
 
     metadata = state.to_metadata()
 
-    assert parse_state(metadata) == state
+    assert BookingState.from_metadata(metadata) == state
     assert len(metadata) < 3000
 
 
@@ -96,7 +98,7 @@ def test_long_names_are_cut_to_what_slack_shows():
             "a", name, timedelta(minutes=30), (), (Choice("p", name), Choice("q", "Q"))
         ),
     )
-    catalogue = [BookableMasterPage("m", name, MasterMode.EVENT_TYPES_FIRST, kinds)]
+    catalogue = [_master("m", MasterMode.EVENT_TYPES_FIRST, kinds, name)]
     state = settle(BookingState(DAY, TZ, "m"), catalogue)
 
     check_view(build_slots_view(catalogue, state, _slots(3)).to_dict())

@@ -155,3 +155,72 @@ def test_an_inactive_member_is_marked_in_the_distribution() -> None:
 
     assert "   3 in   0 out    3 net (inactive)" in text
     assert "   6 in   1 out    5 net (inactive)" not in text  # alice is active
+
+
+def _pools(count: int, members: int = 10) -> tuple[tuple[Pool, PoolReport], ...]:
+    pages = [f"m{n}" for n in range(members)]
+    stats = tuple(MemberStats(page, n, 0, n, None) for n, page in enumerate(pages))
+    return tuple(
+        (
+            Pool(f"p{n}", f"Pool {n}", Method.POOLED, members=tuple(map(PoolMember, pages))),
+            PoolReport(f"p{n}", None, None, stats, 4.5),
+        )
+        for n in range(count)
+    )
+
+
+def _shown_pools(data: dict) -> list[str]:
+    return [
+        block["text"]["text"].split("*")[1]
+        for block in data["blocks"]
+        if block["type"] == "section" and block["text"]["text"].startswith("*Pool ")
+    ]
+
+
+def _turn(data: dict, direction: str) -> int | None:
+    buttons = [
+        element
+        for block in data["blocks"]
+        if block.get("block_id") == ids.HOME_POOLS
+        for element in block["elements"]
+    ]
+    found = [b for b in buttons if b["action_id"] == ids.HOME_POOLS + direction]
+    return int(found[0]["value"]) if found else None
+
+
+def test_an_admin_of_two_hundred_pools_pages_through_all_of_them_within_slacks_limit() -> None:
+    overview = _overview(admin=True, reports=_pools(200), bookings=(_booking(1),))
+    seen: list[str] = []
+    first: int | None = 0
+    pages = 0
+    while first is not None:
+        data = check_view(build_home(overview, tz="UTC", pools_from=first))
+        assert len(data["blocks"]) <= 100
+        assert "more not shown" not in json.dumps(data)  # nothing cut off at the end
+        assert "Your upcoming bookings" in json.dumps(data)
+        seen += _shown_pools(data)
+        pages += 1
+        first = _turn(data, "next")
+    assert seen == [f"Pool {n}" for n in range(200)]  # each once, in order
+    assert pages > 1
+    last = check_view(build_home(overview, tz="UTC", pools_from=199))
+    assert _turn(last, "next") is None
+    back = _turn(last, "prev")
+    assert back is not None
+    assert _shown_pools(check_view(build_home(overview, tz="UTC", pools_from=back)))[0] == (
+        f"Pool {back}"
+    )
+
+
+def test_a_pool_too_big_for_a_page_still_gets_one_of_its_own() -> None:
+    overview = _overview(admin=True, reports=_pools(3, members=600))
+    for first in (0, 1, 2):
+        data = check_view(build_home(overview, tz="UTC", pools_from=first))
+        assert _shown_pools(data) == [f"Pool {first}"]
+        assert len(data["blocks"]) <= 100
+
+
+def test_a_few_pools_fit_on_one_page_without_buttons() -> None:
+    data = check_view(build_home(_overview(admin=True, reports=_pools(3)), tz="UTC"))
+    assert _shown_pools(data) == ["Pool 0", "Pool 1", "Pool 2"]
+    assert _turn(data, "next") is None

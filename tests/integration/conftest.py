@@ -86,7 +86,7 @@ def services(engine: Engine, clock: Clock) -> Services:
 @pytest.fixture
 def slack(settings: Settings, services: Services, fake: FakeSlackApi) -> Iterator[SlackDriver]:
     executor = TrackingExecutor()
-    app = build_app(settings, services, listener_executor=executor)
+    app = build_app(settings, services, work=executor)
     with served(build_wsgi_app(app, services)) as url:
         try:
             yield SlackDriver(url, SECRET, fake, executor)

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 from bot import ids
+from engine.model import Method, Pool, PoolMember
 from services.booking import BookingRequest, Customer, book, get_booking
+from services.config import load_config
 from services.context import Actor
+from storage.uow import UnitOfWork
 from tests.integration.conftest import ADMIN, CUSTOMER, MANAGER, NOW
 from tests.integration.driver import as_dict, texts
 
@@ -145,3 +149,61 @@ def test_the_setup_button_opens_the_menu_for_an_admin(slack, fake):
 
     menu = as_dict(fake.calls_to("views.open")[-1].args["view"])
     assert menu["callback_id"] == ids.ADMIN_MENU
+
+
+def _with_pools(engine, count: int) -> list[str]:
+    """Add ``count`` pools of the workspace's members; return every pool's name in order."""
+    config = load_config(engine, WS)
+    members = tuple(PoolMember(page.id) for page in config.pages if page.slack_user)
+    extra = tuple(
+        Pool(f"extra{n:03d}", f"Extra {n:03d}", Method.POOLED, members=members)
+        for n in range(count)
+    )
+    with UnitOfWork(engine) as uow:
+        uow.config.save(replace(config, pools=config.pools + extra))
+        uow.commit()
+    return [pool.name for pool in config.pools + extra]
+
+
+def _pool_names(home: dict[str, Any]) -> list[str]:
+    return [
+        block["text"]["text"].split("*")[1]
+        for block in home["blocks"]
+        if block["type"] == "section" and " cycle (" in block["text"]["text"]
+    ]
+
+
+def test_an_admin_of_many_pools_reaches_each_page_of_them_from_the_home(slack, fake, engine):
+    names = _with_pools(engine, 120)
+    home = _open_home(slack, fake, ADMIN)
+    seen: list[str] = []
+    while True:
+        assert home is not None
+        assert len(home["blocks"]) <= 100
+        seen += _pool_names(home)
+        block = next((b for b in home["blocks"] if b.get("block_id") == ids.HOME_POOLS), None)
+        following = [
+            e for e in (block or {}).get("elements", []) if e["action_id"].endswith("next")
+        ]
+        if not following:
+            break
+        payload = {
+            **slack._base("block_actions", ADMIN),
+            "container": {"type": "view", "view_id": "V0HOME"},
+            "view": {**home, "id": "V0HOME", "hash": "h1"},
+            "actions": [
+                {
+                    "type": "button",
+                    "action_id": following[0]["action_id"],
+                    "block_id": ids.HOME_POOLS,
+                    "value": following[0]["value"],
+                    "action_ts": "1700000000.4",
+                }
+            ],
+        }
+        before = len(fake.calls_to("views.publish"))
+        slack.interaction(payload)
+        [call] = fake.calls_to("views.publish")[before:]
+        assert call.args["user_id"] == ADMIN
+        home = as_dict(call.args["view"])
+    assert seen == names

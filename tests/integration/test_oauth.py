@@ -24,7 +24,7 @@ def oauth_app(settings, services):
     oauth = OAuthCredentials(client_id="1111.2222", client_secret="oauth-secret")
     settings = replace(settings, bot_token=None, oauth=oauth)
     executor = TrackingExecutor()
-    app = build_app(settings, services, listener_executor=executor)
+    app = build_app(settings, services, work=executor)
     return settings, app, executor
 
 

@@ -1,0 +1,44 @@
+"""The work pool: what listeners do after their ack, on threads of its own.
+
+Bolt runs every listener on the request's own thread (``process_before_response``), so a
+listener's ack leaves as soon as the listener returns. A listener acks, at once or with an
+answer it computes (a submission's ``response_action``, an options list), and hands
+anything after the ack to ``defer``; Bolt's context hands ``defer`` to every listener
+(``bot.app``). Requests never wait for a thread of this pool, so a burst of slow work
+delays other work, never an ack.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import Executor
+from typing import Any, Protocol
+
+WORK_THREADS = 8
+"""Threads running deferred work. The work is mostly Python (slots, Block Kit) under one
+interpreter lock, so more threads add no throughput; they let work that waits (for Slack,
+up to ``bot.app.SLACK_TIMEOUT_SECONDS``, or for a database lock) overlap with work that
+computes. Eight keep the interpreter busy while a few wait on Slack and bound the memory a
+burst can take (each running screen holds one schedule); the rest wait in the pool's
+queue, first come first served."""
+
+
+class Defer(Protocol):
+    """Run ``work(*args, **kwargs)`` on the work pool, after the ack."""
+
+    def __call__(self, work: Callable[..., object], /, *args: Any, **kwargs: Any) -> None: ...
+
+
+def deferring(pool: Executor, failed: Callable[[Exception], None]) -> Defer:
+    """Return a ``Defer`` onto ``pool`` that hands a failure of the work to ``failed``."""
+
+    def defer(work: Callable[..., object], /, *args: Any, **kwargs: Any) -> None:
+        def run() -> None:
+            try:
+                work(*args, **kwargs)
+            except Exception as error:
+                failed(error)
+
+        pool.submit(run)
+
+    return defer
