@@ -32,8 +32,8 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
 
 from bot.dispatch import DEFAULT_INTERVAL_SECONDS, drain, start_dispatcher
+from engine.records import Booking, OutboxMessage, Participant, Role
 from storage.db import database_url
-from storage.records import Booking, OutboxMessage, Participant, Role
 from storage.uow import UnitOfWork
 from tests.conftest import DEFAULT_TEST_PG, _postgres_engine, _sqlite_engine
 from tests.notifications import workers

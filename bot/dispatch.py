@@ -88,9 +88,9 @@ from bot.blocks.notifications import (
     build_rescheduled,
 )
 from engine.model import BookingStatus, PageKind, WorkspaceConfig
+from engine.records import Booking, Channel, OutboxMessage
 from services.context import system_clock
 from services.notifications import DEFAULT_REMINDERS, Kind, Part, people, recipients
-from storage.records import Booking, Channel, OutboxMessage
 from storage.repositories import OutboxRepository
 from storage.uow import UnitOfWork, on_queued
 

@@ -57,10 +57,10 @@ from bot.blocks.notifications import duration_text
 from bot.dispatch import Deliver, Delivered, GiveUp, Retry
 from engine.errors import BadInput
 from engine.model import BookingStatus, WorkspaceConfig
+from engine.records import Booking, Channel, OutboxMessage
 from services.manage_links import manage_url
 from services.notifications import Kind
 from services.secret import process_secret
-from storage.records import Booking, Channel, OutboxMessage
 from storage.uow import UnitOfWork
 from web.ics import Confirmation, Invitation, build_ics, is_web_link, when_text
 

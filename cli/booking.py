@@ -20,6 +20,7 @@ from cli.runtime import (
 )
 from engine.errors import BadInput, TargetBusy
 from engine.model import BookingStatus
+from engine.records import Booking, Role
 from engine.zones import local_to_utc, zone, zulu
 from services.booking import (
     BookingFilter,
@@ -36,7 +37,6 @@ from services.config import load_config
 from services.context import Actor
 from services.links import resolve_link
 from services.manage_links import manage_url
-from storage.records import Booking, Role
 from web.security import default_secret
 
 BY_HELP = "Act as this Slack user, whose role then applies [default: act as an admin]."

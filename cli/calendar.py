@@ -18,9 +18,9 @@ import click
 from cli.booking import BY_HELP
 from cli.runtime import Runtime, pass_runtime, slack_user
 from engine.errors import BadInput
+from engine.records import CalendarConnection
 from engine.zones import zulu
 from services.context import Actor
-from storage.calendars import CalendarConnection
 
 EXIT_ALL_FAILED = 1
 

@@ -9,9 +9,9 @@ import click
 
 from cli.booking import BY_HELP
 from cli.runtime import Runtime, pass_runtime, slack_user
+from engine.records import TimeOff
 from services.context import Actor
 from services.timeoff import add_time_off, list_time_off, remove_time_off
-from storage.records import TimeOff
 
 _DATE = click.DateTime(formats=["%Y-%m-%d"])
 

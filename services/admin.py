@@ -33,6 +33,7 @@ from sqlalchemy import Engine
 from engine.distribution import PoolReport
 from engine.errors import BadInput, NotFound
 from engine.model import EventType, MasterPage, Page, Pool, Workspace, WorkspaceConfig
+from engine.records import Booking, TimeOff
 from engine.zones import zone
 from services import roles
 from services.booking import upcoming_bookings
@@ -41,7 +42,6 @@ from services.context import Actor
 from services.notifications import FailedNotification, email_enabled, failed_notifications
 from services.reporting import pool_reports
 from services.timeoff import kept_pages
-from storage.records import Booking, TimeOff
 from storage.uow import UnitOfWork
 
 Entity = Page | EventType | Pool | MasterPage

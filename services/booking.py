@@ -69,6 +69,7 @@ from engine.model import (
     Page,
     Schedule,
 )
+from engine.records import Booking, Participant, Reassignment, Role
 from engine.rules import SeatAssignment, assign, booking_view, involved_pages, refill
 from engine.slots import Slot
 from services import notifications, roles
@@ -85,7 +86,6 @@ from services.slots import (
     read_request,
     with_bookings,
 )
-from storage.records import Booking, Participant, Reassignment, Role
 from storage.schedule import ScheduleRepository
 from storage.uow import UnitOfWork
 

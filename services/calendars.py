@@ -24,10 +24,10 @@ from sqlalchemy import Engine
 
 from engine.errors import BadInput, Forbidden, NotFound
 from engine.model import Page, PageKind, WorkspaceConfig
+from engine.records import CalendarConnection
 from services import roles
 from services.context import Actor
 from services.secret import secret_box
-from storage.calendars import CalendarConnection
 from storage.uow import UnitOfWork
 
 ICS = "ics"

@@ -38,10 +38,10 @@ from engine.bounds import check_text
 from engine.errors import BadInput, LinkRefused, NotFound
 from engine.lookup import find
 from engine.model import EventType, MasterMode, MasterPage, Schedule, WorkspaceConfig
+from engine.records import OneTimeLink
 from engine.rules import flexible_members
 from services import roles
 from services.context import Actor
-from storage.records import OneTimeLink
 from storage.uow import UnitOfWork
 
 LINK_USED = "link_used"

@@ -63,7 +63,7 @@ from sqlalchemy import Engine
 
 from engine.intervals import to_utc
 from engine.model import EventType, Page, PageKind, Pool, Schedule, WorkspaceConfig
-from storage.records import Booking, Channel, OutboxMessage, Reassignment
+from engine.records import Booking, Channel, OutboxMessage, Reassignment
 from storage.uow import UnitOfWork
 
 DEFAULT_REMINDERS = EventType("", "", timedelta(0)).reminders

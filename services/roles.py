@@ -23,8 +23,8 @@ from collections.abc import Iterable, Mapping
 
 from engine.errors import Forbidden
 from engine.model import MasterPage, Page, Pool, Workspace
+from engine.records import Booking
 from services.context import Actor
-from storage.records import Booking
 
 
 def is_admin(workspace: Workspace, actor: Actor) -> bool:

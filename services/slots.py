@@ -26,6 +26,7 @@ from engine.model import (
     StaticMethod,
     WorkspaceConfig,
 )
+from engine.records import OneTimeLink
 from engine.rules import (
     Involved,
     booking_view,
@@ -42,7 +43,6 @@ from engine.zones import local_to_utc, zone
 from services import roles
 from services.context import Actor, system_clock
 from services.links import link_event_types, usable_link
-from storage.records import OneTimeLink
 from storage.schedule import Configuration
 from storage.uow import UnitOfWork
 

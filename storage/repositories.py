@@ -18,15 +18,7 @@ from sqlmodel import Session, col, select
 
 from engine.errors import NotFound
 from engine.model import BookingStatus, LedgerEntry
-from storage.common import (
-    EntityT,
-    live_page_pk,
-    live_pks,
-    minutes,
-    workspace_pk,
-)
-from storage.config_cache import known_booking_bounds
-from storage.records import (
+from engine.records import (
     Booking,
     Channel,
     OneTimeLink,
@@ -36,6 +28,14 @@ from storage.records import (
     Reassignment,
     Role,
 )
+from storage.common import (
+    EntityT,
+    live_page_pk,
+    live_pks,
+    minutes,
+    workspace_pk,
+)
+from storage.config_cache import known_booking_bounds
 from storage.tables import (
     BookingRow,
     EventTypeRow,

@@ -60,6 +60,7 @@ from engine.errors import (
     SlotUnavailable,
 )
 from engine.model import BookingStatus, EventType, FormField, Schedule, WorkspaceConfig
+from engine.records import Booking
 from engine.rules import needs_headcount
 from engine.slots import Slot
 from engine.zones import zulu
@@ -80,7 +81,6 @@ from services.feeds import feed_calendar
 from services.links import LINK_UNKNOWN, LINK_USED, LinkView, check_email, refuse, resolve_link
 from services.manage_links import manage_url
 from services.slots import offered_slots
-from storage.records import Booking
 from web.ics import Confirmation, build_ics, day_text, is_web_link, when_text
 from web.logs import install_log_redaction
 from web.ratelimit import RateLimit

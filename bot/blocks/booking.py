@@ -55,9 +55,9 @@ from bot.blocks.common import (
 )
 from engine.durations import length_text
 from engine.model import FormField, MasterMode
+from engine.records import Booking
 from engine.slots import Slot
 from services.slots import BookableEventType, BookableMasterPage, Choice
-from storage.records import Booking
 
 TITLE = "Book a time"
 MOVE_TITLE = "Reschedule"

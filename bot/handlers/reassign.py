@@ -25,10 +25,10 @@ from bot.handlers.modals import open_modal
 from bot.handlers.refusals import tell, tell_on_modal
 from bot.profiles import Profiles
 from engine.errors import RoundtableError
+from engine.records import Booking
 from services.booking import cancel, get_booking, mark_no_show, reassign, reassign_candidates
 from services.config import load_config
 from services.context import Actor, Services
-from storage.records import Booking
 
 
 def register(app: App) -> None:

@@ -12,10 +12,10 @@ from typing import Any
 from bot import ids
 from bot.blocks.notifications import build_manager_notice
 from bot.dispatch import booking_facts, render
+from engine.records import Booking
 from services.booking import BookingRequest, Customer, book, get_booking
 from services.config import load_config
 from services.context import Actor
-from storage.records import Booking
 from storage.uow import UnitOfWork
 from tests.integration.conftest import ADMIN, CUSTOMER, MANAGER, NOW
 from tests.integration.driver import as_dict, texts

@@ -9,10 +9,10 @@ from typing import Any
 from bot import ids
 from bot.blocks.notifications import build_manager_notice
 from bot.dispatch import booking_facts
+from engine.records import Booking
 from services.booking import BookingRequest, Customer, book, get_booking
 from services.config import load_config
 from services.context import Actor
-from storage.records import Booking
 from storage.uow import UnitOfWork
 from tests.blocks.test_admin_blocks import fill, option
 from tests.integration.conftest import CUSTOMER, MANAGER, NOW

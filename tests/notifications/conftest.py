@@ -30,8 +30,8 @@ from engine.model import (
     Workspace,
     WorkspaceConfig,
 )
+from engine.records import Booking, Participant, Role
 from services.notifications import queue_booked
-from storage.records import Booking, Participant, Role
 from storage.uow import UnitOfWork
 from tests.notifications.fake_history import HistoryFakeSlackApi
 

@@ -14,8 +14,8 @@ from bot.dispatch import (
     METADATA_EVENT_TYPE,
     dispatch_due,
 )
+from engine.records import OutboxStatus
 from services.notifications import failed_notifications, queue_cancelled
-from storage.records import OutboxStatus
 from storage.uow import UnitOfWork
 from tests.notifications.conftest import (
     NOW,

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from bot.dispatch import JOB_ID, Delivered, start_dispatcher, stop_dispatcher
 from cli.main import cli
-from storage.records import OutboxStatus
+from engine.records import OutboxStatus
 from storage.uow import UnitOfWork
 from tests.notifications.conftest import NOW, START, TEAM, a_booking, book, client_factory
 

@@ -23,6 +23,7 @@ from bot.dispatch import DEFAULT_LEASE, MAX_ATTEMPTS, DispatchResult, dispatch_d
 from bot.mail import mail_deliverers
 from cli.main import cli
 from engine.model import BookingStatus
+from engine.records import Booking, Channel, OutboxMessage, OutboxStatus, Reassignment
 from services.admin import home_overview
 from services.context import Actor
 from services.manage_links import manage_url
@@ -32,7 +33,6 @@ from services.notifications import (
     queue_reassigned,
     queue_rescheduled,
 )
-from storage.records import Booking, Channel, OutboxMessage, OutboxStatus, Reassignment
 from storage.repositories import OutboxRepository
 from storage.uow import UnitOfWork
 from tests.blocks.test_home_blocks import _overview

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from bot.dispatch import dispatch_due
-from storage.records import Booking, OutboxMessage, OutboxStatus, Participant, Role
+from engine.records import Booking, OutboxMessage, OutboxStatus, Participant, Role
 from storage.uow import UnitOfWork
 from tests.notifications import workers
 from tests.notifications.conftest import NOW, TEAM, a_booking, book, client_factory

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from engine.records import Booking, OutboxStatus, Participant, Reassignment
 from services.notifications import queue_booked, queue_cancelled, queue_reassigned
-from storage.records import Booking, OutboxStatus, Participant, Reassignment
 from storage.uow import UnitOfWork
 from tests.notifications.conftest import NOW, START, TEAM, a_booking, book, workspace_config
 

@@ -27,11 +27,11 @@ from typing import Any
 import yaml
 from sqlalchemy import Engine, text
 
+from engine.records import Booking
 from services.booking import BookingRequest, Customer, book
 from services.config import apply_config
 from services.context import Actor
 from services.slots import offered_slots
-from storage.records import Booking
 
 WS = "T0001"
 NOW = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)

@@ -19,6 +19,7 @@ from engine.errors import (
     SlotUnavailable,
 )
 from engine.model import BookingStatus, LedgerKind
+from engine.records import OutboxStatus
 from services.booking import (
     BookingFilter,
     Customer,
@@ -30,7 +31,6 @@ from services.booking import (
 )
 from services.context import Actor
 from services.reporting import pool_report
-from storage.records import OutboxStatus
 from storage.uow import UnitOfWork
 from tests.services.booking_world import (
     ADMIN,

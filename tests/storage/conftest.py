@@ -30,7 +30,7 @@ from engine.model import (
     Workspace,
     WorkspaceConfig,
 )
-from storage.records import Booking, Participant, Role
+from engine.records import Booking, Participant, Role
 from storage.uow import UnitOfWork
 
 WEEKDAYS_9_TO_5 = ((LocalRange(540, 720), LocalRange(780, 1020)),) * 5 + ((), ())

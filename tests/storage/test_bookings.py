@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 
 from engine.errors import NotFound
 from engine.model import BookingStatus
-from storage.records import Reassignment
+from engine.records import Reassignment
 from storage.uow import UnitOfWork
 from tests.storage.conftest import T0, make_booking, sample_config
 

@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from werkzeug.test import Client, TestResponse
 
+from engine.records import Booking
 from services.booking import (
     BookingFilter,
     BookingRequest,
@@ -19,7 +20,6 @@ from services.booking import (
 )
 from services.context import Actor, Services
 from services.manage_links import manage_token
-from storage.records import Booking
 from tests.web.conftest import NOW, PUBLIC_URL, SECRET, SECRET_NAMES, MakeLink
 from tests.web.pages import Page
 from web.app import GuestApp
