@@ -18,8 +18,8 @@ from slack_sdk.models.views import View
 
 from bot import ids
 from bot.blocks.notifications import build_manager_notice
+from bot.blocks.outbox import booking_facts
 from bot.blocks.reassign import TITLE, build_reassign_modal, parse_reassign, reassign_errors
-from bot.dispatch import booking_facts
 from bot.handlers.booking import requester_zone
 from bot.handlers.modals import open_modal
 from bot.handlers.refusals import tell, tell_on_modal

@@ -11,7 +11,7 @@ from typing import Any
 
 from bot import ids
 from bot.blocks.notifications import build_manager_notice
-from bot.dispatch import booking_facts, render
+from bot.blocks.outbox import booking_facts, render
 from engine.records import Booking
 from services.booking import BookingRequest, Customer, book, get_booking
 from services.config import load_config

@@ -8,7 +8,7 @@ from typing import Any
 
 from bot import ids
 from bot.blocks.notifications import build_manager_notice
-from bot.dispatch import booking_facts
+from bot.blocks.outbox import booking_facts
 from engine.records import Booking
 from services.booking import BookingRequest, Customer, book, get_booking
 from services.config import load_config

@@ -19,13 +19,13 @@ from icalendar import Calendar
 from sqlalchemy import Engine
 
 from bot.blocks.home import NO_GUEST_EMAIL, build_home
-from bot.dispatch import DEFAULT_LEASE, MAX_ATTEMPTS, DispatchResult, dispatch_due
-from bot.mail import mail_deliverers
+from bot.mail import mail_senders
 from cli.main import cli
 from engine.model import BookingStatus
 from engine.records import Booking, Channel, OutboxMessage, OutboxStatus, Reassignment
 from services.admin import home_overview
 from services.context import Actor
+from services.delivery import DEFAULT_LEASE, MAX_ATTEMPTS, DispatchResult, dispatch_due
 from services.manage_links import manage_url
 from services.notifications import (
     failed_notifications,
@@ -66,8 +66,7 @@ def guest_booking(start: datetime = START, **fields: object) -> Booking:
 
 
 def dispatch(engine: Engine, now: datetime = NOW) -> DispatchResult:
-    deliverers = mail_deliverers(engine, os.environ, public_url=PUBLIC_URL)
-    return dispatch_due(engine, None, now=now, deliverers=deliverers)
+    return dispatch_due(engine, mail_senders(engine, os.environ, public_url=PUBLIC_URL), now=now)
 
 
 def emails(engine: Engine, booking: Booking) -> list[OutboxMessage]:
