@@ -16,6 +16,16 @@ Every error the engine or a service raises for a reason a user can act on derive
         ├── BookingStarted  code "booking_started": too late, the meeting has started
         ├── NotStarted      code "booking_not_started": too early, it has not started yet
         └── LinkRefused     codes "link_used", "link_expired", "link_revoked", "link_unknown"
+
+A race the database refereed is no error a user is told as is: storage raises a
+``Conflict`` and the service that wrote says what it means (the slot was just taken, the
+booking was already made):
+
+    Conflict
+    ├── Overlap             the no-overlap constraint refused a seat (PostgreSQL)
+    ├── Duplicate           a unique key is taken (an idempotency key, a workspace's team id)
+    └── Aborted             the database aborted the transaction: a serialization failure
+                            or a deadlock (PostgreSQL)
 """
 
 from __future__ import annotations
@@ -82,3 +92,19 @@ class LinkRefused(Refused):
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
         self.code = code
+
+
+class Conflict(Exception):
+    """A concurrent transaction won a race the database refereed; storage raises it."""
+
+
+class Overlap(Conflict):
+    """Another booking holds one of the pages at that time (the no-overlap constraint)."""
+
+
+class Duplicate(Conflict):
+    """A row with the same unique key exists (another request wrote it first)."""
+
+
+class Aborted(Conflict):
+    """The database aborted the transaction (a serialization failure or a deadlock)."""

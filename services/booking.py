@@ -8,8 +8,8 @@ No overlap, ever: ``book`` and ``reassign`` first lock every page the request co
 occupy (``UnitOfWork.lock_pages``: SQLite's write lock, or row locks in page order on
 PostgreSQL) and only then reload the schedule and decide, so two requests for one page take
 turns and the second sees the first's booking. On PostgreSQL the exclusion constraint on
-``booking_participants`` is the last line; its violation (and any serialization failure) is
-reported as ``SlotUnavailable``.
+``booking_participants`` is the last line; storage reports its violation (and a
+serialization failure or a deadlock) as a ``Conflict``, told here as ``SlotUnavailable``.
 
 Choices made here:
 
@@ -42,20 +42,22 @@ from datetime import date, datetime, timedelta
 from typing import TypeVar
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from engine.availability import page_is_free
 from engine.bounds import check_instant
 from engine.distribution import preference_order
 from engine.errors import (
+    Aborted,
     BadInput,
     BookingCancelled,
     BookingNoShow,
     BookingStarted,
+    Duplicate,
     Forbidden,
     NotFound,
     NotInPool,
     NotStarted,
+    Overlap,
     RoundtableError,
     SlotUnavailable,
     TargetBusy,
@@ -96,11 +98,6 @@ _AROUND = timedelta(days=1)
 # Attempts of a locked transaction whose page set grew between reading and locking (the
 # configuration changed in between); more than a couple means something keeps changing it.
 _LOCK_ATTEMPTS = 3
-# SQLSTATEs PostgreSQL uses when concurrent writers collide: exclusion violation,
-# serialization failure, deadlock.
-_PG_EXCLUSION = "23P01"
-_PG_RETRYABLE = {"40001", "40P01"}
-_IDEMPOTENCY_CONSTRAINT = "uq_bookings_idempotency_key"
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,14 +222,14 @@ def _book(
 
     try:
         return _locked(engine, ws, pages, write)
-    except DBAPIError as error:  # IntegrityError among them
-        if _constraint(error) == _IDEMPOTENCY_CONSTRAINT and request.idempotency_key:
-            earlier = _by_key(engine, ws, request.idempotency_key)
-            if earlier is not None:
-                return _replayed(request, start, earlier)
-        if _lost_race(error):
-            raise SlotUnavailable(f"{start.isoformat()} was just taken") from error
-        raise
+    except Duplicate:
+        # The one unique key a new booking can meet: a concurrent request with its key.
+        earlier = _by_key(engine, ws, request.idempotency_key) if request.idempotency_key else None
+        if earlier is None:
+            raise
+        return _replayed(request, start, earlier)
+    except (Overlap, Aborted) as error:
+        raise SlotUnavailable(f"{start.isoformat()} was just taken") from error
 
 
 def _checked_start(start: datetime) -> datetime:
@@ -355,10 +352,8 @@ def reassign(
 
     try:
         return _locked(engine, workspace_id, pages, write)
-    except IntegrityError as error:
-        if _sqlstate(error) == _PG_EXCLUSION:
-            raise TargetBusy(f"'{to_page}' was just booked at that time") from error
-        raise
+    except Overlap as error:
+        raise TargetBusy(f"'{to_page}' was just booked at that time") from error
 
 
 def _pages_of(booking: Booking) -> set[str]:
@@ -501,10 +496,8 @@ def reschedule(
 
     try:
         return _locked(engine, workspace_id, pages, write)
-    except DBAPIError as error:  # IntegrityError among them
-        if _lost_race(error):
-            raise SlotUnavailable(f"{start.isoformat()} was just taken") from error
-        raise
+    except (Overlap, Aborted) as error:
+        raise SlotUnavailable(f"{start.isoformat()} was just taken") from error
 
 
 @dataclass(frozen=True, slots=True)
@@ -990,27 +983,3 @@ def _overlaps(schedule: Schedule, page: str, booking: Booking) -> bool:
         other.booking_id != booking.id and other.start < booking.end and booking.start < other.end
         for other in schedule.occupancy.get(page, ())
     )
-
-
-def _lost_race(error: DBAPIError) -> bool:
-    """Tell whether PostgreSQL refused a write because a concurrent booking took the time:
-    the overlap constraint, a serialization failure or a deadlock."""
-    state = _sqlstate(error)
-    return state == _PG_EXCLUSION or state in _PG_RETRYABLE
-
-
-def _sqlstate(error: DBAPIError) -> str | None:
-    state = getattr(error.orig, "sqlstate", None)
-    return state if isinstance(state, str) else None
-
-
-def _constraint(error: DBAPIError) -> str | None:
-    """Return the name of the violated constraint (PostgreSQL), or SQLite's message."""
-    diag = getattr(error.orig, "diag", None)
-    name = getattr(diag, "constraint_name", None)
-    if isinstance(name, str):
-        return name
-    message = str(error.orig)
-    if "bookings.workspace_id, bookings.idempotency_key" in message:
-        return _IDEMPOTENCY_CONSTRAINT
-    return None

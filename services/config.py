@@ -9,9 +9,8 @@ from pathlib import Path
 from typing import Protocol
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import IntegrityError
 
-from engine.errors import BadInput, NotFound
+from engine.errors import BadInput, Duplicate, NotFound
 from engine.model import Workspace, WorkspaceConfig
 from storage.uow import UnitOfWork
 
@@ -181,12 +180,12 @@ def start_workspace(engine: Engine, team_id: str, *, timezone: str = "UTC") -> b
     and admins set it up; its time zone is ``timezone`` until a file sets another. Returns
     whether it was created (another process creating it meanwhile is no error).
     """
-    with UnitOfWork(engine) as uow:
-        if team_id in uow.config.workspace_ids():
-            return False
-        try:
+    try:
+        with UnitOfWork(engine) as uow:
+            if team_id in uow.config.workspace_ids():
+                return False
             uow.config.save(WorkspaceConfig(Workspace(id=team_id, timezone=timezone)))
             uow.commit()
-        except IntegrityError:  # the unique team id: another request created it first
-            return False
+    except Duplicate:  # the unique team id: another request created it first
+        return False
     return True

@@ -5,6 +5,9 @@
         uow.commit()
 
 Leaving the block without ``commit()`` rolls everything back; repositories never commit.
+A write the database refuses because a concurrent transaction won (a unique key, the
+no-overlap constraint, a serialization failure or a deadlock) leaves the block as an
+``engine.errors.Conflict`` (``storage.db.conflict_of``); the service says what it means.
 
 A commit that queued outbox rows calls the wake-ups registered with ``on_queued`` for its
 engine (``roundtable serve`` wakes its dispatcher so a message due now leaves at once).
@@ -18,12 +21,13 @@ from types import TracebackType
 from typing import Self
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
 
 from storage.calendar_writes import CalendarWriteRepository
 from storage.calendars import CalendarRepository
 from storage.config import ConfigRepository
-from storage.db import BEGIN_IMMEDIATE
+from storage.db import BEGIN_IMMEDIATE, conflict_of
 from storage.feeds import FeedRepository
 from storage.repositories import (
     QUEUED,
@@ -101,6 +105,9 @@ class UnitOfWork:
     ) -> None:
         self.session.rollback()
         self.session.close()
+        conflict = conflict_of(exc) if isinstance(exc, DBAPIError) else None
+        if conflict is not None:
+            raise conflict from exc
 
     def commit(self) -> None:
         """Commit everything done so far; wake the outbox's deliverers when it queued any."""

@@ -1,12 +1,12 @@
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-from sqlalchemy.exc import IntegrityError
 
-from engine.errors import NotFound
+from engine.errors import Aborted, Duplicate, NotFound, Overlap
 from engine.model import BookingStatus
 from engine.records import Reassignment
 from storage.uow import UnitOfWork
@@ -119,7 +119,7 @@ def test_another_workspace_never_sees_a_booking(configured):
 def test_an_idempotency_key_is_used_once_per_workspace(configured):
     add(configured, make_booking(idempotency_key="k"))
 
-    with pytest.raises(IntegrityError):
+    with pytest.raises(Duplicate):
         add(configured, make_booking(T0 + timedelta(hours=1), idempotency_key="k"))
 
 
@@ -130,8 +130,38 @@ def test_postgres_refuses_overlapping_confirmed_bookings_of_one_page(postgres_en
         uow.commit()
     add(postgres_engine, make_booking(T0, pages=("alice",)))
 
-    with pytest.raises(IntegrityError, match="ex_booking_participants_overlap"):
+    with pytest.raises(Overlap, match="ex_booking_participants_overlap"):
         add(postgres_engine, make_booking(T0 + timedelta(minutes=15), pages=("bob", "alice")))
+
+
+@pytest.mark.postgres
+def test_a_deadlock_on_postgres_leaves_the_unit_of_work_as_aborted(postgres_engine):
+    with UnitOfWork(postgres_engine) as uow:
+        uow.config.save(sample_config())
+        uow.commit()
+    both_hold_one = threading.Barrier(2, timeout=20)
+    outcomes: list[str] = []
+
+    def lock(first: str, second: str) -> None:
+        try:
+            with UnitOfWork(postgres_engine) as uow:
+                uow.lock_pages("T0001", [first])
+                both_hold_one.wait()
+                uow.lock_pages("T0001", [second])  # one of the two waits for the other
+                uow.commit()
+            outcomes.append("committed")
+        except Aborted:
+            outcomes.append("aborted")
+
+    threads = [
+        threading.Thread(target=lock, args=("alice", "bob")),
+        threading.Thread(target=lock, args=("bob", "alice")),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(outcomes) == ["aborted", "committed"]
 
 
 @pytest.mark.postgres
