@@ -22,7 +22,7 @@ from engine.errors import BadInput, RoundtableError
 from engine.zones import zone
 from services import slack_ids
 from services.config import choose_workspace
-from storage.db import SchemaTooNew, open_database, url_problem
+from storage.db import SchemaTooNew, database_url, open_database, url_problem
 
 
 def instant(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
@@ -125,6 +125,11 @@ class Runtime:
     as_json: bool
     requested_workspace: str | None
     _engine: Engine | None = field(default=None, repr=False)
+
+    @classmethod
+    def of(cls, db: str | None, *, now: datetime, as_json: bool, workspace: str | None) -> Runtime:
+        """Make the run of the global options: ``--db`` else env ``DATABASE_URL``, else SQLite."""
+        return cls(db_url=database_url(db), now=now, as_json=as_json, requested_workspace=workspace)
 
     def engine(self) -> Engine:
         """Open the database (upgrading a fresh one) unless this run already has.
