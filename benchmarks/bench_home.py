@@ -26,7 +26,7 @@ from benchmarks.datasets import NOW, _pool, big_pool, install, seed_bookings  # 
 from bot.blocks.home import build_home  # noqa: E402
 from engine.model import Method  # noqa: E402
 from services.admin import home_overview  # noqa: E402
-from services.context import Actor  # noqa: E402
+from services.context import CommandLine  # noqa: E402
 from storage.db import make_engine, upgrade  # noqa: E402
 
 TARGET_SECONDS = 1.0
@@ -49,7 +49,7 @@ def measure(pools: int) -> tuple[float, int, int]:
         upgrade(engine)
         install(engine, scenario)
         seed_bookings(engine, scenario, BOOKINGS)
-        admin = Actor()
+        admin = CommandLine()
         home_overview(engine, scenario.workspace_id, actor=admin, now=NOW)  # warm-up
         best = float("inf")
         reports = blocks = 0

@@ -22,6 +22,7 @@ from engine.errors import BadInput, RoundtableError
 from engine.zones import zone
 from services import slack_ids
 from services.config import choose_workspace
+from services.context import Actor, CommandLine, SlackUser
 from storage.db import SchemaTooNew, database_url, open_database, url_problem
 
 
@@ -108,6 +109,11 @@ def served_at() -> str:
         return public_url(os.environ)
     except SettingsError as error:
         raise BadInput(error.problem, field=error.variable) from None
+
+
+def acting(by: str | None) -> Actor:
+    """Return who acts: the Slack user of ``--by``, else the command line (an admin)."""
+    return CommandLine() if by is None else SlackUser(by)
 
 
 slack_user = _slack_id(slack_ids.USER)

@@ -76,7 +76,7 @@ from engine.rules import SeatAssignment, assign, booking_view, involved_pages, r
 from engine.slots import Slot
 from services import notifications, roles
 from services.calendar_writes import queue_calendar_writes
-from services.context import Actor
+from services.context import Actor, Guest, SlackUser
 from services.links import LINK_USED, check_email, check_form_answers, check_typed, refuse
 from services.manage_links import booking_of
 from services.slots import (
@@ -267,7 +267,7 @@ def cancel(
         pages = {page.id: page for page in config.pages}
         roles.require_canceller(config.workspace, booking, pages, actor)
         _require_confirmed(booking)
-        if actor.guest_of is not None and booking.start <= now:
+        if isinstance(actor, Guest) and booking.start <= now:
             raise BookingStarted("the meeting has started; it can no longer be cancelled")
         uow.bookings.cancel(workspace_id, booking.id, at=now, by=actor.slack_user)
         uow.ledger.add(workspace_id, _ledger(booking, LedgerKind.REMOVED, now))
@@ -711,7 +711,7 @@ def upcoming_bookings(
         NotFound: no such workspace.
     """
     wanted = BookingFilter(ends_after=now, status=BookingStatus.CONFIRMED, mine=True)
-    return list_bookings(engine, workspace_id, wanted, actor=Actor(slack_user))
+    return list_bookings(engine, workspace_id, wanted, actor=SlackUser(slack_user))
 
 
 def get_booking(engine: Engine, workspace_id: str, booking_id: str) -> Booking:

@@ -75,7 +75,7 @@ from services.booking import (
     reschedule_slots,
 )
 from services.config import load_config
-from services.context import LINK_GUEST, Actor, Services
+from services.context import LINK_GUEST, Guest, Services
 from services.feeds import PREFIX as FEED_PREFIX
 from services.feeds import feed_calendar
 from services.links import LINK_UNKNOWN, LINK_USED, LinkView, check_email, refuse, resolve_link
@@ -519,7 +519,7 @@ class GuestApp:
                 first,
                 until,
                 tz=tz,
-                actor=Actor(guest_of=booking.id),
+                actor=Guest(booking.id),
                 now=now,
             )
         except Refused:
@@ -553,7 +553,7 @@ class GuestApp:
     def _manage_move(self, request: Request, urls: MapAdapter, token: str) -> Response:
         managed, config = self._managed(token)
         booking = managed.booking
-        guest = Actor(guest_of=booking.id)
+        guest = Guest(booking.id)
         values = request.form if request.method == "POST" else request.args
         start, tz = _start_and_zone(values)
         back = urls.build("manage", {"token": token})
@@ -606,7 +606,7 @@ class GuestApp:
                     self._services.engine,
                     managed.workspace_id,
                     booking.id,
-                    actor=Actor(guest_of=booking.id),
+                    actor=Guest(booking.id),
                     now=self._services.clock(),
                 )
             except (BookingCancelled, BookingStarted):

@@ -19,14 +19,14 @@ from services.calendar_read import Limits
 from services.calendar_sync import sync_due, sync_now
 from services.calendars import ICS, connect, disconnect, list_connections
 from services.config import apply_config, export_config
-from services.context import Actor
+from services.context import CommandLine
 from storage.tables import BusyBlockRow, CalendarConnectionRow, OutboxRow
 from storage.uow import UnitOfWork
 from tests.calendars.conftest import ICS as FIXTURES
 from tests.calendars.conftest import NOW, TEAM
 from tests.calendars.servers import FeedServer
 
-ADMIN = Actor()
+ADMIN = CommandLine()
 EVERY = timedelta(minutes=5)
 
 

@@ -23,11 +23,11 @@ from sqlmodel import Session, col
 from engine.errors import RoundtableError
 from engine.records import Booking
 from services.booking import BookingRequest, Customer, book
-from services.context import Actor
+from services.context import CommandLine
 from storage.tables import BookingRow, LedgerRow, PageRow, ParticipantRow
 
 BARRIER_TIMEOUT = 30
-CUSTOMER = Actor()
+CUSTOMER = CommandLine()
 
 
 @dataclass(frozen=True, slots=True)

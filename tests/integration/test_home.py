@@ -9,7 +9,7 @@ from typing import Any
 
 from bot import ids
 from services.booking import BookingRequest, Customer, book, get_booking
-from services.context import Actor
+from services.context import SlackUser
 from tests.integration.conftest import ADMIN, CUSTOMER, MANAGER, NOW
 from tests.integration.driver import as_dict, texts
 
@@ -49,7 +49,7 @@ def _book(engine) -> None:
         customer=Customer(slack_user=CUSTOMER, name="Asha Rao", email="asha@example.com"),
         form_answers={"topic": "Pricing"},
     )
-    book(engine, request, actor=Actor(CUSTOMER), now=NOW)
+    book(engine, request, actor=SlackUser(CUSTOMER), now=NOW)
 
 
 def test_a_manager_sees_the_distribution_bars_of_their_pool(slack, fake, engine):

@@ -24,7 +24,7 @@ from cli.main import cli
 from engine.model import BookingStatus
 from engine.records import Booking, Channel, OutboxMessage, OutboxStatus, Reassignment
 from services.admin import home_overview
-from services.context import Actor
+from services.context import SlackUser
 from services.delivery import DEFAULT_LEASE, MAX_ATTEMPTS, DispatchResult, dispatch_due
 from services.manage_links import manage_url
 from services.notifications import (
@@ -95,7 +95,7 @@ def test_without_smtp_no_email_is_queued_and_admins_are_told(
     booking = book(workspace, guest_booking())
 
     assert emails(workspace, booking) == []
-    overview = home_overview(workspace, TEAM, actor=Actor("U0ADMIN"), now=NOW)
+    overview = home_overview(workspace, TEAM, actor=SlackUser("U0ADMIN"), now=NOW)
     assert overview.guest_email is False
     home = build_home(overview, tz="Europe/London").to_dict()
     assert NO_GUEST_EMAIL in str(home)

@@ -20,7 +20,7 @@ from services.booking import (
     reassign_candidates,
     upcoming_bookings,
 )
-from services.context import Actor
+from services.context import Actor, SlackUser
 from services.links import create_link, resolve_link, revoke_link
 from services.reporting import pool_report
 from services.slots import bookable, offered_slots
@@ -86,7 +86,13 @@ def test_a_panel_is_offered_only_while_everyone_and_a_room_are_free(
 def test_reassigning_the_room_keeps_the_time_and_moves_the_count(world: Engine) -> None:
     booking = book_at(world, "panel", "meet", at(1, 9))
     moved = reassign(
-        world, WS, booking.id, to_page="room-b", seat_page="room-a", actor=Actor("U0FACIL"), now=NOW
+        world,
+        WS,
+        booking.id,
+        to_page="room-b",
+        seat_page="room-a",
+        actor=SlackUser("U0FACIL"),
+        now=NOW,
     )
     assert [p.page for p in moved.participants] == ["dave", "erin", "room-b"]
     assert (moved.start, moved.end, moved.owner) == (booking.start, booking.end, "dave")
@@ -160,10 +166,10 @@ def test_the_owner_and_the_customer_may_cancel_but_a_pool_manager_may_not(world:
     second = book_at(world, "demo", "chat", at(1, 9))  # bob's
     with pytest.raises(Forbidden):
         cancel(world, WS, first.id, actor=BOSS, now=NOW)
-    assert cancel(world, WS, first.id, actor=Actor("U0ALICE"), now=NOW).status is (
+    assert cancel(world, WS, first.id, actor=SlackUser("U0ALICE"), now=NOW).status is (
         BookingStatus.CANCELLED
     )
-    assert cancel(world, WS, second.id, actor=Actor("U0CUST"), now=NOW).cancelled_by == "U0CUST"
+    assert cancel(world, WS, second.id, actor=SlackUser("U0CUST"), now=NOW).cancelled_by == "U0CUST"
 
 
 def test_cancelling_frees_the_time_and_counts_a_removal(world: Engine) -> None:
