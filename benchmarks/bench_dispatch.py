@@ -52,7 +52,7 @@ def row(what: str, where: str, seconds: float, detail: str) -> None:
 def seed(engine, *, due: list[datetime], start: datetime) -> dict[str, datetime]:
     """Store one booking per two reminders (customer and Carol), each due at ``due[i]``."""
     with UnitOfWork(engine) as uow:
-        uow.config.save(workspace_config())
+        uow.config.save(workspace_config(), now=datetime(2026, 12, 1, 9, tzinfo=UTC))
         uow.commit()
     ids: dict[str, datetime] = {}
     with UnitOfWork(engine) as uow:

@@ -72,7 +72,7 @@ def guest(i: int, start: datetime):  # type: ignore[no-untyped-def]
 
 def throughput(engine, where: str, messages: int) -> None:  # type: ignore[no-untyped-def]
     with UnitOfWork(engine) as uow:
-        uow.config.save(workspace_config())
+        uow.config.save(workspace_config(), now=NOW)
         uow.commit()
     with SmtpServer() as server:
         environ(server)
@@ -105,7 +105,7 @@ def throughput(engine, where: str, messages: int) -> None:  # type: ignore[no-un
 
 def wake_up(engine, where: str, count: int = 20) -> None:  # type: ignore[no-untyped-def]
     with UnitOfWork(engine) as uow:
-        uow.config.save(workspace_config())
+        uow.config.save(workspace_config(), now=NOW)
         uow.commit()
     with SmtpServer() as server:
         environ(server)

@@ -53,7 +53,6 @@ from engine.errors import (
     BookingNoShow,
     BookingStarted,
     Duplicate,
-    Forbidden,
     NotFound,
     NotInPool,
     NotStarted,
@@ -77,7 +76,8 @@ from engine.slots import Slot
 from services import notifications, roles
 from services.calendar_writes import queue_calendar_writes
 from services.context import Actor, Guest, SlackUser
-from services.links import LINK_USED, check_email, check_form_answers, check_typed, refuse
+from services.errors import Forbidden, LinkUsed
+from services.links import check_email, check_form_answers, check_typed
 from services.manage_links import booking_of
 from services.slots import (
     BookableEventType,
@@ -214,7 +214,7 @@ def _book(
         if opened.link is not None and not uow.links.mark_used(
             ws, opened.link.id, booking.id, at=now
         ):
-            raise refuse(LINK_USED)
+            raise LinkUsed()
         notifications.queue_booked(uow, ws, booking, now, known=opened.schedule)
         queue_calendar_writes(uow, ws, booking.id, _pages_of(booking), now)
         uow.commit()

@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 
 from engine.errors import BadInput, Duplicate, NotFound
 from engine.model import Workspace, WorkspaceConfig
+from services.context import system_clock
 from storage.uow import UnitOfWork
 
 
@@ -87,7 +88,7 @@ def save_config(
     with UnitOfWork(engine) as uow:
         exists = config.workspace.id in uow.config.workspace_ids()
         before = uow.config.load(config.workspace.id) if exists else None
-        uow.config.save(config)
+        uow.config.save(config, now=system_clock())
         after = uow.config.load(config.workspace.id)
         uow.commit()
     return _summary(before, after)
@@ -184,7 +185,9 @@ def start_workspace(engine: Engine, team_id: str, *, timezone: str = "UTC") -> b
         with UnitOfWork(engine) as uow:
             if team_id in uow.config.workspace_ids():
                 return False
-            uow.config.save(WorkspaceConfig(Workspace(id=team_id, timezone=timezone)))
+            uow.config.save(
+                WorkspaceConfig(Workspace(id=team_id, timezone=timezone)), now=system_clock()
+            )
             uow.commit()
     except Duplicate:  # the unique team id: another request created it first
         return False

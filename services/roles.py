@@ -27,10 +27,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import assert_never
 
-from engine.errors import Forbidden
 from engine.model import MasterPage, Page, Pool, Workspace
 from engine.records import Booking
 from services.context import Actor, CommandLine, Guest, SlackUser
+from services.errors import Forbidden
 
 
 def is_admin(workspace: Workspace, actor: Actor) -> bool:

@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import Engine
 
 from engine.bounds import check_day
-from engine.errors import BadInput, Forbidden
+from engine.errors import BadInput
 from engine.lookup import find
 from engine.model import (
     EventType,
@@ -42,6 +42,7 @@ from engine.slots import offered_slots as engine_offered_slots
 from engine.zones import local_to_utc, zone
 from services import roles
 from services.context import Actor, system_clock
+from services.errors import Forbidden
 from services.links import link_event_types, usable_link
 from storage.schedule import Configuration
 from storage.uow import UnitOfWork

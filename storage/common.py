@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any, TypeVar
 
 from sqlmodel import Session, SQLModel, col, select
@@ -15,11 +15,6 @@ from storage.tables import ConfigEntityRow, PageRow, WorkspaceRow
 RowT = TypeVar("RowT", bound=SQLModel)
 EntityT = TypeVar("EntityT", bound=ConfigEntityRow)
 KeyT = TypeVar("KeyT")
-
-
-def utcnow() -> datetime:
-    """Return the current instant in UTC (storage's own timestamps, never scheduling)."""
-    return datetime.now(UTC)
 
 
 def minutes(value: timedelta) -> int:

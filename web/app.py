@@ -51,14 +51,7 @@ from werkzeug.wrappers import Request, Response
 
 from engine.bounds import check_instant
 from engine.durations import length_text
-from engine.errors import (
-    BadInput,
-    BookingCancelled,
-    BookingStarted,
-    LinkRefused,
-    Refused,
-    SlotUnavailable,
-)
+from engine.errors import BadInput, BookingCancelled, BookingStarted, Refused, SlotUnavailable
 from engine.model import BookingStatus, EventType, FormField, Schedule, WorkspaceConfig
 from engine.records import Booking
 from engine.rules import needs_headcount
@@ -76,9 +69,10 @@ from services.booking import (
 )
 from services.config import load_config
 from services.context import LINK_GUEST, Guest, Services
+from services.errors import LinkRefused, LinkUnknown, LinkUsed
 from services.feeds import PREFIX as FEED_PREFIX
 from services.feeds import feed_calendar
-from services.links import LINK_UNKNOWN, LINK_USED, LinkView, check_email, refuse, resolve_link
+from services.links import LinkView, check_email, resolve_link
 from services.manage_links import manage_url
 from services.slots import offered_slots
 from web.ics import Confirmation, build_ics, day_text, is_web_link, when_text
@@ -225,7 +219,7 @@ class GuestApp:
             view = getattr(self, f"_{endpoint}")
             response: Response = view(request, urls, **values)
         except LinkRefused as refused:
-            response = self._render("refused.html", status=410, used=refused.code == LINK_USED)
+            response = self._render("refused.html", status=410, used=isinstance(refused, LinkUsed))
         except HTTPException as error:
             managing = endpoint.startswith("manage")
             back = None
@@ -330,7 +324,7 @@ class GuestApp:
         try:
             opened = self._open(token)
         except LinkRefused as refused:
-            if refused.code != LINK_USED:
+            if not isinstance(refused, LinkUsed):
                 raise
             return self._repeat(request, urls, token, csrf)
         kind, start, tz = self._choice(request.form, opened.event_types)
@@ -648,7 +642,7 @@ class GuestApp:
         """
         managed = guest_booking(self._services.engine, self._secret, token)
         if managed is None:
-            raise refuse(LINK_UNKNOWN)
+            raise LinkUnknown()
         return managed, load_config(self._services.engine, managed.workspace_id)
 
     def _require_csrf(self, request: Request, token: str) -> CsrfToken:
@@ -669,7 +663,7 @@ class GuestApp:
         kinds = {kind.id: kind for kind in config.event_types}
         allowed = tuple(kinds[kind] for kind in view.event_types if kind in kinds)
         if not allowed:
-            raise refuse(LINK_UNKNOWN)  # nothing left to book behind it
+            raise LinkUnknown()  # nothing left to book behind it
         known = Schedule.of(config)
         headcount = frozenset(
             kind.id for kind in allowed if needs_headcount(known, view.master_page, kind.id)

@@ -51,7 +51,7 @@ from bot.blocks.common import build_notice_message, build_notice_view, local
 from bot.handlers.modals import open_modal
 from bot.handlers.refusals import tell, tell_on_modal
 from bot.profiles import Profile, Profiles
-from engine.errors import BadInput, LinkRefused, RoundtableError, SlotUnavailable
+from engine.errors import BadInput, RoundtableError, SlotUnavailable
 from engine.model import BookingStatus
 from services import roles
 from services.booking import (
@@ -67,6 +67,7 @@ from services.booking import (
 )
 from services.config import load_config
 from services.context import Actor, Services
+from services.errors import LinkRefused
 from services.links import resolve_link
 from services.slots import BookableMasterPage, Choice, bookable, free_pages, offered_slots
 

@@ -83,7 +83,7 @@ def test_two_dispatcher_processes_on_postgresql_send_500_reminders_exactly_once(
 
     engine = postgres_engine
     with UnitOfWork(engine) as uow:
-        uow.config.save(workspace_config())
+        uow.config.save(workspace_config(), now=NOW)
         uow.commit()
     ids = many_due_reminders(engine, bookings=250)
     slack.post_delay = 0.002

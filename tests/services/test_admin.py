@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from engine.errors import Forbidden, NotFound
+from engine.errors import NotFound
 from engine.model import LocalRange, Method, PageKind, Priority, SeatRef
 from services.admin import (
     AdminInvalid,
@@ -21,6 +21,7 @@ from services.admin import (
 )
 from services.config import apply_config, export_config, load_config
 from services.context import CommandLine, SlackUser
+from services.errors import Forbidden
 from tests.services.config_samples import small_config_text
 
 WS = "T0001"

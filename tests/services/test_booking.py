@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
-from engine.errors import BadInput, Forbidden, LinkRefused, SlotUnavailable
+from engine.errors import BadInput, SlotUnavailable
 from engine.model import BookingStatus
 from services.booking import (
     Candidate,
@@ -21,6 +21,14 @@ from services.booking import (
     upcoming_bookings,
 )
 from services.context import Actor, SlackUser
+from services.errors import (
+    Forbidden,
+    LinkExpired,
+    LinkRefused,
+    LinkRevoked,
+    LinkUnknown,
+    LinkUsed,
+)
 from services.links import create_link, resolve_link, revoke_link
 from services.reporting import pool_report
 from services.slots import bookable, offered_slots
@@ -223,7 +231,7 @@ def test_a_guest_books_with_a_personalized_link_without_filling_anything(world: 
     assert (booking.customer_name, booking.customer_email) == ("Gus", "gus@example.com")
     assert booking.form_answers == {"topic": "hi"}
     assert booking.link_id is not None
-    with pytest.raises(LinkRefused) as caught:
+    with pytest.raises(LinkUsed) as caught:
         resolve_link(world, token, now=NOW)
     assert caught.value.code == "link_used"
 
@@ -240,11 +248,15 @@ def test_resolving_a_link_tells_only_why_it_cannot_be_used(world: Engine) -> Non
     expiring = _link(world, expires_in=timedelta(hours=1))
     revoked = _link(world)
     revoke_link(world, WS, revoked, actor=ADMIN, now=NOW)
-    cases = {"link_expired": expiring, "link_revoked": revoked, "link_unknown": "made-up"}
-    for code, token in cases.items():
+    cases = [
+        (LinkExpired, "link_expired", expiring),
+        (LinkRevoked, "link_revoked", revoked),
+        (LinkUnknown, "link_unknown", "made-up"),
+    ]
+    for kind, code, token in cases:
         with pytest.raises(LinkRefused) as caught:
             resolve_link(world, token, now=NOW + timedelta(hours=2))
-        assert caught.value.code == code
+        assert (type(caught.value), caught.value.code) == (kind, code)
         assert not any(w in caught.value.message for w in ("guest", "sales", "intro", "Alice"))
 
 

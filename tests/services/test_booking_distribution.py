@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
-from engine.errors import Forbidden
 from engine.model import LedgerEntry, LedgerKind
 from services.booking import cancel
 from services.context import SlackUser
+from services.errors import Forbidden
 from services.reporting import pool_report, pool_reports
 from storage.uow import UnitOfWork
 from tests.services.booking_world import ADMIN, NOW, WS, at, book_at, first_slot, setup

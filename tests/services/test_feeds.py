@@ -9,9 +9,10 @@ import pytest
 from icalendar import Calendar
 from sqlalchemy import Engine, text
 
-from engine.errors import BadInput, Forbidden, NotFound
+from engine.errors import BadInput, NotFound
 from services.booking import Customer, cancel
 from services.context import Actor, SlackUser
+from services.errors import Forbidden
 from services.feeds import feed_calendar, feed_url
 from tests.services.booking_world import ADMIN, CLI, NOW, STRANGER, WS, at, book_at, setup
 

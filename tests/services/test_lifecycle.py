@@ -13,7 +13,6 @@ from engine.errors import (
     BookingCancelled,
     BookingNoShow,
     BookingStarted,
-    Forbidden,
     NotFound,
     NotStarted,
     SlotUnavailable,
@@ -30,6 +29,7 @@ from services.booking import (
     reschedule_slots,
 )
 from services.context import Actor, CommandLine, Guest, SlackUser
+from services.errors import Forbidden
 from services.reporting import pool_report
 from storage.uow import UnitOfWork
 from tests.services.booking_world import (

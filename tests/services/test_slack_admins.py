@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from engine.errors import Forbidden
 from services.booking import cancel, mark_no_show, reassign, reschedule
 from services.context import LINK_GUEST, Guest, SlackUser
+from services.errors import Forbidden
 from services.reporting import pool_report
 from tests.services.booking_world import NOW, WS, at, book_at, setup
 

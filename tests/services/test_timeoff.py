@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
-from engine.errors import BadInput, Forbidden, NotFound
+from engine.errors import BadInput, NotFound
 from services.context import SlackUser
+from services.errors import Forbidden
 from services.slots import offered_slots
 from services.timeoff import add_time_off, list_time_off, remove_time_off
 from tests.services.booking_world import ADMIN, CLI, NOW, STRANGER, WS, setup

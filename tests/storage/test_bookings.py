@@ -101,7 +101,7 @@ def test_a_booking_naming_an_unknown_page_is_not_found(configured):
 
 def test_another_workspace_never_sees_a_booking(configured):
     with UnitOfWork(configured) as uow:
-        uow.config.save(sample_config("T0002"))
+        uow.config.save(sample_config("T0002"), now=T0)
         uow.commit()
     booking = make_booking(idempotency_key="same", customer_slack_user="U1")
     add(configured, booking)
@@ -126,7 +126,7 @@ def test_an_idempotency_key_is_used_once_per_workspace(configured):
 @pytest.mark.postgres
 def test_postgres_refuses_overlapping_confirmed_bookings_of_one_page(postgres_engine):
     with UnitOfWork(postgres_engine) as uow:
-        uow.config.save(sample_config())
+        uow.config.save(sample_config(), now=T0)
         uow.commit()
     add(postgres_engine, make_booking(T0, pages=("alice",)))
 
@@ -137,7 +137,7 @@ def test_postgres_refuses_overlapping_confirmed_bookings_of_one_page(postgres_en
 @pytest.mark.postgres
 def test_a_deadlock_on_postgres_leaves_the_unit_of_work_as_aborted(postgres_engine):
     with UnitOfWork(postgres_engine) as uow:
-        uow.config.save(sample_config())
+        uow.config.save(sample_config(), now=T0)
         uow.commit()
     both_hold_one = threading.Barrier(2, timeout=20)
     outcomes: list[str] = []
@@ -167,7 +167,7 @@ def test_a_deadlock_on_postgres_leaves_the_unit_of_work_as_aborted(postgres_engi
 @pytest.mark.postgres
 def test_postgres_allows_back_to_back_and_cancelled_overlaps(postgres_engine):
     with UnitOfWork(postgres_engine) as uow:
-        uow.config.save(sample_config())
+        uow.config.save(sample_config(), now=T0)
         uow.commit()
     first = make_booking(T0, pages=("alice",))
     add(postgres_engine, first)
