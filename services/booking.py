@@ -36,7 +36,7 @@ Choices made here:
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import TypeVar
@@ -88,7 +88,6 @@ from services.slots import (
     read_request,
     with_bookings,
 )
-from storage.schedule import ScheduleRepository
 from storage.uow import UnitOfWork
 
 T = TypeVar("T")
@@ -193,19 +192,19 @@ def _book(
     # the first booking of a process, or a request it cannot place, reads the current
     # configuration first, without locks, which also refuses a bad request cheaply.
     # Everything is decided again under the locks, with bookings read once, there.
-    pages = _pages_to_lock(engine, request)
-    if pages is None:
-        with UnitOfWork(engine) as uow:
+    with UnitOfWork(engine) as uow:
+        pages = _pages_to_lock(uow, request)
+        if pages is None:
             pages = set(checked(uow).involved.pages)
 
-    def write(uow: UnitOfWork, held: frozenset[str]) -> Booking | set[str]:
+    def write(uow: UnitOfWork, held: frozenset[str]) -> Booking:
         if request.idempotency_key is not None:
             earlier = uow.bookings.by_idempotency_key(ws, request.idempotency_key)
             if earlier is not None:
                 return _replayed(request, start, earlier)
         opened = checked(uow)
         if not opened.involved.pages <= held:
-            return set(opened.involved.pages)
+            raise _MorePages(opened.involved.pages)
         view_start, view_end = booking_view(start, opened.tz)
         opened = with_bookings(uow, opened, view_start, view_end, now=now)
         booking = _new_booking(request, opened, start, actor=actor, now=now)
@@ -312,11 +311,11 @@ def reassign(
     with UnitOfWork(engine) as uow:
         pages = {p.page for p in _get(uow, workspace_id, booking_id).participants} | {to_page}
 
-    def write(uow: UnitOfWork, held: frozenset[str]) -> Booking | set[str]:
+    def write(uow: UnitOfWork, held: frozenset[str]) -> Booking:
         before = _get(uow, workspace_id, booking_id, lock=True)
         wanted = {p.page for p in before.participants} | {to_page}
         if not wanted <= held:
-            return wanted  # reassigned meanwhile: lock the pages it holds now
+            raise _MorePages(wanted)  # reassigned meanwhile: lock the pages it holds now
         schedule = _schedule_around(uow, workspace_id, before, now)
         roles.require_reassigner(schedule.workspace, before, schedule.pools.values(), actor)
         _require_confirmed(before)
@@ -446,7 +445,7 @@ def reschedule(
             _moving_request(uow, workspace_id, current, tz, now).involved.pages
         )
 
-    def write(uow: UnitOfWork, held: frozenset[str]) -> Booking | set[str]:
+    def write(uow: UnitOfWork, held: frozenset[str]) -> Booking:
         before = _get(uow, workspace_id, booking_id, lock=True)
         opened = _moving_request(uow, workspace_id, before, tz, now)
         config = opened.schedule
@@ -460,7 +459,7 @@ def reschedule(
             raise SlotUnavailable(f"{start.isoformat()} is in the past")
         wanted = set(opened.involved.pages) | {p.page for p in before.participants}
         if not wanted <= held:
-            return wanted
+            raise _MorePages(wanted)
         opened = replace(opened, involved=replace(opened.involved, pages=frozenset(wanted)))
         view_start, view_end = booking_view(start, opened.tz)
         opened = with_bookings(uow, opened, view_start, view_end, now=now, ignore=before.id)
@@ -728,25 +727,34 @@ def _locked(
     engine: Engine,
     workspace_id: str,
     pages: set[str],
-    write: Callable[[UnitOfWork, frozenset[str]], T | set[str]],
+    write: Callable[[UnitOfWork, frozenset[str]], T],
 ) -> T:
     """Run ``write`` in a transaction holding ``pages``; widen and retry if it needs more.
 
-    ``write`` gets the pages held and returns its result, or the set of pages it found it
-    needs when that is more than the transaction holds (the configuration or booking
-    changed since they were read).
+    ``write`` gets the pages held and returns its result, or raises ``_MorePages`` with the
+    pages it needs when that is more than the transaction holds (the configuration or
+    booking changed since they were read): the transaction rolls back and the next one
+    locks those too.
     """
     for _ in range(_LOCK_ATTEMPTS):
-        with UnitOfWork(engine) as uow:
-            uow.lock_pages(workspace_id, pages)
-            result = write(uow, frozenset(pages))
-        if not isinstance(result, set):
-            return result
-        pages = pages | result
+        try:
+            with UnitOfWork(engine) as uow:
+                uow.lock_pages(workspace_id, pages)
+                return write(uow, frozenset(pages))
+        except _MorePages as more:
+            pages = pages | more.pages
     raise SlotUnavailable("the booking's pages keep changing; try again")
 
 
-def _pages_to_lock(engine: Engine, request: BookingRequest) -> set[str] | None:
+class _MorePages(Exception):
+    """A locked write found it needs more pages than its transaction holds (``_locked``)."""
+
+    def __init__(self, pages: Iterable[str]) -> None:
+        super().__init__("more pages to lock")
+        self.pages = set(pages)
+
+
+def _pages_to_lock(uow: UnitOfWork, request: BookingRequest) -> set[str] | None:
     """Guess the pages a booking request may take from the last configuration seen.
 
     A stale guess is safe: ``_locked`` widens the locks when the current configuration
@@ -754,7 +762,7 @@ def _pages_to_lock(engine: Engine, request: BookingRequest) -> set[str] | None:
     None when this process has seen no configuration of the workspace, or the request
     does not fit the one it saw.
     """
-    known = ScheduleRepository.last_configuration(engine, request.workspace_id)
+    known = uow.last_configuration(request.workspace_id)
     if known is None:
         return None
     try:

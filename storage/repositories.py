@@ -49,9 +49,7 @@ from storage.tables import (
     ReassignmentRow,
     WorkspaceRow,
 )
-
-QUEUED = "roundtable_outbox_queued"
-"""Session info key: this transaction queued outbox rows (``UnitOfWork.commit`` wakes)."""
+from storage.transaction import state_of
 
 
 def _uuid(value: str | None) -> uuid.UUID | None:
@@ -727,7 +725,7 @@ class OutboxRepository:
                 for m in fresh.values()
             ],
         )
-        self._session.info[QUEUED] = True
+        state_of(self._session).queued = True
 
     def due_backlog(self, *, now: datetime) -> tuple[int, datetime | None]:
         """Count the messages of every workspace due by ``now`` and not yet delivered.

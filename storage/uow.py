@@ -30,16 +30,16 @@ from storage.config import ConfigRepository
 from storage.db import BEGIN_IMMEDIATE, conflict_of
 from storage.feeds import FeedRepository
 from storage.repositories import (
-    QUEUED,
     AuditRepository,
     BookingRepository,
     LedgerRepository,
     LinkRepository,
     OutboxRepository,
 )
-from storage.schedule import ScheduleRepository
+from storage.schedule import Configuration, ScheduleRepository
 from storage.tables import PageRow, WorkspaceRow
 from storage.timeoff import TimeOffRepository
+from storage.transaction import TransactionState, state_of
 
 _WAKEUPS: list[tuple[Engine, Callable[[], None]]] = []
 _WAKEUPS_LOCK = threading.Lock()
@@ -67,6 +67,7 @@ class UnitOfWork:
     """A transaction over the repositories; use it as a context manager."""
 
     session: Session
+    state: TransactionState
     config: ConfigRepository
     schedules: ScheduleRepository
     bookings: BookingRepository
@@ -84,6 +85,7 @@ class UnitOfWork:
 
     def __enter__(self) -> Self:
         self.session = Session(self._engine, expire_on_commit=False)
+        self.state = state_of(self.session)
         self.config = ConfigRepository(self.session)
         self.schedules = ScheduleRepository(self.session)
         self.bookings = BookingRepository(self.session)
@@ -111,13 +113,21 @@ class UnitOfWork:
 
     def commit(self) -> None:
         """Commit everything done so far; wake the outbox's deliverers when it queued any."""
-        queued = self.session.info.pop(QUEUED, False)
+        queued, self.state.queued = self.state.queued, False
         self.session.commit()
         if queued:
             with _WAKEUPS_LOCK:
                 wakes = [wake for engine, wake in _WAKEUPS if engine is self._engine]
             for wake in wakes:
                 wake()
+
+    def last_configuration(self, workspace_id: str) -> Configuration | None:
+        """Return the configuration this process read last of a workspace (no SQL).
+
+        Not checked against the database: a guess a transaction verifies (which pages a
+        booking should lock). None when this process has read none.
+        """
+        return ScheduleRepository.last_configuration(self._engine, workspace_id)
 
     def begin_write(self) -> None:
         """Start the transaction as a writer: ``BEGIN IMMEDIATE`` on SQLite, plain elsewhere.
