@@ -248,39 +248,6 @@ class BookingRepository:
         found = self._find(workspace_id, col(BookingRow.idempotency_key) == key)
         return found[0] if found else None
 
-    def upcoming_for_customer(
-        self, workspace_id: str, slack_user: str, *, now: datetime
-    ) -> list[Booking]:
-        """Return a Slack user's confirmed bookings that have not ended, soonest first."""
-        return self._find(
-            workspace_id,
-            col(BookingRow.customer_slack_user) == slack_user,
-            col(BookingRow.status) == BookingStatus.CONFIRMED.value,
-            col(BookingRow.end_at) > now,
-        )
-
-    def upcoming_involving(
-        self, workspace_id: str, slack_user: str, *, now: datetime
-    ) -> list[Booking]:
-        """Return the confirmed bookings not yet ended that a Slack user is in, soonest first.
-
-        The user is in a booking as its customer or as the Slack user of a page it occupies.
-        """
-        as_page = (
-            select(ParticipantRow.booking_id)
-            .join(PageRow, col(PageRow.id) == ParticipantRow.page_id)
-            .where(col(PageRow.slack_user) == slack_user)
-        )
-        return self._find(
-            workspace_id,
-            or_(
-                col(BookingRow.customer_slack_user) == slack_user,
-                col(BookingRow.id).in_(as_page),
-            ),
-            col(BookingRow.status) == BookingStatus.CONFIRMED.value,
-            col(BookingRow.end_at) > now,
-        )
-
     def confirmed_of_page(
         self, workspace_id: str, page: str, *, ending_after: datetime
     ) -> list[Booking]:

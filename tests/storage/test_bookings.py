@@ -37,7 +37,7 @@ def test_a_booking_reads_back_equal(configured):
         assert uow.bookings.get("T0001", "not-a-uuid") is None
 
 
-def test_upcoming_bookings_of_a_customer_leave_out_ended_and_cancelled_ones(configured):
+def test_a_customers_confirmed_bookings_not_yet_ended_leave_out_the_others(configured):
     ended = make_booking(T0 - timedelta(days=1), customer_slack_user="U1")
     cancelled = make_booking(T0 + timedelta(hours=1), customer_slack_user="U1")
     later = make_booking(T0 + timedelta(days=1), customer_slack_user="U1")
@@ -47,7 +47,9 @@ def test_upcoming_bookings_of_a_customer_leave_out_ended_and_cancelled_ones(conf
 
     with UnitOfWork(configured) as uow:
         uow.bookings.cancel("T0001", cancelled.id, at=T0, by="U1")
-        upcoming = uow.bookings.upcoming_for_customer("T0001", "U1", now=T0)
+        upcoming = uow.bookings.matching(
+            "T0001", customer="U1", ends_after=T0, status=BookingStatus.CONFIRMED
+        )
 
     assert [b.id for b in upcoming] == [soon.id, later.id]
 
@@ -111,7 +113,7 @@ def test_another_workspace_never_sees_a_booking(configured):
     with UnitOfWork(configured) as uow:
         assert uow.bookings.get("T0002", booking.id) is None
         assert uow.bookings.by_idempotency_key("T0002", "same") == twin
-        assert uow.bookings.upcoming_for_customer("T0002", "U1", now=T0) == [twin]
+        assert uow.bookings.matching("T0002", customer="U1", ends_after=T0) == [twin]
         with pytest.raises(NotFound):
             uow.bookings.cancel("T0002", booking.id, at=T0, by=None)
 
