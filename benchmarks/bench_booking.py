@@ -61,7 +61,7 @@ from benchmarks.datasets import (  # noqa: E402
 )
 from engine.errors import RoundtableError  # noqa: E402
 from services.booking import BookingRequest, Customer, book  # noqa: E402
-from services.context import Actor  # noqa: E402
+from services.context import CommandLine  # noqa: E402
 from services.slots import offered_slots  # noqa: E402
 from storage.db import database_url, make_engine, upgrade  # noqa: E402
 from tests.conftest import _postgres_engine  # noqa: E402
@@ -150,7 +150,7 @@ def timed_book(engine: Engine, request: BookingRequest, now: datetime) -> tuple[
     """Book; return ``booked``, the refusal's code or ``failed: …``, and the milliseconds."""
     began = time.perf_counter()
     try:
-        book(engine, request, actor=Actor(), now=now)
+        book(engine, request, actor=CommandLine(), now=now)
         outcome = "booked"
     except RoundtableError as refused:
         outcome = refused.code
@@ -318,7 +318,7 @@ def free_starts(
         (scenario.now + timedelta(days=29)).date(),
         tz=None,
         now=scenario.now,
-        actor=Actor(),
+        actor=CommandLine(),
     )
     ms = (time.perf_counter() - began) * 1000
     rng = random.Random(seed)

@@ -39,7 +39,7 @@ from benchmarks.datasets import NOW, big_pool, install, seed_bookings  # noqa: E
 from engine.slots import offered_slots  # noqa: E402
 from services.calendar_sync import sync_due  # noqa: E402
 from services.calendars import ICS, connect  # noqa: E402
-from services.context import Actor  # noqa: E402
+from services.context import CommandLine  # noqa: E402
 from storage.db import make_engine, upgrade  # noqa: E402
 from storage.tables import CalendarConnectionRow  # noqa: E402
 from storage.uow import UnitOfWork  # noqa: E402
@@ -172,7 +172,7 @@ def main() -> None:
                 [page.id],
                 kind=ICS,
                 url=address,
-                actor=Actor(),
+                actor=CommandLine(),
                 now=NOW,
             )
         print(

@@ -31,9 +31,10 @@ from sqlalchemy import create_engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
 
-from bot.dispatch import DEFAULT_INTERVAL_SECONDS, drain, start_dispatcher
+from bot.dispatch import DEFAULT_INTERVAL_SECONDS, senders_of, start_dispatcher
+from engine.records import Booking, OutboxMessage, Participant, Role
+from services.delivery import drain
 from storage.db import database_url
-from storage.records import Booking, OutboxMessage, Participant, Role
 from storage.uow import UnitOfWork
 from tests.conftest import DEFAULT_TEST_PG, _postgres_engine, _sqlite_engine
 from tests.notifications import workers
@@ -51,7 +52,7 @@ def row(what: str, where: str, seconds: float, detail: str) -> None:
 def seed(engine, *, due: list[datetime], start: datetime) -> dict[str, datetime]:
     """Store one booking per two reminders (customer and Carol), each due at ``due[i]``."""
     with UnitOfWork(engine) as uow:
-        uow.config.save(workspace_config())
+        uow.config.save(workspace_config(), now=datetime(2026, 12, 1, 9, tzinfo=UTC))
         uow.commit()
     ids: dict[str, datetime] = {}
     with UnitOfWork(engine) as uow:
@@ -91,7 +92,7 @@ def one_process(engine, where: str) -> None:
     with HistoryFakeSlackApi() as slack:
         ids = set(seed(engine, due=[now] * MESSAGES, start=now + timedelta(days=1)))
         began = time.perf_counter()
-        result = drain(engine, client_factory(slack), clock=lambda: now)
+        result = drain(engine, senders_of(client_factory(slack)), clock=lambda: now)
         took = time.perf_counter() - began
         sent = slack.outbox_ids()
     duplicates = sum(count - 1 for count in sent.values())
@@ -148,7 +149,7 @@ def delay(engine, where: str, count: int = 100, spread: float = 20.0) -> None:
         scheduler = BackgroundScheduler(timezone=UTC)
         scheduler.start()
         try:
-            start_dispatcher(scheduler, engine, client_factory(slack))
+            start_dispatcher(scheduler, engine, senders_of(client_factory(slack)))
             deadline = time.time() + spread + 4 * DEFAULT_INTERVAL_SECONDS + 10
             while len(slack.posted) < count and time.time() < deadline:
                 time.sleep(0.2)

@@ -32,7 +32,7 @@ from bot.blocks.common import MAX_VIEW_BLOCKS  # noqa: E402
 from bot.blocks.home import build_home  # noqa: E402
 from engine.model import Method  # noqa: E402
 from services.admin import home_overview  # noqa: E402
-from services.context import Actor  # noqa: E402
+from services.context import CommandLine  # noqa: E402
 from storage.db import make_engine, upgrade  # noqa: E402
 
 TARGET_SECONDS = 1.0
@@ -56,7 +56,7 @@ def measure(pools: int) -> tuple[float, float, int, int, int]:
         upgrade(engine)
         install(engine, scenario)
         seed_bookings(engine, scenario, BOOKINGS)
-        admin = Actor()
+        admin = CommandLine()
         home_overview(engine, scenario.workspace_id, actor=admin, now=NOW)  # warm-up
         times = []
         for _ in range(3):

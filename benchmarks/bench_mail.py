@@ -36,8 +36,9 @@ from sqlalchemy import create_engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
 
-from bot.dispatch import drain, start_dispatcher, stop_dispatcher
-from bot.mail import mail_deliverers
+from bot.dispatch import start_dispatcher, stop_dispatcher
+from bot.mail import mail_senders
+from services.delivery import drain
 from services.notifications import queue_booked
 from storage.db import database_url
 from storage.uow import UnitOfWork
@@ -71,7 +72,7 @@ def guest(i: int, start: datetime):  # type: ignore[no-untyped-def]
 
 def throughput(engine, where: str, messages: int) -> None:  # type: ignore[no-untyped-def]
     with UnitOfWork(engine) as uow:
-        uow.config.save(workspace_config())
+        uow.config.save(workspace_config(), now=NOW)
         uow.commit()
     with SmtpServer() as server:
         environ(server)
@@ -81,9 +82,9 @@ def throughput(engine, where: str, messages: int) -> None:  # type: ignore[no-un
                 uow.bookings.add(TEAM, booking)
                 queue_booked(uow, TEAM, booking, NOW)
             uow.commit()
-        deliverers = mail_deliverers(engine, os.environ, public_url="https://book.acme.test")
+        senders = mail_senders(engine, os.environ, public_url="https://book.acme.test")
         began = time.perf_counter()
-        result = drain(engine, None, clock=lambda: NOW, deliverers=deliverers)
+        result = drain(engine, senders, clock=lambda: NOW)
         took = time.perf_counter() - began
         received = server.received
     ids = Counter(r.message["Message-ID"] for r in received)
@@ -104,14 +105,14 @@ def throughput(engine, where: str, messages: int) -> None:  # type: ignore[no-un
 
 def wake_up(engine, where: str, count: int = 20) -> None:  # type: ignore[no-untyped-def]
     with UnitOfWork(engine) as uow:
-        uow.config.save(workspace_config())
+        uow.config.save(workspace_config(), now=NOW)
         uow.commit()
     with SmtpServer() as server:
         environ(server)
-        deliverers = mail_deliverers(engine, os.environ, public_url="https://book.acme.test")
+        senders = mail_senders(engine, os.environ, public_url="https://book.acme.test")
         scheduler = BackgroundScheduler(timezone=UTC)
         scheduler.start()
-        start_dispatcher(scheduler, engine, None, deliverers=deliverers)
+        start_dispatcher(scheduler, engine, senders)
         time.sleep(1)  # past the start-up round
         lags: list[float] = []
         try:

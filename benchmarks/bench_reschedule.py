@@ -31,7 +31,7 @@ from benchmarks.bench_booking import (  # noqa: E402
 )
 from engine.errors import RoundtableError  # noqa: E402
 from services.booking import book, reschedule  # noqa: E402
-from services.context import Actor  # noqa: E402
+from services.context import CommandLine  # noqa: E402
 from tests.conftest import _postgres_engine  # noqa: E402
 
 P95_TARGET_MS = 100.0
@@ -68,7 +68,7 @@ def main() -> None:
                 book(
                     engine,
                     booking(scenario, scenario.master_page, start, f"R{i}"),
-                    actor=Actor(),
+                    actor=CommandLine(),
                     now=scenario.now,
                 )
                 for i, start in enumerate(starts[: calls + 1])
@@ -80,7 +80,7 @@ def main() -> None:
                 scenario.workspace_id,
                 made[-1].id,
                 start=targets[-1],
-                actor=Actor(),
+                actor=CommandLine(),
                 now=scenario.now,
             )
             settle()
@@ -95,7 +95,7 @@ def main() -> None:
                         scenario.workspace_id,
                         moving.id,
                         start=target,
-                        actor=Actor(),
+                        actor=CommandLine(),
                         now=scenario.now,
                     )
                 except RoundtableError:

@@ -51,7 +51,7 @@ from benchmarks.bench_booking import (  # noqa: E402
     timed_book,
 )
 from benchmarks.datasets import Scenario, big_pool, install, seed_bookings  # noqa: E402
-from services.context import Actor  # noqa: E402
+from services.context import CommandLine  # noqa: E402
 from services.slots import offered_slots  # noqa: E402
 from tests.conftest import _postgres_engine  # noqa: E402
 
@@ -74,7 +74,7 @@ def slots_ms(engine: Engine, scenario: Scenario) -> tuple[float, list[datetime]]
         (scenario.now + timedelta(days=29)).date(),
         tz=None,
         now=scenario.now,
-        actor=Actor(),
+        actor=CommandLine(),
     )
     return (time.perf_counter() - began) * 1000, [slot.start for slot in slots]
 

@@ -241,7 +241,7 @@ def big_pool(
 def install(engine: Engine, scenario: Scenario) -> None:
     """Save the scenario's configuration (in one transaction)."""
     with UnitOfWork(engine) as uow:
-        uow.config.save(scenario.config)
+        uow.config.save(scenario.config, now=NOW)
         uow.commit()
 
 

@@ -7,8 +7,9 @@ listener what it needs through Bolt's context, so a listener simply names it:
 
     services      services.context.Services (database, clock, public URL)
     profiles      bot.profiles.Profiles (users.info, cached)
-    actor         services.context.Actor of the Slack user who acts (its ``slack`` asks
-                  Slack, through the request's client, whether the user is a Slack admin)
+    actor         services.context.SlackUser who acts (its ``slack`` asks Slack, through
+                  the request's client, whether the user is a Slack admin); a request
+                  that names no user is refused (403) before any listener runs
     workspace_id  the request's Slack team id, i.e. the configured ``workspace.id``
     defer         bot.work.Defer: runs work on the work pool after the ack; a failure is
                   told like a listener's (``_on_error``)
@@ -49,7 +50,7 @@ from bot.settings import Settings
 from bot.work import WORK_THREADS, deferring
 from engine.errors import RoundtableError
 from services.config import start_workspace
-from services.context import Actor, Services
+from services.context import Services, SlackUser
 
 HANDLERS: tuple[ModuleType, ...] = (booking, links, admin, home, reassign, calendars, timeoff)
 """Every feature module; each adds its listeners with ``register(app)``."""
@@ -149,12 +150,15 @@ def _install_failed(args: FailureArgs) -> BoltResponse:
 def _attach(
     services: Services, profiles: Profiles, pool: Executor
 ) -> Callable[..., BoltResponse | None]:
-    def attach(context: BoltContext, body: dict[str, Any], next: Callable[[], None]) -> None:
+    def attach(
+        context: BoltContext, body: dict[str, Any], next: Callable[[], None]
+    ) -> BoltResponse | None:
+        if not context.user_id:  # every role check needs to know who acts
+            _log.warning("refused a Slack request that names no user")
+            return BoltResponse(status=403, body="the request names no Slack user")
         context["services"] = services
         context["profiles"] = profiles
-        context["actor"] = Actor(
-            slack_user=context.user_id, slack=SlackRoles(profiles, context.client)
-        )
+        context["actor"] = SlackUser(context.user_id, slack=SlackRoles(profiles, context.client))
         context["workspace_id"] = context.team_id or _team_of(body)
         if context.response_url is not None:
             context["respond"] = _BoundedRespond(response_url=context.response_url)

@@ -1,4 +1,4 @@
-"""Email to guests: the outbox's ``email`` deliverer, over SMTP with the standard library.
+"""Email to guests: the outbox's ``email`` sender, over SMTP with the standard library.
 
 Settings
     ``SMTP_URL`` is ``smtp://user:password@host:port`` (``smtps://`` for TLS from the first
@@ -54,14 +54,13 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, TemplateError, s
 from sqlalchemy import Engine
 
 from bot.blocks.notifications import duration_text
-from bot.dispatch import Deliver, Delivered, GiveUp, Retry
 from engine.errors import BadInput
 from engine.model import BookingStatus, WorkspaceConfig
+from engine.records import Booking, Channel, OutboxMessage
+from services.delivery import Delivered, GiveUp, Retry, Sender, record_handed
 from services.manage_links import manage_url
 from services.notifications import Kind
 from services.secret import process_secret
-from storage.records import Booking, Channel, OutboxMessage
-from storage.uow import UnitOfWork
 from web.ics import Confirmation, Invitation, build_ics, is_web_link, when_text
 
 DEFAULT_TIMEOUT = 30.0
@@ -305,7 +304,7 @@ def _sequence(message: OutboxMessage, booking: Booking) -> int:
 
 
 class Mailer:
-    """The ``email`` deliverer: render (or reuse what was handed), record, send over SMTP."""
+    """The ``email`` sender: render (or reuse what was handed), record, send over SMTP."""
 
     def __init__(
         self,
@@ -354,10 +353,7 @@ class Mailer:
                 data = email.as_string()
             except (ValueError, TypeError, TemplateError) as error:  # the same next time
                 raise GiveUp(f"cannot write the email: {type(error).__name__}: {error}") from None
-            with UnitOfWork(self._engine) as uow:
-                uow.begin_write()
-                uow.outbox.record_handed(team, message.id, data)
-                uow.commit()
+            record_handed(self._engine, team, message.id, data)
         self._send(recipient, data.encode())
         return Delivered()
 
@@ -417,10 +413,10 @@ def _refusal(code: int, text: bytes | str, step: str) -> GiveUp | Retry:
     return Retry(reason, after=None, in_doubt=False)
 
 
-def mail_deliverers(
+def mail_senders(
     engine: Engine, environ: Mapping[str, str], *, public_url: str
-) -> dict[str, Deliver]:
-    """Return the ``email`` deliverer when ``environ`` sets email up (else none).
+) -> dict[str, Sender]:
+    """Return the ``email`` sender when ``environ`` sets email up (else none).
 
     Raises:
         BadInput: as ``load_mail_settings``.

@@ -10,6 +10,7 @@ import click
 
 from cli.runtime import (
     Runtime,
+    acting,
     attendees_option,
     day,
     in_zone,
@@ -20,6 +21,7 @@ from cli.runtime import (
 )
 from engine.errors import BadInput, TargetBusy
 from engine.model import BookingStatus
+from engine.records import Booking, Role
 from engine.zones import local_to_utc, zone, zulu
 from services.booking import (
     BookingFilter,
@@ -33,10 +35,8 @@ from services.booking import (
     reschedule,
 )
 from services.config import load_config
-from services.context import Actor
 from services.links import resolve_link
 from services.manage_links import manage_url
-from storage.records import Booking, Role
 from web.security import default_secret
 
 BY_HELP = "Act as this Slack user, whose role then applies [default: act as an admin]."
@@ -157,7 +157,7 @@ def book_command(
         link_token=link_token,
         idempotency_key=idempotency_key,
     )
-    booking = book(engine, request, actor=Actor(by), now=runtime.now)
+    booking = book(engine, request, actor=acting(by), now=runtime.now)
     data = booking_data(booking)
     text = booking_text(booking, "Made")
     if booking.customer_slack_user is None:
@@ -174,7 +174,7 @@ def book_command(
 def cancel_command(runtime: Runtime, booking_id: str, by: str | None) -> None:
     """Cancel BOOKING: free its time and tell everyone."""
     booking = cancel(
-        runtime.engine(), runtime.workspace(), booking_id, actor=Actor(by), now=runtime.now
+        runtime.engine(), runtime.workspace(), booking_id, actor=acting(by), now=runtime.now
     )
     runtime.emit({"booking": booking_data(booking)}, booking_text(booking, "Cancelled"))
 
@@ -214,7 +214,7 @@ def reassign_command(
             reason=reason,
             force=force,
             tell_customer=tell_customer,
-            actor=Actor(by),
+            actor=acting(by),
             now=runtime.now,
         )
     except TargetBusy as busy:
@@ -249,7 +249,7 @@ def reschedule_command(
         booking_id,
         start=in_zone(start, tz),
         tz=tz,
-        actor=Actor(by),
+        actor=acting(by),
         now=runtime.now,
     )
     runtime.emit({"booking": booking_data(moved)}, booking_text(moved, "Rescheduled"))
@@ -262,7 +262,7 @@ def reschedule_command(
 def no_show_command(runtime: Runtime, booking_id: str, by: str | None) -> None:
     """Mark BOOKING, whose meeting has started, a no-show."""
     marked = mark_no_show(
-        runtime.engine(), runtime.workspace(), booking_id, actor=Actor(by), now=runtime.now
+        runtime.engine(), runtime.workspace(), booking_id, actor=acting(by), now=runtime.now
     )
     runtime.emit({"booking": booking_data(marked)}, booking_text(marked, "Marked no-show:"))
 
@@ -309,7 +309,7 @@ def bookings_command(
         starts_before=None if to_day is None else _day_after(to_day, local),
         status=None if status is None else BookingStatus(status),
     )
-    found = list_bookings(engine, workspace, wanted, actor=Actor(by))
+    found = list_bookings(engine, workspace, wanted, actor=acting(by))
     lines = [booking_text(booking, "-")[2:] for booking in found]
     head = f"{len(found)} booking{'s' if len(found) != 1 else ''}"
     runtime.emit(

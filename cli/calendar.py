@@ -16,11 +16,10 @@ from typing import Any
 import click
 
 from cli.booking import BY_HELP
-from cli.runtime import Runtime, pass_runtime, slack_user
+from cli.runtime import Runtime, acting, pass_runtime, slack_user
 from engine.errors import BadInput
+from engine.records import CalendarConnection
 from engine.zones import zulu
-from services.context import Actor
-from storage.calendars import CalendarConnection
 
 EXIT_ALL_FAILED = 1
 
@@ -114,7 +113,7 @@ def connect_command(
             username=username,
             password=password,
             write=write,
-            actor=Actor(by),
+            actor=acting(by),
             now=runtime.now,
         )
     runtime.emit(
@@ -133,7 +132,7 @@ def list_command(runtime: Runtime, page: str | None, by: str | None) -> None:
     from services.calendars import list_connections
 
     with _options({"page": "--page"}):
-        found = list_connections(runtime.engine(), runtime.workspace(), page=page, actor=Actor(by))
+        found = list_connections(runtime.engine(), runtime.workspace(), page=page, actor=acting(by))
     data = [
         {
             **_connection_data(c),
@@ -166,7 +165,7 @@ def sync_command(runtime: Runtime, page: str | None, by: str | None) -> None:
             runtime.engine(),
             runtime.workspace(),
             page=page,
-            actor=Actor(by),
+            actor=acting(by),
             now=runtime.now,
             interval=sync_interval(),
         )
@@ -189,7 +188,7 @@ def disconnect_command(runtime: Runtime, connection_id: str, by: str | None) -> 
     """Remove a calendar connection and the busy blocks it brought."""
     from services.calendars import disconnect
 
-    gone = disconnect(runtime.engine(), runtime.workspace(), connection_id, actor=Actor(by))
+    gone = disconnect(runtime.engine(), runtime.workspace(), connection_id, actor=acting(by))
     runtime.emit(
         {"calendar": {**_connection_data(gone), "disconnected": True}},
         f"Disconnected calendar {gone.id} ({gone.shown_url}); its {gone.busy} busy blocks "

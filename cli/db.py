@@ -5,7 +5,6 @@ from __future__ import annotations
 import click
 
 from cli.runtime import Runtime, pass_runtime
-from storage.db import upgrade as upgrade_schema
 
 
 @click.group("db")
@@ -17,7 +16,7 @@ def group() -> None:
 @pass_runtime
 def upgrade(runtime: Runtime) -> None:
     """Migrate the database to the newest schema (a new database gets every table)."""
-    upgrade_schema(runtime.engine())
+    runtime.engine()  # opening the database migrates it to the newest schema
     runtime.emit(
         {"database": {"url": runtime.safe_db_url, "schema": "newest"}},
         f"Database {runtime.safe_db_url} is at the newest schema.",

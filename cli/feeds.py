@@ -7,8 +7,7 @@ import os
 import click
 
 from cli.booking import BY_HELP
-from cli.runtime import Runtime, pass_runtime, served_at, slack_user
-from services.context import Actor
+from cli.runtime import Runtime, acting, pass_runtime, served_at, slack_user
 from services.feeds import feed_url
 
 
@@ -24,7 +23,7 @@ def feed(runtime: Runtime, page: str, rotate: bool, by: str | None) -> None:
         runtime.workspace(),
         page,
         rotate=rotate,
-        actor=Actor(by),
+        actor=acting(by),
         now=runtime.now,
         public_url=served_at(),
         environ=os.environ,

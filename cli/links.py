@@ -8,10 +8,9 @@ from datetime import timedelta
 import click
 
 from cli.booking import BY_HELP, answers
-from cli.runtime import Runtime, pass_runtime, served_at, slack_user
+from cli.runtime import Runtime, acting, pass_runtime, served_at, slack_user
 from engine.durations import parse_duration
 from engine.zones import zulu
-from services.context import Actor
 from services.links import create_link, revoke_link
 
 
@@ -81,7 +80,7 @@ def create(
         form_answers=form,
         expires_in=expires_in,
         member=member,
-        actor=Actor(by),
+        actor=acting(by),
         now=runtime.now,
         public_url=where_served,
     )
@@ -103,5 +102,5 @@ def create(
 @pass_runtime
 def revoke(runtime: Runtime, token: str, by: str | None) -> None:
     """Withdraw an unused link so that it books nothing."""
-    revoke_link(runtime.engine(), runtime.workspace(), token, actor=Actor(by), now=runtime.now)
+    revoke_link(runtime.engine(), runtime.workspace(), token, actor=acting(by), now=runtime.now)
     runtime.emit({"link": {"revoked": True}}, "Link revoked.")

@@ -40,7 +40,6 @@ from cli import (
 from cli.runtime import Runtime, instant, slack_team
 from engine.errors import BadInput, Refused, RoundtableError
 from services.context import system_clock
-from storage.db import database_url
 
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
@@ -173,12 +172,7 @@ def cli(
     Global options go before or after the command: roundtable --json config show and
     roundtable config show --json are the same.
     """
-    runtime = Runtime(
-        db_url=database_url(db_url),
-        now=now or system_clock(),
-        as_json=as_json,
-        requested_workspace=workspace,
-    )
+    runtime = Runtime.of(db_url, now=now or system_clock(), as_json=as_json, workspace=workspace)
     ctx.obj = runtime
     ctx.call_on_close(runtime.close)
 

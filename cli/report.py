@@ -5,9 +5,8 @@ from __future__ import annotations
 import click
 
 from cli.booking import BY_HELP
-from cli.runtime import Runtime, pass_runtime, slack_user
+from cli.runtime import Runtime, acting, pass_runtime, slack_user
 from engine.zones import zulu
-from services.context import Actor
 from services.reporting import pool_report
 
 
@@ -18,7 +17,7 @@ from services.reporting import pool_report
 def report(runtime: Runtime, pool: str, by: str | None) -> None:
     """Print each member's received, removed and net bookings, and the team average."""
     found = pool_report(
-        runtime.engine(), runtime.workspace(), pool, actor=Actor(by), now=runtime.now
+        runtime.engine(), runtime.workspace(), pool, actor=acting(by), now=runtime.now
     )
     start = None if found.cycle_start is None else zulu(found.cycle_start)
     end = None if found.cycle_end is None else zulu(found.cycle_end)

@@ -22,7 +22,8 @@ from engine.errors import BadInput, RoundtableError
 from engine.zones import zone
 from services import slack_ids
 from services.config import choose_workspace
-from storage.db import SchemaTooNew, open_database, url_problem
+from services.context import Actor, CommandLine, SlackUser
+from storage.db import SchemaTooNew, database_url, open_database, url_problem
 
 
 def instant(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
@@ -110,6 +111,11 @@ def served_at() -> str:
         raise BadInput(error.problem, field=error.variable) from None
 
 
+def acting(by: str | None) -> Actor:
+    """Return who acts: the Slack user of ``--by``, else the command line (an admin)."""
+    return CommandLine() if by is None else SlackUser(by)
+
+
 slack_user = _slack_id(slack_ids.USER)
 """Check a Slack user id option (``--by``, ``--customer-slack``) as configuration files do."""
 slack_team = _slack_id(slack_ids.TEAM)
@@ -125,6 +131,11 @@ class Runtime:
     as_json: bool
     requested_workspace: str | None
     _engine: Engine | None = field(default=None, repr=False)
+
+    @classmethod
+    def of(cls, db: str | None, *, now: datetime, as_json: bool, workspace: str | None) -> Runtime:
+        """Make the run of the global options: ``--db`` else env ``DATABASE_URL``, else SQLite."""
+        return cls(db_url=database_url(db), now=now, as_json=as_json, requested_workspace=workspace)
 
     def engine(self) -> Engine:
         """Open the database (upgrading a fresh one) unless this run already has.

@@ -33,9 +33,10 @@ from engine.errors import BadInput
 if TYPE_CHECKING:
     from slack_bolt import App
 
-    from bot.dispatch import ClientFor, Deliver
+    from bot.dispatch import ClientFor
     from bot.settings import Settings
     from services.context import Services
+    from services.delivery import Sender
 
 DEFAULT_HOST = "0.0.0.0"  # Slack must reach it; bind 127.0.0.1 behind a reverse proxy
 THREADS = 16
@@ -69,7 +70,7 @@ def serve(runtime: Runtime, host: str, port: int | None, socket_mode: bool) -> N
     # half a second to import, which every other command (say `slots`) would pay.
     import waitress
 
-    from bot.mail import mail_deliverers
+    from bot.mail import mail_senders
     from bot.server import EVENTS_PATH, build_wsgi_app
     from bot.settings import Settings, SettingsError, load_settings
     from bot.verify import MAX_BODY_BYTES
@@ -85,7 +86,7 @@ def serve(runtime: Runtime, host: str, port: int | None, socket_mode: bool) -> N
         raise BadInput(error.problem, field=error.variable) from None
     calendar_interval = sync_interval()
     services = Services(engine=runtime.engine(), public_url=settings.public_url)
-    mail = mail_deliverers(services.engine, os.environ, public_url=settings.public_url)
+    mail = mail_senders(services.engine, os.environ, public_url=settings.public_url)
     app: App | None
     running: AbstractContextManager[None]
     if isinstance(settings, Settings):
@@ -157,7 +158,7 @@ def _connected(
     app: App,
     settings: Settings,
     services: Services,
-    mail: Mapping[str, Deliver],
+    mail: Mapping[str, Sender],
     *,
     socket_mode: bool,
 ) -> Iterator[None]:
@@ -179,18 +180,18 @@ def _connected(
 
 @contextmanager
 def _dispatching(
-    services: Services, client_for: ClientFor | None, deliverers: Mapping[str, Deliver]
+    services: Services, client_for: ClientFor | None, mail: Mapping[str, Sender]
 ) -> Iterator[None]:
-    """Run the outbox job for the block: Slack with ``client_for``, and ``deliverers``.
+    """Run the outbox job for the block: Slack with ``client_for``, and ``mail``.
 
     Polls every few seconds, and a commit of this process that queues messages wakes it.
     """
     from apscheduler.schedulers.background import BackgroundScheduler
 
-    from bot.dispatch import start_dispatcher, stop_dispatcher
+    from bot.dispatch import senders_of, start_dispatcher, stop_dispatcher
 
     scheduler = BackgroundScheduler(timezone="UTC")
-    start_dispatcher(scheduler, services.engine, client_for, deliverers=deliverers)
+    start_dispatcher(scheduler, services.engine, senders_of(client_for, mail))
     scheduler.start()
     try:
         yield

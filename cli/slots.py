@@ -7,9 +7,8 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from cli.runtime import Runtime, attendees_option, day, pass_runtime, slack_user
+from cli.runtime import Runtime, acting, attendees_option, day, pass_runtime, slack_user
 from engine.zones import zulu
-from services.context import Actor
 from services.slots import offered_slots
 
 
@@ -49,7 +48,7 @@ def slots(
         pick=pick,
         link_token=link_token,
         attendees=attendees,
-        actor=Actor(by),
+        actor=acting(by),
     )
     data = {"slots": [{"start": zulu(s.start), "end": zulu(s.end)} for s in found]}
     shown = ZoneInfo(tz) if tz else None

@@ -8,10 +8,9 @@ from typing import Any
 import click
 
 from cli.booking import BY_HELP
-from cli.runtime import Runtime, pass_runtime, slack_user
-from services.context import Actor
+from cli.runtime import Runtime, acting, pass_runtime, slack_user
+from engine.records import TimeOff
 from services.timeoff import add_time_off, list_time_off, remove_time_off
-from storage.records import TimeOff
 
 _DATE = click.DateTime(formats=["%Y-%m-%d"])
 
@@ -64,7 +63,7 @@ def add(
         first.date(),
         last.date(),
         reason=reason,
-        actor=Actor(by),
+        actor=acting(by),
         now=runtime.now,
     )
     runtime.emit({"timeoff": time_off_data(time_off)}, f"Added {time_off_text(time_off)}")
@@ -76,7 +75,7 @@ def add(
 @pass_runtime
 def list_(runtime: Runtime, page: str | None, by: str | None) -> None:
     """List time off, earliest first."""
-    found = list_time_off(runtime.engine(), runtime.workspace(), page=page, actor=Actor(by))
+    found = list_time_off(runtime.engine(), runtime.workspace(), page=page, actor=acting(by))
     lines = [time_off_text(t) for t in found] or ["No time off."]
     runtime.emit({"timeoff": [time_off_data(t) for t in found]}, "\n".join(lines))
 
@@ -87,5 +86,5 @@ def list_(runtime: Runtime, page: str | None, by: str | None) -> None:
 @pass_runtime
 def remove(runtime: Runtime, time_off_id: str, by: str | None) -> None:
     """Remove one stretch of time off (its id from timeoff list)."""
-    time_off = remove_time_off(runtime.engine(), runtime.workspace(), time_off_id, actor=Actor(by))
+    time_off = remove_time_off(runtime.engine(), runtime.workspace(), time_off_id, actor=acting(by))
     runtime.emit({"timeoff": time_off_data(time_off)}, f"Removed {time_off_text(time_off)}")

@@ -75,14 +75,15 @@ def worker(runtime: Runtime, once: bool, interval: float) -> None:
     # notification blocks) would slow down every other command's start.
     from apscheduler.schedulers.blocking import BlockingScheduler
 
-    from bot.dispatch import ClientFor, drain, start_dispatcher
-    from bot.mail import mail_deliverers
+    from bot.dispatch import ClientFor, senders_of, start_dispatcher
+    from bot.mail import mail_senders
     from services.calendar_sync import start_calendar_sync, sync_interval
     from services.calendar_writes import start_calendar_writes
+    from services.delivery import drain
 
     calendar_interval = sync_interval()
     engine = runtime.engine()
-    mail = mail_deliverers(engine, os.environ, public_url=served_at())
+    mail = mail_senders(engine, os.environ, public_url=served_at())
     client_for: ClientFor | None = None
     if not mail or os.environ.get("SLACK_BOT_TOKEN", "").strip():
         client = slack_client(os.environ)
@@ -91,7 +92,7 @@ def worker(runtime: Runtime, once: bool, interval: float) -> None:
             return client
 
     if once:
-        result = drain(engine, client_for, clock=lambda: runtime.now, deliverers=mail)
+        result = drain(engine, senders_of(client_for, mail), clock=lambda: runtime.now)
         runtime.emit(
             {"dispatch": asdict(result)},
             f"Sent {result.sent} (already sent {result.found_sent}), skipped {result.skipped}, "
@@ -100,7 +101,7 @@ def worker(runtime: Runtime, once: bool, interval: float) -> None:
         return
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     scheduler = BlockingScheduler(timezone=UTC)
-    start_dispatcher(scheduler, engine, client_for, interval_seconds=interval, deliverers=mail)
+    start_dispatcher(scheduler, engine, senders_of(client_for, mail), interval_seconds=interval)
     start_calendar_sync(scheduler, engine, interval=calendar_interval)
     start_calendar_writes(scheduler, engine, environ=os.environ)
 

@@ -33,15 +33,15 @@ from sqlalchemy import Engine
 from engine.distribution import PoolReport
 from engine.errors import BadInput, NotFound
 from engine.model import EventType, MasterPage, Page, Pool, Workspace, WorkspaceConfig
+from engine.records import Booking, TimeOff
 from engine.zones import zone
 from services import roles
 from services.booking import upcoming_bookings
 from services.config_file import ConfigInvalid, config_data, parse_config
-from services.context import Actor
+from services.context import Actor, system_clock
 from services.notifications import FailedNotification, email_enabled, failed_notifications
 from services.reporting import pool_reports
 from services.timeoff import kept_pages
-from storage.records import Booking, TimeOff
 from storage.uow import UnitOfWork
 
 Entity = Page | EventType | Pool | MasterPage
@@ -179,7 +179,7 @@ def save_entity(
             changed = parse_config(yaml.safe_dump(raw, sort_keys=False), _SOURCE)
         except ConfigInvalid as invalid:
             raise AdminInvalid(_problems(invalid.problems, raw, section, index)) from invalid
-        uow.config.save(changed)
+        uow.config.save(changed, now=system_clock())
         uow.commit()
     return entities(changed, section)[index]
 

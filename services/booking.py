@@ -8,8 +8,8 @@ No overlap, ever: ``book`` and ``reassign`` first lock every page the request co
 occupy (``UnitOfWork.lock_pages``: SQLite's write lock, or row locks in page order on
 PostgreSQL) and only then reload the schedule and decide, so two requests for one page take
 turns and the second sees the first's booking. On PostgreSQL the exclusion constraint on
-``booking_participants`` is the last line; its violation (and any serialization failure) is
-reported as ``SlotUnavailable``.
+``booking_participants`` is the last line; storage reports its violation (and a
+serialization failure or a deadlock) as a ``Conflict``, told here as ``SlotUnavailable``.
 
 Choices made here:
 
@@ -36,26 +36,27 @@ Choices made here:
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import TypeVar
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from engine.availability import page_is_free
 from engine.bounds import check_instant
 from engine.distribution import preference_order
 from engine.errors import (
+    Aborted,
     BadInput,
     BookingCancelled,
     BookingNoShow,
     BookingStarted,
-    Forbidden,
+    Duplicate,
     NotFound,
     NotInPool,
     NotStarted,
+    Overlap,
     RoundtableError,
     SlotUnavailable,
     TargetBusy,
@@ -69,12 +70,14 @@ from engine.model import (
     PickStep,
     Schedule,
 )
+from engine.records import Booking, Participant, Reassignment, Role
 from engine.rules import SeatAssignment, assign, booking_view, involved_pages, refill
 from engine.slots import Slot
 from services import notifications, roles
 from services.calendar_writes import queue_calendar_writes
-from services.context import Actor
-from services.links import LINK_USED, check_email, check_form_answers, check_typed, refuse
+from services.context import Actor, Guest, SlackUser
+from services.errors import Forbidden, LinkUsed
+from services.links import check_email, check_form_answers, check_typed
 from services.manage_links import booking_of
 from services.slots import (
     BookableEventType,
@@ -85,8 +88,6 @@ from services.slots import (
     read_request,
     with_bookings,
 )
-from storage.records import Booking, Participant, Reassignment, Role
-from storage.schedule import ScheduleRepository
 from storage.uow import UnitOfWork
 
 T = TypeVar("T")
@@ -96,11 +97,6 @@ _AROUND = timedelta(days=1)
 # Attempts of a locked transaction whose page set grew between reading and locking (the
 # configuration changed in between); more than a couple means something keeps changing it.
 _LOCK_ATTEMPTS = 3
-# SQLSTATEs PostgreSQL uses when concurrent writers collide: exclusion violation,
-# serialization failure, deadlock.
-_PG_EXCLUSION = "23P01"
-_PG_RETRYABLE = {"40001", "40P01"}
-_IDEMPOTENCY_CONSTRAINT = "uq_bookings_idempotency_key"
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,19 +189,19 @@ def _book(
     # the first booking of a process, or a request it cannot place, reads the current
     # configuration first, without locks, which also refuses a bad request cheaply.
     # Everything is decided again under the locks, with bookings read once, there.
-    pages = _pages_to_lock(engine, request)
-    if pages is None:
-        with UnitOfWork(engine) as uow:
+    with UnitOfWork(engine) as uow:
+        pages = _pages_to_lock(uow, request)
+        if pages is None:
             pages = set(checked(uow).involved.pages)
 
-    def write(uow: UnitOfWork, held: frozenset[str]) -> Booking | set[str]:
+    def write(uow: UnitOfWork, held: frozenset[str]) -> Booking:
         if request.idempotency_key is not None:
             earlier = uow.bookings.by_idempotency_key(ws, request.idempotency_key)
             if earlier is not None:
                 return _replayed(request, start, earlier)
         opened = checked(uow)
         if not opened.involved.pages <= held:
-            return set(opened.involved.pages)
+            raise _MorePages(opened.involved.pages)
         view_start, view_end = booking_view(start, opened.tz)
         opened = with_bookings(uow, opened, view_start, view_end, now=now)
         booking = _new_booking(request, opened, start, actor=actor, now=now)
@@ -214,7 +210,7 @@ def _book(
         if opened.link is not None and not uow.links.mark_used(
             ws, opened.link.id, booking.id, at=now
         ):
-            raise refuse(LINK_USED)
+            raise LinkUsed()
         notifications.queue_booked(uow, ws, booking, now, known=opened.schedule)
         queue_calendar_writes(uow, ws, booking.id, _pages_of(booking), now)
         uow.commit()
@@ -223,14 +219,14 @@ def _book(
 
     try:
         return _locked(engine, ws, pages, write)
-    except DBAPIError as error:  # IntegrityError among them
-        if _constraint(error) == _IDEMPOTENCY_CONSTRAINT and request.idempotency_key:
-            earlier = _by_key(engine, ws, request.idempotency_key)
-            if earlier is not None:
-                return _replayed(request, start, earlier)
-        if _lost_race(error):
-            raise SlotUnavailable(f"{start.isoformat()} was just taken") from error
-        raise
+    except Duplicate:
+        # The one unique key a new booking can meet: a concurrent request with its key.
+        earlier = _by_key(engine, ws, request.idempotency_key) if request.idempotency_key else None
+        if earlier is None:
+            raise
+        return _replayed(request, start, earlier)
+    except (Overlap, Aborted) as error:
+        raise SlotUnavailable(f"{start.isoformat()} was just taken") from error
 
 
 def _checked_start(start: datetime) -> datetime:
@@ -268,7 +264,7 @@ def cancel(
         pages = {page.id: page for page in config.pages}
         roles.require_canceller(config.workspace, booking, pages, actor)
         _require_confirmed(booking)
-        if actor.guest_of is not None and booking.start <= now:
+        if isinstance(actor, Guest) and booking.start <= now:
             raise BookingStarted("the meeting has started; it can no longer be cancelled")
         uow.bookings.cancel(workspace_id, booking.id, at=now, by=actor.slack_user)
         uow.ledger.add(workspace_id, _ledger(booking, LedgerKind.REMOVED, now))
@@ -313,11 +309,11 @@ def reassign(
     with UnitOfWork(engine) as uow:
         pages = {p.page for p in _get(uow, workspace_id, booking_id).participants} | {to_page}
 
-    def write(uow: UnitOfWork, held: frozenset[str]) -> Booking | set[str]:
+    def write(uow: UnitOfWork, held: frozenset[str]) -> Booking:
         before = _get(uow, workspace_id, booking_id, lock=True)
         wanted = {p.page for p in before.participants} | {to_page}
         if not wanted <= held:
-            return wanted  # reassigned meanwhile: lock the pages it holds now
+            raise _MorePages(wanted)  # reassigned meanwhile: lock the pages it holds now
         schedule = _schedule_around(uow, workspace_id, before, now)
         roles.require_reassigner(schedule.workspace, before, schedule.pools.values(), actor)
         _require_confirmed(before)
@@ -353,10 +349,8 @@ def reassign(
 
     try:
         return _locked(engine, workspace_id, pages, write)
-    except IntegrityError as error:
-        if _sqlstate(error) == _PG_EXCLUSION:
-            raise TargetBusy(f"'{to_page}' was just booked at that time") from error
-        raise
+    except Overlap as error:
+        raise TargetBusy(f"'{to_page}' was just booked at that time") from error
 
 
 def _pages_of(booking: Booking) -> set[str]:
@@ -449,7 +443,7 @@ def reschedule(
             _moving_request(uow, workspace_id, current, tz, now).involved.pages
         )
 
-    def write(uow: UnitOfWork, held: frozenset[str]) -> Booking | set[str]:
+    def write(uow: UnitOfWork, held: frozenset[str]) -> Booking:
         before = _get(uow, workspace_id, booking_id, lock=True)
         opened = _moving_request(uow, workspace_id, before, tz, now)
         config = opened.schedule
@@ -463,7 +457,7 @@ def reschedule(
             raise SlotUnavailable(f"{start.isoformat()} is in the past")
         wanted = set(opened.involved.pages) | {p.page for p in before.participants}
         if not wanted <= held:
-            return wanted
+            raise _MorePages(wanted)
         opened = replace(opened, involved=replace(opened.involved, pages=frozenset(wanted)))
         view_start, view_end = booking_view(start, opened.tz)
         opened = with_bookings(uow, opened, view_start, view_end, now=now, ignore=before.id)
@@ -499,10 +493,8 @@ def reschedule(
 
     try:
         return _locked(engine, workspace_id, pages, write)
-    except DBAPIError as error:  # IntegrityError among them
-        if _lost_race(error):
-            raise SlotUnavailable(f"{start.isoformat()} was just taken") from error
-        raise
+    except (Overlap, Aborted) as error:
+        raise SlotUnavailable(f"{start.isoformat()} was just taken") from error
 
 
 @dataclass(frozen=True, slots=True)
@@ -716,7 +708,7 @@ def upcoming_bookings(
         NotFound: no such workspace.
     """
     wanted = BookingFilter(ends_after=now, status=BookingStatus.CONFIRMED, mine=True)
-    return list_bookings(engine, workspace_id, wanted, actor=Actor(slack_user))
+    return list_bookings(engine, workspace_id, wanted, actor=SlackUser(slack_user))
 
 
 def get_booking(engine: Engine, workspace_id: str, booking_id: str) -> Booking:
@@ -733,25 +725,34 @@ def _locked(
     engine: Engine,
     workspace_id: str,
     pages: set[str],
-    write: Callable[[UnitOfWork, frozenset[str]], T | set[str]],
+    write: Callable[[UnitOfWork, frozenset[str]], T],
 ) -> T:
     """Run ``write`` in a transaction holding ``pages``; widen and retry if it needs more.
 
-    ``write`` gets the pages held and returns its result, or the set of pages it found it
-    needs when that is more than the transaction holds (the configuration or booking
-    changed since they were read).
+    ``write`` gets the pages held and returns its result, or raises ``_MorePages`` with the
+    pages it needs when that is more than the transaction holds (the configuration or
+    booking changed since they were read): the transaction rolls back and the next one
+    locks those too.
     """
     for _ in range(_LOCK_ATTEMPTS):
-        with UnitOfWork(engine) as uow:
-            uow.lock_pages(workspace_id, pages)
-            result = write(uow, frozenset(pages))
-        if not isinstance(result, set):
-            return result
-        pages = pages | result
+        try:
+            with UnitOfWork(engine) as uow:
+                uow.lock_pages(workspace_id, pages)
+                return write(uow, frozenset(pages))
+        except _MorePages as more:
+            pages = pages | more.pages
     raise SlotUnavailable("the booking's pages keep changing; try again")
 
 
-def _pages_to_lock(engine: Engine, request: BookingRequest) -> set[str] | None:
+class _MorePages(Exception):
+    """A locked write found it needs more pages than its transaction holds (``_locked``)."""
+
+    def __init__(self, pages: Iterable[str]) -> None:
+        super().__init__("more pages to lock")
+        self.pages = set(pages)
+
+
+def _pages_to_lock(uow: UnitOfWork, request: BookingRequest) -> set[str] | None:
     """Guess the pages a booking request may take from the last configuration seen.
 
     A stale guess is safe: ``_locked`` widens the locks when the current configuration
@@ -759,7 +760,7 @@ def _pages_to_lock(engine: Engine, request: BookingRequest) -> set[str] | None:
     None when this process has seen no configuration of the workspace, or the request
     does not fit the one it saw.
     """
-    known = ScheduleRepository.last_configuration(engine, request.workspace_id)
+    known = uow.last_configuration(request.workspace_id)
     if known is None:
         return None
     try:
@@ -988,27 +989,3 @@ def _overlaps(schedule: Schedule, page: str, booking: Booking) -> bool:
         other.booking_id != booking.id and other.start < booking.end and booking.start < other.end
         for other in schedule.occupancy.get(page, ())
     )
-
-
-def _lost_race(error: DBAPIError) -> bool:
-    """Tell whether PostgreSQL refused a write because a concurrent booking took the time:
-    the overlap constraint, a serialization failure or a deadlock."""
-    state = _sqlstate(error)
-    return state == _PG_EXCLUSION or state in _PG_RETRYABLE
-
-
-def _sqlstate(error: DBAPIError) -> str | None:
-    state = getattr(error.orig, "sqlstate", None)
-    return state if isinstance(state, str) else None
-
-
-def _constraint(error: DBAPIError) -> str | None:
-    """Return the name of the violated constraint (PostgreSQL), or SQLite's message."""
-    diag = getattr(error.orig, "diag", None)
-    name = getattr(diag, "constraint_name", None)
-    if isinstance(name, str):
-        return name
-    message = str(error.orig)
-    if "bookings.workspace_id, bookings.idempotency_key" in message:
-        return _IDEMPOTENCY_CONSTRAINT
-    return None

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from icalendar import Calendar, Event, vCalAddress, vDuration
 
 from engine.model import Schedule
-from storage.records import Booking
+from engine.records import Booking
 
 PRODUCT_ID = "-//Roundtable//Bookings//EN"
 UID_SUFFIX = "@roundtable"

@@ -24,11 +24,12 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from engine.errors import LinkRefused, RoundtableError, SlotUnavailable
+from engine.errors import RoundtableError, SlotUnavailable
 from engine.model import FormField, MasterMode, PickStep
 from engine.slots import Slot
 from services.booking import reschedule_slots, rescheduling
 from services.context import Actor
+from services.errors import LinkRefused
 from services.links import usable_link
 from services.slots import (
     BookableEventType,

@@ -35,6 +35,7 @@ from sqlalchemy import Engine
 
 from engine.errors import BadInput, NotFound
 from engine.model import PageKind, WorkspaceConfig
+from engine.records import CalendarConnection, OutboxMessage
 from engine.zones import zone
 from services import metrics
 from services.calendar_read import (
@@ -50,8 +51,6 @@ from services.calendars import ICS, Source, list_connections
 from services.context import Actor, system_clock
 from services.notifications import Kind
 from services.secret import SecretUnreadable
-from storage.calendars import CalendarConnection
-from storage.records import OutboxMessage
 from storage.uow import UnitOfWork
 
 log = logging.getLogger("roundtable.calendars")

@@ -42,8 +42,8 @@ from sqlalchemy import Engine
 
 from engine.errors import NotFound
 from engine.model import BookingStatus
+from engine.records import Channel, OutboxMessage
 from services.context import system_clock
-from storage.records import Channel, OutboxMessage
 from storage.uow import UnitOfWork
 
 if TYPE_CHECKING:

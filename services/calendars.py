@@ -22,12 +22,13 @@ from urllib.parse import urlsplit, urlunsplit
 
 from sqlalchemy import Engine
 
-from engine.errors import BadInput, Forbidden, NotFound
+from engine.errors import BadInput, NotFound
 from engine.model import Page, PageKind, WorkspaceConfig
+from engine.records import CalendarConnection
 from services import roles
 from services.context import Actor
+from services.errors import Forbidden
 from services.secret import secret_box
-from storage.calendars import CalendarConnection
 from storage.uow import UnitOfWork
 
 ICS = "ics"

@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Protocol
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import IntegrityError
 
-from engine.errors import BadInput, NotFound
+from engine.errors import BadInput, Duplicate, NotFound
 from engine.model import Workspace, WorkspaceConfig
+from services.context import system_clock
 from storage.uow import UnitOfWork
 
 
@@ -88,7 +88,7 @@ def save_config(
     with UnitOfWork(engine) as uow:
         exists = config.workspace.id in uow.config.workspace_ids()
         before = uow.config.load(config.workspace.id) if exists else None
-        uow.config.save(config)
+        uow.config.save(config, now=system_clock())
         after = uow.config.load(config.workspace.id)
         uow.commit()
     return _summary(before, after)
@@ -181,12 +181,14 @@ def start_workspace(engine: Engine, team_id: str, *, timezone: str = "UTC") -> b
     and admins set it up; its time zone is ``timezone`` until a file sets another. Returns
     whether it was created (another process creating it meanwhile is no error).
     """
-    with UnitOfWork(engine) as uow:
-        if team_id in uow.config.workspace_ids():
-            return False
-        try:
-            uow.config.save(WorkspaceConfig(Workspace(id=team_id, timezone=timezone)))
+    try:
+        with UnitOfWork(engine) as uow:
+            if team_id in uow.config.workspace_ids():
+                return False
+            uow.config.save(
+                WorkspaceConfig(Workspace(id=team_id, timezone=timezone)), now=system_clock()
+            )
             uow.commit()
-        except IntegrityError:  # the unique team id: another request created it first
-            return False
+    except Duplicate:  # the unique team id: another request created it first
+        return False
     return True

@@ -33,24 +33,51 @@ class SlackRoles(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
-class Actor:
-    """Who asks for a use case: a Slack user, the command line acting as an admin, or a
-    guest: the holder of one booking's manage link (``guest_of`` names that booking) or of a
-    one-time link (``LINK_GUEST``: ``guest_of`` is empty, as the guest holds no booking yet).
-    A guest is never an admin.
+class CommandLine:
+    """The command line without ``--by``: it acts as an admin of the workspace it names."""
 
-    ``slack`` lets the role checks ask Slack about the user (the Slack app hands it in); the
-    command line's ``--by`` has none, so there only the configured roles count.
+    @property
+    def slack_user(self) -> None:
+        """No Slack user acts (what a booking records as made or cancelled by)."""
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class SlackUser:
+    """A Slack user: the one who sent a Slack request, or the command line's ``--by``.
+
+    ``slack`` lets the role checks ask Slack whether the user is one of the workspace's
+    owners or admins (the Slack app hands it in); ``--by`` has none, so there only the
+    configured roles count.
     """
 
-    slack_user: str | None = None
-    guest_of: str | None = None
+    id: str
     slack: SlackRoles | None = field(default=None, compare=False, repr=False)
 
     @property
-    def is_cli(self) -> bool:
-        return self.slack_user is None and self.guest_of is None
+    def slack_user(self) -> str:
+        """The Slack user who acts."""
+        return self.id
 
 
-LINK_GUEST = Actor(guest_of="")
+@dataclass(frozen=True, slots=True)
+class Guest:
+    """The holder of a link on the guest pages: a booking's manage link (``booking`` names
+    that booking) or a one-time link (``booking`` is None: the guest holds none yet).
+
+    The link is the guest's whole authority: a guest is never an admin.
+    """
+
+    booking: str | None = None
+
+    @property
+    def slack_user(self) -> None:
+        """No Slack user acts."""
+        return None
+
+
+Actor = CommandLine | SlackUser | Guest
+"""Who asks for a use case; every role check matches on all three (``services.roles``)."""
+
+LINK_GUEST = Guest()
 """The guest of a one-time link on the guest pages: the link is their authority, no role."""

@@ -6,9 +6,10 @@ SHA-256 is stored, so the database alone cannot open a link. A link is consumed 
 ``services.booking.book`` in the booking's own transaction (``LinkRepository.mark_used`` is
 one conditional UPDATE).
 
-A link that cannot be used is refused with ``LinkRefused`` and one of four codes; the
+A link that cannot be used is refused with a ``LinkRefused`` of one of four kinds
+(``services.errors``: ``LinkUnknown``, ``LinkUsed``, ``LinkRevoked``, ``LinkExpired``); the
 messages are the same for every link and name no page, pool or person, so a guest holding
-a stale or guessed token learns nothing but the code.
+a stale or guessed token learns nothing but the kind.
 
 Choices made here:
 
@@ -35,26 +36,16 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine
 
 from engine.bounds import check_text
-from engine.errors import BadInput, LinkRefused, NotFound
+from engine.errors import BadInput, NotFound
 from engine.lookup import find
 from engine.model import EventType, MasterMode, MasterPage, Schedule, WorkspaceConfig
+from engine.records import OneTimeLink
 from engine.rules import flexible_members
 from services import roles
 from services.context import Actor
-from storage.records import OneTimeLink
+from services.errors import LinkExpired, LinkRevoked, LinkUnknown, LinkUsed
 from storage.uow import UnitOfWork
 
-LINK_USED = "link_used"
-LINK_EXPIRED = "link_expired"
-LINK_REVOKED = "link_revoked"
-LINK_UNKNOWN = "link_unknown"
-
-_MESSAGES = {
-    LINK_USED: "This link has already been used to book.",
-    LINK_EXPIRED: "This link has expired.",
-    LINK_REVOKED: "This link has been withdrawn.",
-    LINK_UNKNOWN: "This link is not valid.",
-}
 DEFAULT_EXPIRY = timedelta(days=30)
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
 
@@ -82,11 +73,6 @@ class LinkView:
     expires_at: datetime | None = None
 
 
-def refuse(code: str) -> LinkRefused:
-    """Return the refusal of a link for ``code`` (one of the ``LINK_*`` codes)."""
-    return LinkRefused(code, _MESSAGES[code])
-
-
 def token_hash(token: str) -> str:
     """Return the stored form of a link's secret: its SHA-256, hex."""
     return hashlib.sha256(token.encode()).hexdigest()
@@ -104,13 +90,13 @@ def check_link(link: OneTimeLink | None, now: datetime) -> OneTimeLink:
         LinkRefused: the link is unknown, used, revoked or expired (checked in that order).
     """
     if link is None:
-        raise refuse(LINK_UNKNOWN)
+        raise LinkUnknown()
     if link.used_at is not None:
-        raise refuse(LINK_USED)
+        raise LinkUsed()
     if link.revoked_at is not None:
-        raise refuse(LINK_REVOKED)
+        raise LinkRevoked()
     if link.expires_at is not None and link.expires_at <= now:
-        raise refuse(LINK_EXPIRED)
+        raise LinkExpired()
     return link
 
 
@@ -269,7 +255,7 @@ def revoke_link(
         uow.begin_write()
         link = uow.links.get(workspace_id, token_hash(token))
         if link is None:
-            raise refuse(LINK_UNKNOWN)
+            raise LinkUnknown()
         if actor.slack_user is None or link.created_by != actor.slack_user:
             config = uow.config.load(workspace_id)
             master = _master_page(config, link.master_page)
@@ -277,9 +263,9 @@ def revoke_link(
                 config.workspace, master, config.pools, actor, "revoke links to this master page"
             )
         if link.used_at is not None:
-            raise refuse(LINK_USED)
+            raise LinkUsed()
         if not uow.links.revoke(workspace_id, link.token_hash, at=now):
-            raise refuse(LINK_REVOKED)
+            raise LinkRevoked()
         uow.commit()
 
 
@@ -293,14 +279,14 @@ def resolve_link(engine: Engine, token: str, *, now: datetime) -> LinkView:
     with UnitOfWork(engine) as uow:
         workspace_id = uow.links.workspace_of(digest)
         if workspace_id is None:
-            raise refuse(LINK_UNKNOWN)
+            raise LinkUnknown()
         link = check_link(uow.links.get(workspace_id, digest), now)
         config = uow.config.load(workspace_id)
     try:
         master = _master_page(config, link.master_page)
     except NotFound:
         # The master page was archived after the link was made: nothing left to open.
-        raise refuse(LINK_UNKNOWN) from None
+        raise LinkUnknown() from None
     return LinkView(
         workspace_id=workspace_id,
         master_page=master.id,

@@ -5,7 +5,7 @@ inside the unit of work that books, cancels or reassigns, so the outbox rows com
 back) with the booking. Nothing here commits and nothing talks to Slack: a row holds only
 the kind, the recipient (a Slack user or channel id), the due time, the booking id, a
 dedupe key and a small payload. The message itself is rendered at send time from the
-booking as it is then (``bot.dispatch``), so a reminder after a reassignment names the
+booking as it is then (``services.delivery``), so a reminder after a reassignment names the
 new host and a reminder of a cancelled booking is skipped.
 
 Who is told what:
@@ -63,7 +63,7 @@ from sqlalchemy import Engine
 
 from engine.intervals import to_utc
 from engine.model import EventType, Page, PageKind, Pool, Schedule, WorkspaceConfig
-from storage.records import Booking, Channel, OutboxMessage, Reassignment
+from engine.records import Booking, Channel, OutboxMessage, Reassignment
 from storage.uow import UnitOfWork
 
 DEFAULT_REMINDERS = EventType("", "", timedelta(0)).reminders

@@ -15,16 +15,22 @@
 * A member may manage their own page's time off, bookings feed and calendars (the page
   whose ``slack_user`` they are); admins any page's, rooms included.
 * Anyone may look at offered slots and book.
+* A **guest** (a link's holder) is never an admin and holds no role: only the booking its
+  manage link names may be changed by it.
+
+Each check matches on every kind of actor (``services.context.Actor``), so mypy refuses a
+check that forgets one.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import assert_never
 
-from engine.errors import Forbidden
 from engine.model import MasterPage, Page, Pool, Workspace
-from services.context import Actor
-from storage.records import Booking
+from engine.records import Booking
+from services.context import Actor, CommandLine, Guest, SlackUser
+from services.errors import Forbidden
 
 
 def is_admin(workspace: Workspace, actor: Actor) -> bool:
@@ -33,18 +39,35 @@ def is_admin(workspace: Workspace, actor: Actor) -> bool:
     A listed admin is one without asking Slack; anyone else is when the workspace counts
     Slack's owners and admins and Slack says the user is one.
     """
-    if actor.is_cli:
-        return True
-    user = actor.slack_user
-    if user is None:  # a guest
-        return False
-    if user in workspace.admins:
-        return True
-    return (
-        workspace.slack_admins
-        and actor.slack is not None
-        and actor.slack.is_workspace_admin(workspace.id, user)
-    )
+    match actor:
+        case CommandLine():
+            return True
+        case Guest():
+            return False
+        case SlackUser(id=user, slack=slack):
+            if user in workspace.admins:
+                return True
+            return (
+                workspace.slack_admins
+                and slack is not None
+                and slack.is_workspace_admin(workspace.id, user)
+            )
+        case _:
+            assert_never(actor)
+
+
+def _person(actor: Actor) -> str | None:
+    """Return the Slack user whose own parts count (customer, owner, member, manager).
+
+    None for the command line (an admin, no part of its own) and for a guest.
+    """
+    match actor:
+        case SlackUser(id=user):
+            return user
+        case CommandLine() | Guest():
+            return None
+        case _:
+            assert_never(actor)
 
 
 def require_admin(workspace: Workspace, actor: Actor, action: str) -> None:
@@ -59,9 +82,8 @@ def require_admin(workspace: Workspace, actor: Actor, action: str) -> None:
 
 def may_keep_page(workspace: Workspace, page: Page, actor: Actor) -> bool:
     """Tell whether ``actor`` may manage ``page``'s own settings: an admin, or its member."""
-    return is_admin(workspace, actor) or (
-        actor.slack_user is not None and actor.slack_user == page.slack_user
-    )
+    user = _person(actor)
+    return (user is not None and user == page.slack_user) or is_admin(workspace, actor)
 
 
 def require_page_keeper(workspace: Workspace, page: Page, actor: Actor, action: str) -> None:
@@ -77,7 +99,8 @@ def require_page_keeper(workspace: Workspace, page: Page, actor: Actor, action: 
 def managed_pools(workspace: Workspace, pools: Iterable[Pool], actor: Actor) -> set[str]:
     """Return the ids of the pools ``actor`` manages (every pool for an admin)."""
     pools = list(pools)
-    listed = {pool.id for pool in pools if actor.slack_user in pool.managers}
+    user = _person(actor)
+    listed = {pool.id for pool in pools if user is not None and user in pool.managers}
     if len(listed) < len(pools) and is_admin(workspace, actor):
         return {pool.id for pool in pools}
     return listed
@@ -89,7 +112,8 @@ def _manages_any(workspace: Workspace, pools: Iterable[Pool], actor: Actor, of: 
     The listed managers are looked at first: Slack is asked whether the actor is one of its
     admins only when that decides.
     """
-    if any(pool.id in of and actor.slack_user in pool.managers for pool in pools):
+    user = _person(actor)
+    if user is not None and any(pool.id in of and user in pool.managers for pool in pools):
         return True
     return is_admin(workspace, actor)
 
@@ -147,15 +171,20 @@ def may_change(
     Admins may; so may the booking's customer, the owner page's Slack user and the guest
     holding the booking's manage link.
     """
-    if actor.guest_of is not None:
-        return actor.guest_of == booking.id
-    owner = pages.get(booking.owner)
-    user = actor.slack_user
-    if user is not None and (
-        user == booking.customer_slack_user or (owner is not None and user == owner.slack_user)
-    ):
-        return True  # decided by the booking, without asking Slack
-    return is_admin(workspace, actor)
+    match actor:
+        case Guest(booking=held):
+            return held == booking.id
+        case CommandLine():
+            return True
+        case SlackUser(id=user):
+            owner = pages.get(booking.owner)
+            if user == booking.customer_slack_user or (
+                owner is not None and user == owner.slack_user
+            ):
+                return True  # decided by the booking, without asking Slack
+            return is_admin(workspace, actor)
+        case _:
+            assert_never(actor)
 
 
 def require_canceller(
@@ -184,7 +213,8 @@ def may_mark_no_show(
     """Tell whether ``actor`` may mark ``booking`` a no-show: its owner, a manager of one
     of its pools, or an admin."""
     owner = pages.get(booking.owner)
-    if actor.slack_user is not None and owner is not None and owner.slack_user == actor.slack_user:
+    user = _person(actor)
+    if user is not None and owner is not None and owner.slack_user == user:
         return True
     seat_pools = {p.pool for p in booking.participants if p.pool is not None}
     return _manages_any(workspace, pools, actor, seat_pools)

@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import Engine
 
 from engine.bounds import check_day
-from engine.errors import BadInput, Forbidden
+from engine.errors import BadInput
 from engine.lookup import find
 from engine.model import (
     EventType,
@@ -27,6 +27,7 @@ from engine.model import (
     Schedule,
     WorkspaceConfig,
 )
+from engine.records import OneTimeLink
 from engine.rules import (
     Involved,
     booking_view,
@@ -42,8 +43,8 @@ from engine.slots import offered_slots as engine_offered_slots
 from engine.zones import local_to_utc, zone
 from services import free_time, roles
 from services.context import Actor, system_clock
+from services.errors import Forbidden
 from services.links import link_event_types, usable_link
-from storage.records import OneTimeLink
 from storage.schedule import Configuration
 from storage.uow import UnitOfWork
 

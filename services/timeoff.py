@@ -25,10 +25,10 @@ from sqlalchemy import Engine
 from engine.errors import BadInput, NotFound
 from engine.lookup import find
 from engine.model import Page, Workspace
+from engine.records import TimeOff
 from engine.zones import zone
 from services import roles
 from services.context import Actor
-from storage.records import TimeOff
 from storage.uow import UnitOfWork
 
 MAX_DAYS = 366

@@ -13,8 +13,8 @@ from collections.abc import Iterable
 
 from sqlmodel import Session, col, select
 
+from engine.records import Channel, OutboxStatus
 from storage.common import workspace_pk
-from storage.records import Channel, OutboxStatus
 from storage.tables import CalendarConnectionRow, CalendarPageRow, OutboxRow, PageRow
 
 _CALDAV = "caldav"  # the connection kind services.calendars calls CALDAV

@@ -19,13 +19,13 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, insert, or_
 from sqlmodel import Session, col, select
 
 from engine.errors import NotFound
+from engine.records import CalendarConnection
 from storage.common import workspace_pk
 from storage.tables import (
     BusyBlockRow,
@@ -37,30 +37,6 @@ from storage.tables import (
 
 CALENDAR_SOURCE = "calendar"
 """``busy_blocks.source`` of the blocks read from a calendar connection."""
-
-
-@dataclass(frozen=True, slots=True)
-class CalendarConnection:
-    """A stored connection; ``secret`` is the sealed URL and credentials, ``busy`` its blocks."""
-
-    id: str
-    kind: str
-    pages: tuple[str, ...]
-    shown_url: str
-    secret: str
-    write: bool
-    created_at: datetime
-    due_at: datetime
-    created_by: str | None = None
-    etag: str | None = None
-    last_modified: str | None = None
-    window_end: datetime | None = None
-    claimed_until: datetime | None = None
-    last_success: datetime | None = None
-    last_error: str | None = None
-    failing_since: datetime | None = None
-    failure_told: bool = False
-    busy: int = 0
 
 
 class CalendarRepository:

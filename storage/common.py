@@ -4,22 +4,18 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any, TypeVar
 
 from sqlmodel import Session, SQLModel, col, select
 
 from engine.errors import NotFound
 from storage.tables import ConfigEntityRow, PageRow, WorkspaceRow
+from storage.transaction import state_of
 
 RowT = TypeVar("RowT", bound=SQLModel)
 EntityT = TypeVar("EntityT", bound=ConfigEntityRow)
 KeyT = TypeVar("KeyT")
-
-
-def utcnow() -> datetime:
-    """Return the current instant in UTC (storage's own timestamps, never scheduling)."""
-    return datetime.now(UTC)
 
 
 def minutes(value: timedelta) -> int:
@@ -27,19 +23,14 @@ def minutes(value: timedelta) -> int:
     return int(value.total_seconds()) // 60
 
 
-_WORKSPACES = "roundtable.workspaces"
-_PKS = "roundtable.workspace_pks"
-_LIVE_PKS = "roundtable.live_pks"
-
-
 def find_workspace(session: Session, workspace_id: str) -> WorkspaceRow | None:
     """Return the row of the workspace whose Slack team id is ``workspace_id``.
 
-    The row is remembered for the session's life (its key never changes; holding it keeps
+    The row is remembered in the transaction state (its key never changes; holding it keeps
     it in the identity map), so later calls read no SQL while it is fresh: one booking
     asked for it eight times.
     """
-    known: dict[str, tuple[uuid.UUID, WorkspaceRow]] = session.info.setdefault(_WORKSPACES, {})
+    known = state_of(session).workspaces
     held = known.get(workspace_id)
     row = None if held is None else session.get(WorkspaceRow, held[0])
     if row is None:
@@ -52,7 +43,7 @@ def find_workspace(session: Session, workspace_id: str) -> WorkspaceRow | None:
 
 def remember_workspace_pk(session: Session, workspace_id: str, pk: uuid.UUID) -> None:
     """Note a workspace's primary key for the session's life (it never changes)."""
-    session.info.setdefault(_PKS, {})[workspace_id] = pk
+    state_of(session).workspace_pks[workspace_id] = pk
 
 
 def workspace_pk(session: Session, workspace_id: str) -> uuid.UUID:
@@ -61,7 +52,7 @@ def workspace_pk(session: Session, workspace_id: str) -> uuid.UUID:
     Raises:
         NotFound: no workspace has this Slack team id.
     """
-    pk: uuid.UUID | None = session.info.get(_PKS, {}).get(workspace_id)
+    pk = state_of(session).workspace_pks.get(workspace_id)
     if pk is not None:
         return pk
     row = find_workspace(session, workspace_id)
@@ -79,18 +70,17 @@ def remember_live_pks(
     database again (a booking asked six times). Only a configuration read in the same
     transaction may be noted; a configuration save forgets them (``forget_live_pks``).
     """
-    session.info.setdefault(_LIVE_PKS, {})[ws] = pks
+    state_of(session).live_pks[ws] = pks
 
 
 def forget_live_pks(session: Session) -> None:
     """Forget the noted entities: the configuration is being changed in this session."""
-    session.info.pop(_LIVE_PKS, None)
+    state_of(session).live_pks.clear()
 
 
 def live_pks(session: Session, ws: uuid.UUID, table: str) -> Mapping[str, uuid.UUID]:
     """Return the noted primary keys of a table's live entities (empty when none are)."""
-    noted: Mapping[str, Mapping[str, uuid.UUID]] = session.info.get(_LIVE_PKS, {}).get(ws, {})
-    return noted.get(table, {})
+    return state_of(session).live_pks.get(ws, {}).get(table, {})
 
 
 def assign(row: SQLModel, values: Mapping[str, Any]) -> None:

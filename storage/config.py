@@ -12,7 +12,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import event, update
@@ -39,7 +39,7 @@ from engine.model import (
     Workspace,
     WorkspaceConfig,
 )
-from storage.common import EntityT, assign, find_workspace, forget_live_pks, minutes, sync, utcnow
+from storage.common import EntityT, assign, find_workspace, forget_live_pks, minutes, sync
 from storage.config_cache import cached, mark_config_written, workspace_state
 from storage.tables import (
     BusyBlockRow,
@@ -125,8 +125,10 @@ class ConfigRepository:
             busy=tuple(BusyBlock(key, block.start_at, block.end_at) for block, key in busy),
         )
 
-    def save(self, cfg: WorkspaceConfig) -> None:
-        """Make the stored configuration of ``cfg.workspace`` equal to ``cfg``.
+    def save(self, cfg: WorkspaceConfig, *, now: datetime) -> None:
+        """Make the stored configuration of ``cfg.workspace`` equal to ``cfg`` at ``now``.
+
+        ``now`` stamps what the save starts or ends (a pool membership, an archived entity).
 
         When that changes anything, the workspace's ``config_version`` grows by one, so
         every process's cached copy of the old configuration stops being used.
@@ -145,7 +147,7 @@ class ConfigRepository:
 
         event.listen(self._session, "before_flush", note)
         try:
-            ws = _ConfigWriter(self._session, cfg).write()
+            ws = _ConfigWriter(self._session, cfg, now).write()
         finally:
             event.remove(self._session, "before_flush", note)
         if changed:
@@ -395,10 +397,10 @@ def _master_page_values(master: MasterPage) -> dict[str, Any]:
 class _ConfigWriter:
     """One ``ConfigRepository.save``: writes parents before children, flushing in between."""
 
-    def __init__(self, session: Session, cfg: WorkspaceConfig) -> None:
+    def __init__(self, session: Session, cfg: WorkspaceConfig, now: datetime) -> None:
         self._session = session
         self._cfg = cfg
-        self._now = utcnow()
+        self._now = now
 
     def write(self) -> uuid.UUID:
         """Write the configuration; return the workspace's primary key."""

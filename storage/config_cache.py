@@ -31,14 +31,12 @@ from sqlmodel import Session, col
 
 from storage.common import remember_workspace_pk
 from storage.tables import WorkspaceRow
+from storage.transaction import state_of
 
 T = TypeVar("T")
 
 _CAPACITY = 64
 """Entries kept (least recently used go first): a few workspaces, two kinds, one version."""
-
-_WROTE_CONFIG = "roundtable.wrote_config"
-_STATES = "roundtable.workspace_states"
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +77,7 @@ def workspace_state(session: Session, workspace_id: str) -> WorkspaceState | Non
     remember_workspace_pk(session, workspace_id, pk)
     bounds = BookingBounds(timedelta(minutes=buffer), timedelta(minutes=length))
     state = WorkspaceState(workspace_id, pk, version, bounds)
-    session.info.setdefault(_STATES, {})[pk] = state
+    state_of(session).states[pk] = state
     return state
 
 
@@ -88,7 +86,7 @@ def known_booking_bounds(session: Session, ws: uuid.UUID) -> BookingBounds | Non
 
     The stored values never shrink, so they are at least these now.
     """
-    state: WorkspaceState | None = session.info.get(_STATES, {}).get(ws)
+    state = state_of(session).states.get(ws)
     return None if state is None else state.bounds
 
 
@@ -99,15 +97,16 @@ def configuration_key(session: Session, ws: uuid.UUID) -> tuple[str, uuid.UUID, 
     when the transaction read no version of the workspace, or saved a configuration (its
     version is not committed yet).
     """
-    state: WorkspaceState | None = session.info.get(_STATES, {}).get(ws)
-    if state is None or session.info.get(_WROTE_CONFIG):
+    transaction = state_of(session)
+    state = transaction.states.get(ws)
+    if state is None or transaction.wrote_config:
         return None
     return (_url(session.get_bind().engine), ws, state.config_version)
 
 
 def mark_config_written(session: Session) -> None:
     """Keep this session away from the cache: it holds an uncommitted configuration."""
-    session.info[_WROTE_CONFIG] = True
+    state_of(session).wrote_config = True
 
 
 def cached(session: Session, state: WorkspaceState, kind: str, build: Callable[[], T]) -> T:
@@ -115,7 +114,7 @@ def cached(session: Session, state: WorkspaceState, kind: str, build: Callable[[
 
     ``kind`` names what is built (one workspace version yields several values).
     """
-    if session.info.get(_WROTE_CONFIG):
+    if state_of(session).wrote_config:
         return build()
     url = _url(session.get_bind().engine)
     key = (url, state.pk, state.config_version, kind)

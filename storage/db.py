@@ -20,9 +20,11 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import SQLModel
 
 import storage.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
+from engine.errors import Aborted, Conflict, Duplicate, Overlap
 
 DEFAULT_URL = "sqlite:///roundtable.db"
 HEAD_REVISION = "0013"
@@ -31,6 +33,16 @@ BEGIN_IMMEDIATE = "roundtable_begin_immediate"
 """Execution option: on SQLite, open the transaction with ``BEGIN IMMEDIATE`` (a write lock)."""
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
+
+# PostgreSQL's SQLSTATEs of a lost race: a unique key, the exclusion (no-overlap)
+# constraint, a serialization failure and a deadlock.
+_PG_CONFLICTS: dict[str, type[Conflict]] = {
+    "23505": Duplicate,
+    "23P01": Overlap,
+    "40001": Aborted,
+    "40P01": Aborted,
+}
+_SQLITE_UNIQUE = "UNIQUE constraint failed"
 
 
 def is_migrated(name: str | None, type_: str, parent_names: Any) -> bool:
@@ -50,6 +62,19 @@ _PG_UPGRADE_LOCK = 0x526F756E64
 
 class SchemaTooNew(RuntimeError):
     """The database was migrated by a newer Roundtable than this one."""
+
+
+def conflict_of(error: DBAPIError) -> Conflict | None:
+    """Return the ``Conflict`` a driver's error reports, or None when it reports none.
+
+    PostgreSQL names it with a SQLSTATE; SQLite has no exclusion constraint and one writer
+    at a time, so only a unique key says so (in its message).
+    """
+    state = getattr(error.orig, "sqlstate", None)
+    kind = _PG_CONFLICTS.get(state) if isinstance(state, str) else None
+    if kind is None and str(error.orig).startswith(_SQLITE_UNIQUE):
+        kind = Duplicate
+    return None if kind is None else kind(str(error.orig))
 
 
 def database_url(explicit: str | None = None) -> str:

@@ -18,15 +18,7 @@ from sqlmodel import Session, col, select
 
 from engine.errors import NotFound
 from engine.model import BookingStatus, LedgerEntry
-from storage.common import (
-    EntityT,
-    live_page_pk,
-    live_pks,
-    minutes,
-    workspace_pk,
-)
-from storage.config_cache import known_booking_bounds
-from storage.records import (
+from engine.records import (
     Booking,
     Channel,
     OneTimeLink,
@@ -36,6 +28,14 @@ from storage.records import (
     Reassignment,
     Role,
 )
+from storage.common import (
+    EntityT,
+    live_page_pk,
+    live_pks,
+    minutes,
+    workspace_pk,
+)
+from storage.config_cache import known_booking_bounds
 from storage.tables import (
     BookingRow,
     EventTypeRow,
@@ -49,9 +49,7 @@ from storage.tables import (
     ReassignmentRow,
     WorkspaceRow,
 )
-
-QUEUED = "roundtable_outbox_queued"
-"""Session info key: this transaction queued outbox rows (``UnitOfWork.commit`` wakes)."""
+from storage.transaction import state_of
 
 
 def _uuid(value: str | None) -> uuid.UUID | None:
@@ -249,39 +247,6 @@ class BookingRepository:
         """Return the booking made with an idempotency key, or ``None``."""
         found = self._find(workspace_id, col(BookingRow.idempotency_key) == key)
         return found[0] if found else None
-
-    def upcoming_for_customer(
-        self, workspace_id: str, slack_user: str, *, now: datetime
-    ) -> list[Booking]:
-        """Return a Slack user's confirmed bookings that have not ended, soonest first."""
-        return self._find(
-            workspace_id,
-            col(BookingRow.customer_slack_user) == slack_user,
-            col(BookingRow.status) == BookingStatus.CONFIRMED.value,
-            col(BookingRow.end_at) > now,
-        )
-
-    def upcoming_involving(
-        self, workspace_id: str, slack_user: str, *, now: datetime
-    ) -> list[Booking]:
-        """Return the confirmed bookings not yet ended that a Slack user is in, soonest first.
-
-        The user is in a booking as its customer or as the Slack user of a page it occupies.
-        """
-        as_page = (
-            select(ParticipantRow.booking_id)
-            .join(PageRow, col(PageRow.id) == ParticipantRow.page_id)
-            .where(col(PageRow.slack_user) == slack_user)
-        )
-        return self._find(
-            workspace_id,
-            or_(
-                col(BookingRow.customer_slack_user) == slack_user,
-                col(BookingRow.id).in_(as_page),
-            ),
-            col(BookingRow.status) == BookingStatus.CONFIRMED.value,
-            col(BookingRow.end_at) > now,
-        )
 
     def confirmed_of_page(
         self, workspace_id: str, page: str, *, ending_after: datetime
@@ -727,7 +692,7 @@ class OutboxRepository:
                 for m in fresh.values()
             ],
         )
-        self._session.info[QUEUED] = True
+        state_of(self._session).queued = True
 
     def due_backlog(self, *, now: datetime) -> tuple[int, datetime | None]:
         """Count the messages of every workspace due by ``now`` and not yet delivered.

@@ -10,8 +10,8 @@ import uuid
 
 from sqlmodel import Session, col, delete, select
 
+from engine.records import TimeOff
 from storage.common import live_page_pk, workspace_pk
-from storage.records import TimeOff
 from storage.tables import PageRow, TimeOffRow
 
 

@@ -5,6 +5,9 @@
         uow.commit()
 
 Leaving the block without ``commit()`` rolls everything back; repositories never commit.
+A write the database refuses because a concurrent transaction won (a unique key, the
+no-overlap constraint, a serialization failure or a deadlock) leaves the block as an
+``engine.errors.Conflict`` (``storage.db.conflict_of``); the service says what it means.
 
 A commit that queued outbox rows calls the wake-ups registered with ``on_queued`` for its
 engine (``roundtable serve`` wakes its dispatcher so a message due now leaves at once).
@@ -18,24 +21,25 @@ from types import TracebackType
 from typing import Self
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
 
 from storage.calendar_writes import CalendarWriteRepository
 from storage.calendars import CalendarRepository
 from storage.config import ConfigRepository
-from storage.db import BEGIN_IMMEDIATE
+from storage.db import BEGIN_IMMEDIATE, conflict_of
 from storage.feeds import FeedRepository
 from storage.repositories import (
-    QUEUED,
     AuditRepository,
     BookingRepository,
     LedgerRepository,
     LinkRepository,
     OutboxRepository,
 )
-from storage.schedule import ScheduleRepository
+from storage.schedule import Configuration, ScheduleRepository
 from storage.tables import PageRow, WorkspaceRow
 from storage.timeoff import TimeOffRepository
+from storage.transaction import TransactionState, state_of
 
 _WAKEUPS: list[tuple[Engine, Callable[[], None]]] = []
 _WAKEUPS_LOCK = threading.Lock()
@@ -63,6 +67,7 @@ class UnitOfWork:
     """A transaction over the repositories; use it as a context manager."""
 
     session: Session
+    state: TransactionState
     config: ConfigRepository
     schedules: ScheduleRepository
     bookings: BookingRepository
@@ -80,6 +85,7 @@ class UnitOfWork:
 
     def __enter__(self) -> Self:
         self.session = Session(self._engine, expire_on_commit=False)
+        self.state = state_of(self.session)
         self.config = ConfigRepository(self.session)
         self.schedules = ScheduleRepository(self.session)
         self.bookings = BookingRepository(self.session)
@@ -101,16 +107,27 @@ class UnitOfWork:
     ) -> None:
         self.session.rollback()
         self.session.close()
+        conflict = conflict_of(exc) if isinstance(exc, DBAPIError) else None
+        if conflict is not None:
+            raise conflict from exc
 
     def commit(self) -> None:
         """Commit everything done so far; wake the outbox's deliverers when it queued any."""
-        queued = self.session.info.pop(QUEUED, False)
+        queued, self.state.queued = self.state.queued, False
         self.session.commit()
         if queued:
             with _WAKEUPS_LOCK:
                 wakes = [wake for engine, wake in _WAKEUPS if engine is self._engine]
             for wake in wakes:
                 wake()
+
+    def last_configuration(self, workspace_id: str) -> Configuration | None:
+        """Return the configuration this process read last of a workspace (no SQL).
+
+        Not checked against the database: a guess a transaction verifies (which pages a
+        booking should lock). None when this process has read none.
+        """
+        return ScheduleRepository.last_configuration(self._engine, workspace_id)
 
     def begin_write(self) -> None:
         """Start the transaction as a writer: ``BEGIN IMMEDIATE`` on SQLite, plain elsewhere.

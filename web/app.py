@@ -51,15 +51,9 @@ from werkzeug.wrappers import Request, Response
 
 from engine.bounds import check_instant
 from engine.durations import length_text
-from engine.errors import (
-    BadInput,
-    BookingCancelled,
-    BookingStarted,
-    LinkRefused,
-    Refused,
-    SlotUnavailable,
-)
+from engine.errors import BadInput, BookingCancelled, BookingStarted, Refused, SlotUnavailable
 from engine.model import BookingStatus, EventType, FormField, Schedule, WorkspaceConfig
+from engine.records import Booking
 from engine.rules import needs_headcount
 from engine.slots import Slot
 from engine.zones import zulu
@@ -74,13 +68,13 @@ from services.booking import (
     reschedule_slots,
 )
 from services.config import load_config
-from services.context import LINK_GUEST, Actor, Services
+from services.context import LINK_GUEST, Guest, Services
+from services.errors import LinkRefused, LinkUnknown, LinkUsed
 from services.feeds import PREFIX as FEED_PREFIX
 from services.feeds import feed_calendar
-from services.links import LINK_UNKNOWN, LINK_USED, LinkView, check_email, refuse, resolve_link
+from services.links import LinkView, check_email, resolve_link
 from services.manage_links import manage_url
 from services.slots import offered_slots
-from storage.records import Booking
 from web.ics import Confirmation, build_ics, day_text, is_web_link, when_text
 from web.logs import install_log_redaction
 from web.ratelimit import RateLimit
@@ -225,7 +219,7 @@ class GuestApp:
             view = getattr(self, f"_{endpoint}")
             response: Response = view(request, urls, **values)
         except LinkRefused as refused:
-            response = self._render("refused.html", status=410, used=refused.code == LINK_USED)
+            response = self._render("refused.html", status=410, used=isinstance(refused, LinkUsed))
         except HTTPException as error:
             managing = endpoint.startswith("manage")
             back = None
@@ -330,7 +324,7 @@ class GuestApp:
         try:
             opened = self._open(token)
         except LinkRefused as refused:
-            if refused.code != LINK_USED:
+            if not isinstance(refused, LinkUsed):
                 raise
             return self._repeat(request, urls, token, csrf)
         kind, start, tz = self._choice(request.form, opened.event_types)
@@ -519,7 +513,7 @@ class GuestApp:
                 first,
                 until,
                 tz=tz,
-                actor=Actor(guest_of=booking.id),
+                actor=Guest(booking.id),
                 now=now,
             )
         except Refused:
@@ -553,7 +547,7 @@ class GuestApp:
     def _manage_move(self, request: Request, urls: MapAdapter, token: str) -> Response:
         managed, config = self._managed(token)
         booking = managed.booking
-        guest = Actor(guest_of=booking.id)
+        guest = Guest(booking.id)
         values = request.form if request.method == "POST" else request.args
         start, tz = _start_and_zone(values)
         back = urls.build("manage", {"token": token})
@@ -606,7 +600,7 @@ class GuestApp:
                     self._services.engine,
                     managed.workspace_id,
                     booking.id,
-                    actor=Actor(guest_of=booking.id),
+                    actor=Guest(booking.id),
                     now=self._services.clock(),
                 )
             except (BookingCancelled, BookingStarted):
@@ -648,7 +642,7 @@ class GuestApp:
         """
         managed = guest_booking(self._services.engine, self._secret, token)
         if managed is None:
-            raise refuse(LINK_UNKNOWN)
+            raise LinkUnknown()
         return managed, load_config(self._services.engine, managed.workspace_id)
 
     def _require_csrf(self, request: Request, token: str) -> CsrfToken:
@@ -669,7 +663,7 @@ class GuestApp:
         kinds = {kind.id: kind for kind in config.event_types}
         allowed = tuple(kinds[kind] for kind in view.event_types if kind in kinds)
         if not allowed:
-            raise refuse(LINK_UNKNOWN)  # nothing left to book behind it
+            raise LinkUnknown()  # nothing left to book behind it
         known = Schedule.of(config)
         headcount = frozenset(
             kind.id for kind in allowed if needs_headcount(known, view.master_page, kind.id)

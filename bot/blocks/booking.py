@@ -54,6 +54,7 @@ from bot.blocks.common import (
 from bot.profiles import Profile
 from engine.durations import length_text
 from engine.model import FormField, MasterMode
+from engine.records import Booking
 from engine.slots import Slot
 from services.booking_screens import (
     BookingState,
@@ -69,7 +70,6 @@ from services.booking_screens import (
     ready_for_times,
 )
 from services.slots import BookableMasterPage, Choice
-from storage.records import Booking
 
 TITLE = "Book a time"
 MOVE_TITLE = "Reschedule"

@@ -44,8 +44,8 @@ from bot.blocks.common import (
 )
 from engine.errors import BadInput
 from engine.model import Page, PageKind
+from engine.records import CalendarConnection
 from services.calendars import CALDAV, ICS, CalendarHome
-from storage.calendars import CalendarConnection
 
 ANY_PAGE = "*"
 """The connect button's value that lets an admin choose the page (no page id looks like it)."""

@@ -42,9 +42,9 @@ from bot.blocks.common import (
 from bot.blocks.timeoff import build_time_off_section
 from engine.distribution import PoolReport
 from engine.model import Method, Page, Pool
+from engine.records import Booking, Channel
 from services.admin import HomeOverview
 from services.notifications import FailedNotification
-from storage.records import Booking, Channel
 
 BAR_WIDTH = 20
 MEMBERS_PER_SECTION = 25

@@ -7,7 +7,7 @@ own Slack time zone; the fallback in the token (for old clients) and in notifica
 previews uses the zone in ``BookingFacts.timezone``.
 
 This module imports nothing of the app but ``bot.ids`` and ``bot.blocks.common``, so
-``bot.dispatch`` (and the worker) can render with it without pulling Bolt or the handlers in.
+``bot.blocks.outbox`` (and the worker) can render with it without pulling Bolt or the handlers in.
 Text a guest or a manager typed (a guest's name, a reason) is shown as typed, never
 formatted: see ``bot.blocks.common.typed_text``.
 """

@@ -37,8 +37,8 @@ from bot.blocks.common import (
 )
 from engine.errors import BadInput
 from engine.model import Page, PageKind
+from engine.records import Booking, Role
 from services.booking import Candidate
-from storage.records import Booking, Role
 
 MAX_REASON = 500
 TELL = "tell"

@@ -34,8 +34,8 @@ from bot.blocks.common import (
     plain,
 )
 from engine.model import Page
+from engine.records import TimeOff
 from services.timeoff import MAX_REASON
-from storage.records import TimeOff
 
 TITLE = "Add time off"
 _FIELDS = {

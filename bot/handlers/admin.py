@@ -30,10 +30,11 @@ from bot.blocks.admin import (
 from bot.blocks.common import build_notice_message, build_notice_view
 from bot.handlers.modals import open_modal
 from bot.work import Defer
-from engine.errors import BadInput, Forbidden, RoundtableError
+from engine.errors import BadInput, RoundtableError
 from engine.model import WorkspaceConfig
 from services.admin import AdminInvalid, check_admin, load_setup, save_entity
 from services.context import Actor, Services
+from services.errors import Forbidden
 
 ONLY_ADMINS = "Only the workspace's admins can change the setup."
 SETUP_TITLE = "Roundtable setup"

@@ -41,7 +41,7 @@ from bot.handlers.modals import open_modal
 from bot.handlers.refusals import tell, tell_on_modal
 from bot.profiles import Profiles
 from bot.work import Defer
-from engine.errors import BadInput, LinkRefused, RoundtableError, SlotUnavailable
+from engine.errors import BadInput, RoundtableError, SlotUnavailable
 from engine.model import BookingStatus
 from services import roles
 from services.booking import (
@@ -57,6 +57,7 @@ from services.booking import (
 from services.booking_screens import BookingState, next_screen
 from services.config import load_config
 from services.context import Actor, Services
+from services.errors import LinkRefused
 
 SLOT_TAKEN = "That time was just taken. Here are the free times now."
 _log = logging.getLogger(__name__)

@@ -28,10 +28,11 @@ from bot.handlers.home import show_home
 from bot.handlers.modals import open_modal
 from bot.profiles import Profiles
 from bot.work import Defer
-from engine.errors import BadInput, Forbidden, RoundtableError
+from engine.errors import BadInput, RoundtableError
 from services.calendar_sync import sync_interval, sync_now
 from services.calendars import calendar_home, connect, disconnect
 from services.context import Actor, Services
+from services.errors import Forbidden
 
 NOT_YOURS = "You can connect calendars to your own booking page only; an admin can do it for any."
 

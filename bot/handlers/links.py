@@ -38,11 +38,12 @@ from bot.handlers.modals import open_modal
 from bot.handlers.refusals import tell
 from bot.profiles import Profile, Profiles
 from bot.work import Defer
-from engine.errors import BadInput, LinkRefused, RoundtableError
+from engine.errors import BadInput, RoundtableError
 from engine.model import MasterMode
 from services.booking_screens import BookingState
 from services.config import load_config
 from services.context import Actor, Services
+from services.errors import LinkRefused
 from services.links import CreatedLink, create_link, resolve_link
 from services.slots import link_members
 

@@ -18,18 +18,18 @@ from slack_sdk.models.views import View
 
 from bot import ids
 from bot.blocks.notifications import build_manager_notice
+from bot.blocks.outbox import booking_facts
 from bot.blocks.reassign import TITLE, build_reassign_modal, parse_reassign, reassign_errors
-from bot.dispatch import booking_facts
 from bot.handlers.booking import requester_zone
 from bot.handlers.modals import open_modal
 from bot.handlers.refusals import tell, tell_on_modal
 from bot.profiles import Profiles
 from bot.work import Defer
 from engine.errors import RoundtableError
+from engine.records import Booking
 from services.booking import cancel, get_booking, mark_no_show, reassign, reassign_candidates
 from services.config import load_config
 from services.context import Actor, Services
-from storage.records import Booking
 
 
 def register(app: App) -> None:

@@ -10,9 +10,9 @@ from bot import ids
 from bot.blocks.home import bar, build_home, fit
 from engine.distribution import MemberStats, PoolReport
 from engine.model import EventType, Method, Page, PageKind, Pool, PoolMember, Workspace
+from engine.records import Booking, Participant, Role
 from services.admin import HomeOverview
 from services.notifications import FailedNotification
-from storage.records import Booking, Participant, Role
 from tests.blocks.test_admin_blocks import check_view
 
 NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)

@@ -8,13 +8,13 @@ from caldav.davclient import DAVClient
 
 from services.calendar_sync import sync_due, sync_now
 from services.calendars import CALDAV, connect
-from services.context import Actor
+from services.context import CommandLine
 from storage.uow import UnitOfWork
 from tests.calendars.conftest import NOW, TEAM
 from tests.calendars.servers import Radicale
 
 EVERY = timedelta(minutes=5)
-ADMIN = Actor()
+ADMIN = CommandLine()
 
 
 def z(text: str) -> datetime:

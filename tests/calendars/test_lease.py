@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from services.calendar_sync import sync_due
 from services.calendars import ICS, connect
-from services.context import Actor
+from services.context import CommandLine
 from storage.uow import UnitOfWork
 from tests.calendars.conftest import ICS as FIXTURES
 from tests.calendars.conftest import NOW, TEAM
@@ -22,7 +22,7 @@ def test_racing_job_rounds_read_each_connection_once(world, feeds) -> None:
     body = (FIXTURES / "google.ics").read_bytes()
     for index in range(FEEDS):
         url = feeds.serve(f"/f{index}.ics", body, delay=0.05)
-        connect(world, TEAM, ["alice"], kind=ICS, url=url, actor=Actor(), now=NOW)
+        connect(world, TEAM, ["alice"], kind=ICS, url=url, actor=CommandLine(), now=NOW)
     barrier = threading.Barrier(THREADS)
     results: list[list[str]] = [[] for _ in range(THREADS)]
 
@@ -44,7 +44,7 @@ def test_racing_job_rounds_read_each_connection_once(world, feeds) -> None:
 
 def test_a_held_lease_keeps_others_off_until_it_runs_out(world, feeds) -> None:
     url = feeds.serve("/f.ics", (FIXTURES / "google.ics").read_bytes())
-    connect(world, TEAM, ["alice"], kind=ICS, url=url, actor=Actor(), now=NOW)
+    connect(world, TEAM, ["alice"], kind=ICS, url=url, actor=CommandLine(), now=NOW)
     with UnitOfWork(world) as uow:
         uow.begin_write()
         [(team, held)] = uow.calendars.claim(now=NOW, lease=timedelta(minutes=10))

@@ -19,14 +19,14 @@ from services.calendar_read import Limits
 from services.calendar_sync import sync_due, sync_now
 from services.calendars import ICS, connect, disconnect, list_connections
 from services.config import apply_config, export_config
-from services.context import Actor
+from services.context import CommandLine
 from storage.tables import BusyBlockRow, CalendarConnectionRow, OutboxRow
 from storage.uow import UnitOfWork
 from tests.calendars.conftest import ICS as FIXTURES
 from tests.calendars.conftest import NOW, TEAM
 from tests.calendars.servers import FeedServer
 
-ADMIN = Actor()
+ADMIN = CommandLine()
 EVERY = timedelta(minutes=5)
 
 
@@ -317,7 +317,8 @@ def test_a_bad_calendar_sync_minutes_is_refused_naming_it(value) -> None:
 def test_the_failing_notice_is_delivered_to_slack_by_the_dispatcher(world, feeds) -> None:
     from slack_sdk import WebClient
 
-    from bot.dispatch import drain
+    from bot.dispatch import senders_of
+    from services.delivery import drain
     from tests.fakes.slack_api import FakeSlackApi
     from tests.slack_checks import check_calls
 
@@ -328,7 +329,7 @@ def test_the_failing_notice_is_delivered_to_slack_by_the_dispatcher(world, feeds
     with FakeSlackApi() as slack:
         result = drain(
             world,
-            lambda team: WebClient(token="xoxb-t", base_url=slack.base_url),
+            senders_of(lambda team: WebClient(token="xoxb-t", base_url=slack.base_url)),
             clock=lambda: NOW + timedelta(days=1),
         )
         [post] = slack.calls_to("chat.postMessage")

@@ -17,12 +17,12 @@ from services.booking import BookingRequest, Customer, book, cancel, reassign, r
 from services.calendar_sync import sync_now
 from services.calendar_writes import MAX_ATTEMPTS, deliver_calendar_writes
 from services.calendars import CALDAV, connect, disconnect
-from services.context import Actor
+from services.context import CommandLine
 from services.notifications import failed_notifications
 from tests.calendars.conftest import NOW, TEAM
 from tests.calendars.servers import Radicale
 
-ADMIN = Actor()
+ADMIN = CommandLine()
 START = datetime(2026, 12, 7, 14, 0, tzinfo=UTC)  # Alice 14:00 London, Bob 09:00 New York
 ENV = {"ROUNDTABLE_SECRET": "calendar-test-secret"}
 

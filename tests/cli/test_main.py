@@ -14,7 +14,7 @@ import pytest
 
 from cli.main import cli
 from cli.runtime import Runtime, pass_runtime
-from engine.errors import LinkRefused
+from services.errors import LinkUsed
 from tests.cli.conftest import Run
 from tests.services.config_samples import small_config_text
 
@@ -80,7 +80,7 @@ def test_a_refusal_by_the_rules_exits_3_with_its_code(
 ) -> None:
     @click.command("use-link")
     def use_link() -> None:
-        raise LinkRefused("link_used", "this link was already used")
+        raise LinkUsed("this link was already used")
 
     add_command(use_link)
 

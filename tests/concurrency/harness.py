@@ -21,13 +21,13 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
 from engine.errors import RoundtableError
+from engine.records import Booking
 from services.booking import BookingRequest, Customer, book
-from services.context import Actor
-from storage.records import Booking
+from services.context import CommandLine
 from storage.tables import BookingRow, LedgerRow, PageRow, ParticipantRow
 
 BARRIER_TIMEOUT = 30
-CUSTOMER = Actor()
+CUSTOMER = CommandLine()
 
 
 @dataclass(frozen=True, slots=True)

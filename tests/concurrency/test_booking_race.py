@@ -14,7 +14,7 @@ import pytest
 
 from benchmarks.datasets import install, single_page, small_pool
 from engine.model import Method
-from services.context import Actor
+from services.context import CommandLine
 from services.links import create_link, token_hash
 from storage.uow import UnitOfWork
 from tests.concurrency.harness import (
@@ -27,7 +27,7 @@ from tests.concurrency.harness import (
     summary,
 )
 
-ADMIN = Actor()  # the command line acts as an admin
+ADMIN = CommandLine()  # the command line acts as an admin
 
 
 def test_twenty_customers_racing_for_one_slot_get_one_booking_and_nineteen_refusals(db_engine):

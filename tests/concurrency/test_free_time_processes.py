@@ -16,7 +16,7 @@ from typing import Any
 
 from benchmarks.datasets import install, single_page
 from services.booking import BookingRequest, Customer, book, cancel
-from services.context import Actor
+from services.context import CommandLine
 from services.slots import offered_slots
 from services.timeoff import add_time_off
 from storage.db import make_engine
@@ -38,14 +38,21 @@ def _child(url: str, action: str, argument: str, results: Any) -> None:
                 datetime.fromisoformat(argument),
                 Customer(slack_user="UOTHER"),
             )
-            results.put(book(engine, request, actor=Actor(), now=now).id)
+            results.put(book(engine, request, actor=CommandLine(), now=now).id)
         elif action == "cancel":
-            cancel(engine, SCENARIO.workspace_id, argument, actor=Actor(), now=now)
+            cancel(engine, SCENARIO.workspace_id, argument, actor=CommandLine(), now=now)
             results.put("cancelled")
         else:
             day = date.fromisoformat(argument)
             add_time_off(
-                engine, SCENARIO.workspace_id, "solo", day, day, reason=None, actor=Actor(), now=now
+                engine,
+                SCENARIO.workspace_id,
+                "solo",
+                day,
+                day,
+                reason=None,
+                actor=CommandLine(),
+                now=now,
             )
             results.put("off")
     except Exception as error:  # reported to the parent, which fails the test with it
@@ -81,7 +88,7 @@ def starts(engine, first: date, last: date) -> list[datetime]:
         last,
         tz=None,
         now=SCENARIO.now,
-        actor=Actor(),
+        actor=CommandLine(),
     )
     return [slot.start for slot in slots]
 

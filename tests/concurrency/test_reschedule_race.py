@@ -12,11 +12,11 @@ from datetime import timedelta
 
 from benchmarks.datasets import install, single_page, small_pool
 from services.booking import reschedule
-from services.context import Actor
+from services.context import CommandLine
 from storage.uow import UnitOfWork
 from tests.concurrency.harness import booker, overlapping_pairs, race, request, summary
 
-ADMIN = Actor()
+ADMIN = CommandLine()
 
 
 def test_ten_reschedules_into_one_slot_move_one_booking(db_engine):

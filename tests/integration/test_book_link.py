@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from services.booking import upcoming_bookings
-from services.context import Actor
+from services.context import SlackUser
 from services.links import revoke_link
 from storage.tables import LinkRow
 from tests.integration.conftest import ADMIN, CUSTOMER, GUEST, MANAGER, NOW, PUBLIC_URL
@@ -99,7 +99,7 @@ def test_an_expired_link_answers_in_words(slack, fake, clock):
 
 def test_a_revoked_link_answers_in_words(slack, fake, services):
     dm = _send_link(slack, fake)
-    revoke_link(services.engine, WORKSPACE, _token(dm), actor=Actor(ADMIN), now=NOW)
+    revoke_link(services.engine, WORKSPACE, _token(dm), actor=SlackUser(ADMIN), now=NOW)
 
     slack.message_action(dm, "link:open", user=GUEST)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from services.booking import BookingRequest, Customer, book, upcoming_bookings
-from services.context import Actor
+from services.context import SlackUser
 from tests.integration.conftest import CUSTOMER, NOW
 from tests.integration.driver import texts
 
@@ -188,7 +188,7 @@ def test_a_slot_taken_meanwhile_is_answered_with_fresh_times_on_the_modal(slack,
         tz="Asia/Kolkata",
         pick="carol",
     )
-    book(services.engine, someone_else, actor=Actor("U0OTHER"), now=NOW)
+    book(services.engine, someone_else, actor=SlackUser("U0OTHER"), now=NOW)
 
     response = modal.submit()
 

@@ -13,7 +13,7 @@ import pytest
 from bot import ids
 from bot.blocks.calendars import field_id
 from services.calendars import list_connections
-from services.context import Actor
+from services.context import CommandLine
 from tests.calendars.servers import FeedServer, feed_server
 from tests.integration.conftest import ADMIN, CUSTOMER
 from tests.integration.driver import as_dict, texts
@@ -124,7 +124,7 @@ def test_a_member_connects_a_feed_and_the_home_shows_its_state(slack, fake, engi
     slack.executor.drain()
 
     assert response.status == 200
-    [connection] = list_connections(engine, WS, actor=Actor())
+    [connection] = list_connections(engine, WS, actor=CommandLine())
     assert (connection.pages, connection.busy, connection.last_error) == (("alice",), 4, None)
     home = as_dict(fake.calls_to("views.publish")[-1].args["view"])
     text = texts(home["blocks"])
@@ -143,7 +143,7 @@ def test_bad_input_comes_back_on_its_field_and_stores_nothing(slack, fake, engin
 
     assert list(bad_url.json()["errors"]) == [field_id("url")]
     assert list(no_password.json()["errors"]) == [field_id("password")]
-    assert list_connections(engine, WS, actor=Actor()) == []
+    assert list_connections(engine, WS, actor=CommandLine()) == []
 
 
 def test_a_forged_submission_for_someone_elses_page_is_refused(slack, fake, engine) -> None:
@@ -152,7 +152,7 @@ def test_a_forged_submission_for_someone_elses_page_is_refused(slack, fake, engi
     response = _submit(slack, BOB, modal, url="https://x.example.com/a.ics", metadata="alice")
 
     assert response.json()["response_action"] == "update"
-    assert list_connections(engine, WS, actor=Actor()) == []
+    assert list_connections(engine, WS, actor=CommandLine()) == []
 
 
 def test_an_admin_connects_a_room_calendar_and_a_member_cannot_open_that(
@@ -165,7 +165,7 @@ def test_an_admin_connects_a_room_calendar_and_a_member_cannot_open_that(
     _submit(slack, ADMIN, modal, url=url, page="room-a")
     slack.executor.drain()
 
-    [connection] = list_connections(engine, WS, actor=Actor())
+    [connection] = list_connections(engine, WS, actor=CommandLine())
     assert (connection.pages, connection.busy) == (("room-a",), 4)
     home = _open_home(slack, fake, ALICE)
     assert home is not None
@@ -179,13 +179,13 @@ def test_disconnect_checks_the_role_then_removes(slack, fake, engine, feeds) -> 
     modal = _open_connect(slack, fake, ALICE, "alice")
     _submit(slack, ALICE, modal, url=feeds.serve("/a.ics", GOOGLE))
     slack.executor.drain()
-    [connection] = list_connections(engine, WS, actor=Actor())
+    [connection] = list_connections(engine, WS, actor=CommandLine())
     home = _open_home(slack, fake, BOB)
     assert home is not None
 
     _click(slack, fake, BOB, home, f"{ids.CALENDAR_DISCONNECT}0", connection.id)
     slack.executor.drain()
-    assert len(list_connections(engine, WS, actor=Actor())) == 1
+    assert len(list_connections(engine, WS, actor=CommandLine())) == 1
     assert "only an admin or the page's own member" in texts(
         as_dict(fake.calls_to("views.publish")[-1].args["view"])["blocks"]
     )
@@ -195,4 +195,4 @@ def test_disconnect_checks_the_role_then_removes(slack, fake, engine, feeds) -> 
     [button] = _buttons(mine, ids.CALENDAR_DISCONNECT)
     _click(slack, fake, ALICE, mine, button["action_id"], button["value"])
     slack.executor.drain()
-    assert list_connections(engine, WS, actor=Actor()) == []
+    assert list_connections(engine, WS, actor=CommandLine()) == []

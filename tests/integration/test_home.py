@@ -12,7 +12,7 @@ from bot import ids
 from engine.model import Method, Pool, PoolMember
 from services.booking import BookingRequest, Customer, book, get_booking
 from services.config import load_config
-from services.context import Actor
+from services.context import SlackUser
 from storage.uow import UnitOfWork
 from tests.integration.conftest import ADMIN, CUSTOMER, MANAGER, NOW
 from tests.integration.driver import as_dict, texts
@@ -53,7 +53,7 @@ def _book(engine) -> None:
         customer=Customer(slack_user=CUSTOMER, name="Asha Rao", email="asha@example.com"),
         form_answers={"topic": "Pricing"},
     )
-    book(engine, request, actor=Actor(CUSTOMER), now=NOW)
+    book(engine, request, actor=SlackUser(CUSTOMER), now=NOW)
 
 
 def test_a_manager_sees_the_distribution_bars_of_their_pool(slack, fake, engine):
@@ -160,7 +160,7 @@ def _with_pools(engine, count: int) -> list[str]:
         for n in range(count)
     )
     with UnitOfWork(engine) as uow:
-        uow.config.save(replace(config, pools=config.pools + extra))
+        uow.config.save(replace(config, pools=config.pools + extra), now=NOW)
         uow.commit()
     return [pool.name for pool in config.pools + extra]
 

@@ -15,7 +15,7 @@ from apscheduler.events import EVENT_JOB_EXECUTED
 from apscheduler.schedulers.background import BackgroundScheduler
 from slack_sdk import WebClient
 
-from bot.dispatch import start_dispatcher, stop_dispatcher
+from bot.dispatch import senders_of, start_dispatcher, stop_dispatcher
 from services.context import Services
 from tests.fakes.slack_api import FakeSlackApi
 from tests.integration.test_book_room import _open, _slot
@@ -33,7 +33,7 @@ def dispatcher(services: Services, fake: FakeSlackApi) -> Iterator[threading.Eve
     start_dispatcher(
         scheduler,
         services.engine,
-        lambda team: WebClient(token="xoxb-test-token", base_url=fake.base_url),
+        senders_of(lambda team: WebClient(token="xoxb-test-token", base_url=fake.base_url)),
         interval_seconds=3600,
         clock=services.clock,
     )

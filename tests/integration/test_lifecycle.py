@@ -11,11 +11,11 @@ from typing import Any
 
 from bot import ids
 from bot.blocks.notifications import build_manager_notice
-from bot.dispatch import booking_facts, render
+from bot.blocks.outbox import booking_facts, render
+from engine.records import Booking
 from services.booking import BookingRequest, Customer, book, get_booking
 from services.config import load_config
-from services.context import Actor
-from storage.records import Booking
+from services.context import SlackUser
 from storage.uow import UnitOfWork
 from tests.integration.conftest import ADMIN, CUSTOMER, MANAGER, NOW
 from tests.integration.driver import as_dict, texts
@@ -35,7 +35,7 @@ def _book(engine) -> Booking:
         form_answers={"topic": "Pricing"},
         tz="Asia/Kolkata",
     )
-    return book(engine, request, actor=Actor(CUSTOMER), now=NOW)
+    return book(engine, request, actor=SlackUser(CUSTOMER), now=NOW)
 
 
 def _listed(slack, user: str = CUSTOMER) -> dict[str, Any]:
@@ -129,7 +129,7 @@ def test_a_time_taken_meanwhile_brings_fresh_times(slack, fake, engine):
         customer=Customer(slack_user="U0GINA", name="Gina", email="gina@example.com"),
         form_answers={"topic": "Mine now"},
     )
-    book(engine, other, actor=Actor("U0GINA"), now=NOW)  # takes the only room then
+    book(engine, other, actor=SlackUser("U0GINA"), now=NOW)  # takes the only room then
 
     modal.submit()
 

@@ -8,11 +8,11 @@ from typing import Any
 
 from bot import ids
 from bot.blocks.notifications import build_manager_notice
-from bot.dispatch import booking_facts
+from bot.blocks.outbox import booking_facts
+from engine.records import Booking
 from services.booking import BookingRequest, Customer, book, get_booking
 from services.config import load_config
-from services.context import Actor
-from storage.records import Booking
+from services.context import SlackUser
 from storage.uow import UnitOfWork
 from tests.blocks.test_admin_blocks import fill, option
 from tests.integration.conftest import CUSTOMER, MANAGER, NOW
@@ -31,7 +31,7 @@ def _book(engine) -> Booking:
         customer=Customer(slack_user=CUSTOMER, name="Asha Rao", email="asha@example.com"),
         form_answers={"topic": "Pricing"},
     )
-    return book(engine, request, actor=Actor(CUSTOMER), now=NOW)
+    return book(engine, request, actor=SlackUser(CUSTOMER), now=NOW)
 
 
 def _notice(engine, booking: Booking) -> dict[str, Any]:
@@ -116,7 +116,7 @@ def test_a_busy_target_is_marked_and_refused_on_the_field(slack, fake, engine):
         customer=Customer(slack_user="U0GINA", name="Gina", email="gina@example.com"),
         form_answers={"topic": "Other"},
     )
-    assert book(engine, other, actor=Actor("U0GINA"), now=NOW).owner == "bob"
+    assert book(engine, other, actor=SlackUser("U0GINA"), now=NOW).owner == "bob"
     slack.message_action(_notice(engine, booking), ids.REASSIGN_BOOKING, user=MANAGER)
     modal = as_dict(fake.calls_to("views.open")[-1].args["view"])
     assert "Bob Brown (busy)" in texts(modal["blocks"])

@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 
 from services.booking import cancel, upcoming_bookings
 from services.config import apply_config
-from services.context import Actor
+from services.context import SlackUser
 from tests.integration.conftest import CUSTOMER, NOW
 from tests.integration.driver import texts
 
@@ -59,7 +59,7 @@ def test_someone_else_pressing_cancel_is_told_why_and_gets_200_every_time(slack,
 def test_cancelling_a_cancelled_booking_again_is_told_and_gets_200_every_time(slack, services):
     listed = _listed_booking(slack, services)
     (booking,) = upcoming_bookings(services.engine, WORKSPACE, CUSTOMER, now=NOW)
-    cancel(services.engine, WORKSPACE, booking.id, actor=Actor(CUSTOMER), now=NOW)
+    cancel(services.engine, WORKSPACE, booking.id, actor=SlackUser(CUSTOMER), now=NOW)
 
     statuses = [
         slack.message_action(listed, "mine:cancel:0", user=CUSTOMER).status for _ in range(PRESSES)

@@ -31,6 +31,14 @@ def test_a_wrong_signature_gets_401_and_changes_nothing(slack, fake, engine):
     assert _bookings(engine) == 0
 
 
+def test_a_signed_request_that_names_no_user_is_refused(slack, fake):
+    # Every role check needs to know who acts: without a user nothing runs.
+    response = slack.command("/book-room", "", user="")
+
+    assert response.status == 403
+    assert [call.method for call in fake.calls if call.method != "auth.test"] == []
+
+
 def test_a_body_changed_after_signing_gets_401(slack, fake):
     timestamp = str(int(time.time()))
     body = slack.command_body("/book-room", "", user=CUSTOMER)

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from services.config import apply_config
-from services.context import Actor
+from services.context import CommandLine
 from services.links import create_link
 from storage.db import open_database
 from tests.integration.test_serve import ROUNDTABLE, _free_port, _health
@@ -52,7 +52,7 @@ def test_a_guest_who_books_on_the_guest_page_is_emailed(tmp_path: Path) -> None:
         engine,
         "T0001",
         "demo",
-        actor=Actor(),
+        actor=CommandLine(),
         public_url=public_url,
         now=datetime.now(UTC),
         event_type="intro",

@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from bot import ids
-from services.context import Actor
+from services.context import CommandLine
 from services.timeoff import add_time_off, list_time_off
 from tests.integration.conftest import ADMIN, CUSTOMER, NOW
 from tests.integration.driver import as_dict, texts
@@ -69,7 +69,7 @@ def test_a_member_adds_time_off_to_their_own_page_from_the_home(slack, fake, eng
 
     assert _options(modal) == ["alice"]
     assert answer is None  # closed: saved
-    [made] = list_time_off(engine, WS, actor=Actor())
+    [made] = list_time_off(engine, WS, actor=CommandLine())
     assert (made.page, made.first_day, made.last_day, made.reason) == (
         "alice",
         date(2026, 3, 9),
@@ -86,7 +86,7 @@ def test_an_admin_may_choose_any_page_their_own_first(slack, fake, engine):
 
     assert set(_options(modal)) == {"alice", "bob", "carol", "room-a"}
     assert answer is None
-    assert [t.page for t in list_time_off(engine, WS, actor=Actor())] == ["room-a"]
+    assert [t.page for t in list_time_off(engine, WS, actor=CommandLine())] == ["room-a"]
 
 
 def test_reversed_days_come_back_on_the_last_day_field(slack, fake, engine):
@@ -94,7 +94,7 @@ def test_reversed_days_come_back_on_the_last_day_field(slack, fake, engine):
 
     assert answer["response_action"] == "errors"
     assert list(answer["errors"]) == [ids.TIME_OFF_TO]
-    assert list_time_off(engine, WS, actor=Actor()) == []
+    assert list_time_off(engine, WS, actor=CommandLine()) == []
 
 
 def test_a_forged_submission_for_anothers_page_is_refused_on_the_page_field(slack, fake, engine):
@@ -103,7 +103,7 @@ def test_a_forged_submission_for_anothers_page_is_refused_on_the_page_field(slac
     assert answer["response_action"] == "errors"
     assert list(answer["errors"]) == [ids.TIME_OFF_PAGE]
     assert "only an admin or the page's own member" in answer["errors"][ids.TIME_OFF_PAGE]
-    assert list_time_off(engine, WS, actor=Actor()) == []
+    assert list_time_off(engine, WS, actor=CommandLine()) == []
 
 
 def test_remove_on_the_home_removes_only_for_whoever_keeps_the_page(slack, fake, engine):
@@ -114,7 +114,7 @@ def test_remove_on_the_home_removes_only_for_whoever_keeps_the_page(slack, fake,
         date(2026, 3, 9),
         date(2026, 3, 9),
         reason=None,
-        actor=Actor(),
+        actor=CommandLine(),
         now=NOW,
     )
     home = _open_home(slack, fake, ALICE)
@@ -142,9 +142,9 @@ def test_remove_on_the_home_removes_only_for_whoever_keeps_the_page(slack, fake,
         return texts(as_dict(fake.calls_to("views.publish")[-1].args["view"])["blocks"])
 
     assert "only an admin or the page's own member" in press(BOB)
-    assert len(list_time_off(engine, WS, actor=Actor())) == 1
+    assert len(list_time_off(engine, WS, actor=CommandLine())) == 1
     assert "Time off removed" in press(ALICE)
-    assert list_time_off(engine, WS, actor=Actor()) == []
+    assert list_time_off(engine, WS, actor=CommandLine()) == []
 
 
 def test_someone_without_a_page_sees_no_time_off(slack, fake):

@@ -30,8 +30,8 @@ from engine.model import (
     Workspace,
     WorkspaceConfig,
 )
+from engine.records import Booking, Participant, Role
 from services.notifications import queue_booked
-from storage.records import Booking, Participant, Role
 from storage.uow import UnitOfWork
 from tests.notifications.fake_history import HistoryFakeSlackApi
 
@@ -141,7 +141,7 @@ def book(engine: Engine, booking: Booking, now: datetime = NOW) -> Booking:
 def workspace(db_engine: Engine) -> Engine:
     """Return ``db_engine`` holding ``workspace_config()``."""
     with UnitOfWork(db_engine) as uow:
-        uow.config.save(workspace_config())
+        uow.config.save(workspace_config(), now=NOW)
         uow.commit()
     return db_engine
 

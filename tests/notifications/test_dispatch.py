@@ -9,13 +9,10 @@ from datetime import timedelta
 import pytest
 from slack_sdk import WebClient
 
-from bot.dispatch import (
-    MAX_ATTEMPTS,
-    METADATA_EVENT_TYPE,
-    dispatch_due,
-)
+from bot.dispatch import METADATA_EVENT_TYPE, senders_of
+from engine.records import OutboxStatus
+from services.delivery import MAX_ATTEMPTS, dispatch_due
 from services.notifications import failed_notifications, queue_cancelled
-from storage.records import OutboxStatus
 from storage.uow import UnitOfWork
 from tests.notifications.conftest import (
     NOW,
@@ -31,7 +28,7 @@ LEASE = timedelta(minutes=5)
 
 
 def dispatch(engine, slack, now, **options):
-    return dispatch_due(engine, client_factory(slack), now=now, lease=LEASE, **options)
+    return dispatch_due(engine, senders_of(client_factory(slack)), now=now, lease=LEASE, **options)
 
 
 def outbox(engine, booking_id):
@@ -215,7 +212,7 @@ def test_server_errors_back_off_then_fail_after_the_attempt_limit(workspace, sla
 def test_a_network_error_is_retried_and_leaves_the_message_in_doubt(workspace):
     booking = book(workspace, a_booking(owner="carol", owner_pool=None, room=False, customer=None))
     dead = WebClient(token="xoxb-test", base_url="http://127.0.0.1:9/api/", timeout=2)
-    result = dispatch_due(workspace, lambda team: dead, now=NOW, lease=LEASE)
+    result = dispatch_due(workspace, senders_of(lambda team: dead), now=NOW, lease=LEASE)
     assert result.retried == 1
     [row] = [m for m in outbox(workspace, booking.id).values() if m.kind == "booked"]
     assert "network error" in row.last_error

@@ -12,9 +12,10 @@ from apscheduler.events import EVENT_JOB_EXECUTED
 from apscheduler.schedulers.background import BackgroundScheduler
 from click.testing import CliRunner
 
-from bot.dispatch import JOB_ID, Delivered, start_dispatcher, stop_dispatcher
+from bot.dispatch import JOB_ID, senders_of, start_dispatcher, stop_dispatcher
 from cli.main import cli
-from storage.records import OutboxStatus
+from engine.records import OutboxStatus
+from services.delivery import Delivered
 from storage.uow import UnitOfWork
 from tests.notifications.conftest import NOW, START, TEAM, a_booking, book, client_factory
 
@@ -31,10 +32,18 @@ def test_the_dispatcher_job_runs_at_start_and_delivers_what_is_due(workspace, sl
     scheduler.start()
     try:
         job = start_dispatcher(
-            scheduler, workspace, client_factory(slack), interval_seconds=60, clock=lambda: NOW
+            scheduler,
+            workspace,
+            senders_of(client_factory(slack)),
+            interval_seconds=60,
+            clock=lambda: NOW,
         )
         again = start_dispatcher(
-            scheduler, workspace, client_factory(slack), interval_seconds=60, clock=lambda: NOW
+            scheduler,
+            workspace,
+            senders_of(client_factory(slack)),
+            interval_seconds=60,
+            clock=lambda: NOW,
         )
         assert ran.wait(timeout=20)
         assert (job.id, again.id) == (f"{JOB_ID}:default", f"{JOB_ID}:default")
@@ -110,10 +119,9 @@ def test_a_commit_during_a_round_makes_the_job_drain_once_more(workspace, monkey
         start_dispatcher(
             scheduler,
             workspace,
-            None,
+            {"email": deliver},
             interval_seconds=3600,
             clock=lambda: NOW,
-            deliverers={"email": deliver},
         )
         first = book(workspace, guest_booking(0))
         assert entered.wait(timeout=20)  # the woken round is sending the first

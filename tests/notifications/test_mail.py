@@ -19,12 +19,13 @@ from icalendar import Calendar
 from sqlalchemy import Engine
 
 from bot.blocks.home import NO_GUEST_EMAIL, build_home
-from bot.dispatch import DEFAULT_LEASE, MAX_ATTEMPTS, DispatchResult, dispatch_due
-from bot.mail import mail_deliverers
+from bot.mail import mail_senders
 from cli.main import cli
 from engine.model import BookingStatus
+from engine.records import Booking, Channel, OutboxMessage, OutboxStatus, Reassignment
 from services.admin import home_overview
-from services.context import Actor
+from services.context import SlackUser
+from services.delivery import DEFAULT_LEASE, MAX_ATTEMPTS, DispatchResult, dispatch_due
 from services.manage_links import manage_url
 from services.notifications import (
     failed_notifications,
@@ -32,7 +33,6 @@ from services.notifications import (
     queue_reassigned,
     queue_rescheduled,
 )
-from storage.records import Booking, Channel, OutboxMessage, OutboxStatus, Reassignment
 from storage.repositories import OutboxRepository
 from storage.uow import UnitOfWork
 from tests.blocks.test_home_blocks import _overview
@@ -66,8 +66,7 @@ def guest_booking(start: datetime = START, **fields: object) -> Booking:
 
 
 def dispatch(engine: Engine, now: datetime = NOW) -> DispatchResult:
-    deliverers = mail_deliverers(engine, os.environ, public_url=PUBLIC_URL)
-    return dispatch_due(engine, None, now=now, deliverers=deliverers)
+    return dispatch_due(engine, mail_senders(engine, os.environ, public_url=PUBLIC_URL), now=now)
 
 
 def emails(engine: Engine, booking: Booking) -> list[OutboxMessage]:
@@ -96,7 +95,7 @@ def test_without_smtp_no_email_is_queued_and_admins_are_told(
     booking = book(workspace, guest_booking())
 
     assert emails(workspace, booking) == []
-    overview = home_overview(workspace, TEAM, actor=Actor("U0ADMIN"), now=NOW)
+    overview = home_overview(workspace, TEAM, actor=SlackUser("U0ADMIN"), now=NOW)
     assert overview.guest_email is False
     home = build_home(overview, tz="Europe/London").to_dict()
     assert NO_GUEST_EMAIL in str(home)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from storage.records import OutboxStatus
+from engine.records import OutboxStatus
 from storage.uow import UnitOfWork
 from tests.notifications.conftest import NOW, TEAM, a_booking, book
 

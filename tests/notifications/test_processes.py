@@ -8,8 +8,9 @@ from datetime import timedelta
 
 import pytest
 
-from bot.dispatch import dispatch_due
-from storage.records import Booking, OutboxMessage, OutboxStatus, Participant, Role
+from bot.dispatch import senders_of
+from engine.records import Booking, OutboxMessage, OutboxStatus, Participant, Role
+from services.delivery import dispatch_due
 from storage.uow import UnitOfWork
 from tests.notifications import workers
 from tests.notifications.conftest import NOW, TEAM, a_booking, book, client_factory
@@ -45,8 +46,10 @@ def test_a_sender_killed_between_claim_and_send_is_resent_once_after_the_lease(w
     assert run(workers.die_after_claiming, url_of(workspace), NOW.isoformat()) == 17
     assert the_row(workspace, booking).status is OutboxStatus.CLAIMED
 
-    during = dispatch_due(workspace, client_factory(slack), now=NOW + LEASE / 2, lease=LEASE)
-    after = dispatch_due(workspace, client_factory(slack), now=NOW + LEASE, lease=LEASE)
+    during = dispatch_due(
+        workspace, senders_of(client_factory(slack)), now=NOW + LEASE / 2, lease=LEASE
+    )
+    after = dispatch_due(workspace, senders_of(client_factory(slack)), now=NOW + LEASE, lease=LEASE)
 
     assert (during.claimed, after.sent, after.found_sent) == (0, 1, 0)
     assert list(slack.outbox_ids().values()) == [1]
@@ -64,7 +67,7 @@ def test_a_sender_killed_after_posting_is_not_posted_again(workspace, slack):
     assert code == 17
     [first] = slack.posted
 
-    after = dispatch_due(workspace, client_factory(slack), now=NOW + LEASE, lease=LEASE)
+    after = dispatch_due(workspace, senders_of(client_factory(slack)), now=NOW + LEASE, lease=LEASE)
 
     assert (after.sent, after.found_sent) == (0, 1)
     assert len(slack.calls_to("chat.postMessage")) == 1
@@ -80,7 +83,7 @@ def test_two_dispatcher_processes_on_postgresql_send_500_reminders_exactly_once(
 
     engine = postgres_engine
     with UnitOfWork(engine) as uow:
-        uow.config.save(workspace_config())
+        uow.config.save(workspace_config(), now=NOW)
         uow.commit()
     ids = many_due_reminders(engine, bookings=250)
     slack.post_delay = 0.002

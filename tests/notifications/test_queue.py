@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from engine.records import Booking, OutboxStatus, Participant, Reassignment
 from services.notifications import queue_booked, queue_cancelled, queue_reassigned
-from storage.records import Booking, OutboxStatus, Participant, Reassignment
 from storage.uow import UnitOfWork
 from tests.notifications.conftest import NOW, START, TEAM, a_booking, book, workspace_config
 
@@ -81,7 +81,7 @@ def test_a_customer_who_owns_the_page_is_told_once(workspace):
 
 def test_a_pool_with_a_channel_gets_one_notice_there_instead_of_manager_dms(db_engine):
     with UnitOfWork(db_engine) as uow:
-        uow.config.save(workspace_config(sales_channel="C0SALES"))
+        uow.config.save(workspace_config(sales_channel="C0SALES"), now=NOW)
         uow.commit()
     booking = book(db_engine, a_booking())
 

@@ -23,7 +23,8 @@ from bot.blocks.notifications import (
     build_reassigned_to,
     build_reminder,
 )
-from bot.dispatch import dispatch_due
+from bot.dispatch import senders_of
+from services.delivery import dispatch_due
 from tests.notifications.conftest import NOW, START, a_booking, book, client_factory
 
 HOSTILE = (
@@ -103,7 +104,7 @@ def test_typed_text_keeps_every_character_on_one_line_and_is_never_empty():
 def test_a_guest_booking_delivered_to_hosts_and_managers_shows_the_name_as_typed(workspace, slack):
     booking = book(workspace, replace(a_booking(customer=None), customer_name=HOSTILE))
 
-    dispatch_due(workspace, client_factory(slack), now=NOW, lease=timedelta(minutes=5))
+    dispatch_due(workspace, senders_of(client_factory(slack)), now=NOW, lease=timedelta(minutes=5))
 
     posts = slack.calls_to("chat.postMessage")
     assert {call.args["channel"] for call in posts} >= {"U0ALICE", "U0BOSS", "C0ROOMS"}

@@ -11,7 +11,8 @@ from datetime import datetime, timedelta
 
 from slack_sdk import WebClient
 
-from bot.dispatch import dispatch_due, drain
+from bot.dispatch import senders_of
+from services.delivery import dispatch_due, drain
 from storage.db import make_engine
 
 LEASE = timedelta(minutes=5)
@@ -24,7 +25,7 @@ def die_after_claiming(db_url: str, now: str) -> None:
     def client_for(team_id: str) -> WebClient:
         os._exit(17)
 
-    dispatch_due(engine, client_for, now=datetime.fromisoformat(now), lease=LEASE)
+    dispatch_due(engine, senders_of(client_for), now=datetime.fromisoformat(now), lease=LEASE)
 
 
 class _PostThenDie(WebClient):
@@ -37,7 +38,9 @@ def die_after_posting(db_url: str, api_url: str, now: str) -> None:
     """Claim due rows, post the first one, then die before marking it sent."""
     engine = make_engine(db_url)
     client = _PostThenDie(token="xoxb-test", base_url=api_url)
-    dispatch_due(engine, lambda team: client, now=datetime.fromisoformat(now), lease=LEASE)
+    dispatch_due(
+        engine, senders_of(lambda team: client), now=datetime.fromisoformat(now), lease=LEASE
+    )
 
 
 def drain_together(db_url: str, api_url: str, now: str, limit: int, barrier, results) -> None:
@@ -47,7 +50,7 @@ def drain_together(db_url: str, api_url: str, now: str, limit: int, barrier, res
     barrier.wait(timeout=60)
     result = drain(
         engine,
-        lambda team: client,
+        senders_of(lambda team: client),
         clock=lambda: datetime.fromisoformat(now),
         lease=LEASE,
         limit=limit,

@@ -27,18 +27,18 @@ from typing import Any
 import yaml
 from sqlalchemy import Engine, text
 
+from engine.records import Booking
 from services.booking import BookingRequest, Customer, book
 from services.config import apply_config
-from services.context import Actor
+from services.context import CommandLine, SlackUser
 from services.slots import offered_slots
-from storage.records import Booking
 
 WS = "T0001"
 NOW = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
-ADMIN = Actor("U0ADMIN")
-CLI = Actor()
-BOSS = Actor("U0BOSS")
-STRANGER = Actor("U0NOBODY")
+ADMIN = SlackUser("U0ADMIN")
+CLI = CommandLine()
+BOSS = SlackUser("U0BOSS")
+STRANGER = SlackUser("U0NOBODY")
 HOURS = {"mon-fri": ["09:00-17:00"]}
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from engine.errors import Forbidden, NotFound
+from engine.errors import NotFound
 from engine.model import LocalRange, Method, PageKind, Priority, SeatRef
 from services.admin import (
     AdminInvalid,
@@ -20,12 +20,13 @@ from services.admin import (
     save_entity,
 )
 from services.config import apply_config, export_config, load_config
-from services.context import Actor
+from services.context import CommandLine, SlackUser
+from services.errors import Forbidden
 from tests.services.config_samples import small_config_text
 
 WS = "T0001"
-ADMIN = Actor("U0ADMIN")
-ALICE = Actor("U0ALICE")
+ADMIN = SlackUser("U0ADMIN")
+ALICE = SlackUser("U0ALICE")
 
 
 @pytest.fixture
@@ -231,9 +232,9 @@ def test_a_non_admin_may_not_read_the_setup(engine: Engine) -> None:
 
 
 def test_the_command_line_acts_as_an_admin(engine: Engine) -> None:
-    check_admin(engine, WS, actor=Actor())
+    check_admin(engine, WS, actor=CommandLine())
 
-    assert load_setup(engine, WS, actor=Actor()).workspace.id == WS
+    assert load_setup(engine, WS, actor=CommandLine()).workspace.id == WS
 
 
 def test_replacing_an_unknown_entity_is_not_found(engine: Engine) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
-from engine.errors import BadInput, Forbidden, LinkRefused, SlotUnavailable
+from engine.errors import BadInput, SlotUnavailable
 from engine.model import BookingStatus
 from services.booking import (
     Candidate,
@@ -20,7 +20,15 @@ from services.booking import (
     reassign_candidates,
     upcoming_bookings,
 )
-from services.context import Actor
+from services.context import Actor, SlackUser
+from services.errors import (
+    Forbidden,
+    LinkExpired,
+    LinkRefused,
+    LinkRevoked,
+    LinkUnknown,
+    LinkUsed,
+)
 from services.links import create_link, resolve_link, revoke_link
 from services.reporting import pool_report
 from services.slots import bookable, offered_slots
@@ -86,7 +94,13 @@ def test_a_panel_is_offered_only_while_everyone_and_a_room_are_free(
 def test_reassigning_the_room_keeps_the_time_and_moves_the_count(world: Engine) -> None:
     booking = book_at(world, "panel", "meet", at(1, 9))
     moved = reassign(
-        world, WS, booking.id, to_page="room-b", seat_page="room-a", actor=Actor("U0FACIL"), now=NOW
+        world,
+        WS,
+        booking.id,
+        to_page="room-b",
+        seat_page="room-a",
+        actor=SlackUser("U0FACIL"),
+        now=NOW,
     )
     assert [p.page for p in moved.participants] == ["dave", "erin", "room-b"]
     assert (moved.start, moved.end, moved.owner) == (booking.start, booking.end, "dave")
@@ -160,10 +174,10 @@ def test_the_owner_and_the_customer_may_cancel_but_a_pool_manager_may_not(world:
     second = book_at(world, "demo", "chat", at(1, 9))  # bob's
     with pytest.raises(Forbidden):
         cancel(world, WS, first.id, actor=BOSS, now=NOW)
-    assert cancel(world, WS, first.id, actor=Actor("U0ALICE"), now=NOW).status is (
+    assert cancel(world, WS, first.id, actor=SlackUser("U0ALICE"), now=NOW).status is (
         BookingStatus.CANCELLED
     )
-    assert cancel(world, WS, second.id, actor=Actor("U0CUST"), now=NOW).cancelled_by == "U0CUST"
+    assert cancel(world, WS, second.id, actor=SlackUser("U0CUST"), now=NOW).cancelled_by == "U0CUST"
 
 
 def test_cancelling_frees_the_time_and_counts_a_removal(world: Engine) -> None:
@@ -217,7 +231,7 @@ def test_a_guest_books_with_a_personalized_link_without_filling_anything(world: 
     assert (booking.customer_name, booking.customer_email) == ("Gus", "gus@example.com")
     assert booking.form_answers == {"topic": "hi"}
     assert booking.link_id is not None
-    with pytest.raises(LinkRefused) as caught:
+    with pytest.raises(LinkUsed) as caught:
         resolve_link(world, token, now=NOW)
     assert caught.value.code == "link_used"
 
@@ -234,11 +248,15 @@ def test_resolving_a_link_tells_only_why_it_cannot_be_used(world: Engine) -> Non
     expiring = _link(world, expires_in=timedelta(hours=1))
     revoked = _link(world)
     revoke_link(world, WS, revoked, actor=ADMIN, now=NOW)
-    cases = {"link_expired": expiring, "link_revoked": revoked, "link_unknown": "made-up"}
-    for code, token in cases.items():
+    cases = [
+        (LinkExpired, "link_expired", expiring),
+        (LinkRevoked, "link_revoked", revoked),
+        (LinkUnknown, "link_unknown", "made-up"),
+    ]
+    for kind, code, token in cases:
         with pytest.raises(LinkRefused) as caught:
             resolve_link(world, token, now=NOW + timedelta(hours=2))
-        assert caught.value.code == code
+        assert (type(caught.value), caught.value.code) == (kind, code)
         assert not any(w in caught.value.message for w in ("guest", "sales", "intro", "Alice"))
 
 

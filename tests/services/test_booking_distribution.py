@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
-from engine.errors import Forbidden
 from engine.model import LedgerEntry, LedgerKind
 from services.booking import cancel
-from services.context import Actor
+from services.context import SlackUser
+from services.errors import Forbidden
 from services.reporting import pool_report, pool_reports
 from storage.uow import UnitOfWork
 from tests.services.booking_world import ADMIN, NOW, WS, at, book_at, first_slot, setup
@@ -220,4 +220,4 @@ def test_reports_of_several_pools_read_together_equal_each_read_alone(
     assert [report.pool for report in together] == pools
     assert sum(m.received for report in together for m in report.members) == 2
     with pytest.raises(Forbidden):
-        pool_reports(db_engine, WS, pools, actor=Actor("U0BOSS"), now=NOW)  # manages sales only
+        pool_reports(db_engine, WS, pools, actor=SlackUser("U0BOSS"), now=NOW)  # manages sales only

@@ -9,9 +9,10 @@ import pytest
 from icalendar import Calendar
 from sqlalchemy import Engine, text
 
-from engine.errors import BadInput, Forbidden, NotFound
+from engine.errors import BadInput, NotFound
 from services.booking import Customer, cancel
-from services.context import Actor
+from services.context import Actor, SlackUser
+from services.errors import Forbidden
 from services.feeds import feed_calendar, feed_url
 from tests.services.booking_world import ADMIN, CLI, NOW, STRANGER, WS, at, book_at, setup
 
@@ -100,12 +101,12 @@ def test_form_answers_and_a_guests_email_reach_the_event(world: Engine) -> None:
 
 
 def test_only_the_member_or_an_admin_gets_a_pages_feed(world: Engine) -> None:
-    assert _url(world, "alice", actor=Actor("U0ALICE"))
+    assert _url(world, "alice", actor=SlackUser("U0ALICE"))
     assert _url(world, "room-a", actor=ADMIN)
     with pytest.raises(Forbidden):
         _url(world, "alice", actor=STRANGER)
     with pytest.raises(Forbidden):
-        _url(world, "room-a", actor=Actor("U0ALICE"))
+        _url(world, "room-a", actor=SlackUser("U0ALICE"))
     with pytest.raises(NotFound):
         _url(world, "zed")
 

@@ -13,7 +13,7 @@ from sqlalchemy import event
 from benchmarks.datasets import install, small_pool
 from engine.slots import offered_slots as engine_offered_slots
 from services.booking import BookingRequest, Customer, book
-from services.context import Actor
+from services.context import CommandLine
 from services.slots import offered_slots
 from storage.uow import UnitOfWork
 
@@ -34,7 +34,7 @@ def asked(engine):
             LAST,
             tz=None,
             now=SCENARIO.now,
-            actor=Actor(),
+            actor=CommandLine(),
         )
     ]
 
@@ -78,7 +78,7 @@ def test_a_question_asked_again_reads_no_bookings_and_a_change_reads_them_again(
             first[0],
             Customer(slack_user="U0001"),
         )
-        book(db_engine, request, actor=Actor(), now=SCENARIO.now)
+        book(db_engine, request, actor=CommandLine(), now=SCENARIO.now)
         before = reads.count
         asked(db_engine)
         assert reads.count == before + 1, "the booked page is read again"
@@ -100,7 +100,7 @@ def test_answers_from_kept_windows_equal_answers_from_a_whole_read_as_bookings_f
             start,
             Customer(slack_user=f"U000{n}"),
         )
-        book(db_engine, request, actor=Actor(), now=SCENARIO.now)
+        book(db_engine, request, actor=CommandLine(), now=SCENARIO.now)
     final = asked(db_engine)
     assert start not in final
     assert final == reference(db_engine)

@@ -13,12 +13,12 @@ from engine.errors import (
     BookingCancelled,
     BookingNoShow,
     BookingStarted,
-    Forbidden,
     NotFound,
     NotStarted,
     SlotUnavailable,
 )
 from engine.model import BookingStatus, LedgerKind
+from engine.records import OutboxStatus
 from services.booking import (
     BookingFilter,
     Customer,
@@ -28,9 +28,9 @@ from services.booking import (
     reschedule,
     reschedule_slots,
 )
-from services.context import Actor
+from services.context import Actor, CommandLine, Guest, SlackUser
+from services.errors import Forbidden
 from services.reporting import pool_report
-from storage.records import OutboxStatus
 from storage.uow import UnitOfWork
 from tests.services.booking_world import (
     ADMIN,
@@ -44,7 +44,7 @@ from tests.services.booking_world import (
     setup,
 )
 
-CUSTOMER = Actor("U0CUST")
+CUSTOMER = SlackUser("U0CUST")
 
 
 @pytest.fixture
@@ -174,11 +174,11 @@ def test_two_reschedules_into_one_slot_the_second_is_refused(world: Engine) -> N
 
 def test_who_may_reschedule(world: Engine) -> None:
     booking = book_at(world, "desk", "chat", at(1, 9))
-    owner = Actor("U0" + booking.owner.upper())
-    for actor in (STRANGER, BOSS, Actor(guest_of="another-booking")):
+    owner = SlackUser("U0" + booking.owner.upper())
+    for actor in (STRANGER, BOSS, Guest("another-booking")):
         with pytest.raises(Forbidden):
             reschedule(world, WS, booking.id, start=at(1, 10), actor=actor, now=NOW)
-    for number, actor in enumerate((CUSTOMER, owner, ADMIN, Actor(guest_of=booking.id))):
+    for number, actor in enumerate((CUSTOMER, owner, ADMIN, Guest(booking.id))):
         moved = reschedule(world, WS, booking.id, start=at(2, 9 + number), actor=actor, now=NOW)
         assert moved.start == at(2, 9 + number)
 
@@ -273,10 +273,10 @@ def test_without_automatic_correction_a_no_show_is_counted_but_not_removed(
 def test_who_may_mark_a_no_show(world: Engine) -> None:
     booking = book_at(world, "demo", "chat", at(1, 9))
     later = at(1, 10)
-    for actor in (STRANGER, Actor("U0CUST"), Actor(guest_of=booking.id), Actor("U0FACIL")):
+    for actor in (STRANGER, SlackUser("U0CUST"), Guest(booking.id), SlackUser("U0FACIL")):
         with pytest.raises(Forbidden):
             mark_no_show(world, WS, booking.id, actor=actor, now=later)
-    owner = Actor("U0" + booking.owner.upper())
+    owner = SlackUser("U0" + booking.owner.upper())
     assert mark_no_show(world, WS, booking.id, actor=owner, now=later).status.value == "no_show"
 
 
@@ -296,12 +296,12 @@ def test_bookings_are_listed_soonest_first_as_far_as_the_actor_may_see(world: En
         return [b.id for b in list_bookings(world, WS, BookingFilter(**wanted), actor=actor)]
 
     assert ids(ADMIN) == [early.id, late.id]
-    assert ids(Actor()) == [early.id, late.id]
-    assert ids(Actor("U0KIM")) == [early.id]
+    assert ids(CommandLine()) == [early.id, late.id]
+    assert ids(SlackUser("U0KIM")) == [early.id]
     assert ids(CUSTOMER) == [late.id]
     assert ids(BOSS) == [late.id]  # a manager of the pool
-    assert ids(Actor("U0FACIL")) == [early.id]  # rooms
-    assert ids(Actor("U0DAVE")) == [early.id]  # a host
+    assert ids(SlackUser("U0FACIL")) == [early.id]  # rooms
+    assert ids(SlackUser("U0DAVE")) == [early.id]  # a host
     assert ids(STRANGER) == []
     assert ids(ADMIN, page=rooms) == [early.id]
     assert ids(ADMIN, customer_slack="U0CUST") == [late.id]

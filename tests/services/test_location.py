@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 
 from bot.blocks.admin import block_id, build_event_type_modal, build_page_modal, parse_admin_form
 from bot.blocks.booking import Names, build_booked_view
-from bot.dispatch import render
+from bot.blocks.outbox import render
 from engine.model import PageKind
 from services.admin import AdminInvalid, FieldProblem, Section, save_entity
 from services.booking import reassign

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from engine.errors import Forbidden
 from services.booking import cancel, mark_no_show, reassign, reschedule
-from services.context import LINK_GUEST, Actor
+from services.context import LINK_GUEST, Guest, SlackUser
+from services.errors import Forbidden
 from services.reporting import pool_report
 from tests.services.booking_world import NOW, WS, at, book_at, setup
 
@@ -40,7 +40,7 @@ def world(db_engine: Engine, tmp_path: Path) -> Engine:
 def test_a_slack_admin_may_do_what_an_admin_may(world: Engine) -> None:
     slack = Slack(admins={"U0SLACKADMIN"})
     booking = book_at(world, "demo", "chat", at(1, 9))
-    actor = Actor("U0SLACKADMIN", slack=slack)
+    actor = SlackUser("U0SLACKADMIN", slack=slack)
 
     assert pool_report(world, WS, "sales", actor=actor, now=NOW).pool == "sales"
     moved = reassign(world, WS, booking.id, to_page="bob", actor=actor, now=NOW)
@@ -56,7 +56,7 @@ def test_slack_admins_false_leaves_slack_admins_without_the_role(
     booking = book_at(world, "demo", "chat", at(1, 9))
 
     with pytest.raises(Forbidden):
-        cancel(world, WS, booking.id, actor=Actor("U0SLACKADMIN", slack=slack), now=NOW)
+        cancel(world, WS, booking.id, actor=SlackUser("U0SLACKADMIN", slack=slack), now=NOW)
     assert slack.asked == []
 
 
@@ -64,9 +64,9 @@ def test_listed_roles_decide_without_asking_slack(world: Engine) -> None:
     slack = Slack()
     booking = book_at(world, "demo", "chat", at(1, 9))
 
-    pool_report(world, WS, "sales", actor=Actor("U0BOSS", slack=slack), now=NOW)
-    reassign(world, WS, booking.id, to_page="bob", actor=Actor("U0BOSS", slack=slack), now=NOW)
-    cancel(world, WS, booking.id, actor=Actor("U0CUST", slack=slack), now=NOW)
+    pool_report(world, WS, "sales", actor=SlackUser("U0BOSS", slack=slack), now=NOW)
+    reassign(world, WS, booking.id, to_page="bob", actor=SlackUser("U0BOSS", slack=slack), now=NOW)
+    cancel(world, WS, booking.id, actor=SlackUser("U0CUST", slack=slack), now=NOW)
 
     assert slack.asked == []
 
@@ -76,7 +76,7 @@ def test_anyone_else_is_asked_about_once_per_check_and_refused(world: Engine) ->
     booking = book_at(world, "demo", "chat", at(1, 9))
 
     with pytest.raises(Forbidden):
-        cancel(world, WS, booking.id, actor=Actor("U0STRANGER", slack=slack), now=NOW)
+        cancel(world, WS, booking.id, actor=SlackUser("U0STRANGER", slack=slack), now=NOW)
 
     assert slack.asked == ["U0STRANGER"]
 
@@ -86,21 +86,21 @@ def test_a_guest_is_never_an_admin_and_changes_only_the_booking_it_holds(world: 
     other = book_at(world, "demo", "chat", at(1, 11))
 
     with pytest.raises(Forbidden):
-        cancel(world, WS, other.id, actor=Actor(guest_of=held.id), now=NOW)
+        cancel(world, WS, other.id, actor=Guest(held.id), now=NOW)
     with pytest.raises(Forbidden):
         cancel(world, WS, held.id, actor=LINK_GUEST, now=NOW)
     with pytest.raises(Forbidden):
         pool_report(world, WS, "sales", actor=LINK_GUEST, now=NOW)
-    assert cancel(world, WS, held.id, actor=Actor(guest_of=held.id), now=NOW).id == held.id
+    assert cancel(world, WS, held.id, actor=Guest(held.id), now=NOW).id == held.id
 
 
 def test_listed_roles_decide_reschedule_and_no_show_without_asking_slack(world: Engine) -> None:
     slack = Slack()
     booking = book_at(world, "demo", "chat", at(1, 9))
 
-    customer = Actor("U0CUST", slack=slack)
+    customer = SlackUser("U0CUST", slack=slack)
     moved = reschedule(world, WS, booking.id, start=at(1, 11), tz="UTC", actor=customer, now=NOW)
-    manager = Actor("U0BOSS", slack=slack)
+    manager = SlackUser("U0BOSS", slack=slack)
     marked = mark_no_show(world, WS, booking.id, actor=manager, now=at(1, 11, 5))
 
     assert (moved.start, marked.status.value) == (at(1, 11), "no_show")

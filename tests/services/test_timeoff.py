@@ -9,13 +9,14 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
-from engine.errors import BadInput, Forbidden, NotFound
-from services.context import Actor
+from engine.errors import BadInput, NotFound
+from services.context import SlackUser
+from services.errors import Forbidden
 from services.slots import offered_slots
 from services.timeoff import add_time_off, list_time_off, remove_time_off
 from tests.services.booking_world import ADMIN, CLI, NOW, STRANGER, WS, setup
 
-ALICE = Actor("U0ALICE")
+ALICE = SlackUser("U0ALICE")
 
 
 def _alice_in_new_york(data: dict[str, Any]) -> None:
@@ -92,7 +93,7 @@ def test_a_member_keeps_only_their_own_pages_time_off(world: Engine) -> None:
         date(2026, 12, 7),
         date(2026, 12, 8),
         reason="Trip",
-        actor=Actor("U0BOB"),
+        actor=SlackUser("U0BOB"),
         now=NOW,
     )
     with pytest.raises(Forbidden):
@@ -122,7 +123,7 @@ def test_a_member_keeps_only_their_own_pages_time_off(world: Engine) -> None:
     with pytest.raises(Forbidden):
         list_time_off(world, WS, page="bob", actor=STRANGER)
     assert list_time_off(world, WS, actor=ALICE) == []
-    assert list_time_off(world, WS, actor=Actor("U0BOB")) == [made]
+    assert list_time_off(world, WS, actor=SlackUser("U0BOB")) == [made]
     assert list_time_off(world, WS, actor=ADMIN) == [made]
     room = add_time_off(
         world,

@@ -30,7 +30,7 @@ from engine.model import (
     Workspace,
     WorkspaceConfig,
 )
-from storage.records import Booking, Participant, Role
+from engine.records import Booking, Participant, Role
 from storage.uow import UnitOfWork
 
 WEEKDAYS_9_TO_5 = ((LocalRange(540, 720), LocalRange(780, 1020)),) * 5 + ((), ())
@@ -196,6 +196,6 @@ def make_booking(
 def configured(db_engine: Engine) -> Engine:
     """Return ``db_engine`` holding ``sample_config()`` of workspace T0001."""
     with UnitOfWork(db_engine) as uow:
-        uow.config.save(sample_config())
+        uow.config.save(sample_config(), now=T0)
         uow.commit()
     return db_engine

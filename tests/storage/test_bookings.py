@@ -1,14 +1,14 @@
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-from sqlalchemy.exc import IntegrityError
 
-from engine.errors import NotFound
+from engine.errors import Aborted, Duplicate, NotFound, Overlap
 from engine.model import BookingStatus
-from storage.records import Reassignment
+from engine.records import Reassignment
 from storage.uow import UnitOfWork
 from tests.storage.conftest import T0, make_booking, sample_config
 
@@ -37,7 +37,7 @@ def test_a_booking_reads_back_equal(configured):
         assert uow.bookings.get("T0001", "not-a-uuid") is None
 
 
-def test_upcoming_bookings_of_a_customer_leave_out_ended_and_cancelled_ones(configured):
+def test_a_customers_confirmed_bookings_not_yet_ended_leave_out_the_others(configured):
     ended = make_booking(T0 - timedelta(days=1), customer_slack_user="U1")
     cancelled = make_booking(T0 + timedelta(hours=1), customer_slack_user="U1")
     later = make_booking(T0 + timedelta(days=1), customer_slack_user="U1")
@@ -47,7 +47,9 @@ def test_upcoming_bookings_of_a_customer_leave_out_ended_and_cancelled_ones(conf
 
     with UnitOfWork(configured) as uow:
         uow.bookings.cancel("T0001", cancelled.id, at=T0, by="U1")
-        upcoming = uow.bookings.upcoming_for_customer("T0001", "U1", now=T0)
+        upcoming = uow.bookings.matching(
+            "T0001", customer="U1", ends_after=T0, status=BookingStatus.CONFIRMED
+        )
 
     assert [b.id for b in upcoming] == [soon.id, later.id]
 
@@ -101,7 +103,7 @@ def test_a_booking_naming_an_unknown_page_is_not_found(configured):
 
 def test_another_workspace_never_sees_a_booking(configured):
     with UnitOfWork(configured) as uow:
-        uow.config.save(sample_config("T0002"))
+        uow.config.save(sample_config("T0002"), now=T0)
         uow.commit()
     booking = make_booking(idempotency_key="same", customer_slack_user="U1")
     add(configured, booking)
@@ -111,7 +113,7 @@ def test_another_workspace_never_sees_a_booking(configured):
     with UnitOfWork(configured) as uow:
         assert uow.bookings.get("T0002", booking.id) is None
         assert uow.bookings.by_idempotency_key("T0002", "same") == twin
-        assert uow.bookings.upcoming_for_customer("T0002", "U1", now=T0) == [twin]
+        assert uow.bookings.matching("T0002", customer="U1", ends_after=T0) == [twin]
         with pytest.raises(NotFound):
             uow.bookings.cancel("T0002", booking.id, at=T0, by=None)
 
@@ -119,25 +121,55 @@ def test_another_workspace_never_sees_a_booking(configured):
 def test_an_idempotency_key_is_used_once_per_workspace(configured):
     add(configured, make_booking(idempotency_key="k"))
 
-    with pytest.raises(IntegrityError):
+    with pytest.raises(Duplicate):
         add(configured, make_booking(T0 + timedelta(hours=1), idempotency_key="k"))
 
 
 @pytest.mark.postgres
 def test_postgres_refuses_overlapping_confirmed_bookings_of_one_page(postgres_engine):
     with UnitOfWork(postgres_engine) as uow:
-        uow.config.save(sample_config())
+        uow.config.save(sample_config(), now=T0)
         uow.commit()
     add(postgres_engine, make_booking(T0, pages=("alice",)))
 
-    with pytest.raises(IntegrityError, match="ex_booking_participants_overlap"):
+    with pytest.raises(Overlap, match="ex_booking_participants_overlap"):
         add(postgres_engine, make_booking(T0 + timedelta(minutes=15), pages=("bob", "alice")))
+
+
+@pytest.mark.postgres
+def test_a_deadlock_on_postgres_leaves_the_unit_of_work_as_aborted(postgres_engine):
+    with UnitOfWork(postgres_engine) as uow:
+        uow.config.save(sample_config(), now=T0)
+        uow.commit()
+    both_hold_one = threading.Barrier(2, timeout=20)
+    outcomes: list[str] = []
+
+    def lock(first: str, second: str) -> None:
+        try:
+            with UnitOfWork(postgres_engine) as uow:
+                uow.lock_pages("T0001", [first])
+                both_hold_one.wait()
+                uow.lock_pages("T0001", [second])  # one of the two waits for the other
+                uow.commit()
+            outcomes.append("committed")
+        except Aborted:
+            outcomes.append("aborted")
+
+    threads = [
+        threading.Thread(target=lock, args=("alice", "bob")),
+        threading.Thread(target=lock, args=("bob", "alice")),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(outcomes) == ["aborted", "committed"]
 
 
 @pytest.mark.postgres
 def test_postgres_allows_back_to_back_and_cancelled_overlaps(postgres_engine):
     with UnitOfWork(postgres_engine) as uow:
-        uow.config.save(sample_config())
+        uow.config.save(sample_config(), now=T0)
         uow.commit()
     first = make_booking(T0, pages=("alice",))
     add(postgres_engine, first)

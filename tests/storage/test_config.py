@@ -19,12 +19,12 @@ from engine.model import (
 from storage.db import make_engine
 from storage.tables import PageRow, PoolMemberRow, WorkspaceRow
 from storage.uow import UnitOfWork
-from tests.storage.conftest import sample_config
+from tests.storage.conftest import T0, sample_config
 
 
 def save(engine, cfg: WorkspaceConfig) -> None:
     with UnitOfWork(engine) as uow:
-        uow.config.save(cfg)
+        uow.config.save(cfg, now=T0)
         uow.commit()
 
 
@@ -150,7 +150,7 @@ def test_loading_an_unknown_workspace_is_not_found(db_engine):
 
 def test_leaving_the_unit_of_work_without_commit_saves_nothing(db_engine):
     with UnitOfWork(db_engine) as uow:
-        uow.config.save(sample_config())
+        uow.config.save(sample_config(), now=T0)
 
     with UnitOfWork(db_engine) as uow:
         assert uow.config.workspace_ids() == []
@@ -200,7 +200,7 @@ def test_a_cached_configuration_gives_way_to_a_save_from_another_process(db_engi
 def test_a_rolled_back_save_leaves_no_trace_in_the_cache(db_engine):
     save(db_engine, sample_config())
     with UnitOfWork(db_engine) as uow:
-        uow.config.save(without_bob(sample_config()))
+        uow.config.save(without_bob(sample_config()), now=T0)
         assert uow.config.load("T0001") == without_bob(sample_config())
     # Another save reaches the version number the rolled-back one had, with other content.
     cfg = sample_config()

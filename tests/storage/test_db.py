@@ -71,7 +71,7 @@ def test_opening_a_new_sqlite_file_creates_the_schema(tmp_path):
     engine = open_database(f"sqlite:///{tmp_path / 'new.db'}")
     try:
         with UnitOfWork(engine) as uow:
-            uow.config.save(sample_config())
+            uow.config.save(sample_config(), now=T0)
             uow.commit()
         with engine.connect() as connection:
             pragmas = [

@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
-from storage.records import OneTimeLink, OutboxMessage, OutboxStatus
+from engine.records import OneTimeLink, OutboxMessage, OutboxStatus
 from storage.uow import UnitOfWork
 from tests.storage.conftest import T0, make_booking
 

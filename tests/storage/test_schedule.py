@@ -79,7 +79,7 @@ def test_a_member_dropped_from_a_pool_stays_in_the_schedule_as_inactive(configur
     sales = cfg.pools[0]
     with UnitOfWork(configured) as uow:
         uow.config.save(
-            replace(cfg, pools=(replace(sales, members=sales.members[:1]), cfg.pools[1]))
+            replace(cfg, pools=(replace(sales, members=sales.members[:1]), cfg.pools[1])), now=T0
         )
         uow.commit()
 
@@ -167,7 +167,8 @@ def test_loading_a_schedule_takes_the_same_statements_for_any_team_size(db_engin
         )
         with UnitOfWork(db_engine) as uow:
             uow.config.save(
-                replace(cfg, pages=cfg.pages + extra, pools=(sales, cfg.pools[1]), busy=busy)
+                replace(cfg, pages=cfg.pages + extra, pools=(sales, cfg.pools[1]), busy=busy),
+                now=T0,
             )
             for i, page in enumerate(extra):
                 start = T0 + timedelta(days=size % 5, hours=i % 8)
@@ -193,7 +194,7 @@ def test_loading_a_schedule_takes_the_same_statements_for_any_team_size(db_engin
 
 def test_another_workspaces_rows_never_reach_a_schedule(configured):
     with UnitOfWork(configured) as uow:
-        uow.config.save(sample_config("T0002"))
+        uow.config.save(sample_config("T0002"), now=T0)
         uow.bookings.add("T0002", make_booking())
         uow.ledger.add(
             "T0002", [LedgerEntry("sales", "alice", LedgerKind.RECEIVED, datetime.now(UTC))]

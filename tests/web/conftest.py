@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 from werkzeug.test import Client
 
 from services.config import apply_config
-from services.context import Actor, Services
+from services.context import CommandLine, Services
 from services.links import create_link, revoke_link
 from web.app import GuestApp
 
@@ -91,7 +91,7 @@ def make_link(services: Services) -> MakeLink:
     def make(**options: Any) -> str:
         options.setdefault("now", NOW)
         created = create_link(
-            services.engine, "T0001", "demo", actor=Actor(), public_url=PUBLIC_URL, **options
+            services.engine, "T0001", "demo", actor=CommandLine(), public_url=PUBLIC_URL, **options
         )
         return created.token
 
@@ -108,7 +108,7 @@ def personal_link(make_link: MakeLink) -> str:
 @pytest.fixture
 def revoked_link(make_link: MakeLink, services: Services) -> str:
     token = make_link()
-    revoke_link(services.engine, "T0001", token, actor=Actor(), now=NOW)
+    revoke_link(services.engine, "T0001", token, actor=CommandLine(), now=NOW)
     return token
 
 

@@ -8,7 +8,7 @@ from icalendar import Calendar
 from werkzeug.test import Client
 
 from services.booking import BookingRequest, Customer, book
-from services.context import Actor, Services
+from services.context import CommandLine, Services
 from services.feeds import feed_url
 from tests.web.conftest import NOW, PUBLIC_URL, SECRET_NAMES
 from web.logs import redact
@@ -22,7 +22,7 @@ def _path(services: Services, *, rotate: bool = False) -> str:
         "T0001",
         "alice",
         rotate=rotate,
-        actor=Actor(),
+        actor=CommandLine(),
         now=NOW,
         public_url=PUBLIC_URL,
         environ=ENV,
@@ -35,7 +35,7 @@ def test_the_feed_is_a_calendar_of_the_pages_bookings(
 ) -> None:
     start = datetime(2026, 12, 8, 9, 0, tzinfo=UTC)
     request = BookingRequest("T0001", "demo", "intro", start, Customer(), link_token=personal_link)
-    booking = book(services.engine, request, actor=Actor(), now=NOW)
+    booking = book(services.engine, request, actor=CommandLine(), now=NOW)
 
     response = client.get(_path(services))
 

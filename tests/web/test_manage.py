@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from werkzeug.test import Client, TestResponse
 
+from engine.records import Booking
 from services.booking import (
     BookingFilter,
     BookingRequest,
@@ -17,9 +18,8 @@ from services.booking import (
     get_booking,
     list_bookings,
 )
-from services.context import Actor, Services
+from services.context import CommandLine, Services
 from services.manage_links import manage_token
-from storage.records import Booking
 from tests.web.conftest import NOW, PUBLIC_URL, SECRET, SECRET_NAMES, MakeLink
 from tests.web.pages import Page
 from web.app import GuestApp
@@ -41,7 +41,7 @@ def _guest_booking(services: Services, token: str, start=STARTS_AT, **customer: 
         tz="Europe/London",
         link_token=token,
     )
-    return book(services.engine, request, actor=Actor(), now=NOW)
+    return book(services.engine, request, actor=CommandLine(), now=NOW)
 
 
 @pytest.fixture
@@ -72,7 +72,7 @@ def test_the_confirmation_page_shows_the_booking_s_manage_url(
 
 
 def _all(services: Services) -> list[Booking]:
-    return list_bookings(services.engine, "T0001", BookingFilter(), actor=Actor())
+    return list_bookings(services.engine, "T0001", BookingFilter(), actor=CommandLine())
 
 
 def test_the_manage_page_shows_the_booking_with_reschedule_and_cancel(

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from services.config import apply_config
-from services.context import Actor
+from services.context import CommandLine
 from services.links import create_link
 from storage.db import open_database
 from tests.fakes.slack_api import FakeSlackApi
@@ -49,7 +49,12 @@ def link_token(tmp_path: Path) -> str:
         (tmp_path / "guest.yml").write_text(CONFIG)
         apply_config(engine, tmp_path / "guest.yml")
         created = create_link(
-            engine, "T0001", "demo", actor=Actor(), now=datetime.now(UTC), public_url=PUBLIC_URL
+            engine,
+            "T0001",
+            "demo",
+            actor=CommandLine(),
+            now=datetime.now(UTC),
+            public_url=PUBLIC_URL,
         )
     finally:
         engine.dispose()

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from playwright.sync_api import Page, expect
 
 from services.booking import BookingFilter, list_bookings
-from services.context import Actor, Services
+from services.context import CommandLine, Services
 from tests.web.conftest import PUBLIC_URL, MakeLink
 from tests.web.e2e.conftest import PHONE, NewContext
 
@@ -50,7 +50,7 @@ def _book_and_open_the_manage_page(site: str, token: str, page: Page) -> None:
 
 
 def _only_booking(services: Services):
-    (booking,) = list_bookings(services.engine, "T0001", BookingFilter(), actor=Actor())
+    (booking,) = list_bookings(services.engine, "T0001", BookingFilter(), actor=CommandLine())
     return booking
 
 

@@ -1,7 +1,10 @@
-"""Values the repositories exchange that the engine has no use for: bookings, links, outbox.
+"""The domain's stored records: bookings, links, time off, outbox messages, calendar connections.
 
-Like ``engine.model`` these are frozen dataclasses; ids of stored rows are UUID strings and
-pages, pools, event types and master pages are named by their configuration ids.
+Storage reads and writes them, services decide with them and the surfaces show them; none
+of those owns them, so they live here, below storage, on the standard library alone (the
+scheduling engine itself has no use for them). Like ``engine.model`` these are frozen
+dataclasses; ids of stored rows are UUID strings and pages, pools, event types and master
+pages are named by their configuration ids.
 """
 
 from __future__ import annotations
@@ -151,3 +154,27 @@ class OutboxMessage:
     in_doubt_since: datetime | None = None
     channel: Channel = Channel.SLACK
     handed: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarConnection:
+    """A stored connection; ``secret`` is the sealed URL and credentials, ``busy`` its blocks."""
+
+    id: str
+    kind: str
+    pages: tuple[str, ...]
+    shown_url: str
+    secret: str
+    write: bool
+    created_at: datetime
+    due_at: datetime
+    created_by: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    window_end: datetime | None = None
+    claimed_until: datetime | None = None
+    last_success: datetime | None = None
+    last_error: str | None = None
+    failing_since: datetime | None = None
+    failure_told: bool = False
+    busy: int = 0
