@@ -75,7 +75,7 @@ from engine.model import (
     WorkspaceConfig,
 )
 from services.admin import FieldProblem, Section, entities
-from services.config_file import MAX_LOCATION
+from services.config_values import MAX_LOCATION
 
 WEEKDAYS = (
     ("mon", "Monday"),
