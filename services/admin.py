@@ -24,7 +24,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Engine
@@ -41,6 +40,7 @@ from services.config_schema import validate_config
 from services.context import Actor
 from services.notifications import FailedNotification, email_enabled, failed_notifications
 from services.reporting import pool_reports
+from services.sections import Section
 from services.timeoff import kept_pages
 from storage.records import Booking, TimeOff
 from storage.uow import UnitOfWork
@@ -48,27 +48,6 @@ from storage.uow import UnitOfWork
 Entity = Page | EventType | Pool | MasterPage
 
 _SOURCE = "slack"
-
-
-class Section(StrEnum):
-    """A section of the configuration, named as in the file."""
-
-    BOOKING_PAGES = "booking_pages"
-    EVENT_TYPES = "event_types"
-    POOLS = "pools"
-    MASTER_PAGES = "master_pages"
-
-    @property
-    def noun(self) -> str:
-        return _NOUNS[self]
-
-
-_NOUNS = {
-    Section.BOOKING_PAGES: "booking page",
-    Section.EVENT_TYPES: "event type",
-    Section.POOLS: "pool",
-    Section.MASTER_PAGES: "master page",
-}
 
 
 @dataclass(frozen=True, slots=True)

@@ -75,15 +75,9 @@ from services.config_values import (
     overlaps,
     week_of,
 )
+from services.sections import Section
 
 # --- references ------------------------------------------------------------------------
-
-_SECTIONS = {
-    "booking_pages": "booking page",
-    "event_types": "event type",
-    "pools": "pool",
-    "master_pages": "master page",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +97,7 @@ def _survey_of(info: ValidationInfo) -> _Survey:
 def _reference(section: str) -> AfterValidator:
     def check(value: str, info: ValidationInfo) -> str:
         if value not in _survey_of(info).ids[section]:
-            raise ValueError(f"unknown {_SECTIONS[section]} '{value}'")
+            raise ValueError(f"unknown {Section(section).noun} '{value}'")
         return value
 
     return AfterValidator(check)
@@ -120,7 +114,7 @@ def _survey(raw: object) -> tuple[_Survey, list[Problem]]:
     with_pages: set[str] = set()
     problems: list[Problem] = []
     sections = raw if isinstance(raw, dict) else {}
-    for section in _SECTIONS:
+    for section in [part.value for part in Section]:
         items = sections.get(section)
         first: dict[str, int] = {}
         for index, item in enumerate(items if isinstance(items, list) else []):

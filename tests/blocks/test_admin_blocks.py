@@ -35,9 +35,10 @@ from engine.model import (
     Pool,
     WorkspaceConfig,
 )
-from services.admin import FieldProblem, Section, entities
+from services.admin import FieldProblem, entities
 from services.config_file import config_data, parse_config
 from services.config_problems import ConfigInvalid
+from services.sections import Section
 from tests.services.config_samples import small_config_text
 
 _FIELDS = {

@@ -19,12 +19,13 @@ from bot.blocks.admin import block_id, build_event_type_modal, build_page_modal,
 from bot.blocks.booking import Names, build_booked_view
 from bot.dispatch import render
 from engine.model import PageKind
-from services.admin import AdminInvalid, FieldProblem, Section, save_entity
+from services.admin import AdminInvalid, FieldProblem, save_entity
 from services.booking import reassign
 from services.config import export_config, load_config
 from services.config_file import parse_config
 from services.config_problems import ConfigInvalid
 from services.config_values import MAX_LOCATION
+from services.sections import Section
 from storage.uow import UnitOfWork
 from tests.blocks.test_admin_blocks import check_view, fill
 from tests.services.booking_world import ADMIN, NOW, WS, at, book_at, setup
