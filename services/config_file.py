@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 from dataclasses import MISSING, fields, is_dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import Enum
 from pathlib import Path
 from typing import Any, NoReturn, cast
@@ -25,6 +25,7 @@ import yaml
 
 from engine.durations import format_duration
 from engine.model import LocalRange, WorkspaceConfig
+from engine.zones import zulu
 from services.config_problems import ConfigInvalid, Problem
 from services.config_schema import validate_config
 from services.config_values import DAYS, range_text
@@ -152,7 +153,7 @@ def _plain(value: object) -> Any:
     if isinstance(value, timedelta):
         return format_duration(value)
     if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+        return zulu(value)
     if isinstance(value, tuple):
         return [_plain(item) for item in value]
     if is_dataclass(value) and not isinstance(value, type):

@@ -141,6 +141,16 @@ def format_day(day: date) -> str:
     return f"{day:%a} {day.day} {day:%b %Y}"
 
 
+def format_moment(moment: datetime, tz: str) -> str:
+    """``3 Mar 09:30`` in ``tz``: a recent or coming moment, in a list."""
+    return f"{local(moment, tz):%-d %b %H:%M}"
+
+
+def date_token(moment: datetime, fallback: str) -> str:
+    """Slack's date token: ``moment`` as each reader's Slack shows dates, else ``fallback``."""
+    return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} at {{time}}|{fallback}>"
+
+
 def format_slot(start: datetime, end: datetime, tz: str) -> str:
     """``Tue 3 Mar 2026, 09:30–10:00 (Europe/London)``; a slot past midnight names both days."""
     begin, finish = local(start, tz), local(end, tz)
