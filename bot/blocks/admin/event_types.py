@@ -78,9 +78,7 @@ def build_event_type_modal(event_type: EventType | None, pages: Sequence[Page]) 
             input_block(
                 "pages",
                 "Booking pages (static rules and picking a page)",
-                multi_select(
-                    "pages", page_options, [o for o in page_options if o.value in chosen], "Pages"
-                ),
+                multi_select("pages", page_options, chosen, "Pages"),
                 optional=True,
             )
         )

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from slack_sdk.models.blocks import (
     Block,
+    CheckboxesElement,
     ExternalDataMultiSelectElement,
     ExternalDataSelectElement,
     InputBlock,
@@ -325,20 +326,35 @@ def single_select(
 
 
 def multi_select(
-    name: str, options: Sequence[Option], initial: Sequence[Option], placeholder: str
+    name: str, options: Sequence[Option], chosen: Collection[str], placeholder: str
 ) -> InputInteractiveElement:
+    """A select of several ``options``, those whose value is ``chosen`` already picked."""
+    initial = [option for option in options if option.value in chosen]
     if len(options) > MAX_OPTIONS:
         return ExternalDataMultiSelectElement(
             action_id=block_id(name),
-            initial_options=list(initial) or None,
+            initial_options=initial or None,
             min_query_length=0,
             placeholder=placeholder,
         )
     return StaticMultiSelectElement(
         action_id=block_id(name),
         options=options,
-        initial_options=list(initial) or None,
+        initial_options=initial or None,
         placeholder=placeholder,
+    )
+
+
+def checkbox_input(name: str, label: str, choice: str, *, checked: bool) -> InputBlock:
+    """An optional field of one checkbox, ``choice``, ticked when ``checked``."""
+    box = option(choice, "on")
+    return input_block(
+        name,
+        label,
+        CheckboxesElement(
+            action_id=block_id(name), options=[box], initial_options=[box] if checked else None
+        ),
+        optional=True,
     )
 
 

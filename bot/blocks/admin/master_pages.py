@@ -10,13 +10,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from slack_sdk.models.blocks import Block, CheckboxesElement, DividerBlock, Option
+from slack_sdk.models.blocks import Block, DividerBlock, Option
 from slack_sdk.models.views import View
 
 from bot.blocks.admin.form import (
     Metadata,
     State,
     block_id,
+    checkbox_input,
     entity_option,
     given,
     identity,
@@ -68,17 +69,12 @@ def build_master_page_modal(
             optional=True,
         )
     )
-    links_only = option("Only for holders of a one-time link", "on")
     blocks.append(
-        input_block(
+        checkbox_input(
             "one_time_links_only",
             "Visibility (dynamic rules only)",
-            CheckboxesElement(
-                action_id=block_id("one_time_links_only"),
-                options=[links_only],
-                initial_options=[links_only] if master and master.one_time_links_only else None,
-            ),
-            optional=True,
+            "Only for holders of a one-time link",
+            checked=bool(master and master.one_time_links_only),
         )
     )
     type_options = [entity_option(et, et.id) for et in event_types]
@@ -91,7 +87,7 @@ def build_master_page_modal(
                 multi_select(
                     "event_types",
                     type_options,
-                    [o for o in type_options if o.value in chosen],
+                    chosen,
                     "Event types",
                 ),
                 optional=True,
@@ -152,7 +148,7 @@ def _rule_blocks(
                 multi_select(
                     f"rule{slot}.additional",
                     seats,
-                    [o for o in seats if o.value in extra],
+                    extra,
                     "Pages or pools",
                 ),
                 optional=True,

@@ -11,7 +11,6 @@ from typing import Any
 
 from slack_sdk.models.blocks import (
     Block,
-    CheckboxesElement,
     ConversationFilter,
     ConversationSelectElement,
     UserMultiSelectElement,
@@ -22,6 +21,7 @@ from bot.blocks.admin.form import (
     Metadata,
     State,
     block_id,
+    checkbox_input,
     entity_option,
     identity,
     input_block,
@@ -66,17 +66,12 @@ def build_pool_modal(pool: Pool | None, pages: Sequence[Page]) -> View:
             ),
         )
     )
-    correction = option("Automatic correction (count removed bookings against the score)", "on")
     blocks.append(
-        input_block(
+        checkbox_input(
             "automatic_correction",
             "Round robin score",
-            CheckboxesElement(
-                action_id=block_id("automatic_correction"),
-                options=[correction],
-                initial_options=[correction] if pool is None or pool.automatic_correction else None,
-            ),
-            optional=True,
+            "Automatic correction (count removed bookings against the score)",
+            checked=pool is None or pool.automatic_correction,
         )
     )
     lookahead = pool.lookahead if pool else None
@@ -94,17 +89,12 @@ def build_pool_modal(pool: Pool | None, pages: Sequence[Page]) -> View:
             hint="A member with nothing bookable this far ahead loses the turn, like 14d.",
         )
     )
-    flexible = option("Flexible (a one-time link may name the member)", "on")
     blocks.append(
-        input_block(
+        checkbox_input(
             "flexible",
             "Round robin links",
-            CheckboxesElement(
-                action_id=block_id("flexible"),
-                options=[flexible],
-                initial_options=[flexible] if pool and pool.flexible else None,
-            ),
-            optional=True,
+            "Flexible (a one-time link may name the member)",
+            checked=bool(pool and pool.flexible),
         )
     )
     page_options = [entity_option(page, page.id) for page in pages]
@@ -119,7 +109,7 @@ def build_pool_modal(pool: Pool | None, pages: Sequence[Page]) -> View:
                     multi_select(
                         f"members.{priority.value}",
                         page_options,
-                        [o for o in page_options if o.value in chosen],
+                        chosen,
                         "Pages",
                     ),
                     optional=True,
@@ -130,9 +120,7 @@ def build_pool_modal(pool: Pool | None, pages: Sequence[Page]) -> View:
             input_block(
                 "paused",
                 "Paused members",
-                multi_select(
-                    "paused", page_options, [o for o in page_options if o.value in paused], "Pages"
-                ),
+                multi_select("paused", page_options, paused, "Pages"),
                 optional=True,
                 hint="Paused members keep their history but get no new bookings.",
             )
