@@ -17,13 +17,11 @@ Choices the contract leaves open:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
 from datetime import UTC, date
-from typing import Annotated, Any, Self
+from typing import Any, Self
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -61,80 +59,26 @@ from services.config_values import (
     Day,
     DayKey,
     Duration,
+    EventTypeRef,
     Horizon,
     Instant,
     Location,
     Name,
+    PageRef,
+    PoolRef,
     PositiveDuration,
     PositiveWait,
+    Survey,
     TeamId,
     TimeRange,
     TimeZone,
     UserId,
     Wait,
     overlaps,
+    survey_ids,
+    survey_of,
     week_of,
 )
-from services.sections import Section
-
-# --- references ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class _Survey:
-    """What the lenient first pass learnt: the ids each section declares."""
-
-    ids: Mapping[str, frozenset[str]]
-    event_types_with_pages: frozenset[str]
-
-
-def _survey_of(info: ValidationInfo) -> _Survey:
-    survey = info.context
-    assert isinstance(survey, _Survey), "validate with the survey as context"
-    return survey
-
-
-def _reference(section: str) -> AfterValidator:
-    def check(value: str, info: ValidationInfo) -> str:
-        if value not in _survey_of(info).ids[section]:
-            raise ValueError(f"unknown {Section(section).noun} '{value}'")
-        return value
-
-    return AfterValidator(check)
-
-
-PageRef = Annotated[str, _reference("booking_pages")]
-EventTypeRef = Annotated[str, _reference("event_types")]
-PoolRef = Annotated[str, _reference("pools")]
-
-
-def _survey(raw: object) -> tuple[_Survey, list[Problem]]:
-    """Collect each section's ids from the raw file, and report the duplicates."""
-    ids: dict[str, frozenset[str]] = {}
-    with_pages: set[str] = set()
-    problems: list[Problem] = []
-    sections = raw if isinstance(raw, dict) else {}
-    for section in [part.value for part in Section]:
-        items = sections.get(section)
-        first: dict[str, int] = {}
-        for index, item in enumerate(items if isinstance(items, list) else []):
-            if not isinstance(item, dict) or not isinstance(item.get("id"), str):
-                continue
-            item_id = item["id"]
-            if item_id in first:
-                problems.append(
-                    Problem(
-                        (section, index, "id"),
-                        f"duplicate id '{item_id}', first used by {section}[{first[item_id]}]",
-                    )
-                )
-                continue
-            first[item_id] = index
-            if section == "event_types" and item.get("pages"):
-                with_pages.add(item_id)
-        ids[section] = frozenset(first)
-    return _Survey(ids, frozenset(with_pages)), problems
-
 
 # --- the file's shape ------------------------------------------------------------------
 
@@ -408,7 +352,7 @@ class _MasterPageModel(_Shape):
         if self.mode is MasterMode.DYNAMIC:
             refuse(self._dynamic_problems())
         else:
-            refuse(self._listing_problems(_survey_of(info)))
+            refuse(self._listing_problems(survey_of(info)))
         return self
 
     def _dynamic_problems(self) -> list[Problem]:
@@ -429,7 +373,7 @@ class _MasterPageModel(_Shape):
             for problem in _repeats(rules, lambda i: ("rules", i, "event_type"), "event type")
         ]
 
-    def _listing_problems(self, survey: _Survey) -> list[Problem]:
+    def _listing_problems(self, survey: Survey) -> list[Problem]:
         problems: list[Problem] = []
         mode = self.mode.value
         if self.rules:
@@ -507,7 +451,7 @@ def validate_config(raw: object, source: str) -> WorkspaceConfig:
     Raises:
         ConfigInvalid: every problem found, in the order of the file's sections.
     """
-    survey, problems = _survey(raw)
+    survey, problems = survey_ids(raw)
     try:
         model = _FileModel.model_validate(raw, context=survey)
     except ValidationError as exc:

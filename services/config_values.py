@@ -5,6 +5,10 @@ pydantic runs on it (``services.config_schema`` declares which key holds which).
 written as in the file: a day key (``mon``, or a range ``mon-fri`` that may wrap past Sunday:
 ``fri-mon`` is Friday to Monday; ``mon-mon`` is refused, write ``mon``) and wall-clock ranges
 ``09:00-17:00``; ``range_text`` writes a range back that way.
+
+A reference (``PageRef``, ``EventTypeRef``, ``PoolRef``) must name an id its section declares:
+``survey_ids`` collects those ids from the raw data first (and reports the duplicates), and
+validation gets the ``Survey`` as its context.
 """
 
 from __future__ import annotations
@@ -12,12 +16,20 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cache
 from typing import Annotated
 from zoneinfo import available_timezones
 
-from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, PlainValidator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BeforeValidator,
+    Field,
+    PlainValidator,
+    ValidationInfo,
+)
 
 from engine.bounds import (
     LONGEST_MEETING,
@@ -32,6 +44,7 @@ from engine.durations import parse_duration
 from engine.model import MINUTES_PER_DAY, LocalRange
 from services import slack_ids
 from services.config_problems import Problem, refuse, shown
+from services.sections import Section
 
 ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -198,3 +211,62 @@ def week_of(hours: Mapping[str, list[LocalRange]]) -> tuple[tuple[LocalRange, ..
         problems += [Problem((key,), overlap) for overlap in overlaps(ranges)]
     refuse(problems)
     return tuple(week)
+
+
+# --- references ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Survey:
+    """What the lenient first pass learnt: the ids each section declares."""
+
+    ids: Mapping[str, frozenset[str]]
+    event_types_with_pages: frozenset[str]
+
+
+def survey_of(info: ValidationInfo) -> Survey:
+    survey = info.context
+    assert isinstance(survey, Survey), "validate with the survey as context"
+    return survey
+
+
+def _reference(section: str) -> AfterValidator:
+    def check(value: str, info: ValidationInfo) -> str:
+        if value not in survey_of(info).ids[section]:
+            raise ValueError(f"unknown {Section(section).noun} '{value}'")
+        return value
+
+    return AfterValidator(check)
+
+
+PageRef = Annotated[str, _reference("booking_pages")]
+EventTypeRef = Annotated[str, _reference("event_types")]
+PoolRef = Annotated[str, _reference("pools")]
+
+
+def survey_ids(raw: object) -> tuple[Survey, list[Problem]]:
+    """Collect each section's ids from the raw file, and report the duplicates."""
+    ids: dict[str, frozenset[str]] = {}
+    with_pages: set[str] = set()
+    problems: list[Problem] = []
+    sections = raw if isinstance(raw, dict) else {}
+    for section in [part.value for part in Section]:
+        items = sections.get(section)
+        first: dict[str, int] = {}
+        for index, item in enumerate(items if isinstance(items, list) else []):
+            if not isinstance(item, dict) or not isinstance(item.get("id"), str):
+                continue
+            item_id = item["id"]
+            if item_id in first:
+                problems.append(
+                    Problem(
+                        (section, index, "id"),
+                        f"duplicate id '{item_id}', first used by {section}[{first[item_id]}]",
+                    )
+                )
+                continue
+            first[item_id] = index
+            if section == "event_types" and item.get("pages"):
+                with_pages.add(item_id)
+        ids[section] = frozenset(first)
+    return Survey(ids, frozenset(with_pages)), problems

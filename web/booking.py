@@ -24,7 +24,6 @@ from werkzeug.routing import MapAdapter
 from werkzeug.utils import redirect
 from werkzeug.wrappers import Request, Response
 
-from engine.durations import length_text
 from engine.errors import BadInput, LinkRefused, SlotUnavailable
 from engine.model import EventType, FormField, Schedule, WorkspaceConfig
 from engine.rules import needs_headcount
@@ -147,9 +146,8 @@ class LinkPages:
             "slots.html",
             master_page_name=opened.view.master_page_name,
             event_types=[
-                {
-                    "name": other.name,
-                    "duration": length_text(other.duration),
+                event_type_shown(other)
+                | {
                     "url": with_query(here, event_type=other.id, tz=tz),
                     "current": other.id == kind.id,
                 }
