@@ -17,6 +17,7 @@ from cli.runtime import (
     pass_runtime,
     served_at,
     slack_user,
+    span_text,
     wall_clock,
 )
 from engine.errors import BadInput, TargetBusy
@@ -63,9 +64,8 @@ def booking_text(booking: Booking, verb: str) -> str:
     with_ = f" with {', '.join(others)}" if others else ""
     return (
         f"{verb} booking {booking.id}: {booking.event_type} on {booking.master_page}, "
-        f"{booking.start.astimezone(UTC):%a %Y-%m-%d %H:%M}–{booking.end.astimezone(UTC):%H:%M}"
-        f" UTC, owner {booking.owner}{with_} ({booking.status.value})"
-        + (f", at {booking.location}" if booking.location else "")
+        f"{span_text(booking.start, booking.end, UTC)} UTC, owner {booking.owner}{with_} "
+        f"({booking.status.value})" + (f", at {booking.location}" if booking.location else "")
     )
 
 

@@ -23,6 +23,7 @@ from engine.model import (
     WorkspaceConfig,
 )
 from services.config import ApplySummary, export_config, load_config, save_config
+from services.sections import Section
 
 
 @click.group("config")
@@ -118,10 +119,13 @@ def describe(config: WorkspaceConfig) -> str:
     return "\n\n".join(
         [
             f"Workspace {workspace.id} ({workspace.timezone}){admins}",
-            _table("Booking pages", pages),
-            _table("Event types", event_types),
-            _table("Pools", [_pool_row(pool) for pool in config.pools]),
-            _table("Master pages", [_master_page_row(master) for master in config.master_pages]),
+            _table(Section.BOOKING_PAGES.heading, pages),
+            _table(Section.EVENT_TYPES.heading, event_types),
+            _table(Section.POOLS.heading, [_pool_row(pool) for pool in config.pools]),
+            _table(
+                Section.MASTER_PAGES.heading,
+                [_master_page_row(master) for master in config.master_pages],
+            ),
             f"Busy blocks: {len(config.busy)}",
         ]
     )

@@ -10,7 +10,7 @@ import json
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
 import click
@@ -24,6 +24,17 @@ from services import slack_ids
 from services.config import choose_workspace
 from services.context import Actor, CommandLine, SlackUser
 from storage.db import SchemaTooNew, database_url, open_database, url_problem
+
+
+def day_text(day: date) -> str:
+    """A day as the command line writes it for people: ``Tue 2026-12-08``."""
+    return f"{day:%a %Y-%m-%d}"
+
+
+def span_text(start: datetime, end: datetime, tz: tzinfo) -> str:
+    """A meeting's time in ``tz`` for people: ``Tue 2026-12-08 14:00–14:30``."""
+    begin = start.astimezone(tz)
+    return f"{day_text(begin.date())} {begin:%H:%M}–{end.astimezone(tz):%H:%M}"
 
 
 def instant(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:

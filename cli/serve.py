@@ -77,7 +77,8 @@ def serve(runtime: Runtime, host: str, port: int | None, socket_mode: bool) -> N
     from services.calendar_sync import sync_interval
     from services.context import Services
     from services.feeds import PREFIX as FEED_PREFIX
-    from web.app import MANAGE_PREFIX, PREFIX, GuestApp
+    from web.app import GuestApp
+    from web.pages import MANAGE_PREFIX, PREFIX
 
     try:
         environ = {**os.environ, **({"PORT": str(port)} if port else {})}

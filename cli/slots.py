@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from cli.runtime import Runtime, acting, attendees_option, day, pass_runtime, slack_user
+from cli.runtime import Runtime, acting, attendees_option, day, pass_runtime, slack_user, span_text
 from engine.zones import zulu
 from services.slots import offered_slots
 
@@ -53,9 +53,7 @@ def slots(
     data = {"slots": [{"start": zulu(s.start), "end": zulu(s.end)} for s in found]}
     shown = ZoneInfo(tz) if tz else None
     lines = [
-        f"{s.start.astimezone(shown):%a %Y-%m-%d %H:%M}–{s.end.astimezone(shown):%H:%M}"
-        if shown
-        else f"{zulu(s.start)} – {zulu(s.end)}"
+        span_text(s.start, s.end, shown) if shown else f"{zulu(s.start)} – {zulu(s.end)}"
         for s in found
     ]
     head = f"{len(found)} slot{'s' if len(found) != 1 else ''}" + (f" ({tz})" if tz else "")

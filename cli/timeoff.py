@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from cli.booking import BY_HELP
-from cli.runtime import Runtime, acting, pass_runtime, slack_user
+from cli.runtime import Runtime, acting, day_text, pass_runtime, slack_user
 from engine.records import TimeOff
 from services.timeoff import add_time_off, list_time_off, remove_time_off
 
@@ -29,9 +29,9 @@ def time_off_data(time_off: TimeOff) -> dict[str, Any]:
 def time_off_text(time_off: TimeOff) -> str:
     """Describe one stretch of time off in one line for people."""
     why = f" ({time_off.reason})" if time_off.reason else ""
-    days = f"{time_off.first_day:%a %Y-%m-%d}"
+    days = day_text(time_off.first_day)
     if time_off.last_day != time_off.first_day:
-        days += f" to {time_off.last_day:%a %Y-%m-%d}"
+        days += f" to {day_text(time_off.last_day)}"
     return f"{time_off.id}  {time_off.page}: {days}{why}"
 
 

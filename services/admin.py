@@ -3,15 +3,16 @@
 The modals edit the same model as the configuration file, so a save goes the way of
 ``config apply``: load the workspace's ``WorkspaceConfig``, write it as the file's data, put the
 submitted entity in place of the old one (or after the last of its section), validate the
-whole of it with the file's own rules (``services.config_file.parse_config``) and save it
+whole of it with the file's own rules (``services.config_schema.validate_config``) and save it
 through ``uow.config.save``, all in one transaction. Nothing is written unless the result is
 valid and the actor is an admin; the role is checked inside that transaction.
 
-The file validator reports problems as ``FILE: PATH: PROBLEM`` lines. ``AdminInvalid`` turns
-them back into ``FieldProblem`` values whose ``field`` is the path *inside* the entity
-(``hours.mon[0]``, ``members[1].page``, ``rules[0].primary.pool``), which the modal maps to
-its blocks. A problem the change causes in another entity (an event type that a static
-master page needs to list pages) has an empty ``field`` and a message naming that entity.
+The validator reports each problem at its location in the configuration's data.
+``AdminInvalid`` holds them as ``FieldProblem`` values whose ``field`` is the path *inside*
+the entity (``hours.mon[0]``, ``members[1].page``, ``rules[0].primary.pool``), which the modal
+maps to its blocks. A problem the change causes in another entity (an event type that a
+static master page needs to list pages) has an empty ``field`` and a message naming that
+entity.
 
 ``home_overview`` gathers what the App Home shows a user: the distribution of the pools the
 user manages (all for an admin), the user's upcoming bookings and, for admins, the
@@ -20,14 +21,11 @@ notifications that could not be delivered.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
-import yaml
 from sqlalchemy import Engine
 
 from engine.distribution import PoolReport
@@ -37,40 +35,19 @@ from engine.records import Booking, TimeOff
 from engine.zones import zone
 from services import roles
 from services.booking import upcoming_bookings
-from services.config_file import ConfigInvalid, config_data, parse_config
+from services.config_file import config_data
+from services.config_problems import ConfigInvalid, Loc, Problem, path_text
+from services.config_schema import validate_config
 from services.context import Actor, system_clock
 from services.notifications import FailedNotification, email_enabled, failed_notifications
 from services.reporting import pool_reports
+from services.sections import Section
 from services.timeoff import kept_pages
 from storage.uow import UnitOfWork
 
 Entity = Page | EventType | Pool | MasterPage
 
 _SOURCE = "slack"
-_PROBLEM = re.compile(
-    rf"{_SOURCE}: (?:(?P<path>[a-z_]+(?:\[\d+\]|\.[^\s.\[\]]+)*): )?(?P<message>.*)", re.DOTALL
-)
-
-
-class Section(StrEnum):
-    """A section of the configuration, named as in the file."""
-
-    BOOKING_PAGES = "booking_pages"
-    EVENT_TYPES = "event_types"
-    POOLS = "pools"
-    MASTER_PAGES = "master_pages"
-
-    @property
-    def noun(self) -> str:
-        return _NOUNS[self]
-
-
-_NOUNS = {
-    Section.BOOKING_PAGES: "booking page",
-    Section.EVENT_TYPES: "event type",
-    Section.POOLS: "pool",
-    Section.MASTER_PAGES: "master page",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,7 +153,7 @@ def save_entity(
         else:
             items[index] = dict(data)
         try:
-            changed = parse_config(yaml.safe_dump(raw, sort_keys=False), _SOURCE)
+            changed = validate_config(raw, _SOURCE)
         except ConfigInvalid as invalid:
             raise AdminInvalid(_problems(invalid.problems, raw, section, index)) from invalid
         uow.config.save(changed, now=system_clock())
@@ -263,30 +240,24 @@ def _position(items: list[dict[str, Any]], section: Section, replaces: str | Non
 
 
 def _problems(
-    lines: Iterable[str], raw: Mapping[str, Any], section: Section, index: int
+    problems: Iterable[Problem], raw: Mapping[str, Any], section: Section, index: int
 ) -> list[FieldProblem]:
-    """Turn the validator's ``FILE: PATH: PROBLEM`` lines into problems of the entity."""
-    own = f"{section.value}[{index}]"
-    problems: list[FieldProblem] = []
-    for line in lines:
-        match = _PROBLEM.fullmatch(line)
-        path, message = (match["path"] or "", match["message"]) if match else ("", line)
-        if path == own or path.startswith((f"{own}.", f"{own}[")):
-            problems.append(FieldProblem(path.removeprefix(own).removeprefix("."), message))
-        else:
-            problems.append(FieldProblem("", f"{_elsewhere(path, raw)}{message}"))
-    return problems
+    """Turn the validator's problems into problems of the entity at ``section[index]``."""
+    own = (section.value, index)
+    return [
+        FieldProblem(path_text(problem.location[2:]), problem.message)
+        if problem.location[:2] == own
+        else FieldProblem("", f"{_elsewhere(problem.location, raw)}{problem.message}")
+        for problem in problems
+    ]
 
 
-_ITEM = re.compile(r"(?P<section>[a-z_]+)\[(?P<index>\d+)\]\.?(?P<rest>.*)")
-
-
-def _elsewhere(path: str, raw: Mapping[str, Any]) -> str:
-    """Name the entity a path points into, like ``master page 'support': event_types[0]: ``."""
-    match = _ITEM.fullmatch(path)
-    if match is None or match["section"] not in {s.value for s in Section}:
-        return f"{path}: " if path else ""
-    section = Section(match["section"])
-    item = raw[section.value][int(match["index"])]
-    rest = f" {match['rest']}" if match["rest"] else ""
-    return f"{section.noun} '{item.get('id')}'{rest}: "
+def _elsewhere(location: Loc, raw: Mapping[str, Any]) -> str:
+    """Name the entity a location points into, like ``master page 'support': event_types[0]: ``."""
+    match location:
+        case (str() as name, int() as index, *rest) if name in {s.value for s in Section}:
+            item = raw[name][index]
+            below = f" {path_text(tuple(rest))}" if rest else ""
+            return f"{Section(name).noun} '{item.get('id')}'{below}: "
+    path = path_text(location)
+    return f"{path}: " if path else ""

@@ -37,7 +37,7 @@ from bot.blocks.common import (
     MAX_SECTION_TEXT,
     clip,
     context,
-    local,
+    format_moment,
     mrkdwn_escape,
     plain,
     section,
@@ -287,4 +287,4 @@ def _page_label(page: Page) -> str:
 
 
 def _when(moment: datetime | None, tz: str) -> str:
-    return "never" if moment is None else f"{local(moment, tz):%-d %b %H:%M}"
+    return "never" if moment is None else format_moment(moment, tz)

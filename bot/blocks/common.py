@@ -22,6 +22,8 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from engine.model import Cycle, MasterMode, Method, StaticMethod
+
 # Slack's limits (Block Kit reference): what a builder may never exceed.
 MAX_VIEW_BLOCKS = 100
 MAX_MESSAGE_BLOCKS = 50
@@ -43,6 +45,30 @@ SET_UP_FIRST = (
     "event types, pools and master pages."
 )
 SOMETHING_WENT_WRONG = "Sorry, something went wrong on our side. Please try again in a moment."
+
+# The words for the setup's values.
+METHOD_LABELS = {
+    Method.ROUND_ROBIN: "Round robin",
+    Method.POOLED: "Pooled availability",
+    Method.POOLED_PRIORITY: "Pooled availability with priority",
+}
+STATIC_METHOD_LABELS = {
+    StaticMethod.POOLED: METHOD_LABELS[Method.POOLED],
+    StaticMethod.POOLED_PRIORITY: METHOD_LABELS[Method.POOLED_PRIORITY],
+    StaticMethod.FIND_MEMBER_BY_TIME: "Customer picks a time, then a page",
+}
+CYCLE_LABELS = {
+    Cycle.WEEKLY: "Weekly (Monday)",
+    Cycle.MONTHLY: "Monthly (1st)",
+    Cycle.QUARTERLY: "Quarterly",
+    Cycle.CONTINUOUS: "Continuous (never resets)",
+}
+MODE_LABELS = {
+    MasterMode.DYNAMIC: "Dynamic rules",
+    MasterMode.STATIC: "Static rules",
+    MasterMode.PAGES_FIRST: "Customer picks a page first",
+    MasterMode.EVENT_TYPES_FIRST: "Customer picks an event type first",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +139,16 @@ def format_time(moment: datetime, tz: str) -> str:
 def format_day(day: date) -> str:
     """``Tue 3 Mar 2026``."""
     return f"{day:%a} {day.day} {day:%b %Y}"
+
+
+def format_moment(moment: datetime, tz: str) -> str:
+    """``3 Mar 09:30`` in ``tz``: a recent or coming moment, in a list."""
+    return f"{local(moment, tz):%-d %b %H:%M}"
+
+
+def date_token(moment: datetime, fallback: str) -> str:
+    """Slack's date token: ``moment`` as each reader's Slack shows dates, else ``fallback``."""
+    return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} at {{time}}|{fallback}>"
 
 
 def format_slot(start: datetime, end: datetime, tz: str) -> str:

@@ -17,8 +17,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
-from zoneinfo import ZoneInfo
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -28,15 +26,21 @@ from slack_sdk.models.blocks import (
     ContextBlock,
     MarkdownTextObject,
     PlainTextObject,
-    SectionBlock,
 )
 
-from bot.blocks.common import mrkdwn_escape, typed_line
+from bot.blocks.common import (
+    MessageContent,
+    date_token,
+    local,
+    mrkdwn_escape,
+    section,
+    typed_line,
+)
 from bot.ids import CANCEL_BOOKING, NO_SHOW_BOOKING, REASSIGN_BOOKING, RESCHEDULE_BOOKING
 
-MAX_SECTION_TEXT = 3000
-MAX_CONTEXT_TEXT = 2000
 MAX_FALLBACK_TEXT = 4000
+NotificationMessage = MessageContent
+"""A message's fallback text and blocks (``bot.dispatch`` posts it)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,24 +77,10 @@ class BookingFacts:
     location: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class NotificationMessage:
-    """A message's fallback text and blocks."""
-
-    text: str
-    blocks: tuple[Block, ...]
-
-    def as_kwargs(self) -> dict[str, Any]:
-        """Return ``text`` and ``blocks`` as ``chat.postMessage`` arguments."""
-        return {"text": self.text, "blocks": [block.to_dict() for block in self.blocks]}
-
-
 def when(start: datetime, end: datetime, timezone: str) -> str:
     """Return the time of a meeting as a Slack date token with a fallback in ``timezone``."""
-    local = start.astimezone(ZoneInfo(timezone))
-    local_end = end.astimezone(ZoneInfo(timezone))
-    fallback = f"{local:%a %d %b %Y %H:%M}–{local_end:%H:%M} {local.tzname()}"
-    return f"<!date^{int(start.timestamp())}^{{date_short_pretty}} at {{time}}|{fallback}>"
+    begin, finish = local(start, timezone), local(end, timezone)
+    return date_token(start, f"{begin:%a %d %b %Y %H:%M}–{finish:%H:%M} {begin.tzname()}")
 
 
 def duration_text(span: timedelta) -> str:
@@ -248,11 +238,10 @@ def build_calendar_failing(
     *, pages: Sequence[str], shown_url: str, error: str, since: datetime
 ) -> NotificationMessage:
     """Tell a page's member (or the admins) that a calendar has failed to sync for a day."""
-    stamp = int(since.timestamp())
     names = mrkdwn_escape(", ".join(pages) or "a booking page")
     headline = (
         f":warning: A calendar of {names} has not synced "
-        f"since <!date^{stamp}^{{date_short_pretty}} at {{time}}|{since:%Y-%m-%d %H:%M} UTC>"
+        f"since {date_token(since, f'{since:%Y-%m-%d %H:%M} UTC')}"
     )
     details = (
         f"*Calendar:* {mrkdwn_escape(shown_url)}\n*Last error:* {mrkdwn_escape(error)}\n"
@@ -260,8 +249,8 @@ def build_calendar_failing(
         "Roundtable App Home, or connect it again."
     )
     blocks: list[Block] = [
-        SectionBlock(text=MarkdownTextObject(text=_clip(headline))),
-        SectionBlock(text=MarkdownTextObject(text=_clip(details))),
+        section(headline),
+        section(details),
     ]
     text = f"A calendar has not synced since {since:%Y-%m-%d %H:%M} UTC: {error}"
     return NotificationMessage(text[:MAX_FALLBACK_TEXT], tuple(blocks))
@@ -295,7 +284,7 @@ def _message(
     headline: str, facts: BookingFacts, *, reason: str | None = None
 ) -> NotificationMessage:
     moment = when(facts.start, facts.end, facts.timezone)
-    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=_clip(headline)))]
+    blocks: list[Block] = [section(headline)]
     details = [f"*When:* {moment}"]
     if facts.location:
         details.append(f"*Where:* {mrkdwn_escape(facts.location)}")
@@ -304,7 +293,7 @@ def _message(
         details.append(f"*With:* {_names(facts.participants)}")
     if facts.customer is not None and facts.customer.slack_user:
         details.append(f"*Booked by:* {facts.customer.mention}")
-    blocks.append(SectionBlock(text=MarkdownTextObject(text=_clip("\n".join(details)))))
+    blocks.append(section("\n".join(details)))
     if facts.customer is not None and not facts.customer.slack_user:
         blocks.append(typed_line("Booked by", facts.customer.name))
     if reason:
@@ -320,7 +309,3 @@ def _message(
 
 def _names(people: Sequence[Person]) -> str:
     return ", ".join(person.mention for person in people)
-
-
-def _clip(text: str, limit: int = MAX_SECTION_TEXT) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

@@ -30,6 +30,7 @@ from bot.blocks.common import (
     MAX_TITLE,
     clip,
     context,
+    format_day,
     mrkdwn_escape,
     plain,
 )
@@ -64,9 +65,9 @@ def build_time_off_section(
     for index, item in enumerate(time_off):
         page = pages.get(item.page)
         who = f"{mrkdwn_escape(page.name if page else item.page)}: " if several else ""
-        days = f"{item.first_day:%a %-d %b %Y}"
+        days = format_day(item.first_day)
         if item.last_day != item.first_day:
-            days += f" – {item.last_day:%a %-d %b %Y}"
+            days += f" – {format_day(item.last_day)}"
         why = f" · {mrkdwn_escape(item.reason)}" if item.reason else ""
         blocks.append(
             SectionBlock(

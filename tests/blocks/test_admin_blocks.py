@@ -35,8 +35,10 @@ from engine.model import (
     Pool,
     WorkspaceConfig,
 )
-from services.admin import FieldProblem, Section, entities
-from services.config_file import ConfigInvalid, config_data, parse_config
+from services.admin import FieldProblem, entities
+from services.config_file import config_data, parse_config
+from services.config_problems import ConfigInvalid
+from services.sections import Section
 from tests.services.config_samples import small_config_text
 
 _FIELDS = {
@@ -185,7 +187,7 @@ def test_a_bad_hours_field_maps_to_its_weekday_block(config: WorkspaceConfig) ->
     with pytest.raises(ConfigInvalid) as error:
         saved(config, form)
 
-    assert error.value.problems == (
+    assert error.value.lines() == (
         "slack: booking_pages[0].hours.tue[0]: '9-5' is not a range like 09:00-17:00",
     )
     problems = [FieldProblem("hours.tue[0]", "'9-5' is not a range like 09:00-17:00")]
@@ -294,7 +296,7 @@ def test_a_member_listed_twice_is_refused_on_the_select_that_repeats_it(
     with pytest.raises(ConfigInvalid) as error:
         saved(config, form)
 
-    assert error.value.problems == (
+    assert error.value.lines() == (
         "slack: pools[0].members[1].page: booking page 'alice' is listed twice",
     )
     problem = FieldProblem("members[1].page", "booking page 'alice' is listed twice")
@@ -346,9 +348,7 @@ def test_a_rule_without_a_primary_is_refused_on_its_primary_select(
     with pytest.raises(ConfigInvalid) as error:
         saved(config, form)
 
-    assert error.value.problems == (
-        "slack: master_pages[2].rules[0].primary: missing required key",
-    )
+    assert error.value.lines() == ("slack: master_pages[2].rules[0].primary: missing required key",)
     problem = FieldProblem("rules[0].primary", "missing required key")
     assert form_errors(form, [problem]) == {block_id("rule0.primary"): "missing required key"}
 
@@ -487,7 +487,7 @@ def test_a_bad_lookahead_or_flexible_comes_back_on_its_field(
     with pytest.raises(ConfigInvalid) as error:
         saved(config, form)
 
-    (problem,) = error.value.problems
+    (problem,) = error.value.lines()
     assert f".{field}: " in problem
     assert message in problem
     text = problem.split(f".{field}: ", 1)[1]

@@ -6,14 +6,16 @@ import json
 import subprocess
 import sys
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import click
 import pytest
 
 from cli.main import cli
-from cli.runtime import Runtime, pass_runtime
+from cli.runtime import Runtime, day_text, pass_runtime, span_text
 from services.errors import LinkUsed
 from tests.cli.conftest import Run
 from tests.services.config_samples import small_config_text
@@ -201,3 +203,13 @@ def test_the_console_script_applies_a_file_and_reports_errors(tmp_path: Path) ->
     assert result.returncode == 2
     assert result.stderr == "error: acme.yml: busy[0].page: unknown booking page 'zed'\n"
     assert result.stdout == ""
+
+
+def test_days_and_meeting_times_read_alike_in_every_command() -> None:
+    start = datetime(2026, 12, 8, 14, 0, tzinfo=UTC)
+
+    assert day_text(start.date()) == "Tue 2026-12-08"
+    assert span_text(start, start + timedelta(minutes=30), UTC) == "Tue 2026-12-08 14:00–14:30"
+    assert span_text(start, start + timedelta(hours=1), ZoneInfo("Asia/Tokyo")) == (
+        "Tue 2026-12-08 23:00–00:00"
+    )

@@ -13,7 +13,6 @@ from engine.model import LocalRange, Method, PageKind, Priority, SeatRef
 from services.admin import (
     AdminInvalid,
     FieldProblem,
-    Section,
     check_admin,
     get_entity,
     load_setup,
@@ -22,6 +21,7 @@ from services.admin import (
 from services.config import apply_config, export_config, load_config
 from services.context import CommandLine, SlackUser
 from services.errors import Forbidden
+from services.sections import Section
 from tests.services.config_samples import small_config_text
 
 WS = "T0001"

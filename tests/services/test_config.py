@@ -18,7 +18,8 @@ from services.config import (
     load_config,
     start_workspace,
 )
-from services.config_file import ConfigInvalid, read_config
+from services.config_file import read_config
+from services.config_problems import ConfigInvalid
 from storage.db import open_database
 from tests.services.config_samples import ACME, small_config_text
 
@@ -308,7 +309,7 @@ def test_a_broken_file_is_refused_with_every_problem_and_writes_nothing(
     with pytest.raises(ConfigInvalid) as refused:
         apply_config(sqlite_engine, write_file(small_config_text(change)))
 
-    assert list(refused.value.problems) == messages
+    assert list(refused.value.lines()) == messages
     assert refused.value.message == "\n".join(messages)
     assert load_config(sqlite_engine, "T0001") == stored
 

@@ -9,14 +9,15 @@ from typing import Any
 import pytest
 
 from engine.model import EventType, LocalRange, Priority
-from services.config_file import ConfigInvalid, dump_config, parse_config, read_config
+from services.config_file import dump_config, parse_config, read_config
+from services.config_problems import ConfigInvalid
 from tests.services.config_samples import ACME, small_config_text
 
 
 def _problems(text: str) -> list[str]:
     with pytest.raises(ConfigInvalid) as refused:
         parse_config(text, "acme.yml")
-    return list(refused.value.problems)
+    return list(refused.value.lines())
 
 
 def test_the_example_company_exports_to_text_that_reads_back_the_same() -> None:
@@ -152,7 +153,7 @@ def test_a_missing_file_is_reported_with_its_name(tmp_path: Path) -> None:
     with pytest.raises(ConfigInvalid) as refused:
         read_config(tmp_path / "nowhere.yml")
 
-    assert refused.value.problems == (
+    assert refused.value.lines() == (
         f"{tmp_path / 'nowhere.yml'}: cannot read the file: No such file or directory",
     )
 

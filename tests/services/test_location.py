@@ -19,10 +19,13 @@ from bot.blocks.admin import block_id, build_event_type_modal, build_page_modal,
 from bot.blocks.booking import Names, build_booked_view
 from bot.blocks.outbox import render
 from engine.model import PageKind
-from services.admin import AdminInvalid, FieldProblem, Section, save_entity
+from services.admin import AdminInvalid, FieldProblem, save_entity
 from services.booking import reassign
 from services.config import export_config, load_config
-from services.config_file import MAX_LOCATION, ConfigInvalid, parse_config
+from services.config_file import parse_config
+from services.config_problems import ConfigInvalid
+from services.config_values import MAX_LOCATION
+from services.sections import Section
 from storage.uow import UnitOfWork
 from tests.blocks.test_admin_blocks import check_view, fill
 from tests.services.booking_world import ADMIN, NOW, WS, at, book_at, setup
@@ -114,7 +117,7 @@ def test_a_bad_location_is_refused_naming_the_field(value: object, problem: str)
     )
     with pytest.raises(ConfigInvalid) as error:
         parse_config(text, "acme.yml")
-    assert error.value.problems == (f"acme.yml: event_types[0].location: {problem}",)
+    assert error.value.lines() == (f"acme.yml: event_types[0].location: {problem}",)
 
 
 def test_the_admin_modals_show_and_save_the_location(world: Engine) -> None:

@@ -13,7 +13,8 @@ from services.booking import upcoming_bookings
 from services.context import Services
 from tests.web.conftest import NOW, SECRET_NAMES, MakeLink
 from tests.web.pages import Page
-from web.app import BOOKED_COOKIE, CSRF_COOKIE
+from web.booking import BOOKED_COOKIE
+from web.pages import CSRF_COOKIE
 
 
 def _bookings(services: Services) -> int:
