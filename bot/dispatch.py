@@ -55,7 +55,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import Engine
 
-from bot.blocks.notifications import NotificationMessage
+from bot.blocks.common import MessageContent
 from bot.blocks.outbox import render, render_calendar_failing
 from engine.model import WorkspaceConfig
 from engine.records import Booking, Channel, OutboxMessage
@@ -288,9 +288,7 @@ def slack_sender(client_for: ClientFor) -> Sender:
     return send
 
 
-def _update(
-    client: WebClient, message: OutboxMessage, ts: str, content: NotificationMessage
-) -> None:
+def _update(client: WebClient, message: OutboxMessage, ts: str, content: MessageContent) -> None:
     with _slack_call("chat.update", posting=False):
         channel = message.recipient
         if channel[:1] in ("U", "W"):
@@ -299,7 +297,7 @@ def _update(
         client.chat_update(channel=channel, ts=ts, **content.as_kwargs())
 
 
-def _post(client: WebClient, message: OutboxMessage, content: NotificationMessage) -> str:
+def _post(client: WebClient, message: OutboxMessage, content: MessageContent) -> str:
     with _slack_call("chat.postMessage", posting=True):
         response = client.chat_postMessage(
             channel=message.recipient,

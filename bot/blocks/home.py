@@ -11,7 +11,6 @@ how many were left out.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -28,11 +27,13 @@ from bot import ids
 from bot.blocks.common import (
     MAX_SECTION_TEXT,
     MAX_VIEW_BLOCKS,
+    METHOD_LABELS,
     NOT_SET_UP,
     SET_UP_FIRST,
     chunks,
     clip,
     context,
+    format_moment,
     format_slot,
     local,
     mrkdwn_escape,
@@ -41,7 +42,7 @@ from bot.blocks.common import (
 )
 from bot.blocks.timeoff import build_time_off_section
 from engine.distribution import PoolReport
-from engine.model import Method, Page, Pool
+from engine.model import Page, Pool
 from engine.records import Booking, Channel
 from services.admin import HomeOverview
 from services.notifications import FailedNotification
@@ -57,11 +58,6 @@ NO_GUEST_EMAIL = (
     "`SMTP_URL` and `MAIL_FROM` to email them confirmations, reminders and notices."
 )
 _FULL, _EMPTY = "█", "░"
-_METHODS = {
-    Method.ROUND_ROBIN: "round robin",
-    Method.POOLED: "pooled availability",
-    Method.POOLED_PRIORITY: "pooled availability with priority",
-}
 
 
 def build_home(
@@ -175,8 +171,8 @@ def build_distribution(
     blocks: list[Block] = [
         DividerBlock(),
         section(
-            f"*{mrkdwn_escape(pool.name)}* · {_METHODS[pool.method]} · {pool.cycle.value} "
-            f"cycle ({cycle})"
+            f"*{mrkdwn_escape(pool.name)}* · {METHOD_LABELS[pool.method].lower()} · "
+            f"{pool.cycle.value} cycle ({cycle})"
         ),
     ]
     if not report.members:
@@ -237,7 +233,8 @@ def failed_text(failed: Sequence[FailedNotification], *, tz: str) -> str:
     """List the notifications given up on, newest first, at most ``MAX_FAILED_SHOWN``."""
     lines = [
         f"• {item.kind.replace('_', ' ')} to {_recipient(item)} due "
-        f"{_when(item.due_at, tz)}: `{mrkdwn_escape(clip(item.error or 'unknown error', 100))}`"
+        f"{format_moment(item.due_at, tz)}: "
+        f"`{mrkdwn_escape(clip(item.error or 'unknown error', 100))}`"
         f" after {item.attempts} attempt{'s' if item.attempts != 1 else ''}"
         for item in failed[:MAX_FAILED_SHOWN]
     ]
@@ -261,7 +258,3 @@ def _recipient(item: FailedNotification) -> str:
     if item.channel != Channel.SLACK:
         return f"{item.channel} {mrkdwn_escape(recipient)}"
     return f"<#{recipient}>" if recipient[:1] in ("C", "G") else f"<@{recipient}>"
-
-
-def _when(moment: datetime, tz: str) -> str:
-    return f"{local(moment, tz):%-d %b %H:%M}"

@@ -39,8 +39,6 @@ from bot.blocks.common import (
 from bot.ids import CANCEL_BOOKING, NO_SHOW_BOOKING, REASSIGN_BOOKING, RESCHEDULE_BOOKING
 
 MAX_FALLBACK_TEXT = 4000
-NotificationMessage = MessageContent
-"""A message's fallback text and blocks (``bot.dispatch`` posts it)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +94,7 @@ def duration_text(span: timedelta) -> str:
 
 def build_booked(
     facts: BookingFacts, *, as_customer: bool, reschedule: bool = False
-) -> NotificationMessage:
+) -> MessageContent:
     """Confirm a booking to its customer, or tell a host or participant about it.
 
     ``reschedule`` adds a Reschedule button (for a reader who may move the booking).
@@ -116,7 +114,7 @@ def build_rescheduled(
     was_end: datetime,
     still_in: bool,
     reschedule: bool = False,
-) -> NotificationMessage:
+) -> MessageContent:
     """Tell someone a booking moved to another time; ``still_in`` False: they left it."""
     was = when(was_start, was_end, facts.timezone)
     title = mrkdwn_escape(facts.event_type)
@@ -133,7 +131,7 @@ def build_rescheduled(
 
 def build_manager_notice(
     facts: BookingFacts, *, pool: str, started: bool = False
-) -> NotificationMessage:
+) -> MessageContent:
     """Tell a pool's managers who got a booking, with Reassign and Cancel buttons.
 
     Once the meeting has ``started`` a No-show button joins them; a booking marked a no-show
@@ -184,21 +182,19 @@ def build_manager_notice(
             ),
         ],
     )
-    return NotificationMessage(message.text, (*message.blocks, buttons))
+    return MessageContent(message.text, (*message.blocks, buttons))
 
 
 def build_reminder(
     facts: BookingFacts, *, before: timedelta, reschedule: bool = False
-) -> NotificationMessage:
+) -> MessageContent:
     """Remind someone of a booking that starts in ``before`` (with Reschedule if they may)."""
     title = mrkdwn_escape(facts.event_type)
     headline = f":alarm_clock: Reminder: *{title}* starts in {duration_text(before)}"
     return _reschedulable(_message(headline, facts), facts, reschedule)
 
 
-def build_reassigned_away(
-    facts: BookingFacts, *, to: Person, reason: str | None
-) -> NotificationMessage:
+def build_reassigned_away(facts: BookingFacts, *, to: Person, reason: str | None) -> MessageContent:
     """Tell the old host that a booking now belongs to someone else."""
     headline = (
         f":arrow_right: *{mrkdwn_escape(facts.event_type)}* with {_customer(facts)} was reassigned "
@@ -209,7 +205,7 @@ def build_reassigned_away(
 
 def build_reassigned_to(
     facts: BookingFacts, *, from_: Person, reason: str | None
-) -> NotificationMessage:
+) -> MessageContent:
     """Tell the new host that a booking is now theirs."""
     headline = (
         f":arrow_left: *{mrkdwn_escape(facts.event_type)}* with {_customer(facts)} was reassigned "
@@ -218,7 +214,7 @@ def build_reassigned_to(
     return _message(headline, facts, reason=reason)
 
 
-def build_reassigned_customer(facts: BookingFacts, *, reason: str) -> NotificationMessage:
+def build_reassigned_customer(facts: BookingFacts, *, reason: str) -> MessageContent:
     """Tell the customer who hosts their booking now, and why."""
     headline = (
         f":twisted_rightwards_arrows: Your *{mrkdwn_escape(facts.event_type)}* is now with "
@@ -227,7 +223,7 @@ def build_reassigned_customer(facts: BookingFacts, *, reason: str) -> Notificati
     return _message(headline, facts, reason=reason)
 
 
-def build_cancelled(facts: BookingFacts, *, by: Person | None) -> NotificationMessage:
+def build_cancelled(facts: BookingFacts, *, by: Person | None) -> MessageContent:
     """Tell someone that a booking was cancelled."""
     who = f" by {by.mention}" if by is not None else ""
     headline = f":x: Cancelled{who}: *{mrkdwn_escape(facts.event_type)}* with {_customer(facts)}"
@@ -236,7 +232,7 @@ def build_cancelled(facts: BookingFacts, *, by: Person | None) -> NotificationMe
 
 def build_calendar_failing(
     *, pages: Sequence[str], shown_url: str, error: str, since: datetime
-) -> NotificationMessage:
+) -> MessageContent:
     """Tell a page's member (or the admins) that a calendar has failed to sync for a day."""
     names = mrkdwn_escape(", ".join(pages) or "a booking page")
     headline = (
@@ -253,12 +249,12 @@ def build_calendar_failing(
         section(details),
     ]
     text = f"A calendar has not synced since {since:%Y-%m-%d %H:%M} UTC: {error}"
-    return NotificationMessage(text[:MAX_FALLBACK_TEXT], tuple(blocks))
+    return MessageContent(text[:MAX_FALLBACK_TEXT], tuple(blocks))
 
 
 def _reschedulable(
-    message: NotificationMessage, facts: BookingFacts, reschedule: bool
-) -> NotificationMessage:
+    message: MessageContent, facts: BookingFacts, reschedule: bool
+) -> MessageContent:
     """Add the Reschedule button to ``message`` when ``reschedule``."""
     if not reschedule:
         return message
@@ -272,7 +268,7 @@ def _reschedulable(
             )
         ],
     )
-    return NotificationMessage(message.text, (*message.blocks, buttons))
+    return MessageContent(message.text, (*message.blocks, buttons))
 
 
 def _customer(facts: BookingFacts) -> str:
@@ -280,9 +276,7 @@ def _customer(facts: BookingFacts) -> str:
     return customer.mention if customer is not None and customer.slack_user else "a guest"
 
 
-def _message(
-    headline: str, facts: BookingFacts, *, reason: str | None = None
-) -> NotificationMessage:
+def _message(headline: str, facts: BookingFacts, *, reason: str | None = None) -> MessageContent:
     moment = when(facts.start, facts.end, facts.timezone)
     blocks: list[Block] = [section(headline)]
     details = [f"*When:* {moment}"]
@@ -304,7 +298,7 @@ def _message(
         )
     )
     text = f"{headline} — {moment}"
-    return NotificationMessage(text[:MAX_FALLBACK_TEXT], tuple(blocks))
+    return MessageContent(text[:MAX_FALLBACK_TEXT], tuple(blocks))
 
 
 def _names(people: Sequence[Person]) -> str:

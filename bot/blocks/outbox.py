@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from bot.blocks.common import MessageContent
 from bot.blocks.notifications import (
     BookingFacts,
-    NotificationMessage,
     Person,
     build_booked,
     build_calendar_failing,
@@ -30,7 +30,7 @@ from services.notifications import Kind, Part, people
 
 def render(
     message: OutboxMessage, booking: Booking, cfg: WorkspaceConfig, now: datetime
-) -> NotificationMessage:
+) -> MessageContent:
     """Render an outbox row from its booking as it is at ``now``.
 
     A reminder says how long until the start as of ``now`` (whole minutes, rounded up), so a
@@ -88,7 +88,7 @@ def render(
     return build_cancelled(facts, by=Person(by, by) if by else None)
 
 
-def render_calendar_failing(message: OutboxMessage) -> NotificationMessage:
+def render_calendar_failing(message: OutboxMessage) -> MessageContent:
     """Render the notice that a calendar connection has failed for a day (no booking)."""
     payload = message.payload
     return build_calendar_failing(
