@@ -37,7 +37,7 @@ Choices made here:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import takewhile
@@ -329,7 +329,7 @@ def assign(
     pages: list[str] = []
     for index in range(len(seats)):
         # An offered start leaves every seat at least one choice, by construction.
-        pages.append(_choices(search, index, pages, start)[0])
+        pages.append(next(_choices(search, index, pages, start)))
     return Assignment(
         tuple(SeatAssignment(page, seat.pool) for page, seat in zip(pages, seats, strict=True))
     )
@@ -444,7 +444,7 @@ def free_pages(
     _, kind = _request(schedule, master_page, event_type)
     start = to_utc(start)
     seats = seat_candidates(schedule, master_page, event_type, tz, now, attendees=attendees)
-    return _choices(_offering(schedule, kind, seats, start, tz, now), 0, [], start)
+    return list(_choices(_offering(schedule, kind, seats, start, tz, now), 0, [], start))
 
 
 def booking_view(start: datetime, tz: str) -> tuple[datetime, datetime]:
@@ -596,10 +596,13 @@ def _offering(
     return search
 
 
-def _choices(search: SlotSearch, index: int, chosen: list[str], start: datetime) -> list[str]:
-    """Return the pages seat ``index`` may take after ``chosen``, in the seat's order."""
-    return [
+def _choices(search: SlotSearch, index: int, chosen: list[str], start: datetime) -> Iterator[str]:
+    """Yield the pages seat ``index`` may take after ``chosen``, in the seat's order, lazily.
+
+    A seat filled by its method takes the first: pages after it are never checked.
+    """
+    return (
         page
-        for page in search.valid_pages(search.seats[index], start)
+        for page in search.free_pages(search.seats[index], start)
         if page not in chosen and search.fill(start, [*chosen, page]) is not None
-    ]
+    )

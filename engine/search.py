@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from itertools import chain
+from itertools import chain, islice
 
 from engine.availability import FreeTime
 from engine.errors import BadInput
@@ -163,14 +163,15 @@ class SlotSearch:
             start: the meeting's start.
             limit: stop after this many pages.
         """
+        return list(islice(self.free_pages(seat, start), limit))
+
+    def free_pages(self, seat: Seat, start: datetime) -> Iterator[str]:
+        """Yield the pages of ``seat`` free for the meeting at ``start``, in seat order, lazily.
+
+        A page's free windows are computed (or taken from those kept) only when reached.
+        """
         end = start + self.event_type.duration
-        valid: list[str] = []
-        for page in seat.pages:
-            if self.free.of(page).holds(start, end):
-                valid.append(page)
-                if len(valid) == limit:
-                    break
-        return valid
+        return (page for page in seat.pages if self.free.of(page).holds(start, end))
 
     def fill(self, start: datetime, chosen: Sequence[str] = ()) -> list[str] | None:
         """Return distinct valid pages for the seats after ``chosen``, or None if impossible.

@@ -18,9 +18,18 @@ from hypothesis import find, given, settings
 from hypothesis import strategies as st
 
 from engine.availability import page_is_free
-from engine.distribution import round_robin_line
+from engine.distribution import preference_order, round_robin_line
 from engine.errors import SlotUnavailable
-from engine.model import EventType, Method, Occupancy, PoolMember, SeatRef
+from engine.model import (
+    EventType,
+    LedgerEntry,
+    LedgerKind,
+    Method,
+    Occupancy,
+    PoolMember,
+    Priority,
+    SeatRef,
+)
 from engine.rules import SeatAssignment, assign, refill
 from engine.search import Seat, SlotSearch
 from engine.slots import offered_slots
@@ -363,3 +372,91 @@ def test_a_refill_keeps_every_free_held_page_and_gives_distinct_free_pages(
         for before, after in zip(held, moved.seats, strict=True):
             if page_is_free(target, before.page, "meet", slot.start):
                 assert after == before
+
+
+# A pool seat takes the first member, in the pool's order of preference, who is free and
+# leaves the other seats fillable; the engine stops at that member. The oracle checks every
+# member eagerly, in the order ``preference_order`` gives, with ``page_is_free``.
+CROWD = tuple(f"p{i}" for i in range(6))
+CROWD_HOURS = ["09:00-17:00", "10:00-16:00", "09:00-12:00", "13:00-17:00"]
+CROWD_MASTERS = {"alone": ("crowd",), "with-pair": ("crowd", "pair")}
+
+
+@st.composite
+def ranked_worlds(draw):
+    people = [
+        page(name, hours=weekly(draw(st.sampled_from(CROWD_HOURS)), days="mon-fri"))
+        for name in CROWD
+    ]
+    names = draw(st.permutations(CROWD))[: draw(st.integers(1, len(CROWD)))]
+    members = tuple(
+        PoolMember(
+            name,
+            priority=draw(st.sampled_from(list(Priority))),
+            active=index == 0 or draw(st.booleans()),
+            joined=draw(st.integers(0, 2)),
+        )
+        for index, name in enumerate(names)
+    )
+    method = draw(st.sampled_from([Method.POOLED, Method.POOLED_PRIORITY]))
+    ledger = draw(
+        st.lists(
+            st.builds(
+                lambda p, k, m: LedgerEntry("crowd", p, k, NOW - timedelta(minutes=m)),
+                st.sampled_from(names),
+                st.sampled_from([LedgerKind.RECEIVED, LedgerKind.REMOVED]),
+                st.integers(0, 3 * 24 * 60),
+            ),
+            max_size=12,
+        )
+    )
+    bookings = draw(
+        st.lists(
+            st.builds(
+                lambda p, s, n: Occupancy(
+                    p, DAY + timedelta(minutes=30 * s), DAY + timedelta(minutes=30 * (s + n))
+                ),
+                st.sampled_from(CROWD),
+                st.integers(0, 4 * 24),
+                st.integers(1, 8),
+            ),
+            max_size=14,
+        )
+    )
+    kind = EventType("meet", "Meet", timedelta(minutes=30), pages=CROWD)
+    pools = [pool("crowd", method=method, members=members), pool("pair", "p0", "p1")]
+    masters = [
+        dynamic(name, "meet", *(SeatRef(pool=p) for p in refs))
+        for name, refs in CROWD_MASTERS.items()
+    ]
+    return schedule(people, [kind], masters, pools, bookings, ledger=ledger)
+
+
+def eager_choice(world, master, start):
+    """Every member checked, then the first in preference order who leaves the rest fillable."""
+    orders = [
+        preference_order(world.pools[p], world.ledger.get(p, ()), "UTC", NOW)
+        for p in CROWD_MASTERS[master]
+    ]
+    free = {p: page_is_free(world, p, "meet", start) for order in orders for p in order}
+    chosen: list[str] = []
+    for index, order in enumerate(orders):
+        rest = orders[index + 1 :]
+        candidates = [
+            p
+            for p in order
+            if free[p]
+            and p not in chosen
+            and all(any(free[q] and q not in {*chosen, p} for q in later) for later in rest)
+        ]
+        chosen.append(candidates[0])
+    return chosen
+
+
+@FAST
+@given(ranked_worlds())
+def test_a_pool_seat_takes_the_first_free_member_in_preference_order(world):
+    for master in CROWD_MASTERS:
+        for slot in offered_slots(world, master, "meet", START, END, "UTC", NOW)[:12]:
+            seats = assign(world, master, "meet", slot.start, "UTC", NOW).seats
+            assert [seat.page for seat in seats] == eager_choice(world, master, slot.start)
