@@ -10,9 +10,12 @@ delays other work, never an ack.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from concurrent.futures import Executor
 from typing import Any, Protocol
+
+from slack_bolt import Ack
 
 WORK_THREADS = 8
 """Threads running deferred work. The work is mostly Python (slots, Block Kit) under one
@@ -42,3 +45,23 @@ def deferring(pool: Executor, failed: Callable[[Exception], None]) -> Defer:
         pool.submit(run)
 
     return defer
+
+
+def after_ack(work: Callable[..., object]) -> Callable[..., None]:
+    """Return a listener that acks at once and defers ``work`` with its arguments.
+
+    Bolt hands a listener the arguments its parameters name (``inspect`` reads them), so
+    the listener names ``ack`` and ``defer`` and then ``work``'s own parameters, and passes
+    those on: ``work`` gets what it asks for, after the ack.
+    """
+
+    def listener(ack: Ack, defer: Defer, **arguments: Any) -> None:
+        ack()
+        defer(work, **arguments)
+
+    own = inspect.signature(listener).parameters
+    wanted = [own["ack"], own["defer"], *inspect.signature(work).parameters.values()]
+    listener.__signature__ = inspect.Signature(wanted)  # type: ignore[attr-defined]
+    listener.__name__ = listener.__qualname__ = getattr(work, "__name__", "work")
+    listener.__doc__ = work.__doc__
+    return listener

@@ -29,7 +29,7 @@ from bot.blocks.admin import (
 )
 from bot.blocks.common import build_notice_message, build_notice_view
 from bot.handlers.modals import open_modal
-from bot.work import Defer
+from bot.work import Defer, after_ack
 from engine.errors import BadInput, RoundtableError
 from engine.model import WorkspaceConfig
 from services.admin import AdminInvalid, check_admin, load_setup, save_entity
@@ -44,18 +44,16 @@ _FAMILY = re.compile(f"^{re.escape(ids.ADMIN_FAMILY)}")
 
 def register(app: App) -> None:
     """Add the admin listeners to ``app``."""
-    app.command(ids.BOOK_ADMIN_COMMAND)(open_admin_menu)
-    app.action(ids.ADMIN_OPEN_MENU)(open_admin_menu_from_home)
-    app.action(re.compile(f"^{re.escape(ids.ADMIN_NEW)}"))(open_new_entity)
-    app.action(re.compile(f"^{re.escape(ids.ADMIN_PICK)}"))(open_entity)
+    app.command(ids.BOOK_ADMIN_COMMAND)(after_ack(open_admin_menu))
+    app.action(ids.ADMIN_OPEN_MENU)(after_ack(open_admin_menu_from_home))
+    app.action(re.compile(f"^{re.escape(ids.ADMIN_NEW)}"))(after_ack(open_new_entity))
+    app.action(re.compile(f"^{re.escape(ids.ADMIN_PICK)}"))(after_ack(open_entity))
     app.options(_FAMILY)(suggest_options)
     # Any view of the family, also one forged with another admin callback_id.
     app.view(_FAMILY)(save_admin_form)
 
 
 def open_admin_menu(
-    ack: Ack,
-    defer: Defer,
     body: dict[str, Any],
     client: WebClient,
     respond: Respond,
@@ -64,19 +62,6 @@ def open_admin_menu(
     workspace_id: str,
 ) -> None:
     """``/book-admin`` opens the setup menu for an admin and refuses anyone else."""
-    ack()
-    defer(_open_admin_menu, body, client, respond, services, actor, workspace_id)
-
-
-def _open_admin_menu(
-    body: dict[str, Any],
-    client: WebClient,
-    respond: Respond,
-    services: Services,
-    actor: Actor,
-    workspace_id: str,
-) -> None:
-    """After ``open_admin_menu``'s ack."""
     config = setup_for(services, workspace_id, actor)
     if config is None:
         respond(response_type="ephemeral", **build_notice_message(ONLY_ADMINS).as_kwargs())
@@ -85,8 +70,6 @@ def _open_admin_menu(
 
 
 def open_admin_menu_from_home(
-    ack: Ack,
-    defer: Defer,
     body: dict[str, Any],
     client: WebClient,
     services: Services,
@@ -94,26 +77,12 @@ def open_admin_menu_from_home(
     workspace_id: str,
 ) -> None:
     """The App Home's setup button opens the same menu."""
-    ack()
-    defer(_open_admin_menu_from_home, body, client, services, actor, workspace_id)
-
-
-def _open_admin_menu_from_home(
-    body: dict[str, Any],
-    client: WebClient,
-    services: Services,
-    actor: Actor,
-    workspace_id: str,
-) -> None:
-    """After ``open_admin_menu_from_home``'s ack."""
     config = setup_for(services, workspace_id, actor)
     menu = build_refusal_view() if config is None else build_admin_menu(config)
     open_modal(client, body["trigger_id"], menu)
 
 
 def open_new_entity(
-    ack: Ack,
-    defer: Defer,
     body: dict[str, Any],
     action: dict[str, Any],
     client: WebClient,
@@ -122,25 +91,10 @@ def open_new_entity(
     workspace_id: str,
 ) -> None:
     """A menu button opens an empty modal for a new entity."""
-    ack()
-    defer(_open_new_entity, body, action, client, services, actor, workspace_id)
-
-
-def _open_new_entity(
-    body: dict[str, Any],
-    action: dict[str, Any],
-    client: WebClient,
-    services: Services,
-    actor: Actor,
-    workspace_id: str,
-) -> None:
-    """After ``open_new_entity``'s ack."""
     _show(body, client, services, actor, workspace_id, str(action.get("value", "")), new=True)
 
 
 def open_entity(
-    ack: Ack,
-    defer: Defer,
     body: dict[str, Any],
     action: dict[str, Any],
     client: WebClient,
@@ -149,19 +103,6 @@ def open_entity(
     workspace_id: str,
 ) -> None:
     """Picking an entity in the menu opens its modal, filled in."""
-    ack()
-    defer(_open_entity, body, action, client, services, actor, workspace_id)
-
-
-def _open_entity(
-    body: dict[str, Any],
-    action: dict[str, Any],
-    client: WebClient,
-    services: Services,
-    actor: Actor,
-    workspace_id: str,
-) -> None:
-    """After ``open_entity``'s ack."""
     value = str(action.get("selected_option", {}).get("value", ""))
     _show(body, client, services, actor, workspace_id, value, new=False)
 

@@ -40,7 +40,7 @@ from bot.blocks.common import build_notice_message, build_notice_view, local
 from bot.handlers.modals import open_modal
 from bot.handlers.refusals import tell, tell_on_modal
 from bot.profiles import Profiles
-from bot.work import Defer
+from bot.work import Defer, after_ack
 from engine.errors import BadInput, RoundtableError, SlotUnavailable
 from engine.model import BookingStatus
 from services import roles
@@ -65,7 +65,7 @@ _log = logging.getLogger(__name__)
 
 def register(app: App) -> None:
     """Add the /book-room listeners to ``app``."""
-    app.command(ids.BOOK_ROOM_COMMAND)(book_room)
+    app.command(ids.BOOK_ROOM_COMMAND)(after_ack(book_room))
     app.action(re.compile(f"^{ids.BOOK_FAMILY}"))(take_step)
     app.view(ids.BOOK_FORM_VIEW)(submit_booking)
     app.action(re.compile(f"^{ids.MY_CANCEL}"))(cancel_my_booking)
@@ -74,8 +74,6 @@ def register(app: App) -> None:
 
 
 def book_room(
-    ack: Ack,
-    defer: Defer,
     command: dict[str, Any],
     client: WebClient,
     respond: Respond,
@@ -85,20 +83,6 @@ def book_room(
     workspace_id: str,
 ) -> None:
     """``/book-room [master page] [date]`` opens the modal; ``/book-room list`` lists mine."""
-    ack()
-    defer(open_booking, command, client, respond, services, profiles, actor, workspace_id)
-
-
-def open_booking(
-    command: dict[str, Any],
-    client: WebClient,
-    respond: Respond,
-    services: Services,
-    profiles: Profiles,
-    actor: Actor,
-    workspace_id: str,
-) -> None:
-    """After ``book_room``'s ack: the modal on its first screen, or the list of my bookings."""
     tz = requester_zone(services, profiles, client, workspace_id, actor)
     today = local(services.clock(), tz).date()
     try:

@@ -27,7 +27,7 @@ from bot.blocks.common import build_notice_view
 from bot.handlers.home import show_home
 from bot.handlers.modals import open_modal
 from bot.profiles import Profiles
-from bot.work import Defer
+from bot.work import Defer, after_ack
 from engine.errors import BadInput, RoundtableError
 from services.calendar_sync import sync_interval, sync_now
 from services.calendars import calendar_home, connect, disconnect
@@ -39,15 +39,15 @@ NOT_YOURS = "You can connect calendars to your own booking page only; an admin c
 
 def register(app: App) -> None:
     """Add the calendar listeners to ``app``."""
-    app.action(re.compile(f"^{re.escape(ids.CALENDAR_CONNECT)}"))(open_connect)
-    app.action(re.compile(f"^{re.escape(ids.CALENDAR_DISCONNECT)}"))(disconnect_from_home)
+    app.action(re.compile(f"^{re.escape(ids.CALENDAR_CONNECT)}"))(after_ack(open_connect))
+    app.action(re.compile(f"^{re.escape(ids.CALENDAR_DISCONNECT)}"))(
+        after_ack(disconnect_from_home)
+    )
     app.options(f"{ids.CALENDAR_FIELD}page")(suggest_pages)
     app.view(ids.CALENDAR_VIEW)(save_connection)
 
 
 def open_connect(
-    ack: Ack,
-    defer: Defer,
     body: dict[str, Any],
     action: dict[str, Any],
     client: WebClient,
@@ -56,19 +56,6 @@ def open_connect(
     workspace_id: str,
 ) -> None:
     """Open the connect modal for the button's page (admins: any page), if the actor may."""
-    ack()
-    defer(_open_connect, body, action, client, services, actor, workspace_id)
-
-
-def _open_connect(
-    body: dict[str, Any],
-    action: dict[str, Any],
-    client: WebClient,
-    services: Services,
-    actor: Actor,
-    workspace_id: str,
-) -> None:
-    """After ``open_connect``'s ack."""
     home = calendar_home(services.engine, workspace_id, actor=actor)
     wanted = str(action.get("value") or "")
     page = next((p for p in home.pages if p.id == wanted), None)
@@ -161,8 +148,6 @@ def _read_connection(
 
 
 def disconnect_from_home(
-    ack: Ack,
-    defer: Defer,
     action: dict[str, Any],
     client: WebClient,
     services: Services,
@@ -171,19 +156,6 @@ def disconnect_from_home(
     workspace_id: str,
 ) -> None:
     """Disconnect a calendar (if the actor manages every page it serves), then show the Home."""
-    ack()
-    defer(_disconnect_from_home, action, client, services, profiles, actor, workspace_id)
-
-
-def _disconnect_from_home(
-    action: dict[str, Any],
-    client: WebClient,
-    services: Services,
-    profiles: Profiles,
-    actor: Actor,
-    workspace_id: str,
-) -> None:
-    """After ``disconnect_from_home``'s ack."""
     try:
         disconnect(services.engine, workspace_id, str(action.get("value", "")), actor=actor)
         notice = "Calendar disconnected; its busy times no longer count."

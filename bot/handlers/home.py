@@ -13,7 +13,7 @@ from bot.blocks.calendars import build_calendar_section
 from bot.blocks.home import build_home
 from bot.handlers.booking import requester_zone
 from bot.profiles import Profiles
-from bot.work import Defer
+from bot.work import Defer, after_ack
 from engine.errors import RoundtableError
 from services.admin import home_overview
 from services.booking import cancel
@@ -24,7 +24,7 @@ from services.context import Actor, Services
 def register(app: App) -> None:
     """Add the App Home listeners to ``app``."""
     app.event("app_home_opened")(publish_home)
-    app.action(re.compile(f"^{re.escape(ids.HOME_CANCEL)}"))(cancel_from_home)
+    app.action(re.compile(f"^{re.escape(ids.HOME_CANCEL)}"))(after_ack(cancel_from_home))
     app.action(re.compile(f"^{re.escape(ids.HOME_POOLS)}"))(turn_pools)
 
 
@@ -44,8 +44,6 @@ def publish_home(
 
 
 def cancel_from_home(
-    ack: Ack,
-    defer: Defer,
     action: dict[str, Any],
     client: WebClient,
     services: Services,
@@ -54,19 +52,6 @@ def cancel_from_home(
     workspace_id: str,
 ) -> None:
     """Cancel one of my bookings from the Home tab, then show the Home again with the outcome."""
-    ack()
-    defer(_cancel_from_home, action, client, services, profiles, actor, workspace_id)
-
-
-def _cancel_from_home(
-    action: dict[str, Any],
-    client: WebClient,
-    services: Services,
-    profiles: Profiles,
-    actor: Actor,
-    workspace_id: str,
-) -> None:
-    """After ``cancel_from_home``'s ack."""
     try:
         cancel(services.engine, workspace_id, action["value"], actor=actor, now=services.clock())
         notice = "Cancelled. Everyone in the booking is told."

@@ -37,7 +37,7 @@ from bot.handlers.booking import requester_zone, screen
 from bot.handlers.modals import open_modal
 from bot.handlers.refusals import tell
 from bot.profiles import Profile, Profiles
-from bot.work import Defer
+from bot.work import Defer, after_ack
 from engine.errors import BadInput, RoundtableError
 from engine.model import MasterMode
 from services.booking_screens import BookingState
@@ -56,14 +56,12 @@ _log = logging.getLogger(__name__)
 
 def register(app: App) -> None:
     """Add the /book-link listeners to ``app``."""
-    app.command(ids.BOOK_LINK_COMMAND)(send_guest_link)
-    app.action(ids.LINK_OPEN)(open_guest_modal)
+    app.command(ids.BOOK_LINK_COMMAND)(after_ack(send_guest_link))
+    app.action(ids.LINK_OPEN)(after_ack(open_guest_modal))
     app.view(ids.LINK_MEMBER_VIEW)(send_member_link)
 
 
 def send_guest_link(
-    ack: Ack,
-    defer: Defer,
     command: dict[str, Any],
     client: WebClient,
     respond: Respond,
@@ -76,20 +74,6 @@ def send_guest_link(
 
     A master page with a flexible round robin first asks whom the link books.
     """
-    ack()
-    defer(_send_guest_link, command, client, respond, services, profiles, actor, workspace_id)
-
-
-def _send_guest_link(
-    command: dict[str, Any],
-    client: WebClient,
-    respond: Respond,
-    services: Services,
-    profiles: Profiles,
-    actor: Actor,
-    workspace_id: str,
-) -> None:
-    """After ``send_guest_link``'s ack."""
     try:
         asked = parse_book_link_command(command.get("text", ""))
     except ValueError as error:
@@ -244,8 +228,6 @@ def _deliver(
 
 
 def open_guest_modal(
-    ack: Ack,
-    defer: Defer,
     body: dict[str, Any],
     action: dict[str, Any],
     client: WebClient,
@@ -255,20 +237,6 @@ def open_guest_modal(
     actor: Actor,
 ) -> None:
     """The DM's "Book a time": the booking modal for the link, or why it cannot be used."""
-    ack()
-    defer(_open_guest_modal, body, action, client, respond, services, profiles, actor)
-
-
-def _open_guest_modal(
-    body: dict[str, Any],
-    action: dict[str, Any],
-    client: WebClient,
-    respond: Respond,
-    services: Services,
-    profiles: Profiles,
-    actor: Actor,
-) -> None:
-    """After ``open_guest_modal``'s ack."""
     token = str(action.get("value", ""))
     try:
         link = resolve_link(services.engine, token, now=services.clock())

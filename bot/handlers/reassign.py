@@ -24,7 +24,7 @@ from bot.handlers.booking import requester_zone
 from bot.handlers.modals import open_modal
 from bot.handlers.refusals import tell, tell_on_modal
 from bot.profiles import Profiles
-from bot.work import Defer
+from bot.work import Defer, after_ack
 from engine.errors import RoundtableError
 from engine.records import Booking
 from services.booking import cancel, get_booking, mark_no_show, reassign, reassign_candidates
@@ -34,16 +34,14 @@ from services.context import Actor, Services
 
 def register(app: App) -> None:
     """Add the manager notice listeners to ``app``."""
-    app.action(ids.REASSIGN_BOOKING)(open_reassign)
-    app.action(ids.REASSIGN_SEAT)(change_seat)
+    app.action(ids.REASSIGN_BOOKING)(after_ack(open_reassign))
+    app.action(ids.REASSIGN_SEAT)(after_ack(change_seat))
     app.view(ids.REASSIGN_VIEW)(submit_reassign)
-    app.action(ids.CANCEL_BOOKING)(cancel_from_notice)
-    app.action(ids.NO_SHOW_BOOKING)(no_show_from_notice)
+    app.action(ids.CANCEL_BOOKING)(after_ack(cancel_from_notice))
+    app.action(ids.NO_SHOW_BOOKING)(after_ack(no_show_from_notice))
 
 
 def open_reassign(
-    ack: Ack,
-    defer: Defer,
     body: dict[str, Any],
     action: dict[str, Any],
     client: WebClient,
@@ -54,21 +52,6 @@ def open_reassign(
     workspace_id: str,
 ) -> None:
     """Open the Reassign modal for a manager or an admin; tell anyone else why not."""
-    ack()
-    defer(_open_reassign, body, action, client, respond, services, profiles, actor, workspace_id)
-
-
-def _open_reassign(
-    body: dict[str, Any],
-    action: dict[str, Any],
-    client: WebClient,
-    respond: Respond,
-    services: Services,
-    profiles: Profiles,
-    actor: Actor,
-    workspace_id: str,
-) -> None:
-    """After ``open_reassign``'s ack."""
     container = body.get("container", {})
     try:
         view = _modal(
@@ -89,8 +72,6 @@ def _open_reassign(
 
 
 def change_seat(
-    ack: Ack,
-    defer: Defer,
     body: dict[str, Any],
     client: WebClient,
     services: Services,
@@ -99,19 +80,6 @@ def change_seat(
     workspace_id: str,
 ) -> None:
     """Choosing another seat of a panel lists the pages that could take that seat."""
-    ack()
-    defer(_change_seat, body, client, services, profiles, actor, workspace_id)
-
-
-def _change_seat(
-    body: dict[str, Any],
-    client: WebClient,
-    services: Services,
-    profiles: Profiles,
-    actor: Actor,
-    workspace_id: str,
-) -> None:
-    """After ``change_seat``'s ack."""
     form = parse_reassign(body["view"])
     try:
         view = _modal(
@@ -172,8 +140,6 @@ def submit_reassign(
 
 
 def cancel_from_notice(
-    ack: Ack,
-    defer: Defer,
     body: dict[str, Any],
     action: dict[str, Any],
     client: WebClient,
@@ -183,26 +149,10 @@ def cancel_from_notice(
     workspace_id: str,
 ) -> None:
     """Cancel from the notice (customer, owner or admin); the notice then says so."""
-    ack()
-    defer(_cancel_from_notice, body, action, client, respond, services, actor, workspace_id)
-
-
-def _cancel_from_notice(
-    body: dict[str, Any],
-    action: dict[str, Any],
-    client: WebClient,
-    respond: Respond,
-    services: Services,
-    actor: Actor,
-    workspace_id: str,
-) -> None:
-    """After ``cancel_from_notice``'s ack."""
     _change_from_notice(cancel, body, action, client, respond, services, actor, workspace_id)
 
 
 def no_show_from_notice(
-    ack: Ack,
-    defer: Defer,
     body: dict[str, Any],
     action: dict[str, Any],
     client: WebClient,
@@ -212,20 +162,6 @@ def no_show_from_notice(
     workspace_id: str,
 ) -> None:
     """Mark a no-show from the notice (owner, pool manager or admin); the notice says so."""
-    ack()
-    defer(_no_show_from_notice, body, action, client, respond, services, actor, workspace_id)
-
-
-def _no_show_from_notice(
-    body: dict[str, Any],
-    action: dict[str, Any],
-    client: WebClient,
-    respond: Respond,
-    services: Services,
-    actor: Actor,
-    workspace_id: str,
-) -> None:
-    """After ``no_show_from_notice``'s ack."""
     _change_from_notice(mark_no_show, body, action, client, respond, services, actor, workspace_id)
 
 

@@ -17,7 +17,7 @@ from bot.blocks.timeoff import build_time_off_modal, parse_time_off, time_off_er
 from bot.handlers.home import show_home
 from bot.handlers.modals import open_modal
 from bot.profiles import Profiles
-from bot.work import Defer
+from bot.work import Defer, after_ack
 from engine.errors import RoundtableError
 from engine.zones import zone
 from services.context import Actor, Services
@@ -28,14 +28,12 @@ NO_PAGE = "You have no booking page of your own, so there is no time off to add.
 
 def register(app: App) -> None:
     """Add the time off listeners to ``app``."""
-    app.action(ids.TIME_OFF_OPEN)(open_time_off)
+    app.action(ids.TIME_OFF_OPEN)(after_ack(open_time_off))
     app.view(ids.TIME_OFF_VIEW)(submit_time_off)
-    app.action(re.compile(f"^{re.escape(ids.HOME_TIME_OFF_REMOVE)}"))(remove_from_home)
+    app.action(re.compile(f"^{re.escape(ids.HOME_TIME_OFF_REMOVE)}"))(after_ack(remove_from_home))
 
 
 def open_time_off(
-    ack: Ack,
-    defer: Defer,
     body: dict[str, Any],
     client: WebClient,
     services: Services,
@@ -44,19 +42,6 @@ def open_time_off(
     workspace_id: str,
 ) -> None:
     """Open the modal with the pages the user may give time off (their own first)."""
-    ack()
-    defer(_open_time_off, body, client, services, profiles, actor, workspace_id)
-
-
-def _open_time_off(
-    body: dict[str, Any],
-    client: WebClient,
-    services: Services,
-    profiles: Profiles,
-    actor: Actor,
-    workspace_id: str,
-) -> None:
-    """After ``open_time_off``'s ack."""
     pages = pages_kept_by(services.engine, workspace_id, actor)
     if not pages:
         show_home(client, services, profiles, actor, workspace_id, notice=NO_PAGE)
@@ -103,8 +88,6 @@ def submit_time_off(
 
 
 def remove_from_home(
-    ack: Ack,
-    defer: Defer,
     action: dict[str, Any],
     client: WebClient,
     services: Services,
@@ -113,19 +96,6 @@ def remove_from_home(
     workspace_id: str,
 ) -> None:
     """Remove one stretch of time off, then show the Home again with the outcome."""
-    ack()
-    defer(_remove_from_home, action, client, services, profiles, actor, workspace_id)
-
-
-def _remove_from_home(
-    action: dict[str, Any],
-    client: WebClient,
-    services: Services,
-    profiles: Profiles,
-    actor: Actor,
-    workspace_id: str,
-) -> None:
-    """After ``remove_from_home``'s ack."""
     try:
         remove_time_off(services.engine, workspace_id, str(action.get("value")), actor=actor)
         notice = "Time off removed: those days can be booked again."
