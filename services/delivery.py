@@ -51,7 +51,7 @@ from engine.model import BookingStatus, WorkspaceConfig
 from engine.records import Booking, Channel, OutboxMessage
 from services.context import system_clock
 from services.notifications import DEFAULT_REMINDERS, Kind, recipients
-from storage.repositories import OutboxRepository
+from storage.outbox import OutboxRepository
 from storage.uow import UnitOfWork, on_queued
 
 log = logging.getLogger("roundtable.dispatch")

@@ -26,7 +26,7 @@ from sqlmodel import Session, col, select
 
 from engine.errors import NotFound
 from engine.records import CalendarConnection
-from storage.common import workspace_pk
+from storage.common import parse_uuid, workspace_pk
 from storage.tables import (
     BusyBlockRow,
     CalendarConnectionRow,
@@ -149,7 +149,7 @@ class CalendarRepository:
         else:
             query = query.where(
                 col(CalendarConnectionRow.id).in_(
-                    [pk for pk in map(_uuid, connection_ids) if pk is not None]
+                    [pk for pk in map(parse_uuid, connection_ids) if pk is not None]
                 )
             )
         rows = self._session.exec(
@@ -339,7 +339,7 @@ class CalendarRepository:
             NotFound: no such connection in the workspace (a malformed id included).
         """
         ws = workspace_pk(self._session, workspace_id)
-        pk = _uuid(connection_id)
+        pk = parse_uuid(connection_id)
         row = (
             None
             if pk is None
@@ -348,10 +348,3 @@ class CalendarRepository:
         if row is None or row.workspace_id != ws:
             raise NotFound(f"unknown calendar connection '{connection_id}'", field="calendar")
         return row
-
-
-def _uuid(value: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        return None

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import timedelta
 from typing import Any, TypeVar
 
 from sqlmodel import Session, SQLModel, col, select
 
 from engine.errors import NotFound
-from storage.tables import ConfigEntityRow, PageRow, WorkspaceRow
+from storage.tables import BookingRow, ConfigEntityRow, OutboxRow, PageRow, WorkspaceRow
 from storage.transaction import state_of
 
 RowT = TypeVar("RowT", bound=SQLModel)
@@ -135,3 +135,63 @@ def live_page_pk(session: Session, ws: uuid.UUID, page: str) -> uuid.UUID:
     if pk is None:
         raise NotFound(f"unknown booking page '{page}'", field="page")
     return pk
+
+
+def parse_uuid(value: str | None) -> uuid.UUID | None:
+    """The UUID ``value`` names, or None (absent or malformed)."""
+    if value is None:
+        return None
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
+
+
+def uuid_text(value: uuid.UUID | None) -> str | None:
+    """``value`` as text, None kept."""
+    return None if value is None else str(value)
+
+
+OwnedRowT = TypeVar("OwnedRowT", BookingRow, OutboxRow)
+
+
+def owned_row(
+    session: Session, table: type[OwnedRowT], workspace_id: str, row_id: str, what: str, field: str
+) -> OwnedRowT:
+    """Return the row ``row_id`` of ``table`` if it belongs to the workspace.
+
+    Raises:
+        NotFound: no such workspace, or no such row in it (a malformed id included).
+    """
+    ws = workspace_pk(session, workspace_id)
+    pk = parse_uuid(row_id)
+    row = None if pk is None else session.get(table, pk)
+    if row is None or row.workspace_id != ws:
+        raise NotFound(f"unknown {what} '{row_id}'", field=field)
+    return row
+
+
+def live_ids(
+    session: Session, table: type[EntityT], ws: uuid.UUID, keys: Iterable[str | None], what: str
+) -> dict[str, uuid.UUID]:
+    """Map live configuration ids to primary keys; raise ``NotFound`` naming any unknown."""
+    wanted = {key for key in keys if key is not None}
+    if not wanted:
+        return {}
+    noted = live_pks(session, ws, str(table.__tablename__))
+    if wanted <= noted.keys():
+        return {key: noted[key] for key in wanted}
+    found = {
+        key: pk
+        for key, pk in session.exec(
+            select(table.key, table.id).where(
+                table.workspace_id == ws,
+                col(table.key).in_(wanted),
+                col(table.archived_at).is_(None),
+            )
+        )
+    }
+    missing = sorted(wanted - found.keys())
+    if missing:
+        raise NotFound(f"unknown {what}: {', '.join(missing)}", field=what)
+    return found

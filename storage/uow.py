@@ -24,18 +24,16 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
 
+from storage.audit import AuditRepository
+from storage.bookings import BookingRepository
 from storage.calendar_writes import CalendarWriteRepository
 from storage.calendars import CalendarRepository
 from storage.config import ConfigRepository
 from storage.db import BEGIN_IMMEDIATE, conflict_of
 from storage.feeds import FeedRepository
-from storage.repositories import (
-    AuditRepository,
-    BookingRepository,
-    LedgerRepository,
-    LinkRepository,
-    OutboxRepository,
-)
+from storage.ledger import LedgerRepository
+from storage.links import LinkRepository
+from storage.outbox import OutboxRepository
 from storage.schedule import Configuration, ScheduleRepository
 from storage.tables import PageRow, WorkspaceRow
 from storage.timeoff import TimeOffRepository

@@ -33,7 +33,7 @@ from services.notifications import (
     queue_reassigned,
     queue_rescheduled,
 )
-from storage.repositories import OutboxRepository
+from storage.outbox import OutboxRepository
 from storage.uow import UnitOfWork
 from tests.blocks.test_home_blocks import _overview
 from tests.notifications.conftest import NOW, START, TEAM, a_booking, book
