@@ -304,10 +304,8 @@ def big_dataset(engine: Engine, members: int, bookings: int, days: int) -> tuple
     return scenario, time.perf_counter() - began
 
 
-def free_starts(
-    engine: Engine, scenario: Scenario, count: int, seed: int
-) -> tuple[list[datetime], float]:
-    """Return ``count`` random offered starts, and the milliseconds the slots query took."""
+def month_of_slots(engine: Engine, scenario: Scenario) -> tuple[float, list[datetime]]:
+    """Ask the scenario's 30-day slots question; return its milliseconds and the starts."""
     began = time.perf_counter()
     slots = offered_slots(
         engine,
@@ -320,9 +318,15 @@ def free_starts(
         now=scenario.now,
         actor=CommandLine(),
     )
-    ms = (time.perf_counter() - began) * 1000
-    rng = random.Random(seed)
-    return [slot.start for slot in rng.sample(slots, count)], ms
+    return (time.perf_counter() - began) * 1000, [slot.start for slot in slots]
+
+
+def free_starts(
+    engine: Engine, scenario: Scenario, count: int, seed: int
+) -> tuple[list[datetime], float]:
+    """Return ``count`` random offered starts, and the milliseconds the slots query took."""
+    ms, starts = month_of_slots(engine, scenario)
+    return random.Random(seed).sample(starts, count), ms
 
 
 def latency(engine: Engine, scenario: Scenario, starts: list[datetime]) -> Run:

@@ -34,7 +34,6 @@ import sys
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from datetime import datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,15 +43,14 @@ from sqlalchemy import Engine  # noqa: E402
 
 from benchmarks.bench_booking import (  # noqa: E402
     booking,
+    month_of_slots,
     percentile,
     postgres_admin,
     settle,
     sqlite_database,
     timed_book,
 )
-from benchmarks.datasets import Scenario, big_pool, install, seed_bookings  # noqa: E402
-from services.context import CommandLine  # noqa: E402
-from services.slots import offered_slots  # noqa: E402
+from benchmarks.datasets import big_pool, install, seed_bookings  # noqa: E402
 from tests.conftest import _postgres_engine  # noqa: E402
 
 SIZES = ((200, 40_000), (2_000, 40_000), (2_000, 400_000))
@@ -60,23 +58,6 @@ HISTORY = 1_000_000  # bookings in the two years before now (--history)
 HISTORY_DAYS = 730
 SLOTS_TARGET_MS = 500.0
 BOOK_P95_TARGET_MS = 150.0
-
-
-def slots_ms(engine: Engine, scenario: Scenario) -> tuple[float, list[datetime]]:
-    """Ask the 30-day pooled slots question; return its milliseconds and the starts."""
-    began = time.perf_counter()
-    slots = offered_slots(
-        engine,
-        scenario.workspace_id,
-        scenario.master_page,
-        scenario.event_type,
-        scenario.now.date(),
-        (scenario.now + timedelta(days=29)).date(),
-        tz=None,
-        now=scenario.now,
-        actor=CommandLine(),
-    )
-    return (time.perf_counter() - began) * 1000, [slot.start for slot in slots]
 
 
 def measure(engine: Engine, members: int, bookings: int, calls: int, history: bool) -> dict:
@@ -88,11 +69,11 @@ def measure(engine: Engine, members: int, bookings: int, calls: int, history: bo
         seed_bookings(engine, scenario, HISTORY, days=HISTORY_DAYS, seed=3, history=True)
     seeded = time.perf_counter() - began
     settle()
-    first, starts = slots_ms(engine, scenario)
-    again = min(slots_ms(engine, scenario)[0] for _ in range(3))
+    first, starts = month_of_slots(engine, scenario)
+    again = min(month_of_slots(engine, scenario)[0] for _ in range(3))
     picked = random.Random(7).sample(starts, calls + 1)
     timed_book(engine, booking(scenario, scenario.master_page, picked[-1], "other"), scenario.now)
-    after, _ = slots_ms(engine, scenario)
+    after, _ = month_of_slots(engine, scenario)
     settle()
     made = [
         timed_book(engine, booking(scenario, scenario.master_page, start, f"L{i}"), scenario.now)
