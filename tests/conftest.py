@@ -9,6 +9,7 @@ unless env ``CI=true`` or ``ROUNDTABLE_REQUIRE_POSTGRES=1`` makes them fail.
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -56,11 +57,35 @@ def postgres_admin() -> Iterator[Engine]:
     engine.dispose()
 
 
-@contextmanager
-def _sqlite_engine(directory: Path) -> Iterator[Engine]:
-    engine = make_engine(f"sqlite:///{directory / 'roundtable.db'}")
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One SQLite file migrated to the newest schema, copied for each test that wants one.
+
+    Migrating takes about 0.2 s and copying the file a millisecond. The copy is the same
+    database: the migrations write no value that differs from one run to the next.
+    """
+    path = tmp_path_factory.mktemp("sqlite-template") / "roundtable.db"
+    engine = make_engine(f"sqlite:///{path}")
     try:
         upgrade(engine)
+        with engine.connect() as connection:
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        engine.dispose()
+    assert not path.with_name("roundtable.db-wal").exists(), "the template is not one file"
+    return path
+
+
+@contextmanager
+def _sqlite_engine(directory: Path, template: Path | None = None) -> Iterator[Engine]:
+    """An engine on ``directory``'s migrated SQLite file: a copy of ``template``, if given."""
+    path = directory / "roundtable.db"
+    if template is not None:
+        shutil.copyfile(template, path)
+    engine = make_engine(f"sqlite:///{path}")
+    try:
+        if template is None:
+            upgrade(engine)
         yield engine
     finally:
         engine.dispose()
@@ -83,9 +108,9 @@ def _postgres_engine(admin: Engine) -> Iterator[Engine]:
 
 
 @pytest.fixture
-def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
+def sqlite_engine(tmp_path: Path, sqlite_template: Path) -> Iterator[Engine]:
     """Yield an engine on a fresh, migrated SQLite file."""
-    with _sqlite_engine(tmp_path) as engine:
+    with _sqlite_engine(tmp_path, sqlite_template) as engine:
         yield engine
 
 
@@ -100,7 +125,7 @@ def postgres_engine(postgres_admin: Engine) -> Iterator[Engine]:
 def db_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     """Yield an engine on a fresh, migrated database: SQLite, then PostgreSQL."""
     if request.param == "sqlite":
-        context = _sqlite_engine(tmp_path)
+        context = _sqlite_engine(tmp_path, request.getfixturevalue("sqlite_template"))
     else:
         context = _postgres_engine(request.getfixturevalue("postgres_admin"))
     with context as engine:
