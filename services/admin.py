@@ -34,7 +34,7 @@ from engine.model import EventType, MasterPage, Page, Pool, Workspace, Workspace
 from engine.records import Booking, TimeOff
 from engine.zones import zone
 from services import roles
-from services.booking import upcoming_bookings
+from services.booking_reads import upcoming_bookings
 from services.config_file import config_data
 from services.config_problems import ConfigInvalid, Loc, Problem, path_text
 from services.config_schema import validate_config

@@ -44,16 +44,9 @@ from bot.work import Defer, after_ack
 from engine.errors import BadInput, RoundtableError, SlotUnavailable
 from engine.model import BookingStatus
 from services import roles
-from services.booking import (
-    BookingFilter,
-    BookingRequest,
-    Customer,
-    book,
-    cancel,
-    list_bookings,
-    reschedule,
-    rescheduling,
-)
+from services.booking import BookingRequest, Customer, book
+from services.booking_changes import cancel, reschedule, rescheduling
+from services.booking_reads import BookingFilter, list_bookings
 from services.booking_screens import BookingState, next_screen
 from services.config import load_config
 from services.context import Actor, Services

@@ -16,7 +16,7 @@ from bot.profiles import Profiles
 from bot.work import Defer, after_ack
 from engine.errors import RoundtableError
 from services.admin import home_overview
-from services.booking import cancel
+from services.booking_changes import cancel
 from services.calendars import calendar_home
 from services.context import Actor, Services
 

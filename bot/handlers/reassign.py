@@ -1,10 +1,10 @@
 """The buttons of a pool's manager notice: Reassign (a modal), Cancel and, once the meeting
 has started, No-show.
 
-Each changes the booking through ``services.booking`` (which checks who may) and then
-updates the notice in place (``chat.update``) so the channel sees who has the booking now,
-or that it was cancelled or missed. A refused Reassign submission comes back as an error on the
-modal's field; a refused click is told to the clicker alone.
+Each changes the booking through ``services.booking_changes`` or ``services.booking_reassign``
+(which check who may) and then updates the notice in place (``chat.update``) so the channel
+sees who has the booking now, or that it was cancelled or missed. A refused Reassign submission
+comes back as an error on the modal's field; a refused click is told to the clicker alone.
 """
 
 from __future__ import annotations
@@ -27,7 +27,9 @@ from bot.profiles import Profiles
 from bot.work import Defer, after_ack
 from engine.errors import RoundtableError
 from engine.records import Booking
-from services.booking import cancel, get_booking, mark_no_show, reassign, reassign_candidates
+from services.booking_changes import cancel, mark_no_show
+from services.booking_reads import get_booking
+from services.booking_reassign import reassign, reassign_candidates
 from services.config import load_config
 from services.context import Actor, Services
 

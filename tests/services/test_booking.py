@@ -11,15 +11,10 @@ from sqlalchemy import Engine
 
 from engine.errors import BadInput, SlotUnavailable
 from engine.model import BookingStatus
-from services.booking import (
-    Candidate,
-    Customer,
-    book,
-    cancel,
-    reassign,
-    reassign_candidates,
-    upcoming_bookings,
-)
+from services.booking import Customer, book
+from services.booking_changes import cancel
+from services.booking_reads import upcoming_bookings
+from services.booking_reassign import Candidate, reassign, reassign_candidates
 from services.context import Actor, SlackUser
 from services.errors import (
     Forbidden,

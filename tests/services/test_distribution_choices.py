@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy import Engine
 
 from engine.errors import BadInput, SlotUnavailable
-from services.booking import cancel, reassign, reassign_candidates, reschedule, reschedule_slots
+from services.booking_changes import cancel, reschedule, reschedule_slots
+from services.booking_reassign import reassign, reassign_candidates
 from services.links import create_link
 from services.slots import catalogue, link_members, offered_slots
 from storage.uow import UnitOfWork

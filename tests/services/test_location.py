@@ -20,7 +20,7 @@ from bot.blocks.booking import Names, build_booked_view
 from bot.blocks.outbox import render
 from engine.model import PageKind
 from services.admin import AdminInvalid, FieldProblem, save_entity
-from services.booking import reassign
+from services.booking_reassign import reassign
 from services.config import export_config, load_config
 from services.config_file import parse_config
 from services.config_problems import ConfigInvalid
