@@ -74,27 +74,62 @@ def list_bookings(
         NotFound: no such workspace, or ``wanted.page`` names no page.
     """
     with UnitOfWork(engine) as uow:
+        return _matching(uow, workspace_id, wanted, actor)
+
+
+@dataclass(frozen=True, slots=True)
+class Upcoming:
+    """A Slack user's bookings to come, soonest first, and those they may reschedule now."""
+
+    bookings: list[Booking]
+    reschedulable: frozenset[str]
+
+
+def my_upcoming(engine: Engine, workspace_id: str, *, actor: Actor, now: datetime) -> Upcoming:
+    """Return the confirmed bookings ``actor`` is in that have not ended, in one transaction.
+
+    Those that have not started and that the actor may change (``roles.may_change``) are
+    reschedulable.
+
+    Raises:
+        NotFound: no such workspace.
+    """
+    wanted = BookingFilter(ends_after=now, status=BookingStatus.CONFIRMED, mine=True)
+    with UnitOfWork(engine) as uow:
+        found = _matching(uow, workspace_id, wanted, actor)
         config = uow.schedules.configuration(workspace_id).schedule
-        if wanted.page is not None:
-            find(config.pages, wanted.page, "page")
-        admin = roles.is_admin(config.workspace, actor)
-        visible = None
-        if wanted.mine or not admin:
-            pools = (
-                ()
-                if wanted.mine
-                else roles.managed_pools(config.workspace, config.pools.values(), actor)
-            )
-            visible = (actor.slack_user or "", frozenset(pools))
-        return uow.bookings.matching(
-            workspace_id,
-            page=wanted.page,
-            customer=wanted.customer_slack,
-            ends_after=wanted.ends_after,
-            starts_before=wanted.starts_before,
-            status=wanted.status,
-            visible_to=visible,
+    movable = frozenset(
+        booking.id
+        for booking in found
+        if booking.start > now and roles.may_change(config.workspace, booking, config.pages, actor)
+    )
+    return Upcoming(found, movable)
+
+
+def _matching(
+    uow: UnitOfWork, workspace_id: str, wanted: BookingFilter, actor: Actor
+) -> list[Booking]:
+    config = uow.schedules.configuration(workspace_id).schedule
+    if wanted.page is not None:
+        find(config.pages, wanted.page, "page")
+    admin = roles.is_admin(config.workspace, actor)
+    visible = None
+    if wanted.mine or not admin:
+        pools = (
+            ()
+            if wanted.mine
+            else roles.managed_pools(config.workspace, config.pools.values(), actor)
         )
+        visible = (actor.slack_user or "", frozenset(pools))
+    return uow.bookings.matching(
+        workspace_id,
+        page=wanted.page,
+        customer=wanted.customer_slack,
+        ends_after=wanted.ends_after,
+        starts_before=wanted.starts_before,
+        status=wanted.status,
+        visible_to=visible,
+    )
 
 
 def upcoming_bookings(

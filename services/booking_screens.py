@@ -37,6 +37,7 @@ from services.slots import (
     Choice,
     catalogue,
     free_pages,
+    named_by,
     offered_slots,
 )
 from storage.uow import UnitOfWork
@@ -283,8 +284,8 @@ def _free_at_start(
 
 def find_master_page(found: Sequence[BookableMasterPage], text: str) -> str | None:
     """Return the id of the master page named by ``text`` (its id or name, any case)."""
-    wanted = text.strip().lower()
-    return next((m.id for m in found if wanted in (m.id.lower(), m.name.lower())), None)
+    master = named_by(found, text)
+    return None if master is None else master.id
 
 
 def settle(state: BookingState, found: Sequence[BookableMasterPage]) -> BookingState:
