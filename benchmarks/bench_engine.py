@@ -41,7 +41,7 @@ from engine.model import (
     StaticMethod,
     Workspace,
 )
-from engine.slots import offered_slots
+from engine.rules import offered_slots
 
 NOW = datetime(2026, 3, 2, tzinfo=UTC)  # a Monday
 ZONES = ("America/New_York", "Europe/London", "Europe/Berlin", "Asia/Kolkata", "Asia/Tokyo")

@@ -46,7 +46,8 @@ from engine.model import (
     LedgerKind,
 )
 from engine.records import Booking, Participant, Role
-from engine.rules import assign, booking_view, involved_pages
+from engine.rules import assign, booking_view
+from engine.seats import involved_pages
 from services import notifications
 from services.calendar_writes import queue_calendar_writes
 from services.context import Actor

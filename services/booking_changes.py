@@ -42,7 +42,7 @@ from engine.model import (
 )
 from engine.records import Booking, Participant
 from engine.rules import SeatAssignment, booking_view, refill
-from engine.slots import Slot
+from engine.search import Slot
 from services import notifications, roles
 from services.booking import MorePages, checked_start, locked, pages_of, pool_ledger
 from services.booking_reads import stored

@@ -26,7 +26,7 @@ from sqlalchemy import Engine
 
 from engine.errors import RoundtableError, SlotUnavailable
 from engine.model import FormField, MasterMode, PickStep
-from engine.slots import Slot
+from engine.search import Slot
 from services.booking_changes import reschedule_slots, rescheduling
 from services.context import Actor
 from services.errors import LinkRefused

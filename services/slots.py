@@ -30,18 +30,18 @@ from engine.model import (
     WorkspaceConfig,
 )
 from engine.records import OneTimeLink
-from engine.rules import (
+from engine.rules import booking_view
+from engine.rules import free_pages as engine_free_pages
+from engine.rules import offered_slots as engine_offered_slots
+from engine.search import Slot
+from engine.seats import (
     Involved,
-    booking_view,
     flexible_members,
     flexible_pool,
     involved_pages,
     needs_headcount,
     seat_candidates,
 )
-from engine.rules import free_pages as engine_free_pages
-from engine.slots import Slot
-from engine.slots import offered_slots as engine_offered_slots
 from engine.zones import local_to_utc, zone
 from services import free_time, roles
 from services.context import Actor, system_clock

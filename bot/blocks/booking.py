@@ -55,7 +55,7 @@ from bot.profiles import Profile
 from engine.durations import length_text
 from engine.model import FormField, MasterMode
 from engine.records import Booking
-from engine.slots import Slot
+from engine.search import Slot
 from services.booking_screens import (
     BookingState,
     FormScreen,

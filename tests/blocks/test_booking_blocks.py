@@ -23,7 +23,7 @@ from bot.blocks.booking import (
 from bot.blocks.common import format_slot
 from engine.model import FormField, MasterMode, PickStep
 from engine.records import Booking, Participant, Role
-from engine.slots import Slot
+from engine.search import Slot
 from services.booking_screens import BookingState, Summary, settle
 from services.slots import BookableEventType, BookableMasterPage, Choice
 from tests.slack_checks import check_message, check_view
