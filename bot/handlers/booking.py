@@ -23,17 +23,10 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 
 from bot import ids
-from bot.blocks.booking import (
-    TITLE,
-    Names,
-    build_booked_view,
-    build_my_bookings_message,
-    field_block,
-    parse_book_room_command,
-    parse_form,
-    parse_step,
-)
+from bot.blocks.booking import TITLE, build_booked_view, parse_book_room_command, parse_step
+from bot.blocks.booking_form import field_block, parse_form
 from bot.blocks.common import build_notice_message, build_notice_view, local
+from bot.blocks.my_bookings import Names, build_my_bookings_message
 from bot.caller import Caller
 from bot.handlers.modals import open_modal
 from bot.handlers.refusals import tell, tell_on_modal
@@ -73,7 +66,7 @@ def book_room(command: dict[str, Any], respond: Respond, caller: Caller) -> None
             return
         state = BookingState(day=asked.day or today, tz=tz)
         named = asked.master_page
-        view = booking_screen(caller, state, named=named, prefill=True)
+        view = booking_screen(caller, state, named=named)
     except RoundtableError as refusal:
         tell(respond, refusal)
         return
@@ -92,7 +85,7 @@ def take_step(
 def show_step(shown: dict[str, Any], state: BookingState, caller: Caller) -> None:
     """After ``take_step``'s ack: the modal updated to the next screen (or why not)."""
     try:
-        view = booking_screen(caller, state, prefill=True)
+        view = booking_screen(caller, state)
     except RoundtableError as refusal:
         tell_on_modal(caller.client, shown, TITLE, refusal)
         return

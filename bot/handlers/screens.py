@@ -11,23 +11,20 @@ from bot.blocks.booking import build_screen
 from bot.blocks.calendars import build_calendar_section
 from bot.blocks.home import build_home
 from bot.caller import Caller
-from services.booking_screens import BookingState
+from services.booking_screens import BookingState, FormScreen
 
 
 def booking_screen(
-    caller: Caller,
-    state: BookingState,
-    notice: str | None = None,
-    *,
-    named: str | None = None,
-    prefill: bool = False,
+    caller: Caller, state: BookingState, notice: str | None = None, *, named: str | None = None
 ) -> View:
     """The view of the booking modal's screen after ``state`` (``Caller.next_screen``).
 
-    With ``prefill`` a form is filled in from the customer's Slack profile.
+    A form the customer fills in for themselves (``FormScreen.prefill``) is prefilled from
+    their Slack profile, which is looked up for that screen only.
     """
     found = caller.next_screen(state, notice, named=named)
-    return build_screen(found, caller.profile if prefill else None)
+    wants_profile = isinstance(found, FormScreen) and found.prefill
+    return build_screen(found, caller.profile if wants_profile else None)
 
 
 def show_home(caller: Caller, *, notice: str | None = None, pools_from: int = 0) -> None:

@@ -16,7 +16,8 @@ import yaml
 from sqlalchemy import Engine
 
 from bot.blocks.admin import block_id, build_event_type_modal, build_page_modal, parse_admin_form
-from bot.blocks.booking import Names, build_booked_view
+from bot.blocks.booking import build_booked_view
+from bot.blocks.my_bookings import Names
 from bot.blocks.outbox import render
 from engine.model import PageKind
 from services.admin import AdminInvalid, FieldProblem, save_entity
