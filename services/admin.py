@@ -94,22 +94,6 @@ def load_setup(engine: Engine, workspace_id: str, *, actor: Actor) -> WorkspaceC
     return config
 
 
-def get_entity(
-    engine: Engine, workspace_id: str, section: Section, entity_id: str, *, actor: Actor
-) -> Entity:
-    """Return one entity of a section for an admin to edit.
-
-    Raises:
-        NotFound: the workspace or the entity does not exist.
-        Forbidden: the actor is not an admin.
-    """
-    config = load_setup(engine, workspace_id, actor=actor)
-    for entity in entities(config, section):
-        if entity.id == entity_id:
-            return entity
-    raise NotFound(f"unknown {section.noun} '{entity_id}'", field="id")
-
-
 def entities(config: WorkspaceConfig, section: Section) -> tuple[Entity, ...]:
     """Return the live entities of one section, in file order."""
     sections: dict[Section, tuple[Entity, ...]] = {
