@@ -5,14 +5,16 @@ OAuth when ``SLACK_CLIENT_ID``/``SLACK_CLIENT_SECRET`` are set (installations an
 states live in the app's own database, in slack_sdk's tables). A middleware hands every
 listener what it needs through Bolt's context, so a listener simply names it:
 
-    services      services.context.Services (database, clock, public URL)
-    profiles      bot.profiles.Profiles (users.info, cached)
-    actor         services.context.SlackUser who acts (its ``slack`` asks Slack, through
-                  the request's client, whether the user is a Slack admin); a request
-                  that names no user is refused (403) before any listener runs
-    workspace_id  the request's Slack team id, i.e. the configured ``workspace.id``
+    caller        bot.caller.Caller: who acts (a services.context.SlackUser whose ``slack``
+                  asks Slack, through the request's client, whether the user is a Slack
+                  admin), the workspace (the request's Slack team id, i.e. the configured
+                  ``workspace.id``), the requester's time zone (looked up on first use) and
+                  the use cases bound to them; a request that names no user is refused
+                  (403) before any listener runs
     defer         bot.work.Defer: runs work on the work pool after the ack; a failure is
                   told like a listener's (``_on_error``)
+
+Bolt's own arguments (``ack``, ``body``, ``respond``, ``command``, …) come beside them.
 
 Acks never wait for work: listeners run on the request's thread and only ack there
 (``bot.work``).
@@ -44,6 +46,7 @@ from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from slack_sdk.webhook import WebhookClient, WebhookResponse
 
 from bot.blocks.common import SOMETHING_WENT_WRONG, build_notice_message
+from bot.caller import Caller
 from bot.handlers import admin, booking, calendars, home, links, reassign, timeoff
 from bot.profiles import Profiles, SlackRoles
 from bot.settings import Settings
@@ -156,10 +159,9 @@ def _attach(
         if not context.user_id:  # every role check needs to know who acts
             _log.warning("refused a Slack request that names no user")
             return BoltResponse(status=403, body="the request names no Slack user")
-        context["services"] = services
-        context["profiles"] = profiles
-        context["actor"] = SlackUser(context.user_id, slack=SlackRoles(profiles, context.client))
-        context["workspace_id"] = context.team_id or _team_of(body)
+        actor = SlackUser(context.user_id, slack=SlackRoles(profiles, context.client))
+        workspace_id = context.team_id or _team_of(body) or ""
+        context["caller"] = Caller(services, profiles, context.client, actor, workspace_id)
         if context.response_url is not None:
             context["respond"] = _BoundedRespond(response_url=context.response_url)
         respond = context.get("respond")
@@ -183,7 +185,7 @@ def _start_workspace(services: Services) -> Callable[..., None]:
     known: set[str] = set()  # workspaces are never deleted, so one look per process will do
 
     def start(context: BoltContext, next: Callable[[], None]) -> None:
-        team = context["workspace_id"]
+        team = context["caller"].workspace_id
         if team and team not in known:
             start_workspace(services.engine, team)
             known.add(team)

@@ -1,4 +1,5 @@
-"""What a customer may book: the catalogue of master pages, and the offered slots.
+"""What a customer may book: the catalogue of master pages, the offered slots, and what a
+new one-time link opens (``plan_link``).
 
 ``read_request`` is the one place that turns a master page, an event type, a requester
 zone and an optional one-time link into a checked request, from the configuration alone;
@@ -9,9 +10,10 @@ or what a ``one_time_links_only`` master page shows.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from typing import Protocol, TypeVar
 
 from sqlalchemy import Engine
 
@@ -28,18 +30,18 @@ from engine.model import (
     WorkspaceConfig,
 )
 from engine.records import OneTimeLink
-from engine.rules import (
+from engine.rules import booking_view
+from engine.rules import free_pages as engine_free_pages
+from engine.rules import offered_slots as engine_offered_slots
+from engine.search import Slot
+from engine.seats import (
     Involved,
-    booking_view,
     flexible_members,
     flexible_pool,
     involved_pages,
     needs_headcount,
     seat_candidates,
 )
-from engine.rules import free_pages as engine_free_pages
-from engine.slots import Slot
-from engine.slots import offered_slots as engine_offered_slots
 from engine.zones import local_to_utc, zone
 from services import free_time, roles
 from services.context import Actor, system_clock
@@ -428,3 +430,59 @@ def link_members(
     turn = next(seat.pages for seat in seats if seat.pool == pool.id)
     choices = tuple(Choice(page, schedule.pages[page].name) for page in members)
     return LinkMembers(choices, turn[0] if turn and turn[0] in members else members[0])
+
+
+@dataclass(frozen=True, slots=True)
+class LinkPlan:
+    """What ``/book-link`` does next for the master page it was asked about.
+
+    ``linkable`` are the master pages a one-time link may open (those with dynamic rules);
+    ``master_page`` is the one asked for, None when the request names none of them (and
+    there is not exactly one); ``members`` whom the link must name first (a flexible round
+    robin, ``link_members``), None when it names nobody.
+    """
+
+    linkable: tuple[Choice, ...]
+    master_page: Choice | None = None
+    members: LinkMembers | None = None
+
+
+def plan_link(
+    engine: Engine, workspace_id: str, asked: str | None, *, actor: Actor, now: datetime
+) -> LinkPlan:
+    """Return which master page a new link opens and whom it must name first.
+
+    ``asked`` names a master page by id or name, in any case; without it the only linkable
+    master page is taken.
+
+    Raises:
+        NotFound: the workspace does not exist.
+        Forbidden: the actor may not create links to the master page asked for.
+    """
+    with UnitOfWork(engine) as uow:
+        masters = uow.config.load(workspace_id).master_pages
+    linkable = tuple(Choice(m.id, m.name) for m in masters if m.mode is MasterMode.DYNAMIC)
+    if asked is None:
+        chosen = linkable[0] if len(linkable) == 1 else None
+    else:
+        chosen = named_by(linkable, asked)
+    if chosen is None:
+        return LinkPlan(linkable)
+    members = link_members(engine, workspace_id, chosen.id, actor=actor, now=now)
+    return LinkPlan(linkable, chosen, members)
+
+
+class _Named(Protocol):
+    @property
+    def id(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+
+
+_N = TypeVar("_N", bound=_Named)
+
+
+def named_by(found: Iterable[_N], text: str) -> _N | None:
+    """Return the first of ``found`` whose id or name is ``text`` (any case, trimmed)."""
+    wanted = text.strip().lower()
+    return next((item for item in found if wanted in (item.id.lower(), item.name.lower())), None)

@@ -5,7 +5,7 @@ or bookings when the configuration is cached (``storage.config_cache``): the wor
 version and longest booking buffer, then occupancy, busy blocks, time off and the ledger. A
 cache miss adds the workspace row, the 9 of ``load_entities`` and a second look at the
 version. It is ``configuration`` followed by ``fill`` (the last 4), so a caller can read the
-configuration, ask the engine which pages a question involves (``engine.rules.involved_pages``)
+configuration, ask the engine which pages a question involves (``engine.seats.involved_pages``)
 and load only their bookings.
 
 Time off (whole local dates of a page) becomes busy blocks from the page's local midnight to

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, time, timedelta
 from sqlalchemy import event
 
 from benchmarks.datasets import install, small_pool
-from engine.slots import offered_slots as engine_offered_slots
+from engine.rules import offered_slots as engine_offered_slots
 from services.booking import BookingRequest, Customer, book
 from services.context import CommandLine
 from services.slots import offered_slots
