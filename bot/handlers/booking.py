@@ -26,8 +26,10 @@ from slack_sdk.models.views import View
 
 from bot import ids
 from bot.blocks.booking import (
+    MOVE_TITLE,
     TITLE,
     Names,
+    asks_for_list,
     build_booked_view,
     build_my_bookings_message,
     build_screen,
@@ -36,11 +38,11 @@ from bot.blocks.booking import (
     parse_form,
     parse_step,
 )
-from bot.blocks.common import build_notice_message, build_notice_view, local
-from bot.handlers.modals import open_modal
+from bot.blocks.common import build_notice_view, local
+from bot.handlers.modals import PendingModal, opens_modal
 from bot.handlers.refusals import tell, tell_on_modal
 from bot.profiles import Profiles
-from bot.work import Defer, after_ack
+from bot.work import Defer
 from engine.errors import BadInput, RoundtableError, SlotUnavailable
 from engine.model import BookingStatus
 from services import roles
@@ -60,20 +62,30 @@ from services.context import Actor, Services
 from services.errors import LinkRefused
 
 SLOT_TAKEN = "That time was just taken. Here are the free times now."
+FINDING = "Finding free times…"
+"""The loading view of a booking modal that is slow to open (``bot.handlers.modals``)."""
 _log = logging.getLogger(__name__)
 
 
 def register(app: App) -> None:
     """Add the /book-room listeners to ``app``."""
-    app.command(ids.BOOK_ROOM_COMMAND)(after_ack(book_room))
+    app.command(ids.BOOK_ROOM_COMMAND)(
+        opens_modal(book_room, TITLE, loading=FINDING, unless=_lists_bookings)
+    )
     app.action(re.compile(f"^{ids.BOOK_FAMILY}"))(take_step)
     app.view(ids.BOOK_FORM_VIEW)(submit_booking)
     app.action(re.compile(f"^{ids.MY_CANCEL}"))(cancel_my_booking)
-    app.action(re.compile(f"^{ids.MY_RESCHEDULE}"))(open_reschedule)
-    app.action(ids.RESCHEDULE_BOOKING)(open_reschedule)
+    reschedule_modal = opens_modal(open_reschedule, MOVE_TITLE, loading=FINDING)
+    app.action(re.compile(f"^{ids.MY_RESCHEDULE}"))(reschedule_modal)
+    app.action(ids.RESCHEDULE_BOOKING)(reschedule_modal)
+
+
+def _lists_bookings(body: dict[str, Any]) -> bool:
+    return asks_for_list(str(body.get("text", "")))
 
 
 def book_room(
+    modal: PendingModal,
     command: dict[str, Any],
     client: WebClient,
     respond: Respond,
@@ -88,7 +100,7 @@ def book_room(
     try:
         asked = parse_book_room_command(command.get("text", ""), today=today)
     except ValueError as error:
-        respond(response_type="ephemeral", **build_notice_message(str(error)).as_kwargs())
+        modal.notice(str(error))
         return
     try:
         if asked.list_bookings:
@@ -100,9 +112,9 @@ def book_room(
             services, workspace_id, actor, state, named=named, profiles=profiles, client=client
         )
     except RoundtableError as refusal:
-        tell(respond, refusal)
+        modal.tell(refusal)
         return
-    open_modal(client, command["trigger_id"], view, respond=respond)
+    modal.open(view)
 
 
 def take_step(
@@ -219,60 +231,33 @@ def submit_move(
 
 
 def open_reschedule(
-    ack: Ack,
-    defer: Defer,
-    body: dict[str, Any],
+    modal: PendingModal,
     action: dict[str, Any],
     client: WebClient,
-    respond: Respond,
     services: Services,
     profiles: Profiles,
     actor: Actor,
     workspace_id: str,
 ) -> None:
     """Reschedule: open the modal on the times the booking may move to; refuse in words."""
-    ack()
-    defer(
-        open_move,
-        str(action["value"]),
-        body["trigger_id"],
-        client,
-        respond,
-        services,
-        profiles,
-        actor,
-        workspace_id,
-    )
-
-
-def open_move(
-    booking_id: str,
-    trigger_id: str,
-    client: WebClient,
-    respond: Respond,
-    services: Services,
-    profiles: Profiles,
-    actor: Actor,
-    workspace_id: str,
-) -> None:
-    """After ``open_reschedule``'s ack: the modal on the booking's times, or why not."""
     try:
         move = rescheduling(
-            services.engine, workspace_id, booking_id, actor=actor, now=services.clock()
+            services.engine, workspace_id, str(action["value"]), actor=actor, now=services.clock()
         )
+        tz = requester_zone(services, profiles, client, workspace_id, actor)
+        state = BookingState(
+            day=local(move.booking.start, tz).date(),
+            tz=tz,
+            master_page=move.booking.master_page,
+            event_type=move.booking.event_type,
+            pick=move.pick,
+            moving=move.booking.id,
+        )
+        view = screen(services, workspace_id, actor, state)
     except RoundtableError as refused:
-        tell(respond, refused)
+        modal.tell(refused)
         return
-    tz = requester_zone(services, profiles, client, workspace_id, actor)
-    state = BookingState(
-        day=local(move.booking.start, tz).date(),
-        tz=tz,
-        master_page=move.booking.master_page,
-        event_type=move.booking.event_type,
-        pick=move.pick,
-        moving=move.booking.id,
-    )
-    open_modal(client, trigger_id, screen(services, workspace_id, actor, state), respond=respond)
+    modal.open(view)
 
 
 def cancel_my_booking(

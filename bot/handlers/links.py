@@ -33,8 +33,8 @@ from bot.blocks.links import (
     parse_book_link_command,
     parse_link_member,
 )
-from bot.handlers.booking import requester_zone, screen
-from bot.handlers.modals import open_modal
+from bot.handlers.booking import FINDING, requester_zone, screen
+from bot.handlers.modals import PendingModal, open_modal, opens_modal
 from bot.handlers.refusals import tell
 from bot.profiles import Profile, Profiles
 from bot.work import Defer, after_ack
@@ -57,7 +57,7 @@ _log = logging.getLogger(__name__)
 def register(app: App) -> None:
     """Add the /book-link listeners to ``app``."""
     app.command(ids.BOOK_LINK_COMMAND)(after_ack(send_guest_link))
-    app.action(ids.LINK_OPEN)(after_ack(open_guest_modal))
+    app.action(ids.LINK_OPEN)(opens_modal(open_guest_modal, LINK_TITLE, loading=FINDING))
     app.view(ids.LINK_MEMBER_VIEW)(send_member_link)
 
 
@@ -228,10 +228,9 @@ def _deliver(
 
 
 def open_guest_modal(
-    body: dict[str, Any],
+    modal: PendingModal,
     action: dict[str, Any],
     client: WebClient,
-    respond: Respond,
     services: Services,
     profiles: Profiles,
     actor: Actor,
@@ -242,7 +241,7 @@ def open_guest_modal(
         link = resolve_link(services.engine, token, now=services.clock())
     except LinkRefused as refused:
         view = build_notice_view(LINK_TITLE, refused.message, callback_id=ids.LINK_NOTICE_VIEW)
-        open_modal(client, body["trigger_id"], view, respond=respond)
+        modal.open(view)
         return
     tz = requester_zone(services, profiles, client, link.workspace_id, actor)
     state = BookingState(day=local(services.clock(), tz).date(), tz=tz, link=token)
@@ -250,9 +249,9 @@ def open_guest_modal(
     try:
         view = screen(services, link.workspace_id, actor, state)
     except RoundtableError as refusal:
-        tell(respond, refusal)
+        modal.tell(refusal)
         return
-    open_modal(client, body["trigger_id"], view, respond=respond)
+    modal.open(view)
 
 
 def linkable_master_pages(services: Services, workspace_id: str) -> list[tuple[str, str]]:
