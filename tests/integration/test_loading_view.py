@@ -188,16 +188,26 @@ def test_timers_call_at_a_time_already_past_at_once() -> None:
 # --- through the real server -------------------------------------------------------------
 
 
-@pytest.fixture
-def slow(slack: SlackDriver, monkeypatch: pytest.MonkeyPatch) -> SlackDriver:
-    """Each booking screen takes past the deadline: it lets the deadlines pass first."""
-    real = booking_handlers.screen
+def _slow(slack: SlackDriver, monkeypatch: pytest.MonkeyPatch, then: Callable[..., View]) -> None:
+    """Each booking screen takes past the deadline: it lets the deadlines pass, then ``then``."""
 
     def screen(*args: Any, **kwargs: Any) -> View:
         slack.deadlines.fire()
-        return real(*args, **kwargs)
+        return then(*args, **kwargs)
 
     monkeypatch.setattr(booking_handlers, "screen", screen)
+
+
+def _raise(error: Exception) -> Callable[..., View]:
+    def screen(*args: Any, **kwargs: Any) -> View:
+        raise error
+
+    return screen
+
+
+@pytest.fixture
+def slow(slack: SlackDriver, monkeypatch: pytest.MonkeyPatch) -> SlackDriver:
+    _slow(slack, monkeypatch, booking_handlers.screen)
     return slack
 
 
@@ -242,11 +252,7 @@ def test_book_room_list_arms_no_loading_view(slack, fake):
 
 
 def test_a_refusal_after_the_loading_view_is_told_on_the_modal(slack, fake, monkeypatch):
-    def screen(*args: Any, **kwargs: Any) -> View:
-        slack.deadlines.fire()
-        raise RoundtableError("That master page was archived meanwhile.")
-
-    monkeypatch.setattr(booking_handlers, "screen", screen)
+    _slow(slack, monkeypatch, _raise(RoundtableError("That master page was archived meanwhile.")))
 
     slack.command("/book-room", "support", user=CUSTOMER)
 
@@ -273,11 +279,7 @@ def test_a_bad_date_after_the_loading_view_is_told_on_the_modal(slack, fake, mon
 
 
 def test_a_crash_after_the_loading_view_is_told_on_the_modal(slack, fake, monkeypatch):
-    def screen(*args: Any, **kwargs: Any) -> View:
-        slack.deadlines.fire()
-        raise RuntimeError("a bug in the screen")
-
-    monkeypatch.setattr(booking_handlers, "screen", screen)
+    _slow(slack, monkeypatch, _raise(RuntimeError("a bug in the screen")))
 
     slack.command("/book-room", "", user=CUSTOMER)
 

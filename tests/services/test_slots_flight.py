@@ -10,34 +10,17 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from datetime import timedelta
 from typing import Any
 
 import pytest
 
-from benchmarks.datasets import install, small_pool
+from benchmarks.datasets import install
 from services import slots as slots_service
 from services.booking import BookingRequest, Customer, book
 from services.context import CommandLine
-from services.slots import SingleFlight, offered_slots
-
-SCENARIO = small_pool(3)
-FIRST = SCENARIO.now.date()
-LAST = FIRST + timedelta(days=2)
-
-
-def ask(engine, tz: str | None = None) -> list[Any]:
-    return offered_slots(
-        engine,
-        SCENARIO.workspace_id,
-        SCENARIO.master_page,
-        SCENARIO.event_type,
-        FIRST,
-        LAST,
-        tz=tz,
-        now=SCENARIO.now,
-        actor=CommandLine(),
-    )
+from services.slots import SingleFlight
+from tests.services.test_free_time import SCENARIO
+from tests.services.test_free_time import asked as ask
 
 
 class Held:
@@ -98,7 +81,7 @@ def test_the_same_question_asked_while_it_is_computed_is_answered_by_that_comput
 def test_a_question_asked_after_a_page_changed_is_computed_again(db_engine, held):
     install(db_engine, SCENARIO)
     held.hold = 2  # the first call finds a time to take; the second is held
-    taken = ask(db_engine)[0].start
+    taken = ask(db_engine)[0]
     with ThreadPoolExecutor(max_workers=1) as pool:
         first = pool.submit(ask, db_engine)
         assert held.entered.wait(30)
@@ -112,10 +95,10 @@ def test_a_question_asked_after_a_page_changed_is_computed_again(db_engine, held
                     Customer(slack_user=f"U000{member}"),
                 )
                 book(db_engine, request, actor=CommandLine(), now=SCENARIO.now)
-            after = [slot.start for slot in ask(db_engine)]  # the stamps changed: no waiting
+            after = ask(db_engine)  # the stamps changed: no waiting
         finally:
             held.release.set()
-        before = [slot.start for slot in first.result(30)]
+        before = first.result(30)
 
     assert held.calls == 3
     assert taken in before
