@@ -367,7 +367,7 @@ def burst(url: str, fake: FakeSlackApi, scenario: Scenario, count: int, users: i
         print(
             f"{'open':>8}: {_spread(list(opens.values()))}; {count - late_opens} of {count} "
             f"< {OPEN_SECONDS * 1000:.0f} ms: {'met' if not late_opens else 'MISSED'}; "
-            f"{len(watcher.loading)} loading views"
+            f"{sum(t in watcher.loading for t in triggers)} loading views"
         )
     if screens:
         print(f"{'screen':>8}: {_spread(list(screens.values()))}; {len(screens)} of {count} shown")
