@@ -21,7 +21,7 @@ from bot.blocks.notifications import build_manager_notice
 from bot.blocks.outbox import booking_facts
 from bot.blocks.reassign import TITLE, build_reassign_modal, parse_reassign, reassign_errors
 from bot.handlers.booking import requester_zone
-from bot.handlers.modals import open_modal
+from bot.handlers.modals import PendingModal, opens_modal
 from bot.handlers.refusals import tell, tell_on_modal
 from bot.profiles import Profiles
 from bot.work import Defer, after_ack
@@ -34,7 +34,7 @@ from services.context import Actor, Services
 
 def register(app: App) -> None:
     """Add the manager notice listeners to ``app``."""
-    app.action(ids.REASSIGN_BOOKING)(after_ack(open_reassign))
+    app.action(ids.REASSIGN_BOOKING)(opens_modal(open_reassign, TITLE))
     app.action(ids.REASSIGN_SEAT)(after_ack(change_seat))
     app.view(ids.REASSIGN_VIEW)(submit_reassign)
     app.action(ids.CANCEL_BOOKING)(after_ack(cancel_from_notice))
@@ -42,10 +42,10 @@ def register(app: App) -> None:
 
 
 def open_reassign(
+    modal: PendingModal,
     body: dict[str, Any],
     action: dict[str, Any],
     client: WebClient,
-    respond: Respond,
     services: Services,
     profiles: Profiles,
     actor: Actor,
@@ -66,9 +66,9 @@ def open_reassign(
             ts=container.get("message_ts"),
         )
     except RoundtableError as refusal:
-        tell(respond, refusal)
+        modal.tell(refusal)
         return
-    open_modal(client, body["trigger_id"], view, respond=respond)
+    modal.open(view)
 
 
 def change_seat(

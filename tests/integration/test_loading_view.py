@@ -20,14 +20,17 @@ from slack_sdk.models.views import View
 
 from bot import ids
 from bot.blocks.common import SOMETHING_WENT_WRONG, build_notice_view
+from bot.handlers import admin as admin_handlers
 from bot.handlers import booking as booking_handlers
 from bot.handlers import links as link_handlers
+from bot.handlers import reassign as reassign_handlers
 from bot.handlers.modals import EXPIRED_TRIGGER, PendingModal, timers
 from engine.errors import RoundtableError
-from tests.integration.conftest import CUSTOMER, GUEST
+from tests.integration.conftest import ADMIN, CUSTOMER, GUEST, MANAGER
 from tests.integration.driver import Modal, SlackDriver, as_dict, texts
 from tests.integration.test_book_link import _send_link
 from tests.integration.test_lifecycle import _book, _open_from_list
+from tests.integration.test_reassign import _open as reassign_open
 
 REAL = build_notice_view("Book a time", "the real screen")
 
@@ -188,14 +191,22 @@ def test_timers_call_at_a_time_already_past_at_once() -> None:
 # --- through the real server -------------------------------------------------------------
 
 
-def _slow(slack: SlackDriver, monkeypatch: pytest.MonkeyPatch, then: Callable[..., View]) -> None:
-    """Each booking screen takes past the deadline: it lets the deadlines pass, then ``then``."""
+def _slowed(
+    slack: SlackDriver,
+    monkeypatch: pytest.MonkeyPatch,
+    module: Any,
+    name: str,
+    then: Callable[..., Any] | None = None,
+) -> None:
+    """``module.name`` takes past the deadline: it lets the deadlines pass, then does what
+    it did (or ``then``)."""
+    real = then or getattr(module, name)
 
-    def screen(*args: Any, **kwargs: Any) -> View:
+    def slowed(*args: Any, **kwargs: Any) -> Any:
         slack.deadlines.fire()
-        return then(*args, **kwargs)
+        return real(*args, **kwargs)
 
-    monkeypatch.setattr(booking_handlers, "screen", screen)
+    monkeypatch.setattr(module, name, slowed)
 
 
 def _raise(error: Exception) -> Callable[..., View]:
@@ -207,7 +218,7 @@ def _raise(error: Exception) -> Callable[..., View]:
 
 @pytest.fixture
 def slow(slack: SlackDriver, monkeypatch: pytest.MonkeyPatch) -> SlackDriver:
-    _slow(slack, monkeypatch, booking_handlers.screen)
+    _slowed(slack, monkeypatch, booking_handlers, "screen")
     return slack
 
 
@@ -252,7 +263,8 @@ def test_book_room_list_arms_no_loading_view(slack, fake):
 
 
 def test_a_refusal_after_the_loading_view_is_told_on_the_modal(slack, fake, monkeypatch):
-    _slow(slack, monkeypatch, _raise(RoundtableError("That master page was archived meanwhile.")))
+    refusal = RoundtableError("That master page was archived meanwhile.")
+    _slowed(slack, monkeypatch, booking_handlers, "screen", _raise(refusal))
 
     slack.command("/book-room", "support", user=CUSTOMER)
 
@@ -263,13 +275,7 @@ def test_a_refusal_after_the_loading_view_is_told_on_the_modal(slack, fake, monk
 
 
 def test_a_bad_date_after_the_loading_view_is_told_on_the_modal(slack, fake, monkeypatch):
-    real = booking_handlers.requester_zone
-
-    def requester_zone(*args: Any, **kwargs: Any) -> str:
-        slack.deadlines.fire()  # the wait for the profile took past the deadline
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(booking_handlers, "requester_zone", requester_zone)
+    _slowed(slack, monkeypatch, booking_handlers, "requester_zone")  # a slow users.info
 
     slack.command("/book-room", "support 31-02-2026", user=CUSTOMER)
 
@@ -279,7 +285,7 @@ def test_a_bad_date_after_the_loading_view_is_told_on_the_modal(slack, fake, mon
 
 
 def test_a_crash_after_the_loading_view_is_told_on_the_modal(slack, fake, monkeypatch):
-    _slow(slack, monkeypatch, _raise(RuntimeError("a bug in the screen")))
+    _slowed(slack, monkeypatch, booking_handlers, "screen", _raise(RuntimeError("a bug")))
 
     slack.command("/book-room", "", user=CUSTOMER)
 
@@ -298,13 +304,7 @@ def test_a_slow_reschedule_opens_a_loading_view_then_the_times(slow, fake, engin
 
 
 def test_a_slow_guest_link_opens_a_loading_view_then_the_times(slack, fake, monkeypatch):
-    real = link_handlers.screen
-
-    def screen(*args: Any, **kwargs: Any) -> View:
-        slack.deadlines.fire()
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(link_handlers, "screen", screen)
+    _slowed(slack, monkeypatch, link_handlers, "screen")
     dm = _send_link(slack, fake)
 
     slack.message_action(dm, "link:open", user=GUEST)
@@ -312,3 +312,32 @@ def test_a_slow_guest_link_opens_a_loading_view_then_the_times(slack, fake, monk
     [opened] = fake.calls_to("views.open")
     assert "Finding free times" in texts(as_dict(opened.args["view"])["blocks"])
     assert "(America/New_York)" in texts(_replaced(slack)["blocks"])
+
+
+def test_a_slow_setup_menu_opens_a_loading_view_then_the_menu(slack, fake, monkeypatch):
+    _slowed(slack, monkeypatch, admin_handlers, "setup_for")
+
+    slack.command("/book-admin", "", user=ADMIN)
+
+    [opened] = fake.calls_to("views.open")
+    assert texts(as_dict(opened.args["view"])["blocks"]) == "Loading…"
+    assert _replaced(slack)["title"]["text"] == "Roundtable setup"
+
+
+def test_a_slow_refusal_of_the_setup_menu_is_told_on_the_loading_view(slack, fake, monkeypatch):
+    _slowed(slack, monkeypatch, admin_handlers, "setup_for")
+
+    slack.command("/book-admin", "", user=CUSTOMER)
+
+    assert "admin" in texts(_replaced(slack)["blocks"]).lower()
+    assert fake.calls_to("response_url") == []
+
+
+def test_a_slow_reassign_opens_a_loading_view_then_the_modal(slack, fake, engine, monkeypatch):
+    _slowed(slack, monkeypatch, reassign_handlers, "reassign_candidates")
+
+    _, opened = reassign_open(slack, fake, engine, user=MANAGER)
+
+    assert opened is not None
+    assert texts(opened["blocks"]) == "Loading…"
+    assert _replaced(slack)["callback_id"] == ids.REASSIGN_VIEW
