@@ -13,6 +13,8 @@ listener what it needs through Bolt's context, so a listener simply names it:
                   (403) before any listener runs
     defer         bot.work.Defer: runs work on the work pool after the ack; a failure is
                   told like a listener's (``_on_error``)
+    modals        bot.handlers.modals.Modals: arms the modal a trigger opens, with a loading
+                  view at a deadline counted from when the request reached ``_attach``
 
 Bolt's own arguments (``ack``, ``body``, ``respond``, ``command``, …) come beside them.
 
@@ -29,6 +31,7 @@ Each module of ``bot/handlers`` exposes ``register(app)``; ``HANDLERS`` lists th
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
 from types import ModuleType
@@ -48,6 +51,7 @@ from slack_sdk.webhook import WebhookClient, WebhookResponse
 from bot.blocks.common import SOMETHING_WENT_WRONG, build_notice_message
 from bot.caller import Caller
 from bot.handlers import admin, booking, calendars, home, links, reassign, timeoff
+from bot.handlers.modals import Deadlines, Modals, timers
 from bot.profiles import Profiles, SlackRoles
 from bot.settings import Settings
 from bot.work import WORK_THREADS, deferring
@@ -72,12 +76,14 @@ def build_app(
     *,
     profiles: Profiles | None = None,
     work: Executor | None = None,
+    deadlines: Deadlines = timers,
 ) -> App:
     """Make the Bolt app with every listener registered.
 
     ``profiles`` may be handed in to share the users.info cache; ``work`` runs what
     listeners defer after their ack (``WORK_THREADS`` threads unless given; tests pass one
-    they can wait on).
+    they can wait on); ``deadlines`` open the loading views of slow modals (tests pass
+    ones they fire by hand).
     """
     client = WebClient(
         token=settings.bot_token,
@@ -97,7 +103,7 @@ def build_app(
         app = App(**common)  # the client carries the bot token
     else:
         app = App(oauth_settings=_oauth_settings(settings, services), **common)
-    app.middleware(_attach(services, profiles or Profiles(), pool))
+    app.middleware(_attach(services, profiles or Profiles(), pool, deadlines))
     app.middleware(_start_workspace(services))
     app.error(_on_error)
     for module in HANDLERS:
@@ -151,11 +157,12 @@ def _install_failed(args: FailureArgs) -> BoltResponse:
 
 
 def _attach(
-    services: Services, profiles: Profiles, pool: Executor
+    services: Services, profiles: Profiles, pool: Executor, deadlines: Deadlines
 ) -> Callable[..., BoltResponse | None]:
     def attach(
         context: BoltContext, body: dict[str, Any], next: Callable[[], None]
     ) -> BoltResponse | None:
+        received = time.monotonic()
         if not context.user_id:  # every role check needs to know who acts
             _log.warning("refused a Slack request that names no user")
             return BoltResponse(status=403, body="the request names no Slack user")
@@ -166,6 +173,7 @@ def _attach(
             context["respond"] = _BoundedRespond(response_url=context.response_url)
         respond = context.get("respond")
         context["defer"] = deferring(pool, lambda error: _on_error(error, body, respond))
+        context["modals"] = Modals(context.client, respond, received, deadlines)
         next()
         return None
 

@@ -10,10 +10,11 @@ or what a ``one_time_links_only`` master page shows.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
-from dataclasses import dataclass, replace
+import threading
+from collections.abc import Callable, Collection, Hashable, Iterable
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
-from typing import Protocol, TypeVar
+from typing import Protocol, TypeVar, cast
 
 from sqlalchemy import Engine
 
@@ -47,8 +48,12 @@ from services import free_time, roles
 from services.context import Actor, system_clock
 from services.errors import Forbidden
 from services.links import link_event_types, usable_link
+from storage.config_cache import configuration_key
+from storage.page_changes import page_stamps
 from storage.schedule import Configuration
 from storage.uow import UnitOfWork
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,19 +260,100 @@ def offered_slots(
         local = zone(request.tz)
         start = local_to_utc(from_date, 0, local)
         end = local_to_utc(to_date + timedelta(days=1), 0, local)
-        request = with_bookings(uow, request, start, end, now=now, ignore=moving)
-    return engine_offered_slots(
-        request.schedule,
-        master_page,
-        event_type,
-        start,
-        end,
-        request.tz,
-        now,
-        pick,
-        attendees=attendees,
-        member=request.link.member if request.link else None,
-    )
+
+        def answer() -> tuple[Slot, ...]:
+            loaded = with_bookings(uow, request, start, end, now=now, ignore=moving)
+            return tuple(
+                engine_offered_slots(
+                    loaded.schedule,
+                    master_page,
+                    event_type,
+                    start,
+                    end,
+                    request.tz,
+                    now,
+                    pick,
+                    attendees=attendees,
+                    member=request.link.member if request.link else None,
+                )
+            )
+
+        if moving is not None:  # a question of one booking's customer: not shared
+            return list(answer())
+        question = _question(uow, request, start, end, pick, link_token, attendees)
+        return list(answer() if question is None else ASKED.once(question, answer))
+
+
+def _question(uow: UnitOfWork, request: Request, *asked: Hashable) -> Hashable | None:
+    """What makes two ``offered_slots`` questions the same: the configuration's version,
+    the master page, event type and zone, the rest ``asked``, and the stamp of every page
+    (``storage.page_changes``, read before any booking). None when no version was read."""
+    ws = request.configuration.workspace_pk
+    version = configuration_key(uow.session, ws)
+    if version is None:
+        return None
+    stamps = frozenset(page_stamps(uow.session, ws).items())
+    kind = request.event_type.id
+    return (version, request.master_page.id, kind, request.tz, *asked, stamps)
+
+
+class SingleFlight:
+    """Identical questions asked at once are answered once (``offered_slots``).
+
+    The first asker of a question computes; one asking the same while it does waits for
+    that answer instead of computing it again: a burst of the same ``/book-room`` costs one
+    computation, not forty. Only questions in flight are shared, nothing is kept after.
+    Safe because a question's key holds the stamp of every page of the workspace, read in
+    the asker's own transaction before anything else: equal stamps mean no page's
+    bookings, busy blocks or time off changed between the first asker's read and the
+    waiter's, so the answer is the one the waiter would compute, but for ``now``, which is
+    the first asker's (earlier by less than the computation took). When the first asker
+    fails, each waiter computes for itself.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._flights: dict[Hashable, _Flight] = {}
+
+    def once(self, question: Hashable, compute: Callable[[], T]) -> T:
+        """``compute()``, or the answer of the same ``question`` being computed now."""
+        with self._lock:
+            flight = self._flights.get(question)
+            if flight is None:
+                flight = self._flights[question] = _Flight()
+                leads = True
+            else:
+                flight.waiting += 1
+                leads = False
+        if not leads:
+            flight.done.wait()
+            return cast(T, flight.answer) if flight.answered else compute()
+        try:
+            answer = compute()
+            flight.answer, flight.answered = answer, True
+        finally:
+            with self._lock:
+                del self._flights[question]
+            flight.done.set()
+        return answer
+
+    def waiting(self, question: Hashable) -> int:
+        """How many askers wait for ``question``'s answer now (for tests)."""
+        with self._lock:
+            flight = self._flights.get(question)
+            return 0 if flight is None else flight.waiting
+
+
+@dataclass
+class _Flight:
+    done: threading.Event = field(default_factory=threading.Event)
+    answer: object = None
+    answered: bool = False
+    waiting: int = 0
+
+
+ASKED = SingleFlight()
+"""The ``offered_slots`` questions in flight in this process."""
 
 
 def free_pages(

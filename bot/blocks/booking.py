@@ -73,6 +73,8 @@ from services.slots import BookableMasterPage, Choice
 
 TITLE = "Book a time"
 MOVE_TITLE = "Reschedule"
+FINDING = "Finding free times…"
+"""The loading view of a booking modal that is slow to open (``bot.handlers.modals``)."""
 SLOTS_PER_PAGE = 3 * MAX_ACTIONS_ELEMENTS
 # "How many people?": every count up to 20, then the usual sizes of larger rooms.
 HEADCOUNTS = (*range(1, 21), 25, 30, 40, 50, 75, 100)
@@ -93,15 +95,20 @@ def parse_book_room_command(text: str, *, today: date) -> BookRoomCommand:
     Raises:
         ValueError: more than a master page and a date, or a date that is not one.
     """
-    words = text.split()
-    if [word.lower() for word in words] == ["list"]:
+    if asks_for_list(text):
         return BookRoomCommand(list_bookings=True)
+    words = text.split()
     day = None
     if words and (parsed := _day(words[-1], today)) is not None:
         day, words = parsed, words[:-1]
     if len(words) > 1 and day is None and _looks_like_date(words[-1]):
         raise ValueError(f"'{words[-1]}' is not a date like {today.isoformat()}")
     return BookRoomCommand(master_page=" ".join(words) or None, day=day)
+
+
+def asks_for_list(text: str) -> bool:
+    """Whether the text after ``/book-room`` asks for the list of one's bookings."""
+    return [word.lower() for word in text.split()] == ["list"]
 
 
 def _day(word: str, today: date) -> date | None:

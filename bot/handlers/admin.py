@@ -13,7 +13,7 @@ import logging
 import re
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App
 from slack_sdk.models.views import View
 
 from bot import ids
@@ -26,9 +26,9 @@ from bot.blocks.admin import (
     parse_admin_form,
     parse_menu_value,
 )
-from bot.blocks.common import build_notice_message, build_notice_view
+from bot.blocks.common import build_notice_view
 from bot.caller import Caller
-from bot.handlers.modals import open_modal
+from bot.handlers.modals import PendingModal, open_modal, opens_modal
 from bot.work import Defer, after_ack
 from engine.errors import BadInput, RoundtableError
 from engine.model import WorkspaceConfig
@@ -43,8 +43,8 @@ _FAMILY = re.compile(f"^{re.escape(ids.ADMIN_FAMILY)}")
 
 def register(app: App) -> None:
     """Add the admin listeners to ``app``."""
-    app.command(ids.BOOK_ADMIN_COMMAND)(after_ack(open_admin_menu))
-    app.action(ids.ADMIN_OPEN_MENU)(after_ack(open_admin_menu_from_home))
+    app.command(ids.BOOK_ADMIN_COMMAND)(opens_modal(open_admin_menu, SETUP_TITLE))
+    app.action(ids.ADMIN_OPEN_MENU)(opens_modal(open_admin_menu_from_home, SETUP_TITLE))
     app.action(re.compile(f"^{re.escape(ids.ADMIN_NEW)}"))(after_ack(open_new_entity))
     app.action(re.compile(f"^{re.escape(ids.ADMIN_PICK)}"))(after_ack(open_entity))
     app.options(_FAMILY)(suggest_options)
@@ -52,20 +52,19 @@ def register(app: App) -> None:
     app.view(_FAMILY)(save_admin_form)
 
 
-def open_admin_menu(body: dict[str, Any], respond: Respond, caller: Caller) -> None:
+def open_admin_menu(modal: PendingModal, caller: Caller) -> None:
     """``/book-admin`` opens the setup menu for an admin and refuses anyone else."""
     config = setup_for(caller)
     if config is None:
-        respond(response_type="ephemeral", **build_notice_message(ONLY_ADMINS).as_kwargs())
+        modal.notice(ONLY_ADMINS)
         return
-    open_modal(caller.client, body["trigger_id"], build_admin_menu(config), respond=respond)
+    modal.open(build_admin_menu(config))
 
 
-def open_admin_menu_from_home(body: dict[str, Any], caller: Caller) -> None:
+def open_admin_menu_from_home(modal: PendingModal, caller: Caller) -> None:
     """The App Home's setup button opens the same menu."""
     config = setup_for(caller)
-    menu = build_refusal_view() if config is None else build_admin_menu(config)
-    open_modal(caller.client, body["trigger_id"], menu)
+    modal.open(build_refusal_view() if config is None else build_admin_menu(config))
 
 
 def open_new_entity(body: dict[str, Any], action: dict[str, Any], caller: Caller) -> None:

@@ -23,15 +23,23 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 
 from bot import ids
-from bot.blocks.booking import TITLE, build_booked_view, parse_book_room_command, parse_step
+from bot.blocks.booking import (
+    FINDING,
+    MOVE_TITLE,
+    TITLE,
+    asks_for_list,
+    build_booked_view,
+    parse_book_room_command,
+    parse_step,
+)
 from bot.blocks.booking_form import field_block, parse_form
-from bot.blocks.common import build_notice_message, build_notice_view, local
+from bot.blocks.common import build_notice_view, local
 from bot.blocks.my_bookings import Names, build_my_bookings_message
 from bot.caller import Caller
-from bot.handlers.modals import open_modal
+from bot.handlers.modals import PendingModal, opens_modal
 from bot.handlers.refusals import tell, tell_on_modal
 from bot.handlers.screens import booking_screen
-from bot.work import Defer, after_ack
+from bot.work import Defer
 from engine.errors import BadInput, RoundtableError, SlotUnavailable
 from services.booking import BookingRequest, Customer
 from services.booking_screens import BookingState
@@ -43,22 +51,31 @@ _log = logging.getLogger(__name__)
 
 def register(app: App) -> None:
     """Add the /book-room listeners to ``app``."""
-    app.command(ids.BOOK_ROOM_COMMAND)(after_ack(book_room))
+    app.command(ids.BOOK_ROOM_COMMAND)(
+        opens_modal(book_room, TITLE, loading=FINDING, unless=_lists_bookings)
+    )
     app.action(re.compile(f"^{ids.BOOK_FAMILY}"))(take_step)
     app.view(ids.BOOK_FORM_VIEW)(submit_booking)
     app.action(re.compile(f"^{ids.MY_CANCEL}"))(cancel_my_booking)
-    app.action(re.compile(f"^{ids.MY_RESCHEDULE}"))(open_reschedule)
-    app.action(ids.RESCHEDULE_BOOKING)(open_reschedule)
+    reschedule_modal = opens_modal(open_reschedule, MOVE_TITLE, loading=FINDING)
+    app.action(re.compile(f"^{ids.MY_RESCHEDULE}"))(reschedule_modal)
+    app.action(ids.RESCHEDULE_BOOKING)(reschedule_modal)
 
 
-def book_room(command: dict[str, Any], respond: Respond, caller: Caller) -> None:
+def _lists_bookings(body: dict[str, Any]) -> bool:
+    return asks_for_list(str(body.get("text", "")))
+
+
+def book_room(
+    modal: PendingModal, command: dict[str, Any], respond: Respond, caller: Caller
+) -> None:
     """``/book-room [master page] [date]`` opens the modal; ``/book-room list`` lists mine."""
     tz = caller.zone
     today = local(caller.now(), tz).date()
     try:
         asked = parse_book_room_command(command.get("text", ""), today=today)
     except ValueError as error:
-        respond(response_type="ephemeral", **build_notice_message(str(error)).as_kwargs())
+        modal.notice(str(error))
         return
     try:
         if asked.list_bookings:
@@ -68,9 +85,9 @@ def book_room(command: dict[str, Any], respond: Respond, caller: Caller) -> None
         named = asked.master_page
         view = booking_screen(caller, state, named=named)
     except RoundtableError as refusal:
-        tell(respond, refusal)
+        modal.tell(refusal)
         return
-    open_modal(caller.client, command["trigger_id"], view, respond=respond)
+    modal.open(view)
 
 
 def take_step(
@@ -152,35 +169,27 @@ def submit_move(ack: Ack, state: BookingState, caller: Caller) -> None:
 
 
 def open_reschedule(
-    ack: Ack,
-    defer: Defer,
-    body: dict[str, Any],
+    modal: PendingModal,
     action: dict[str, Any],
-    respond: Respond,
     caller: Caller,
 ) -> None:
     """Reschedule: open the modal on the times the booking may move to; refuse in words."""
-    ack()
-    defer(open_move, str(action["value"]), body["trigger_id"], respond, caller)
-
-
-def open_move(booking_id: str, trigger_id: str, respond: Respond, caller: Caller) -> None:
-    """After ``open_reschedule``'s ack: the modal on the booking's times, or why not."""
     try:
-        move = caller.rescheduling(booking_id)
+        move = caller.rescheduling(str(action["value"]))
+        tz = caller.zone
+        state = BookingState(
+            day=local(move.booking.start, tz).date(),
+            tz=tz,
+            master_page=move.booking.master_page,
+            event_type=move.booking.event_type,
+            pick=move.pick,
+            moving=move.booking.id,
+        )
+        view = booking_screen(caller, state)
     except RoundtableError as refused:
-        tell(respond, refused)
+        modal.tell(refused)
         return
-    tz = caller.zone
-    state = BookingState(
-        day=local(move.booking.start, tz).date(),
-        tz=tz,
-        master_page=move.booking.master_page,
-        event_type=move.booking.event_type,
-        pick=move.pick,
-        moving=move.booking.id,
-    )
-    open_modal(caller.client, trigger_id, booking_screen(caller, state), respond=respond)
+    modal.open(view)
 
 
 def cancel_my_booking(

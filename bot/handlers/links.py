@@ -15,6 +15,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.models.views import View
 
 from bot import ids
+from bot.blocks.booking import FINDING
 from bot.blocks.common import (
     MAX_TITLE,
     MessageContent,
@@ -33,7 +34,7 @@ from bot.blocks.links import (
     parse_link_member,
 )
 from bot.caller import Caller
-from bot.handlers.modals import open_modal
+from bot.handlers.modals import PendingModal, open_modal, opens_modal
 from bot.handlers.refusals import tell
 from bot.handlers.screens import booking_screen
 from bot.profiles import Profile
@@ -53,7 +54,7 @@ _log = logging.getLogger(__name__)
 def register(app: App) -> None:
     """Add the /book-link listeners to ``app``."""
     app.command(ids.BOOK_LINK_COMMAND)(after_ack(send_guest_link))
-    app.action(ids.LINK_OPEN)(after_ack(open_guest_modal))
+    app.action(ids.LINK_OPEN)(opens_modal(open_guest_modal, LINK_TITLE, loading=FINDING))
     app.view(ids.LINK_MEMBER_VIEW)(send_member_link)
 
 
@@ -162,16 +163,14 @@ def _deliver(
     )
 
 
-def open_guest_modal(
-    body: dict[str, Any], action: dict[str, Any], respond: Respond, caller: Caller
-) -> None:
+def open_guest_modal(modal: PendingModal, action: dict[str, Any], caller: Caller) -> None:
     """The DM's "Book a time": the booking modal for the link, or why it cannot be used."""
     token = str(action.get("value", ""))
     try:
         link = caller.resolve_link(token)
     except LinkRefused as refused:
         view = build_notice_view(LINK_TITLE, refused.message, callback_id=ids.LINK_NOTICE_VIEW)
-        open_modal(caller.client, body["trigger_id"], view, respond=respond)
+        modal.open(view)
         return
     linked = caller.in_workspace(link.workspace_id)
     tz = linked.zone
@@ -180,9 +179,9 @@ def open_guest_modal(
     try:
         view = booking_screen(linked, state)
     except RoundtableError as refusal:
-        tell(respond, refusal)
+        modal.tell(refusal)
         return
-    open_modal(caller.client, body["trigger_id"], view, respond=respond)
+    modal.open(view)
 
 
 def _message(text: str) -> dict[str, Any]:

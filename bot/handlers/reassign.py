@@ -20,7 +20,7 @@ from bot.blocks.notifications import build_manager_notice
 from bot.blocks.outbox import booking_facts
 from bot.blocks.reassign import TITLE, build_reassign_modal, parse_reassign, reassign_errors
 from bot.caller import Caller
-from bot.handlers.modals import open_modal
+from bot.handlers.modals import PendingModal, opens_modal
 from bot.handlers.refusals import tell, tell_on_modal
 from bot.work import Defer, after_ack
 from engine.errors import RoundtableError
@@ -29,7 +29,7 @@ from engine.records import Booking
 
 def register(app: App) -> None:
     """Add the manager notice listeners to ``app``."""
-    app.action(ids.REASSIGN_BOOKING)(after_ack(open_reassign))
+    app.action(ids.REASSIGN_BOOKING)(opens_modal(open_reassign, TITLE))
     app.action(ids.REASSIGN_SEAT)(after_ack(change_seat))
     app.view(ids.REASSIGN_VIEW)(submit_reassign)
     app.action(ids.CANCEL_BOOKING)(after_ack(cancel_from_notice))
@@ -37,7 +37,7 @@ def register(app: App) -> None:
 
 
 def open_reassign(
-    body: dict[str, Any], action: dict[str, Any], respond: Respond, caller: Caller
+    modal: PendingModal, body: dict[str, Any], action: dict[str, Any], caller: Caller
 ) -> None:
     """Open the Reassign modal for a manager or an admin; tell anyone else why not."""
     container = body.get("container", {})
@@ -50,9 +50,9 @@ def open_reassign(
             ts=container.get("message_ts"),
         )
     except RoundtableError as refusal:
-        tell(respond, refusal)
+        modal.tell(refusal)
         return
-    open_modal(caller.client, body["trigger_id"], view, respond=respond)
+    modal.open(view)
 
 
 def change_seat(body: dict[str, Any], caller: Caller) -> None:

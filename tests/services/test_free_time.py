@@ -22,7 +22,7 @@ FIRST = SCENARIO.now.date()
 LAST = FIRST + timedelta(days=3)
 
 
-def asked(engine):
+def asked(engine, tz=None):
     return [
         slot.start
         for slot in offered_slots(
@@ -32,7 +32,7 @@ def asked(engine):
             SCENARIO.event_type,
             FIRST,
             LAST,
-            tz=None,
+            tz=tz,
             now=SCENARIO.now,
             actor=CommandLine(),
         )
