@@ -18,7 +18,7 @@ from benchmarks.datasets import install
 from services import slots as slots_service
 from services.booking import BookingRequest, Customer, book
 from services.context import CommandLine
-from services.slots import SingleFlight
+from services.single_flight import SingleFlight
 from tests.services.test_free_time import SCENARIO
 from tests.services.test_free_time import asked as ask
 
