@@ -70,7 +70,8 @@ def load(
     ``pages`` need their windows over ``[since, until)``, those of ``ahead`` from ``now`` up
     to the booking horizon too (as ``ScheduleRepository.fill`` reads them). ``fill`` is
     asked only for the pages whose windows are not kept, up to the UTC midnight after the
-    span, so that what it computes holds for the rest of the day's questions. The pages'
+    span and a day more (within the horizon), so that what it computes holds for the rest
+    of the day's questions and for bookings of the span's last day. The pages'
     windows together are kept too (``Schedule.covers``), for a seat they fill.
     """
     key = configuration_key(uow.session, configuration.workspace_pk)
@@ -78,8 +79,12 @@ def load(
         return fill(pages, ahead, until)
     stamps = page_stamps(uow.session, configuration.workspace_pk)  # before the bookings
     pks = configuration.entities.page_pks
-    last = _midnight_after(until)
-    horizon = _midnight_after(now + timedelta(days=kind.max_days_ahead) + kind.duration)
+    reach = now + timedelta(days=kind.max_days_ahead) + kind.duration  # the last meeting's end
+    # A day past what is asked, but not past the horizon: a booking's view reaches a day
+    # past its start, so a booking on the last day asked stays inside the windows the
+    # month's question computed (else it would compute, and keep, every page again).
+    last = _midnight_after(min(until + timedelta(days=1), max(until, reach)))
+    horizon = _midnight_after(reach)
     known: dict[str, KnownFree] = {}
     missing: defaultdict[_Span, list[str]] = defaultdict(list)
     for page in pages:
@@ -102,7 +107,7 @@ def load(
             known[page] = windows
             pk = pks.get(page)
             if pk is not None:
-                _CACHE.put((key, pk, kind.id), (stamps.get(pk, 0), windows))
+                _CACHE.keep((key, pk, kind.id), (stamps.get(pk, 0), windows))
     covers = _covers(key, kind, known, pks, stamps, since, last)
     return replace(schedule, free=known, covers=covers)
 
@@ -135,19 +140,26 @@ def _covers(
     groups = []
     for first in range(0, len(ordered), GROUP):
         members = ordered[first : first + GROUP]
-        where = (key, kind.id, frozenset(members), low, high)
+        where = (key, kind.id, frozenset(members))
         signature = tuple(stamps.get(pks[page], 0) for page in members)
         hit = _GROUPS.get(where)
-        if hit is not None and hit[0] == signature:
-            groups.append(hit[1])
+        # Kept for a span holding this one (a day's question after the month's): a window
+        # reaching past the span holds the same meetings inside it as one clipped.
+        if hit is not None and hit[0] == signature and hit[1] <= low and high <= hit[2]:
+            groups.append(hit[3])
             continue
         group = Windows.of(
             chain.from_iterable(clip(known[page].windows, low, high) for page in members)
         )
-        _GROUPS.put(where, (signature, group))
+        if hit is None or hit[0] != signature or hit[2] - hit[1] <= high - low:
+            _GROUPS.put(where, (signature, low, high, group))  # else the longer one stays
         groups.append(group)
     windows = Windows.together(groups)
     return {pages: KnownCover(kind.id, low, high, windows, tuple(merge(windows.intervals)))}
+
+
+def _length(found: KnownFree) -> timedelta:
+    return found.end - found.start
 
 
 def _midnight_after(moment: datetime) -> datetime:
@@ -172,10 +184,15 @@ class _Budgeted:
                 self._entries.move_to_end(key)
             return value
 
-    def put(self, key: Hashable, value: tuple[int, KnownFree]) -> None:
+    def keep(self, key: Hashable, value: tuple[int, KnownFree]) -> None:
+        """Keep ``value``, unless what is kept is as fresh and spans longer (a month's
+        windows stay when a question about a few days past them computes those days)."""
         with self._lock:
-            old = self._entries.pop(key, None)
+            old = self._entries.get(key)
+            if old is not None and old[0] == value[0] and _length(old[1]) > _length(value[1]):
+                return
             if old is not None:
+                del self._entries[key]
                 self._used -= len(old[1].windows) + 1
             self._entries[key] = value
             self._used += len(value[1].windows) + 1

@@ -17,6 +17,7 @@ from services import free_time
 from services.booking import BookingRequest, Customer, book
 from services.context import CommandLine
 from services.slots import offered_slots
+from storage.schedule import ScheduleRepository
 from storage.uow import UnitOfWork
 
 SCENARIO = small_pool(3)
@@ -110,3 +111,48 @@ def test_answers_from_kept_windows_equal_answers_from_a_whole_read_as_bookings_f
     final = asked(db_engine)
     assert start not in final
     assert final == reference(db_engine)
+
+
+def test_a_booking_on_the_last_day_asked_leaves_the_other_pages_windows_kept(
+    db_engine, monkeypatch
+):
+    # A booking's view reaches a day past its start: on the last day of a month's question it
+    # once recomputed, and kept for its few days only, every page of the pool, so the next
+    # month's question computed them all again.
+    install(db_engine, SCENARIO)
+    computed: list[set[str]] = []
+    real_fill = ScheduleRepository.fill
+
+    def fill(self, config, since, until, *, pages=None, **rest):
+        computed.append(set(pages or ()))
+        return real_fill(self, config, since, until, pages=pages, **rest)
+
+    monkeypatch.setattr(ScheduleRepository, "fill", fill)
+    last_day = FIRST + timedelta(days=20)
+
+    def month():
+        return offered_slots(
+            db_engine,
+            SCENARIO.workspace_id,
+            SCENARIO.master_page,
+            SCENARIO.event_type,
+            FIRST,
+            last_day,
+            tz=None,
+            now=SCENARIO.now,
+            actor=CommandLine(),
+        )
+
+    offered = month()
+    start = next(slot.start for slot in reversed(offered) if slot.start.date() == last_day)
+    request = BookingRequest(
+        SCENARIO.workspace_id,
+        SCENARIO.master_page,
+        SCENARIO.event_type,
+        start,
+        Customer(slack_user="U0001"),
+    )
+    booked = book(db_engine, request, actor=CommandLine(), now=SCENARIO.now)
+    computed.clear()
+    month()
+    assert computed == [{booked.participants[0].page}]
