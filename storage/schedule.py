@@ -72,7 +72,6 @@ from sqlalchemy import (
     and_,
     cast,
     func,
-    literal,
     null,
     or_,
     type_coerce,
@@ -380,7 +379,7 @@ class ScheduleRepository:
         kinds = {kind.value: kind for kind in LedgerKind}
         received = LedgerKind.RECEIVED.value
         read = self._reading
-        pool, page = read.raw_id(col(LedgerRow.pool_id)), col(PageRow.key)
+        page = col(PageRow.key)
         kind = col(LedgerRow.kind)
         at = col(LedgerRow.at)
 
@@ -411,34 +410,41 @@ class ScheduleRepository:
                 counts.c.count,
             ).join(PageRow, col(PageRow.id) == counts.c.page_id)
 
-        single: Select[*tuple[Any, ...]] = sa_select(
-            pool, page, kind, read.instant(col(LedgerRow.at)), literal(1)
-        ).join(PageRow, col(PageRow.id) == LedgerRow.page_id)
+        # Each member's latest receipt, for those whose latest is older than the cycle: one
+        # probe of ix_ledger_latest a member, however long the pool's history (max() read
+        # from the index's end), kept in Python when it is before the cycle's start.
+        newest = (
+            sa_select(func.max(at))
+            .where(
+                col(LedgerRow.pool_id) == PoolMemberRow.pool_id,
+                col(LedgerRow.page_id) == PoolMemberRow.page_id,
+                col(LedgerRow.kind) == received,
+            )
+            .scalar_subquery()
+        )
         branches = []
+        cycle_starts: dict[object, datetime] = {}  # by the pool's raw id
         for (since, current), pks in by_start.items():
             branches.append(counted(pks, since, current))
-            if since is None:
-                continue
-            # Each member's latest receipt when it is older than the cycle: one probe of
-            # ix_ledger_latest a member, however long the pool's history.
-            newest = (
-                sa_select(col(LedgerRow.id))
-                .where(
-                    col(LedgerRow.pool_id) == PoolMemberRow.pool_id,
-                    col(LedgerRow.page_id) == PoolMemberRow.page_id,
-                    col(LedgerRow.kind) == received,
-                )
-                .order_by(col(LedgerRow.at).desc())
-                .limit(1)
-                .scalar_subquery()
-            )
-            latest = sa_select(newest).where(
-                col(PoolMemberRow.workspace_id) == ws, col(PoolMemberRow.pool_id).in_(pks)
-            )
-            branches.append(single.where(col(LedgerRow.id).in_(latest), at < since))
-        rows = self._rows(union_all(*branches))  # type: ignore[arg-type]
-        pools = read.keys({key: pk for pk, key in pool_keys.items()})
+            if since is not None:
+                cycle_starts.update((read.raw(pk), since) for pk in pks)
+        rows: list[Any] = list(self._rows(union_all(*branches)))  # type: ignore[arg-type]
         parse = read.parse
+        if cycle_starts:
+            members = (
+                sa_select(read.raw_id(col(PoolMemberRow.pool_id)), page, read.instant(newest))
+                .join(PageRow, col(PageRow.id) == PoolMemberRow.page_id)
+                .where(
+                    col(PoolMemberRow.workspace_id) == ws,
+                    col(PoolMemberRow.pool_id).in_(
+                        [pk for pk in pool_keys if read.raw(pk) in cycle_starts]
+                    ),
+                )
+            )
+            for pool_id, member, last in self._rows(members):
+                if last is not None and parse(last) < cycle_starts[pool_id]:
+                    rows.append((pool_id, member, received, last, 1))
+        pools = read.keys({key: pk for pk, key in pool_keys.items()})
         found = sorted(
             (
                 LedgerEntry(pools[pool], page, kinds[kind], parse(at), count=count)
@@ -478,7 +484,11 @@ class _Reading:
 
     def keys(self, pks: Mapping[str, uuid.UUID]) -> dict[object, str]:
         """Map what ``raw_id`` returns for each primary key in ``pks`` to its key."""
-        return {pk if self.postgres else pk.hex: key for key, pk in pks.items()}
+        return {self.raw(pk): key for key, pk in pks.items()}
+
+    def raw(self, pk: uuid.UUID) -> object:
+        """What ``raw_id`` returns for the primary key ``pk``."""
+        return pk if self.postgres else pk.hex
 
     def text_id(self, column: Mapped[uuid.UUID] | Mapped[uuid.UUID | None]) -> ColumnElement[str]:
         """A UUID column as its canonical text (``str(uuid.UUID)``), parsed by nobody."""
