@@ -61,7 +61,6 @@ from engine.errors import (
     SlotUnavailable,
     TargetBusy,
 )
-from engine.lookup import find
 from engine.model import (
     BookingStatus,
     LedgerEntry,
@@ -211,7 +210,7 @@ def _book(
             ws, opened.link.id, booking.id, at=now
         ):
             raise LinkUsed()
-        notifications.queue_booked(uow, ws, booking, now, known=opened.schedule)
+        notifications.queue_booked(uow, ws, booking, now, known=opened.schedule.config)
         queue_calendar_writes(uow, ws, booking.id, _pages_of(booking), now)
         uow.commit()
         metrics.booking_made()  # only a booking written here: a repeat is not a new one
@@ -261,8 +260,7 @@ def cancel(
         uow.begin_write()
         booking = _get(uow, workspace_id, booking_id, lock=True)
         config = uow.config.load(workspace_id)
-        pages = {page.id: page for page in config.pages}
-        roles.require_canceller(config.workspace, booking, pages, actor)
+        roles.require_canceller(config.workspace, booking, config.pages, actor)
         _require_confirmed(booking)
         if isinstance(actor, Guest) and booking.start <= now:
             raise BookingStarted("the meeting has started; it can no longer be cancelled")
@@ -340,7 +338,7 @@ def reassign(
         uow.audit.add(workspace_id, record)
         after = _get(uow, workspace_id, before.id)
         notifications.queue_reassigned(
-            uow, workspace_id, before, after, record, tell_customer, now, known=schedule
+            uow, workspace_id, before, after, record, tell_customer, now, known=schedule.config
         )
         moved = _pages_of(before) | _pages_of(after)
         queue_calendar_writes(uow, workspace_id, before.id, moved, now)
@@ -388,7 +386,7 @@ def reassign_candidates(
         ledger = schedule.ledger.get(pool.id, ())
         order = preference_order(pool, ledger, schedule.workspace.timezone, now)
     else:
-        kind = find(schedule.pages, seat.page, "page").kind
+        kind = schedule.page(seat.page).kind
         same = [page for page in schedule.pages.values() if page.kind is kind]
         order = [page.id for page in sorted(same, key=lambda page: (page.name, page.id))]
     candidates = [
@@ -446,7 +444,7 @@ def reschedule(
     def write(uow: UnitOfWork, held: frozenset[str]) -> Booking:
         before = _get(uow, workspace_id, booking_id, lock=True)
         opened = _moving_request(uow, workspace_id, before, tz, now)
-        config = opened.schedule
+        config = opened.schedule.config
         roles.require_canceller(config.workspace, before, config.pages, actor, "reschedule")
         _require_confirmed(before)
         if before.start <= now:
@@ -523,13 +521,13 @@ def rescheduling(
     """
     with UnitOfWork(engine) as uow:
         booking = _get(uow, workspace_id, booking_id)
-        config = uow.schedules.configuration(workspace_id).schedule
+        config = uow.config.load(workspace_id)
     roles.require_canceller(config.workspace, booking, config.pages, actor, "reschedule")
     _require_confirmed(booking)
     if booking.start <= now:
         raise BookingStarted("the meeting has started; it can no longer be rescheduled")
-    master = find(config.master_pages, booking.master_page, "master page")
-    kind = find(config.event_types, booking.event_type, "event type")
+    master = config.master_page(booking.master_page)
+    kind = config.event_type(booking.event_type)
     picked = master.pick_step is PickStep.BEFORE_TIME
     owner = config.pages.get(booking.owner)
     pages = (Choice(owner.id, owner.name),) if picked and owner is not None else ()
@@ -621,7 +619,7 @@ def mark_no_show(
     with UnitOfWork(engine) as uow:
         uow.begin_write()
         booking = _get(uow, workspace_id, booking_id, lock=True)
-        config = uow.schedules.configuration(workspace_id).schedule
+        config = uow.config.load(workspace_id)
         if not roles.may_mark_no_show(
             config.workspace, booking, config.pages, config.pools.values(), actor
         ):
@@ -676,9 +674,9 @@ def list_bookings(
         NotFound: no such workspace, or ``wanted.page`` names no page.
     """
     with UnitOfWork(engine) as uow:
-        config = uow.schedules.configuration(workspace_id).schedule
+        config = uow.config.load(workspace_id)
         if wanted.page is not None:
-            find(config.pages, wanted.page, "page")
+            config.page(wanted.page)
         admin = roles.is_admin(config.workspace, actor)
         visible = None
         if wanted.mine or not admin:
@@ -765,7 +763,7 @@ def _pages_to_lock(uow: UnitOfWork, request: BookingRequest) -> set[str] | None:
         return None
     try:
         involved = involved_pages(
-            known.schedule, request.master_page, request.event_type, request.pick
+            Schedule(known.config), request.master_page, request.event_type, request.pick
         )
     except RoundtableError:
         return None
@@ -955,14 +953,14 @@ def _check_target(
         TargetBusy: the target is busy (unless ``force``; then the error's field is ``force``,
             so each surface names its own way to force) or booked at that time.
     """
-    target = find(schedule.pages, to_page, "page")
+    target = schedule.page(to_page)
     if any(p.page == to_page for p in booking.participants):
         raise BadInput(f"'{to_page}' already has a seat in this booking", field="to")
     if seat.pool is not None:
         pool = schedule.pools.get(seat.pool)
         if pool is None or not any(m.page == to_page and m.active for m in pool.members):
             raise NotInPool(f"'{to_page}' is not an active member of pool '{seat.pool}'")
-    elif target.kind is not find(schedule.pages, seat.page, "page").kind:
+    elif target.kind is not schedule.page(seat.page).kind:
         raise BadInput(
             f"'{seat.page}' is a {schedule.pages[seat.page].kind.value} seat; "
             f"'{to_page}' is a {target.kind.value}",

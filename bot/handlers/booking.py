@@ -330,9 +330,9 @@ def requester_zone(
 def names_of(services: Services, workspace_id: str) -> Names:
     config = load_config(services.engine, workspace_id)
     return Names(
-        pages={page.id: page.name for page in config.pages},
-        event_types={kind.id: kind.name for kind in config.event_types},
-        master_pages={master.id: master.name for master in config.master_pages},
+        pages={key: page.name for key, page in config.pages.items()},
+        event_types={key: kind.name for key, kind in config.event_types.items()},
+        master_pages={key: master.name for key, master in config.master_pages.items()},
     )
 
 
@@ -344,11 +344,10 @@ def my_bookings(
     wanted = BookingFilter(ends_after=now, status=BookingStatus.CONFIRMED, mine=True)
     found = list_bookings(services.engine, workspace_id, wanted, actor=actor)
     config = load_config(services.engine, workspace_id)
-    pages = {page.id: page for page in config.pages}
     movable = {
         booking.id
         for booking in found
-        if booking.start > now and roles.may_change(config.workspace, booking, pages, actor)
+        if booking.start > now and roles.may_change(config.workspace, booking, config.pages, actor)
     }
     return build_my_bookings_message(
         found, names_of(services, workspace_id), tz, notice=notice, reschedulable=movable

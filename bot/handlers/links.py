@@ -259,7 +259,7 @@ def linkable_master_pages(services: Services, workspace_id: str) -> list[tuple[s
     """The master pages a link may open (those with dynamic rules): ids and names."""
     return [
         (master.id, master.name)
-        for master in load_config(services.engine, workspace_id).master_pages
+        for master in load_config(services.engine, workspace_id).master_pages.values()
         if master.mode is MasterMode.DYNAMIC
     ]
 

@@ -205,11 +205,11 @@ def update_notice(
 ) -> None:
     """Redraw a manager notice from the booking as it is now."""
     config = load_config(services.engine, workspace_id)
-    pools = {pool.id: pool.name for pool in config.pools}
     pool = next((p.pool for p in booking.participants if p.pool is not None), None)
+    found = config.pools.get(pool or "")
     notice = build_manager_notice(
         booking_facts(booking, config),
-        pool=pools.get(pool or "", "Pool"),
+        pool="Pool" if found is None else found.name,
         started=booking.start <= services.clock(),
     )
     client.chat_update(channel=channel, ts=ts, **notice.as_kwargs())
@@ -233,12 +233,12 @@ def _modal(
     )
     booking = get_booking(services.engine, workspace_id, booking_id)
     config = load_config(services.engine, workspace_id)
-    event_type = next((e.name for e in config.event_types if e.id == booking.event_type), "")
+    kind = config.event_types.get(booking.event_type)
     return build_reassign_modal(
         booking,
         candidates,
-        pages={page.id: page for page in config.pages},
-        event_type=event_type or booking.event_type,
+        pages=config.pages,
+        event_type=("" if kind is None else kind.name) or booking.event_type,
         tz=requester_zone(services, profiles, client, workspace_id, actor),
         seat=seat,
         channel=channel,
