@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.datasets import NOW, big_pool, install, seed_bookings  # noqa: E402
-from engine.slots import offered_slots  # noqa: E402
+from engine.rules import offered_slots  # noqa: E402
 from services.calendar_sync import sync_due  # noqa: E402
 from services.calendars import ICS, connect  # noqa: E402
 from services.context import CommandLine  # noqa: E402

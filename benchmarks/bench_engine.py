@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from engine.availability import free_windows
+from engine.availability import FreeTime
 from engine.model import (
     DynamicRule,
     EventType,
@@ -43,7 +43,7 @@ from engine.model import (
     WorkspaceConfig,
     by_id,
 )
-from engine.slots import offered_slots
+from engine.rules import offered_slots
 
 NOW = datetime(2026, 3, 2, tzinfo=UTC)  # a Monday
 ZONES = ("America/New_York", "Europe/London", "Europe/Berlin", "Asia/Kolkata", "Asia/Tokyo")
@@ -251,7 +251,8 @@ def peak_mb(action: Callable[[], object]) -> float:
 def main() -> None:
     solo = single_page(2000, 90)
     span = NOW + timedelta(days=solo.days)
-    windows = len(free_windows(solo.schedule, "solo", solo.schedule.event_types["call"], NOW, span))
+    free = FreeTime(solo.schedule, solo.schedule.event_types["call"], NOW, span)
+    windows = len(free.of("solo").intervals)
     print(f"(a) the single page has {windows} free windows over {solo.days} days\n")
     workloads: list[tuple[str, float, list[tuple[str, Callable[[], Case]]]]] = [
         (

@@ -1,4 +1,4 @@
-"""Benchmark ``services.booking.reschedule`` on SQLite and PostgreSQL.
+"""Benchmark ``services.booking_changes.reschedule`` on SQLite and PostgreSQL.
 
 Run ``python benchmarks/bench_reschedule.py [--quick] [--no-postgres]``. On the pooled pool
 of 200 members in 5 zones with 40,000 bookings over 30 days (``datasets.big_pool``, as
@@ -30,7 +30,8 @@ from benchmarks.bench_booking import (  # noqa: E402
     sqlite_database,
 )
 from engine.errors import RoundtableError  # noqa: E402
-from services.booking import book, reschedule  # noqa: E402
+from services.booking import book  # noqa: E402
+from services.booking_changes import reschedule  # noqa: E402
 from services.context import CommandLine  # noqa: E402
 from tests.conftest import _postgres_engine  # noqa: E402
 

@@ -5,14 +5,18 @@ OAuth when ``SLACK_CLIENT_ID``/``SLACK_CLIENT_SECRET`` are set (installations an
 states live in the app's own database, in slack_sdk's tables). A middleware hands every
 listener what it needs through Bolt's context, so a listener simply names it:
 
-    services      services.context.Services (database, clock, public URL)
-    profiles      bot.profiles.Profiles (users.info, cached)
-    actor         services.context.SlackUser who acts (its ``slack`` asks Slack, through
-                  the request's client, whether the user is a Slack admin); a request
-                  that names no user is refused (403) before any listener runs
-    workspace_id  the request's Slack team id, i.e. the configured ``workspace.id``
+    caller        bot.caller.Caller: who acts (a services.context.SlackUser whose ``slack``
+                  asks Slack, through the request's client, whether the user is a Slack
+                  admin), the workspace (the request's Slack team id, i.e. the configured
+                  ``workspace.id``), the requester's time zone (looked up on first use) and
+                  the use cases bound to them; a request that names no user is refused
+                  (403) before any listener runs
     defer         bot.work.Defer: runs work on the work pool after the ack; a failure is
                   told like a listener's (``_on_error``)
+    modals        bot.handlers.modals.Modals: arms the modal a trigger opens, with a loading
+                  view at a deadline counted from when the request reached ``_attach``
+
+Bolt's own arguments (``ack``, ``body``, ``respond``, ``command``, …) come beside them.
 
 Acks never wait for work: listeners run on the request's thread and only ack there
 (``bot.work``).
@@ -27,6 +31,7 @@ Each module of ``bot/handlers`` exposes ``register(app)``; ``HANDLERS`` lists th
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
 from types import ModuleType
@@ -44,7 +49,9 @@ from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from slack_sdk.webhook import WebhookClient, WebhookResponse
 
 from bot.blocks.common import SOMETHING_WENT_WRONG, build_notice_message
+from bot.caller import Caller
 from bot.handlers import admin, booking, calendars, home, links, reassign, timeoff
+from bot.handlers.modals import Deadlines, Modals, timers
 from bot.profiles import Profiles, SlackRoles
 from bot.settings import Settings
 from bot.work import WORK_THREADS, deferring
@@ -69,12 +76,14 @@ def build_app(
     *,
     profiles: Profiles | None = None,
     work: Executor | None = None,
+    deadlines: Deadlines = timers,
 ) -> App:
     """Make the Bolt app with every listener registered.
 
     ``profiles`` may be handed in to share the users.info cache; ``work`` runs what
     listeners defer after their ack (``WORK_THREADS`` threads unless given; tests pass one
-    they can wait on).
+    they can wait on); ``deadlines`` open the loading views of slow modals (tests pass
+    ones they fire by hand).
     """
     client = WebClient(
         token=settings.bot_token,
@@ -94,7 +103,7 @@ def build_app(
         app = App(**common)  # the client carries the bot token
     else:
         app = App(oauth_settings=_oauth_settings(settings, services), **common)
-    app.middleware(_attach(services, profiles or Profiles(), pool))
+    app.middleware(_attach(services, profiles or Profiles(), pool, deadlines))
     app.middleware(_start_workspace(services))
     app.error(_on_error)
     for module in HANDLERS:
@@ -148,22 +157,23 @@ def _install_failed(args: FailureArgs) -> BoltResponse:
 
 
 def _attach(
-    services: Services, profiles: Profiles, pool: Executor
+    services: Services, profiles: Profiles, pool: Executor, deadlines: Deadlines
 ) -> Callable[..., BoltResponse | None]:
     def attach(
         context: BoltContext, body: dict[str, Any], next: Callable[[], None]
     ) -> BoltResponse | None:
+        received = time.monotonic()
         if not context.user_id:  # every role check needs to know who acts
             _log.warning("refused a Slack request that names no user")
             return BoltResponse(status=403, body="the request names no Slack user")
-        context["services"] = services
-        context["profiles"] = profiles
-        context["actor"] = SlackUser(context.user_id, slack=SlackRoles(profiles, context.client))
-        context["workspace_id"] = context.team_id or _team_of(body)
+        actor = SlackUser(context.user_id, slack=SlackRoles(profiles, context.client))
+        workspace_id = context.team_id or _team_of(body) or ""
+        context["caller"] = Caller(services, profiles, context.client, actor, workspace_id)
         if context.response_url is not None:
             context["respond"] = _BoundedRespond(response_url=context.response_url)
         respond = context.get("respond")
         context["defer"] = deferring(pool, lambda error: _on_error(error, body, respond))
+        context["modals"] = Modals(context.client, respond, received, deadlines)
         next()
         return None
 
@@ -183,7 +193,7 @@ def _start_workspace(services: Services) -> Callable[..., None]:
     known: set[str] = set()  # workspaces are never deleted, so one look per process will do
 
     def start(context: BoltContext, next: Callable[[], None]) -> None:
-        team = context["workspace_id"]
+        team = context["caller"].workspace_id
         if team and team not in known:
             start_workspace(services.engine, team)
             known.add(team)

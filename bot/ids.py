@@ -57,7 +57,6 @@ REASSIGN_OPTIONS = "reassign:options"  # block_id/action_id of "tell the custome
 BOOK_ROOM_COMMAND = "/book-room"
 BOOK_LINK_COMMAND = "/book-link"
 BOOK_ADMIN_COMMAND = "/book-admin"
-COMMANDS = (BOOK_ROOM_COMMAND, BOOK_LINK_COMMAND, BOOK_ADMIN_COMMAND)
 
 # The /book-room modal (bot/blocks/booking.py); private_metadata holds the flow's state.
 BOOK_SLOTS_VIEW = "book:slots"  # callback_id: choose master page, event type, page, day, time

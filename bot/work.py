@@ -11,7 +11,7 @@ delays other work, never an ack.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import Executor
 from typing import Any, Protocol
 
@@ -59,8 +59,29 @@ def after_ack(work: Callable[..., object]) -> Callable[..., None]:
         ack()
         defer(work, **arguments)
 
-    own = inspect.signature(listener).parameters
-    wanted = [own["ack"], own["defer"], *inspect.signature(work).parameters.values()]
+    return listening(listener, ("ack", "defer"), work)
+
+
+def listening(
+    listener: Callable[..., None],
+    own: Sequence[str],
+    work: Callable[..., object],
+    *,
+    made: Collection[str] = (),
+) -> Callable[..., None]:
+    """Make Bolt hand ``listener`` its parameters ``own``, then ``work``'s own parameters.
+
+    ``made`` names parameters of ``work`` that the listener makes itself (Bolt is not asked
+    for them); a name in both ``own`` and ``work`` is asked for once. ``listener`` takes the
+    name and the documentation of ``work``.
+    """
+    mine = inspect.signature(listener).parameters
+    theirs = [
+        parameter
+        for name, parameter in inspect.signature(work).parameters.items()
+        if name not in made and name not in own
+    ]
+    wanted = [*(mine[name] for name in own), *theirs]
     listener.__signature__ = inspect.Signature(wanted)  # type: ignore[attr-defined]
     listener.__name__ = listener.__qualname__ = getattr(work, "__name__", "work")
     listener.__doc__ = work.__doc__

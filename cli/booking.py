@@ -24,17 +24,10 @@ from engine.errors import BadInput, TargetBusy
 from engine.model import BookingStatus
 from engine.records import Booking, Role
 from engine.zones import local_to_utc, zone, zulu
-from services.booking import (
-    BookingFilter,
-    BookingRequest,
-    Customer,
-    book,
-    cancel,
-    list_bookings,
-    mark_no_show,
-    reassign,
-    reschedule,
-)
+from services.booking import BookingRequest, Customer, book
+from services.booking_changes import cancel, mark_no_show, reschedule
+from services.booking_reads import BookingFilter, list_bookings
+from services.booking_reassign import reassign
 from services.config import load_config
 from services.links import resolve_link
 from services.manage_links import manage_url

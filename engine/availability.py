@@ -163,32 +163,6 @@ def _full_days(page: Page, tz: ZoneInfo, bookings: list[Occupancy]) -> list[Inte
     ]
 
 
-def free_windows(
-    schedule: Schedule,
-    page: str,
-    event_type: EventType,
-    start: datetime,
-    end: datetime,
-    *,
-    ignore_booking: str | None = None,
-) -> list[Interval]:
-    """Return the free windows ``F_E(p)`` of ``page`` inside ``[start, end)``, in UTC.
-
-    Args:
-        schedule: the loaded configuration, bookings and busy blocks.
-        page: the booking page's id.
-        event_type: the event type E whose buffers pad the busy time.
-        start: the beginning of the span (timezone-aware).
-        end: the end of the span, excluded.
-        ignore_booking: a booking id that neither blocks nor counts towards limits.
-
-    Raises:
-        NotFound: no such page.
-    """
-    free = FreeTime(schedule, event_type, start, end, ignore_booking=ignore_booking)
-    return list(free.of(page).intervals)
-
-
 def page_is_free(
     schedule: Schedule,
     page: str,

@@ -14,7 +14,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from itertools import accumulate
+from itertools import chain
 from operator import attrgetter
 
 
@@ -133,7 +133,14 @@ def clip(intervals: Sequence[Interval], start: datetime, end: datetime) -> list[
 
 @dataclass(frozen=True, slots=True)
 class Windows:
-    """Windows sorted by start, indexed to tell by bisection whether one holds a meeting."""
+    """Windows sorted by start, indexed to tell by bisection whether one holds a meeting.
+
+    Only what ``holds`` and the union need is kept: a window that ends no later than one
+    starting at or before it holds no meeting that one does not, and adds nothing to the
+    union, so ``of`` leaves it out. What is left (each window reaching further than every
+    one before it) is small however many pages' windows went in: the windows of 2,000
+    members who keep similar hours come down to a few a day.
+    """
 
     intervals: tuple[Interval, ...]
     starts: tuple[datetime, ...]
@@ -142,19 +149,24 @@ class Windows:
     @classmethod
     def of(cls, intervals: Iterable[Interval]) -> Windows:
         """Index ``intervals``, which may overlap (the windows of several pages)."""
-        ordered = tuple(sorted(intervals, key=attrgetter("start")))
-        return cls(
-            ordered,
-            tuple(interval.start for interval in ordered),
-            # The furthest end among the windows starting at or before each one: some
-            # window holds [t, t_end) iff the furthest end of those starting by t reaches
-            # t_end. In normal form this is simply each window's end.
-            tuple(accumulate((interval.end for interval in ordered), max)),
-        )
+        kept: list[Interval] = []
+        reach = datetime.min.replace(tzinfo=UTC)
+        for interval in sorted(intervals, key=_START):
+            if interval.end > reach:
+                kept.append(interval)
+                reach = interval.end
+        # Each kept window's end is the furthest of those starting at or before it.
+        return cls.normal(kept)
+
+    @classmethod
+    def together(cls, parts: Iterable[Windows]) -> Windows:
+        """Index the windows of several indexes at once (``of`` their windows together)."""
+        return cls.of(chain.from_iterable(part.intervals for part in parts))
 
     @classmethod
     def normal(cls, intervals: Sequence[Interval]) -> Windows:
-        """Index a normal-form set (one page's windows): no sort, each reach its own end."""
+        """Index windows sorted by start whose ends increase strictly, as a normal-form set's
+        do (one page's windows): no sort, each reach its own end."""
         ordered = tuple(intervals)
         return cls(ordered, tuple(map(_START, ordered)), tuple(map(_END, ordered)))
 

@@ -418,7 +418,7 @@ class Schedule:
     (``schedule.pages``, ``schedule.page(id)`` are its configuration's); the rest is what
     happens on it.
     ``occupancy`` and ``busy`` are keyed by page id and cover at least the pages the
-    question involves (``engine.rules.involved_pages``), over the question's range from
+    question involves (``engine.seats.involved_pages``), over the question's range from
     ``now`` on, widened by the buffers that reach into it (the longest buffer of any stored
     booking, which keeps its own buffers when its event type's change, plus the event
     types' longest) and, for a page with a per-day or per-week limit, to the whole local

@@ -34,7 +34,7 @@ from engine.model import EventType, MasterPage, Page, Pool, Workspace, Workspace
 from engine.records import Booking, TimeOff
 from engine.zones import zone
 from services import roles
-from services.booking import upcoming_bookings
+from services.booking_reads import upcoming_bookings
 from services.config_file import config_data
 from services.config_problems import ConfigInvalid, Loc, Problem, path_text
 from services.config_schema import validate_config
@@ -92,22 +92,6 @@ def load_setup(engine: Engine, workspace_id: str, *, actor: Actor) -> WorkspaceC
         config = uow.config.load(workspace_id)
     _require_admin(config.workspace, actor)
     return config
-
-
-def get_entity(
-    engine: Engine, workspace_id: str, section: Section, entity_id: str, *, actor: Actor
-) -> Entity:
-    """Return one entity of a section for an admin to edit.
-
-    Raises:
-        NotFound: the workspace or the entity does not exist.
-        Forbidden: the actor is not an admin.
-    """
-    config = load_setup(engine, workspace_id, actor=actor)
-    found = entities(config, section).get(entity_id)
-    if found is None:
-        raise NotFound(f"unknown {section.noun} '{entity_id}'", field="id")
-    return found
 
 
 def entities(config: WorkspaceConfig, section: Section) -> Mapping[str, Entity]:

@@ -5,7 +5,7 @@ time → (a page free at that time, picked after it) → form → booked. ``next
 the customer's ``BookingState`` and answers with the screen to show, in at most two
 transactions: one reads the catalogue (with the link, when there is one), the other the
 times or the free pages (``services.slots``), or the booking being moved
-(``services.booking``). Every choice with one option is made for the customer (``settle``);
+(``services.booking_changes``). Every choice with one option is made for the customer (``settle``);
 whether a master page lets them pick a page, before or after the time, is
 ``MasterPage.pick_step``.
 
@@ -26,8 +26,8 @@ from sqlalchemy import Engine
 
 from engine.errors import RoundtableError, SlotUnavailable
 from engine.model import FormField, MasterMode, PickStep
-from engine.slots import Slot
-from services.booking import reschedule_slots, rescheduling
+from engine.search import Slot
+from services.booking_changes import reschedule_slots, rescheduling
 from services.context import Actor
 from services.errors import LinkRefused
 from services.links import usable_link
@@ -37,6 +37,7 @@ from services.slots import (
     Choice,
     catalogue,
     free_pages,
+    named_by,
     offered_slots,
 )
 from storage.uow import UnitOfWork
@@ -283,8 +284,8 @@ def _free_at_start(
 
 def find_master_page(found: Sequence[BookableMasterPage], text: str) -> str | None:
     """Return the id of the master page named by ``text`` (its id or name, any case)."""
-    wanted = text.strip().lower()
-    return next((m.id for m in found if wanted in (m.id.lower(), m.name.lower())), None)
+    master = named_by(found, text)
+    return None if master is None else master.id
 
 
 def settle(state: BookingState, found: Sequence[BookableMasterPage]) -> BookingState:

@@ -16,8 +16,9 @@ too (hours, zones, limits and buffers are configuration), and a transaction that
 configuration neither reads nor fills the cache (``storage.config_cache``).
 
 The cache is bounded by the number of windows it holds (``BUDGET``), least recently used
-first out: 500,000 windows are about 150 MB; and by ``COVERS`` sets of pages' windows
-together (which share the pages' windows and add two instants a window).
+first out: 500,000 windows are about 150 MB; and by the groups of pages' windows together
+it keeps (those of ``COVERS`` sets of up to 4,096 pages; a group keeps only the windows
+that reach further than those before it, a few a day).
 """
 
 from __future__ import annotations
@@ -43,6 +44,9 @@ BUDGET = 500_000
 
 COVERS = 8
 """Sets of pages' windows together kept (a few master pages' questions at a time)."""
+
+GROUP = 64
+"""Pages whose windows together are kept as one (``_covers``)."""
 
 _Span = tuple[datetime, datetime]
 Fill = Callable[[Collection[str], Collection[str], datetime], Schedule]
@@ -114,8 +118,11 @@ def _covers(
 ) -> dict[frozenset[str], KnownCover]:
     """Return the windows of all of ``known``'s pages together over ``[since, last)``.
 
-    Built once for a set of pages and span and kept while no page's stamp changes: the
-    sort of every page's windows is what a question about thousands of pages cost most.
+    The sort of every page's windows is what a question about thousands of pages cost most,
+    so the pages are taken in groups of ``GROUP`` (in id order), each group's windows
+    together are kept while none of its pages' stamps changes, and the whole is built from
+    the groups' (``Windows.together``: a few windows a day each). A booking then costs its
+    page's group again, not all 2,000 pages.
     """
     if len(known) < 2 or any(page not in pks for page in known):
         return {}
@@ -124,17 +131,23 @@ def _covers(
     high = min(last, *(found.end for found in known.values()))
     if not low < high:
         return {}
-    where = (key, kind.id, pages, low, high)
-    signature = tuple(stamps.get(pks[page], 0) for page in sorted(pages))
-    hit = _COVERS.get(where)
-    if hit is not None and hit[0] == signature:
-        return {pages: hit[1]}
-    windows = Windows.of(
-        chain.from_iterable(clip(found.windows, low, high) for found in known.values())
-    )
-    cover = KnownCover(kind.id, low, high, windows, tuple(merge(windows.intervals)))
-    _COVERS.put(where, (signature, cover))
-    return {pages: cover}
+    ordered = sorted(pages)
+    groups = []
+    for first in range(0, len(ordered), GROUP):
+        members = ordered[first : first + GROUP]
+        where = (key, kind.id, frozenset(members), low, high)
+        signature = tuple(stamps.get(pks[page], 0) for page in members)
+        hit = _GROUPS.get(where)
+        if hit is not None and hit[0] == signature:
+            groups.append(hit[1])
+            continue
+        group = Windows.of(
+            chain.from_iterable(clip(known[page].windows, low, high) for page in members)
+        )
+        _GROUPS.put(where, (signature, group))
+        groups.append(group)
+    windows = Windows.together(groups)
+    return {pages: KnownCover(kind.id, low, high, windows, tuple(merge(windows.intervals)))}
 
 
 def _midnight_after(moment: datetime) -> datetime:
@@ -172,4 +185,4 @@ class _Budgeted:
 
 
 _CACHE = _Budgeted(BUDGET)
-_COVERS = Lru(COVERS)
+_GROUPS = Lru(COVERS * 64)  # the groups of COVERS sets of up to 4,096 pages

@@ -20,7 +20,7 @@ Choices made here:
   revoked link cannot be revoked, an expired one can.
 * A link may name the member of a flexible round-robin seat (``member``) only when every
   event type it books has such a seat with that page as an active member of its pool
-  (``engine.rules.flexible_members``).
+  (``engine.seats.flexible_members``).
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from engine.bounds import check_text
 from engine.errors import BadInput, NotFound
 from engine.model import EventType, MasterMode, MasterPage, Schedule
 from engine.records import OneTimeLink
-from engine.rules import flexible_members
+from engine.seats import flexible_members
 from services import roles
 from services.context import Actor
 from services.errors import LinkExpired, LinkRevoked, LinkUnknown, LinkUsed

@@ -1,4 +1,5 @@
-"""What a customer may book: the catalogue of master pages, and the offered slots.
+"""What a customer may book: the catalogue of master pages, the offered slots, and what a
+new one-time link opens (``plan_link``).
 
 ``read_request`` is the one place that turns a master page, an event type, a requester
 zone and an optional one-time link into a checked request, from the configuration alone;
@@ -9,9 +10,11 @@ or what a ``one_time_links_only`` master page shows.
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from dataclasses import dataclass, replace
+import threading
+from collections.abc import Callable, Collection, Hashable, Iterable
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
+from typing import Protocol, TypeVar, cast
 
 from sqlalchemy import Engine
 
@@ -27,25 +30,29 @@ from engine.model import (
     WorkspaceConfig,
 )
 from engine.records import OneTimeLink
-from engine.rules import (
+from engine.rules import booking_view
+from engine.rules import free_pages as engine_free_pages
+from engine.rules import offered_slots as engine_offered_slots
+from engine.search import Slot
+from engine.seats import (
     Involved,
-    booking_view,
     flexible_members,
     flexible_pool,
     involved_pages,
     needs_headcount,
     seat_candidates,
 )
-from engine.rules import free_pages as engine_free_pages
-from engine.slots import Slot
-from engine.slots import offered_slots as engine_offered_slots
 from engine.zones import local_to_utc, zone
 from services import free_time, roles
 from services.context import Actor, system_clock
 from services.errors import Forbidden
 from services.links import link_event_types, usable_link
 from storage.config import Configuration
+from storage.config_cache import configuration_key
+from storage.page_changes import page_stamps
 from storage.uow import UnitOfWork
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,19 +259,100 @@ def offered_slots(
         local = zone(request.tz)
         start = local_to_utc(from_date, 0, local)
         end = local_to_utc(to_date + timedelta(days=1), 0, local)
-        request = with_bookings(uow, request, start, end, now=now, ignore=moving)
-    return engine_offered_slots(
-        request.schedule,
-        master_page,
-        event_type,
-        start,
-        end,
-        request.tz,
-        now,
-        pick,
-        attendees=attendees,
-        member=request.link.member if request.link else None,
-    )
+
+        def answer() -> tuple[Slot, ...]:
+            loaded = with_bookings(uow, request, start, end, now=now, ignore=moving)
+            return tuple(
+                engine_offered_slots(
+                    loaded.schedule,
+                    master_page,
+                    event_type,
+                    start,
+                    end,
+                    request.tz,
+                    now,
+                    pick,
+                    attendees=attendees,
+                    member=request.link.member if request.link else None,
+                )
+            )
+
+        if moving is not None:  # a question of one booking's customer: not shared
+            return list(answer())
+        question = _question(uow, request, start, end, pick, link_token, attendees)
+        return list(answer() if question is None else ASKED.once(question, answer))
+
+
+def _question(uow: UnitOfWork, request: Request, *asked: Hashable) -> Hashable | None:
+    """What makes two ``offered_slots`` questions the same: the configuration's version,
+    the master page, event type and zone, the rest ``asked``, and the stamp of every page
+    (``storage.page_changes``, read before any booking). None when no version was read."""
+    ws = request.configuration.workspace_pk
+    version = configuration_key(uow.session, ws)
+    if version is None:
+        return None
+    stamps = frozenset(page_stamps(uow.session, ws).items())
+    kind = request.event_type.id
+    return (version, request.master_page.id, kind, request.tz, *asked, stamps)
+
+
+class SingleFlight:
+    """Identical questions asked at once are answered once (``offered_slots``).
+
+    The first asker of a question computes; one asking the same while it does waits for
+    that answer instead of computing it again: a burst of the same ``/book-room`` costs one
+    computation, not forty. Only questions in flight are shared, nothing is kept after.
+    Safe because a question's key holds the stamp of every page of the workspace, read in
+    the asker's own transaction before anything else: equal stamps mean no page's
+    bookings, busy blocks or time off changed between the first asker's read and the
+    waiter's, so the answer is the one the waiter would compute, but for ``now``, which is
+    the first asker's (earlier by less than the computation took). When the first asker
+    fails, each waiter computes for itself.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._flights: dict[Hashable, _Flight] = {}
+
+    def once(self, question: Hashable, compute: Callable[[], T]) -> T:
+        """``compute()``, or the answer of the same ``question`` being computed now."""
+        with self._lock:
+            flight = self._flights.get(question)
+            if flight is None:
+                flight = self._flights[question] = _Flight()
+                leads = True
+            else:
+                flight.waiting += 1
+                leads = False
+        if not leads:
+            flight.done.wait()
+            return cast(T, flight.answer) if flight.answered else compute()
+        try:
+            answer = compute()
+            flight.answer, flight.answered = answer, True
+        finally:
+            with self._lock:
+                del self._flights[question]
+            flight.done.set()
+        return answer
+
+    def waiting(self, question: Hashable) -> int:
+        """How many askers wait for ``question``'s answer now (for tests)."""
+        with self._lock:
+            flight = self._flights.get(question)
+            return 0 if flight is None else flight.waiting
+
+
+@dataclass
+class _Flight:
+    done: threading.Event = field(default_factory=threading.Event)
+    answer: object = None
+    answered: bool = False
+    waiting: int = 0
+
+
+ASKED = SingleFlight()
+"""The ``offered_slots`` questions in flight in this process."""
 
 
 def free_pages(
@@ -425,3 +513,59 @@ def link_members(
     turn = next(seat.pages for seat in seats if seat.pool == pool.id)
     choices = tuple(Choice(page, schedule.pages[page].name) for page in members)
     return LinkMembers(choices, turn[0] if turn and turn[0] in members else members[0])
+
+
+@dataclass(frozen=True, slots=True)
+class LinkPlan:
+    """What ``/book-link`` does next for the master page it was asked about.
+
+    ``linkable`` are the master pages a one-time link may open (those with dynamic rules);
+    ``master_page`` is the one asked for, None when the request names none of them (and
+    there is not exactly one); ``members`` whom the link must name first (a flexible round
+    robin, ``link_members``), None when it names nobody.
+    """
+
+    linkable: tuple[Choice, ...]
+    master_page: Choice | None = None
+    members: LinkMembers | None = None
+
+
+def plan_link(
+    engine: Engine, workspace_id: str, asked: str | None, *, actor: Actor, now: datetime
+) -> LinkPlan:
+    """Return which master page a new link opens and whom it must name first.
+
+    ``asked`` names a master page by id or name, in any case; without it the only linkable
+    master page is taken.
+
+    Raises:
+        NotFound: the workspace does not exist.
+        Forbidden: the actor may not create links to the master page asked for.
+    """
+    with UnitOfWork(engine) as uow:
+        masters = uow.config.load(workspace_id).master_pages.values()
+    linkable = tuple(Choice(m.id, m.name) for m in masters if m.mode is MasterMode.DYNAMIC)
+    if asked is None:
+        chosen = linkable[0] if len(linkable) == 1 else None
+    else:
+        chosen = named_by(linkable, asked)
+    if chosen is None:
+        return LinkPlan(linkable)
+    members = link_members(engine, workspace_id, chosen.id, actor=actor, now=now)
+    return LinkPlan(linkable, chosen, members)
+
+
+class _Named(Protocol):
+    @property
+    def id(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+
+
+_N = TypeVar("_N", bound=_Named)
+
+
+def named_by(found: Iterable[_N], text: str) -> _N | None:
+    """Return the first of ``found`` whose id or name is ``text`` (any case, trimmed)."""
+    wanted = text.strip().lower()
+    return next((item for item in found if wanted in (item.id.lower(), item.name.lower())), None)

@@ -6,7 +6,7 @@ version and longest booking buffer, then occupancy, busy blocks, time off and th
 cache miss adds the workspace row, the 10 of ``storage.config_read`` and a second look at
 the version. It is ``ConfigRepository.configuration`` followed by ``fill`` (the last 4), so a
 caller can read the configuration, ask the engine which pages a question involves
-(``engine.rules.involved_pages``) and load only their bookings.
+(``engine.seats.involved_pages``) and load only their bookings.
 
 Time off (whole local dates of a page) becomes busy blocks from the page's local midnight to
 the midnight after its last day, in the page's zone as it is when read, so a page that

@@ -64,3 +64,35 @@ def test_the_layer_scan_sees_every_package():
 @pytest.mark.parametrize("module", sorted(COMPOSITION_ROOT))
 def test_each_composition_root_module_exists_and_needs_its_exception(module):
     assert "storage" in imports_of(ROOT / module)
+
+
+HANDLERS = ROOT / "bot" / "handlers"
+FEATURES = sorted(
+    source.stem for source in HANDLERS.glob("*.py") if "def register(" in source.read_text()
+)
+"""The Slack feature modules (each adds its listeners with ``register(app)``)."""
+
+
+def handler_modules_imported_by(source: Path) -> set[str]:
+    tree = ast.parse(source.read_text(), str(source))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            if node.module.startswith("bot.handlers."):
+                names.add(node.module.removeprefix("bot.handlers."))
+            elif node.module == "bot.handlers":
+                names.update(alias.name for alias in node.names)
+    return names
+
+
+@pytest.mark.parametrize("feature", FEATURES)
+def test_a_slack_feature_never_imports_another(feature):
+    # What several features share lives in the shared handler modules (modals, refusals,
+    # screens), and the use cases they call in bot.caller.Caller.
+    assert handler_modules_imported_by(HANDLERS / f"{feature}.py") & set(FEATURES) == set()
+
+
+def test_the_feature_scan_sees_every_feature():
+    assert {"booking", "links", "admin", "home", "reassign", "calendars", "timeoff"} <= set(
+        FEATURES
+    )

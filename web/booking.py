@@ -27,7 +27,7 @@ from werkzeug.wrappers import Request, Response
 from engine.errors import BadInput, SlotUnavailable
 from engine.model import EventType, FormField, Schedule, WorkspaceConfig
 from engine.records import Booking
-from engine.rules import needs_headcount
+from engine.seats import needs_headcount
 from engine.zones import zulu
 from services.booking import BookingRequest, Customer, book
 from services.config import load_config

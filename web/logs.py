@@ -14,7 +14,6 @@ import logging
 import re
 
 SERVER_LOGGERS = ("waitress", "werkzeug")
-REDACTED = "/l/[link]"
 REDACTED_FEED = "/cal/[feed]"
 _LINK_PATH = re.compile(r"/([lm])/[A-Za-z0-9_\-%.~]+")
 _FEED_PATH = re.compile(r"/cal/[A-Za-z0-9_\-%.~]+")

@@ -24,8 +24,9 @@ from engine.errors import BookingCancelled, BookingStarted, Refused, SlotUnavail
 from engine.model import BookingStatus, EventType, WorkspaceConfig
 from engine.records import Booking
 from engine.zones import zulu
-from services.booking import GuestBooking, guest_booking, reschedule, reschedule_slots
-from services.booking import cancel as cancel_booking
+from services.booking_changes import cancel as cancel_booking
+from services.booking_changes import reschedule, reschedule_slots
+from services.booking_reads import GuestBooking, guest_booking
 from services.config import load_config
 from services.context import Guest
 from services.errors import LinkUnknown

@@ -22,7 +22,7 @@ from werkzeug.wrappers import Request, Response
 from engine.bounds import check_instant
 from engine.durations import length_text
 from engine.model import EventType, WorkspaceConfig
-from engine.slots import Slot
+from engine.search import Slot
 from engine.zones import zulu
 from services.context import Services
 from web.ics import day_text, is_web_link

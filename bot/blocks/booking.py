@@ -1,16 +1,17 @@
-"""The /book-room modal and the list of my bookings: builders and their parsers.
+"""The /book-room modal: its screens, and the parsers of the command and of each step.
 
 ``build_screen`` draws a screen of the booking modal's use case
 (``services.booking_screens``), keeping its ``BookingState`` in ``private_metadata`` as
 compact JSON; ``parse_step`` applies a click or a choice to it. Times show in the
 requester's zone; one day at a time, at most ``SLOTS_PER_PAGE`` buttons per screen with
 "More times" after them, so a view stays far below Slack's 100 blocks and 25 elements per
-actions block.
+actions block. The form's answers are ``bot.blocks.booking_form``; the list of my
+bookings is ``bot.blocks.my_bookings``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -19,7 +20,6 @@ from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
     ButtonElement,
-    ConfirmObject,
     DatePickerElement,
     DividerBlock,
     HeaderBlock,
@@ -32,13 +32,12 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot import ids
+from bot.blocks.booking_form import prefill
 from bot.blocks.common import (
     MAX_ACTIONS_ELEMENTS,
-    MAX_MESSAGE_BLOCKS,
     MAX_OPTION_TEXT,
     MAX_OPTIONS,
     MAX_TITLE,
-    MessageContent,
     build_notice_view,
     chunks,
     clip,
@@ -51,11 +50,12 @@ from bot.blocks.common import (
     plain,
     section,
 )
+from bot.blocks.my_bookings import Names, booking_line
 from bot.profiles import Profile
 from engine.durations import length_text
 from engine.model import FormField, MasterMode
 from engine.records import Booking
-from engine.slots import Slot
+from engine.search import Slot
 from services.booking_screens import (
     BookingState,
     FormScreen,
@@ -73,21 +73,11 @@ from services.slots import BookableMasterPage, Choice
 
 TITLE = "Book a time"
 MOVE_TITLE = "Reschedule"
+FINDING = "Finding free times…"
+"""The loading view of a booking modal that is slow to open (``bot.handlers.modals``)."""
 SLOTS_PER_PAGE = 3 * MAX_ACTIONS_ELEMENTS
 # "How many people?": every count up to 20, then the usual sizes of larger rooms.
 HEADCOUNTS = (*range(1, 21), 25, 30, 40, 50, 75, 100)
-# Each listed booking takes a section and a row of buttons.
-MAX_LISTED_BOOKINGS = (MAX_MESSAGE_BLOCKS - 5) // 2
-_PROFILE_FIELDS = {
-    "name": "name",
-    "full_name": "name",
-    "email": "email",
-    "e-mail": "email",
-    "phone": "phone",
-    "telephone": "phone",
-    "title": "title",
-    "job_title": "title",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,15 +95,20 @@ def parse_book_room_command(text: str, *, today: date) -> BookRoomCommand:
     Raises:
         ValueError: more than a master page and a date, or a date that is not one.
     """
-    words = text.split()
-    if [word.lower() for word in words] == ["list"]:
+    if asks_for_list(text):
         return BookRoomCommand(list_bookings=True)
+    words = text.split()
     day = None
     if words and (parsed := _day(words[-1], today)) is not None:
         day, words = parsed, words[:-1]
     if len(words) > 1 and day is None and _looks_like_date(words[-1]):
         raise ValueError(f"'{words[-1]}' is not a date like {today.isoformat()}")
     return BookRoomCommand(master_page=" ".join(words) or None, day=day)
+
+
+def asks_for_list(text: str) -> bool:
+    """Whether the text after ``/book-room`` asks for the list of one's bookings."""
+    return [word.lower() for word in text.split()] == ["list"]
 
 
 def _day(word: str, today: date) -> date | None:
@@ -373,19 +368,6 @@ def _back() -> ActionsBlock:
     )
 
 
-def prefill(form: Sequence[FormField], profile: Mapping[str, str | None]) -> dict[str, str]:
-    """Answer the form fields that ask for something the Slack profile holds."""
-    answers: dict[str, str] = {}
-    for item in form:
-        key = _PROFILE_FIELDS.get(item.id.lower()) or _PROFILE_FIELDS.get(
-            item.label.strip().lower().replace(" ", "_")
-        )
-        value = profile.get(key) if key else None
-        if value:
-            answers[item.id] = value
-    return answers
-
-
 def build_form_view(
     state: BookingState,
     summary: Summary,
@@ -426,29 +408,10 @@ def build_move_view(state: BookingState, summary: Summary) -> View:
     return _modal(ids.BOOK_FORM_VIEW, state, blocks, submit=MOVE_TITLE)
 
 
-def parse_form(values: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> dict[str, str]:
-    """Read the answers of a submitted form view's ``state.values``, by field id."""
-    answers: dict[str, str] = {}
-    for block_id, actions in values.items():
-        if not block_id.startswith(ids.BOOK_FIELD):
-            continue
-        value = (actions.get(block_id) or {}).get("value")
-        if isinstance(value, str) and value.strip():
-            answers[block_id.removeprefix(ids.BOOK_FIELD)] = value.strip()
-    return answers
-
-
-def field_block(field_path: str | None) -> str | None:
-    """Return the block of a service error's ``form.<id>`` field (``response_action: errors``)."""
-    if field_path and field_path.startswith("form."):
-        return ids.BOOK_FIELD + field_path.removeprefix("form.")
-    return None
-
-
 def build_booked_view(booking: Booking, names: Names, tz: str, *, moved: bool = False) -> View:
     """The confirmation: what was booked (or rescheduled), when, with whom."""
     headline = "Rescheduled." if moved else "You're booked."
-    text = f":white_check_mark: *{headline}*\n{_booking_line(booking, names, tz)}"
+    text = f":white_check_mark: *{headline}*\n{booking_line(booking, names, tz)}"
     blocks: list[Block] = [section(text, block_id="book:done")]
     blocks.append(
         context(
@@ -463,83 +426,6 @@ def build_booked_view(booking: Booking, names: Names, tz: str, *, moved: bool = 
         close=plain("Done", MAX_TITLE),
         blocks=blocks,
     )
-
-
-@dataclass(frozen=True, slots=True)
-class Names:
-    """Display names of a workspace's pages, event types and master pages, by id."""
-
-    pages: Mapping[str, str]
-    event_types: Mapping[str, str]
-    master_pages: Mapping[str, str]
-
-    def page(self, page_id: str) -> str:
-        return self.pages.get(page_id, page_id)
-
-
-def _booking_line(booking: Booking, names: Names, tz: str) -> str:
-    kind = names.event_types.get(booking.event_type, booking.event_type)
-    master = names.master_pages.get(booking.master_page, booking.master_page)
-    hosts = ", ".join(names.page(p.page) for p in booking.participants)
-    where = f"\nat {mrkdwn_escape(booking.location)}" if booking.location else ""
-    return (
-        f"*{mrkdwn_escape(kind)}* · {mrkdwn_escape(master)}\n"
-        f"{format_slot(booking.start, booking.end, tz)}{where}\nwith {mrkdwn_escape(hosts)}"
-    )
-
-
-def build_my_bookings_message(
-    bookings: Sequence[Booking],
-    names: Names,
-    tz: str,
-    *,
-    notice: str | None = None,
-    reschedulable: Collection[str] = (),
-) -> MessageContent:
-    """``/book-room list``: my upcoming bookings, soonest first, each with Cancel.
-
-    Bookings in ``reschedulable`` (those the reader may move) also get Reschedule.
-    """
-    blocks: list[Block] = []
-    if notice:
-        blocks.append(section(notice, block_id="mine:notice"))
-    if not bookings:
-        blocks.append(section("You have no upcoming bookings. `/book-room` books one."))
-        return MessageContent(text=notice or "You have no upcoming bookings.", blocks=tuple(blocks))
-    blocks.append(section(f"*Your upcoming bookings* ({mrkdwn_escape(tz)})", block_id="mine:head"))
-    for index, booking in enumerate(bookings[:MAX_LISTED_BOOKINGS]):
-        blocks.append(
-            section(_booking_line(booking, names, tz), block_id=f"{ids.MY_BOOKING}{index}")
-        )
-        buttons: list[ButtonElement] = []
-        if booking.id in reschedulable:
-            buttons.append(
-                ButtonElement(
-                    text=plain("Reschedule"),
-                    action_id=f"{ids.MY_RESCHEDULE}{index}",
-                    value=booking.id,
-                )
-            )
-        buttons.append(
-            ButtonElement(
-                text=plain("Cancel"),
-                action_id=f"{ids.MY_CANCEL}{index}",
-                value=booking.id,
-                style="danger",
-                confirm=ConfirmObject(
-                    title=plain("Cancel this booking?", 100),
-                    text=plain(format_slot(booking.start, booking.end, tz), 300),
-                    confirm=plain("Cancel it", 30),
-                    deny=plain("Keep it", 30),
-                ),
-            )
-        )
-        blocks.append(ActionsBlock(block_id=f"{ids.MY_ACTIONS}{index}", elements=buttons))
-    hidden = len(bookings) - MAX_LISTED_BOOKINGS
-    if hidden > 0:
-        blocks.append(context(f"…and {hidden} more."))
-    summary = f"You have {len(bookings)} upcoming booking{'s' if len(bookings) != 1 else ''}."
-    return MessageContent(text=notice or summary, blocks=tuple(blocks))
 
 
 def _modal(

@@ -34,7 +34,6 @@ MAX_OPTIONS = 100
 MAX_TITLE = 24
 MAX_SECTION_TEXT = 3000
 MAX_CONTEXT_TEXT = 2000
-MAX_PRIVATE_METADATA = 3000
 
 NOT_SET_UP = (
     "Roundtable isn't set up in this workspace yet. A workspace admin sets it up with "

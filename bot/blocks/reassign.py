@@ -38,7 +38,7 @@ from bot.blocks.common import (
 from engine.errors import BadInput
 from engine.model import Page, PageKind
 from engine.records import Booking, Role
-from services.booking import Candidate
+from services.booking_reassign import Candidate
 
 MAX_REASON = 500
 TELL = "tell"

@@ -13,8 +13,7 @@ import logging
 import re
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
-from slack_sdk import WebClient
+from slack_bolt import Ack, App
 from slack_sdk.models.views import View
 
 from bot import ids
@@ -27,13 +26,13 @@ from bot.blocks.admin import (
     parse_admin_form,
     parse_menu_value,
 )
-from bot.blocks.common import build_notice_message, build_notice_view
-from bot.handlers.modals import open_modal
+from bot.blocks.common import build_notice_view
+from bot.caller import Caller
+from bot.handlers.modals import PendingModal, open_modal, opens_modal
 from bot.work import Defer, after_ack
 from engine.errors import BadInput, RoundtableError
 from engine.model import WorkspaceConfig
-from services.admin import AdminInvalid, check_admin, load_setup, save_entity
-from services.context import Actor, Services
+from services.admin import AdminInvalid
 from services.errors import Forbidden
 
 ONLY_ADMINS = "Only the workspace's admins can change the setup."
@@ -44,8 +43,8 @@ _FAMILY = re.compile(f"^{re.escape(ids.ADMIN_FAMILY)}")
 
 def register(app: App) -> None:
     """Add the admin listeners to ``app``."""
-    app.command(ids.BOOK_ADMIN_COMMAND)(after_ack(open_admin_menu))
-    app.action(ids.ADMIN_OPEN_MENU)(after_ack(open_admin_menu_from_home))
+    app.command(ids.BOOK_ADMIN_COMMAND)(opens_modal(open_admin_menu, SETUP_TITLE))
+    app.action(ids.ADMIN_OPEN_MENU)(opens_modal(open_admin_menu_from_home, SETUP_TITLE))
     app.action(re.compile(f"^{re.escape(ids.ADMIN_NEW)}"))(after_ack(open_new_entity))
     app.action(re.compile(f"^{re.escape(ids.ADMIN_PICK)}"))(after_ack(open_entity))
     app.options(_FAMILY)(suggest_options)
@@ -53,65 +52,35 @@ def register(app: App) -> None:
     app.view(_FAMILY)(save_admin_form)
 
 
-def open_admin_menu(
-    body: dict[str, Any],
-    client: WebClient,
-    respond: Respond,
-    services: Services,
-    actor: Actor,
-    workspace_id: str,
-) -> None:
+def open_admin_menu(modal: PendingModal, caller: Caller) -> None:
     """``/book-admin`` opens the setup menu for an admin and refuses anyone else."""
-    config = setup_for(services, workspace_id, actor)
+    config = setup_for(caller)
     if config is None:
-        respond(response_type="ephemeral", **build_notice_message(ONLY_ADMINS).as_kwargs())
+        modal.notice(ONLY_ADMINS)
         return
-    open_modal(client, body["trigger_id"], build_admin_menu(config), respond=respond)
+    modal.open(build_admin_menu(config))
 
 
-def open_admin_menu_from_home(
-    body: dict[str, Any],
-    client: WebClient,
-    services: Services,
-    actor: Actor,
-    workspace_id: str,
-) -> None:
+def open_admin_menu_from_home(modal: PendingModal, caller: Caller) -> None:
     """The App Home's setup button opens the same menu."""
-    config = setup_for(services, workspace_id, actor)
-    menu = build_refusal_view() if config is None else build_admin_menu(config)
-    open_modal(client, body["trigger_id"], menu)
+    config = setup_for(caller)
+    modal.open(build_refusal_view() if config is None else build_admin_menu(config))
 
 
-def open_new_entity(
-    body: dict[str, Any],
-    action: dict[str, Any],
-    client: WebClient,
-    services: Services,
-    actor: Actor,
-    workspace_id: str,
-) -> None:
+def open_new_entity(body: dict[str, Any], action: dict[str, Any], caller: Caller) -> None:
     """A menu button opens an empty modal for a new entity."""
-    _show(body, client, services, actor, workspace_id, str(action.get("value", "")), new=True)
+    _show(body, caller, str(action.get("value", "")), new=True)
 
 
-def open_entity(
-    body: dict[str, Any],
-    action: dict[str, Any],
-    client: WebClient,
-    services: Services,
-    actor: Actor,
-    workspace_id: str,
-) -> None:
+def open_entity(body: dict[str, Any], action: dict[str, Any], caller: Caller) -> None:
     """Picking an entity in the menu opens its modal, filled in."""
     value = str(action.get("selected_option", {}).get("value", ""))
-    _show(body, client, services, actor, workspace_id, value, new=False)
+    _show(body, caller, value, new=False)
 
 
-def suggest_options(
-    ack: Ack, payload: dict[str, Any], services: Services, actor: Actor, workspace_id: str
-) -> None:
+def suggest_options(ack: Ack, payload: dict[str, Any], caller: Caller) -> None:
     """Answer an external select of the admin views; nobody else gets any names."""
-    config = setup_for(services, workspace_id, actor)
+    config = setup_for(caller)
     if config is None:
         ack(options=[])
         return
@@ -121,17 +90,9 @@ def suggest_options(
     ack(options=[option.to_dict("block") for option in options])
 
 
-def save_admin_form(
-    ack: Ack,
-    defer: Defer,
-    view: dict[str, Any],
-    client: WebClient,
-    services: Services,
-    actor: Actor,
-    workspace_id: str,
-) -> None:
+def save_admin_form(ack: Ack, defer: Defer, view: dict[str, Any], caller: Caller) -> None:
     """Validate and save a submitted entity; answer problems on their fields."""
-    if not is_admin(services, workspace_id, actor):
+    if not is_admin(caller):
         ack(response_action="update", view=build_refusal_view())
         return
     try:
@@ -140,14 +101,7 @@ def save_admin_form(
         ack(response_action="update", view=build_notice_view(SETUP_TITLE, "Nothing to save."))
         return
     try:
-        saved = save_entity(
-            services.engine,
-            workspace_id,
-            form.section,
-            form.data,
-            replaces=form.replaces,
-            actor=actor,
-        )
+        saved = caller.save_entity(form.section, form.data, replaces=form.replaces)
     except AdminInvalid as invalid:
         ack(response_action="errors", errors=form_errors(form, invalid.problems))
         return
@@ -158,47 +112,36 @@ def save_admin_form(
     root = view.get("root_view_id")
     if root and root != view.get("id"):
         notice = f":white_check_mark: Saved {form.section.noun} *{saved.name}* (`{saved.id}`)."
-        defer(_show_menu, root, notice, client, services, actor, workspace_id)
+        defer(_show_menu, root, notice, caller)
 
 
-def _show_menu(
-    root: str, notice: str, client: WebClient, services: Services, actor: Actor, workspace_id: str
-) -> None:
+def _show_menu(root: str, notice: str, caller: Caller) -> None:
     """After ``save_admin_form``'s ack: the setup menu under the modal, with what was saved."""
-    config = load_setup(services.engine, workspace_id, actor=actor)
-    client.views_update(view_id=root, view=build_admin_menu(config, notice=notice))
+    config = caller.load_setup()
+    caller.client.views_update(view_id=root, view=build_admin_menu(config, notice=notice))
 
 
-def is_admin(services: Services, workspace_id: str, actor: Actor) -> bool:
-    """Tell whether the actor is an admin of the workspace."""
+def is_admin(caller: Caller) -> bool:
+    """Tell whether the caller is an admin of the workspace."""
     try:
-        check_admin(services.engine, workspace_id, actor=actor)
+        caller.check_admin()
     except Forbidden:
         return False
     return True
 
 
-def setup_for(services: Services, workspace_id: str, actor: Actor) -> WorkspaceConfig | None:
+def setup_for(caller: Caller) -> WorkspaceConfig | None:
     """Return the workspace's configuration for an admin, None for anyone else."""
     try:
-        return load_setup(services.engine, workspace_id, actor=actor)
+        return caller.load_setup()
     except Forbidden:
         return None
 
 
-def _show(
-    body: dict[str, Any],
-    client: WebClient,
-    services: Services,
-    actor: Actor,
-    workspace_id: str,
-    value: str,
-    *,
-    new: bool,
-) -> None:
+def _show(body: dict[str, Any], caller: Caller, value: str, *, new: bool) -> None:
     """Push the entity modal a menu ``value`` names over the menu (or open it when there is
     no modal yet): a new one (``section/kind``) or an existing one (``section/id``)."""
-    config = setup_for(services, workspace_id, actor)
+    config = setup_for(caller)
     modal: View
     if config is None:
         modal = build_refusal_view()
@@ -211,4 +154,4 @@ def _show(
             _log.info("refused: %s", refusal.message)
             modal = build_notice_view(SETUP_TITLE, refusal.message)
     push = body.get("view", {}).get("type") == "modal"
-    open_modal(client, body["trigger_id"], modal, push=push)
+    open_modal(caller.client, body["trigger_id"], modal, push=push)

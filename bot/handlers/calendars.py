@@ -13,7 +13,6 @@ import re
 from typing import Any
 
 from slack_bolt import Ack, App
-from slack_sdk import WebClient
 
 from bot import ids
 from bot.blocks.calendars import (
@@ -24,14 +23,12 @@ from bot.blocks.calendars import (
     parse_connect_form,
 )
 from bot.blocks.common import build_notice_view
-from bot.handlers.home import show_home
+from bot.caller import Caller
 from bot.handlers.modals import open_modal
-from bot.profiles import Profiles
+from bot.handlers.screens import show_home
 from bot.work import Defer, after_ack
 from engine.errors import BadInput, RoundtableError
-from services.calendar_sync import sync_interval, sync_now
-from services.calendars import calendar_home, connect, disconnect
-from services.context import Actor, Services
+from services.calendar_sync import sync_interval
 from services.errors import Forbidden
 
 NOT_YOURS = "You can connect calendars to your own booking page only; an admin can do it for any."
@@ -47,30 +44,21 @@ def register(app: App) -> None:
     app.view(ids.CALENDAR_VIEW)(save_connection)
 
 
-def open_connect(
-    body: dict[str, Any],
-    action: dict[str, Any],
-    client: WebClient,
-    services: Services,
-    actor: Actor,
-    workspace_id: str,
-) -> None:
+def open_connect(body: dict[str, Any], action: dict[str, Any], caller: Caller) -> None:
     """Open the connect modal for the button's page (admins: any page), if the actor may."""
-    home = calendar_home(services.engine, workspace_id, actor=actor)
+    home = caller.calendar_home()
     wanted = str(action.get("value") or "")
     page = next((p for p in home.pages if p.id == wanted), None)
     if (wanted != ANY_PAGE and page is None) or (wanted == ANY_PAGE and not home.admin):
         view = build_notice_view("Connect a calendar", NOT_YOURS)
     else:
         view = build_connect_modal(page, home.pages)
-    open_modal(client, body["trigger_id"], view)
+    open_modal(caller.client, body["trigger_id"], view)
 
 
-def suggest_pages(
-    ack: Ack, payload: dict[str, Any], services: Services, actor: Actor, workspace_id: str
-) -> None:
+def suggest_pages(ack: Ack, payload: dict[str, Any], caller: Caller) -> None:
     """Answer the page select of an admin's connect modal; nobody else gets any names."""
-    home = calendar_home(services.engine, workspace_id, actor=actor)
+    home = caller.calendar_home()
     if not home.admin:
         ack(options=[])
         return
@@ -78,31 +66,18 @@ def suggest_pages(
     ack(options=[option.to_dict("block") for option in options])
 
 
-def save_connection(
-    ack: Ack,
-    defer: Defer,
-    view: dict[str, Any],
-    client: WebClient,
-    services: Services,
-    profiles: Profiles,
-    actor: Actor,
-    workspace_id: str,
-) -> None:
+def save_connection(ack: Ack, defer: Defer, view: dict[str, Any], caller: Caller) -> None:
     """Check and store a submitted connection, then read it and show the Home."""
     has_page = not view.get("private_metadata")
     try:
         form = parse_connect_form(view)
-        connection = connect(
-            services.engine,
-            workspace_id,
+        connection = caller.connect(
             [form.page],
             kind=form.kind,
             url=form.url,
             username=form.username,
             password=form.password,
             write=form.write,
-            actor=actor,
-            now=services.clock(),
         )
     except Forbidden:
         ack(response_action="update", view=build_notice_view("Connect a calendar", NOT_YOURS))
@@ -114,29 +89,12 @@ def save_connection(
         )
         return
     ack()
-    defer(
-        _read_connection, form.page, connection.id, client, services, profiles, actor, workspace_id
-    )
+    defer(_read_connection, form.page, connection.id, caller)
 
 
-def _read_connection(
-    page: str,
-    connection_id: str,
-    client: WebClient,
-    services: Services,
-    profiles: Profiles,
-    actor: Actor,
-    workspace_id: str,
-) -> None:
+def _read_connection(page: str, connection_id: str, caller: Caller) -> None:
     """After ``save_connection``'s ack: read the new connection, and show the Home."""
-    results = sync_now(
-        services.engine,
-        workspace_id,
-        page=page,
-        actor=actor,
-        now=services.clock(),
-        interval=sync_interval(),
-    )
+    results = caller.sync_now(page, interval=sync_interval())
     mine = next((r for r in results if r.id == connection_id), None)
     if mine is None or mine.error is None:
         busy = 0 if mine is None else mine.busy
@@ -144,21 +102,14 @@ def _read_connection(
         notice = f":white_check_mark: Calendar connected: {busy} busy block{plural} read."
     else:
         notice = f":warning: Calendar connected, but it could not be read yet: {mine.error}"
-    show_home(client, services, profiles, actor, workspace_id, notice=notice)
+    show_home(caller, notice=notice)
 
 
-def disconnect_from_home(
-    action: dict[str, Any],
-    client: WebClient,
-    services: Services,
-    profiles: Profiles,
-    actor: Actor,
-    workspace_id: str,
-) -> None:
+def disconnect_from_home(action: dict[str, Any], caller: Caller) -> None:
     """Disconnect a calendar (if the actor manages every page it serves), then show the Home."""
     try:
-        disconnect(services.engine, workspace_id, str(action.get("value", "")), actor=actor)
+        caller.disconnect(str(action.get("value", "")))
         notice = "Calendar disconnected; its busy times no longer count."
     except RoundtableError as error:
         notice = error.message
-    show_home(client, services, profiles, actor, workspace_id, notice=notice)
+    show_home(caller, notice=notice)

@@ -11,11 +11,11 @@ from dataclasses import replace
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
-from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.models.views import View
 
 from bot import ids
+from bot.blocks.booking import FINDING
 from bot.blocks.common import (
     MAX_TITLE,
     MessageContent,
@@ -33,19 +33,16 @@ from bot.blocks.links import (
     parse_book_link_command,
     parse_link_member,
 )
-from bot.handlers.booking import requester_zone, screen
-from bot.handlers.modals import open_modal
+from bot.caller import Caller
+from bot.handlers.modals import PendingModal, open_modal, opens_modal
 from bot.handlers.refusals import tell
-from bot.profiles import Profile, Profiles
+from bot.handlers.screens import booking_screen
+from bot.profiles import Profile
 from bot.work import Defer, after_ack
 from engine.errors import BadInput, RoundtableError
-from engine.model import MasterMode
 from services.booking_screens import BookingState
-from services.config import load_config
-from services.context import Actor, Services
 from services.errors import LinkRefused
-from services.links import CreatedLink, create_link, resolve_link
-from services.slots import link_members
+from services.links import CreatedLink
 
 LINK_TITLE = "Booking link"
 NOTHING_TO_LINK = "No master page here has dynamic rules, so there is nothing to link to."
@@ -57,72 +54,54 @@ _log = logging.getLogger(__name__)
 def register(app: App) -> None:
     """Add the /book-link listeners to ``app``."""
     app.command(ids.BOOK_LINK_COMMAND)(after_ack(send_guest_link))
-    app.action(ids.LINK_OPEN)(after_ack(open_guest_modal))
+    app.action(ids.LINK_OPEN)(opens_modal(open_guest_modal, LINK_TITLE, loading=FINDING))
     app.view(ids.LINK_MEMBER_VIEW)(send_member_link)
 
 
-def send_guest_link(
-    command: dict[str, Any],
-    client: WebClient,
-    respond: Respond,
-    services: Services,
-    profiles: Profiles,
-    actor: Actor,
-    workspace_id: str,
-) -> None:
+def send_guest_link(command: dict[str, Any], respond: Respond, caller: Caller) -> None:
     """``/book-link @guest [master page]``: create a personalized link and DM it to the guest.
 
-    A master page with a flexible round robin first asks whom the link books.
+    A master page with a flexible round robin first asks whom the link books
+    (``services.slots.plan_link`` decides).
     """
     try:
         asked = parse_book_link_command(command.get("text", ""))
     except ValueError as error:
         respond(response_type="ephemeral", **build_notice_message(str(error)).as_kwargs())
         return
-    guest = profiles.get(client, workspace_id, asked.guest)
-    found = linkable_master_pages(services, workspace_id)
-    master = choose(found, asked.master_page)
-    if guest is None or master is None:
-        answer = _message(UNKNOWN_GUEST) if guest is None else _message(NOTHING_TO_LINK)
-        if guest is not None and found:
-            answer = build_choose_master_page_message(found).as_kwargs()
-        respond(response_type="ephemeral", **answer)
+    guest = caller.profile_of(asked.guest)
+    if guest is None:
+        respond(response_type="ephemeral", **_message(UNKNOWN_GUEST))
         return
-    link_for = LinkAsked(asked.guest, *master)
     try:
-        members = link_members(
-            services.engine, workspace_id, master[0], actor=actor, now=services.clock()
-        )
-        if members is not None:
-            modal = build_link_member_modal(link_for, members)
-            open_modal(client, command["trigger_id"], modal, respond=respond)
+        plan = caller.plan_link(asked.master_page)
+        if plan.master_page is None:
+            found = [(choice.id, choice.name) for choice in plan.linkable]
+            answer = build_choose_master_page_message(found).as_kwargs() if found else None
+            respond(response_type="ephemeral", **(answer or _message(NOTHING_TO_LINK)))
             return
-        link = _create(services, workspace_id, actor, guest, master[0], None)
+        link_for = LinkAsked(asked.guest, plan.master_page.id, plan.master_page.name)
+        if plan.members is not None:
+            modal = build_link_member_modal(link_for, plan.members)
+            open_modal(caller.client, command["trigger_id"], modal, respond=respond)
+            return
+        link = _create(caller, guest, plan.master_page.id, None)
     except RoundtableError as refusal:
         tell(respond, refusal)
         return
-    sent = _deliver(services, client, profiles, actor, workspace_id, guest, link_for, link)
+    sent = _deliver(caller, guest, link_for, link)
     respond(response_type="ephemeral", **sent.as_kwargs())
 
 
-def send_member_link(
-    ack: Ack,
-    defer: Defer,
-    view: dict[str, Any],
-    client: WebClient,
-    services: Services,
-    profiles: Profiles,
-    actor: Actor,
-    workspace_id: str,
-) -> None:
+def send_member_link(ack: Ack, defer: Defer, view: dict[str, Any], caller: Caller) -> None:
     """The member modal's "Send link": a link booking the chosen member, DMed to the guest."""
     link_for, member = parse_link_member(view)
-    guest = profiles.get(client, workspace_id, link_for.guest)
+    guest = caller.profile_of(link_for.guest)
     if guest is None:
         ack(response_action="update", view=build_notice_view(LINK_TITLE, UNKNOWN_GUEST))
         return
     try:
-        link = _create(services, workspace_id, actor, guest, link_for.master_page, member)
+        link = _create(caller, guest, link_for.master_page, member)
     except BadInput as error:
         if error.field == "member":
             ack(response_action="errors", errors={ids.LINK_MEMBER: error.message})
@@ -133,33 +112,14 @@ def send_member_link(
         ack(response_action="update", view=build_notice_view(LINK_TITLE, error.message))
         return
     ack(response_action="update", view=build_notice_view(LINK_TITLE, SENDING))
-    defer(
-        _send_member_link,
-        view["id"],
-        link_for,
-        link,
-        guest,
-        client,
-        services,
-        profiles,
-        actor,
-        workspace_id,
-    )
+    defer(_send_member_link, view["id"], link_for, link, guest, caller)
 
 
 def _send_member_link(
-    view_id: str,
-    link_for: LinkAsked,
-    link: CreatedLink,
-    guest: Profile,
-    client: WebClient,
-    services: Services,
-    profiles: Profiles,
-    actor: Actor,
-    workspace_id: str,
+    view_id: str, link_for: LinkAsked, link: CreatedLink, guest: Profile, caller: Caller
 ) -> None:
     """After ``send_member_link``'s ack: DM the link, and say on the modal how it went."""
-    answer = _deliver(services, client, profiles, actor, workspace_id, guest, link_for, link)
+    answer = _deliver(caller, guest, link_for, link)
     sent = View(
         type="modal",
         callback_id=ids.LINK_SENT_VIEW,
@@ -167,45 +127,21 @@ def _send_member_link(
         close=plain("Done", MAX_TITLE),
         blocks=list(answer.blocks),
     )
-    client.views_update(view_id=view_id, view=sent)
+    caller.client.views_update(view_id=view_id, view=sent)
 
 
-def _create(
-    services: Services,
-    workspace_id: str,
-    actor: Actor,
-    guest: Profile,
-    master_page: str,
-    member: str | None,
-) -> CreatedLink:
+def _create(caller: Caller, guest: Profile, master_page: str, member: str | None) -> CreatedLink:
     """Create the guest's personalized link (naming ``member`` for a flexible seat)."""
-    return create_link(
-        services.engine,
-        workspace_id,
-        master_page,
-        name=guest.name,
-        email=guest.email,
-        member=member,
-        actor=actor,
-        now=services.clock(),
-        public_url=services.public_url,
-    )
+    return caller.create_link(master_page, name=guest.name, email=guest.email, member=member)
 
 
 def _deliver(
-    services: Services,
-    client: WebClient,
-    profiles: Profiles,
-    actor: Actor,
-    workspace_id: str,
-    guest: Profile,
-    link_for: LinkAsked,
-    link: CreatedLink,
+    caller: Caller, guest: Profile, link_for: LinkAsked, link: CreatedLink
 ) -> MessageContent:
     """DM the link to the guest; return what the requester is told."""
-    tz = guest.timezone or requester_zone(services, profiles, client, workspace_id, actor)
+    tz = guest.timezone or caller.zone
     dm = build_link_dm(
-        inviter=actor.slack_user or "",
+        inviter=caller.user,
         master_page=link_for.master_page_name,
         url=link.url,
         token=link.token,
@@ -213,7 +149,7 @@ def _deliver(
         tz=tz,
     )
     try:
-        client.chat_postMessage(channel=link_for.guest, **dm.as_kwargs())
+        caller.client.chat_postMessage(channel=link_for.guest, **dm.as_kwargs())
     except SlackApiError as error:
         _log.info("could not DM the guest: %s", error.response.get("error"))
         text = f"I made the link but couldn't message <@{link_for.guest}>. Send them {link.url}"
@@ -227,49 +163,25 @@ def _deliver(
     )
 
 
-def open_guest_modal(
-    body: dict[str, Any],
-    action: dict[str, Any],
-    client: WebClient,
-    respond: Respond,
-    services: Services,
-    profiles: Profiles,
-    actor: Actor,
-) -> None:
+def open_guest_modal(modal: PendingModal, action: dict[str, Any], caller: Caller) -> None:
     """The DM's "Book a time": the booking modal for the link, or why it cannot be used."""
     token = str(action.get("value", ""))
     try:
-        link = resolve_link(services.engine, token, now=services.clock())
+        link = caller.resolve_link(token)
     except LinkRefused as refused:
         view = build_notice_view(LINK_TITLE, refused.message, callback_id=ids.LINK_NOTICE_VIEW)
-        open_modal(client, body["trigger_id"], view, respond=respond)
+        modal.open(view)
         return
-    tz = requester_zone(services, profiles, client, link.workspace_id, actor)
-    state = BookingState(day=local(services.clock(), tz).date(), tz=tz, link=token)
+    linked = caller.in_workspace(link.workspace_id)
+    tz = linked.zone
+    state = BookingState(day=local(caller.now(), tz).date(), tz=tz, link=token)
     state = replace(state, master_page=link.master_page)
     try:
-        view = screen(services, link.workspace_id, actor, state)
+        view = booking_screen(linked, state)
     except RoundtableError as refusal:
-        tell(respond, refusal)
+        modal.tell(refusal)
         return
-    open_modal(client, body["trigger_id"], view, respond=respond)
-
-
-def linkable_master_pages(services: Services, workspace_id: str) -> list[tuple[str, str]]:
-    """The master pages a link may open (those with dynamic rules): ids and names."""
-    return [
-        (master.id, master.name)
-        for master in load_config(services.engine, workspace_id).master_pages.values()
-        if master.mode is MasterMode.DYNAMIC
-    ]
-
-
-def choose(found: list[tuple[str, str]], asked: str | None) -> tuple[str, str] | None:
-    """The master page named by ``asked`` (id or name, any case), else the only one there is."""
-    if asked is None:
-        return found[0] if len(found) == 1 else None
-    wanted = asked.strip().lower()
-    return next((m for m in found if wanted in (m[0].lower(), m[1].lower())), None)
+    modal.open(view)
 
 
 def _message(text: str) -> dict[str, Any]:

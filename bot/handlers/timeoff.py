@@ -10,18 +10,15 @@ import re
 from typing import Any
 
 from slack_bolt import Ack, App
-from slack_sdk import WebClient
 
 from bot import ids
 from bot.blocks.timeoff import build_time_off_modal, parse_time_off, time_off_errors
-from bot.handlers.home import show_home
+from bot.caller import Caller
 from bot.handlers.modals import open_modal
-from bot.profiles import Profiles
+from bot.handlers.screens import show_home
 from bot.work import Defer, after_ack
 from engine.errors import RoundtableError
 from engine.zones import zone
-from services.context import Actor, Services
-from services.timeoff import add_time_off, pages_kept_by, remove_time_off
 
 NO_PAGE = "You have no booking page of your own, so there is no time off to add."
 
@@ -33,33 +30,17 @@ def register(app: App) -> None:
     app.action(re.compile(f"^{re.escape(ids.HOME_TIME_OFF_REMOVE)}"))(after_ack(remove_from_home))
 
 
-def open_time_off(
-    body: dict[str, Any],
-    client: WebClient,
-    services: Services,
-    profiles: Profiles,
-    actor: Actor,
-    workspace_id: str,
-) -> None:
+def open_time_off(body: dict[str, Any], caller: Caller) -> None:
     """Open the modal with the pages the user may give time off (their own first)."""
-    pages = pages_kept_by(services.engine, workspace_id, actor)
+    pages = caller.pages_kept_by()
     if not pages:
-        show_home(client, services, profiles, actor, workspace_id, notice=NO_PAGE)
+        show_home(caller, notice=NO_PAGE)
         return
-    today = services.clock().astimezone(zone(pages[0].timezone)).date()
-    open_modal(client, body["trigger_id"], build_time_off_modal(pages, today=today))
+    today = caller.now().astimezone(zone(pages[0].timezone)).date()
+    open_modal(caller.client, body["trigger_id"], build_time_off_modal(pages, today=today))
 
 
-def submit_time_off(
-    ack: Ack,
-    defer: Defer,
-    view: dict[str, Any],
-    client: WebClient,
-    services: Services,
-    profiles: Profiles,
-    actor: Actor,
-    workspace_id: str,
-) -> None:
+def submit_time_off(ack: Ack, defer: Defer, view: dict[str, Any], caller: Caller) -> None:
     """Add the time off, or answer on the field why not; then refresh the Home."""
     form = parse_time_off(view)
     if form.page is None:
@@ -70,35 +51,19 @@ def submit_time_off(
         ack(response_action="errors", errors=time_off_errors(field, "Choose a day."))
         return
     try:
-        add_time_off(
-            services.engine,
-            workspace_id,
-            form.page,
-            form.first_day,
-            form.last_day,
-            reason=form.reason,
-            actor=actor,
-            now=services.clock(),
-        )
+        caller.add_time_off(form.page, form.first_day, form.last_day, reason=form.reason)
     except RoundtableError as refused:
         ack(response_action="errors", errors=time_off_errors(refused.field, refused.message))
         return
     ack()
-    defer(show_home, client, services, profiles, actor, workspace_id, notice="Time off added.")
+    defer(show_home, caller, notice="Time off added.")
 
 
-def remove_from_home(
-    action: dict[str, Any],
-    client: WebClient,
-    services: Services,
-    profiles: Profiles,
-    actor: Actor,
-    workspace_id: str,
-) -> None:
+def remove_from_home(action: dict[str, Any], caller: Caller) -> None:
     """Remove one stretch of time off, then show the Home again with the outcome."""
     try:
-        remove_time_off(services.engine, workspace_id, str(action.get("value")), actor=actor)
+        caller.remove_time_off(str(action.get("value")))
         notice = "Time off removed: those days can be booked again."
     except RoundtableError as error:
         notice = error.message
-    show_home(client, services, profiles, actor, workspace_id, notice=notice)
+    show_home(caller, notice=notice)

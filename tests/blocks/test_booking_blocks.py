@@ -9,21 +9,18 @@ import pytest
 from bot import ids
 from bot.blocks.booking import (
     SLOTS_PER_PAGE,
-    Names,
     build_form_view,
     build_member_view,
-    build_my_bookings_message,
     build_slots_view,
-    field_block,
     parse_book_room_command,
-    parse_form,
     parse_step,
-    prefill,
 )
+from bot.blocks.booking_form import field_block, parse_form, prefill
 from bot.blocks.common import format_slot
+from bot.blocks.my_bookings import Names, build_my_bookings_message
 from engine.model import FormField, MasterMode, PickStep
 from engine.records import Booking, Participant, Role
-from engine.slots import Slot
+from engine.search import Slot
 from services.booking_screens import BookingState, Summary, settle
 from services.slots import BookableEventType, BookableMasterPage, Choice
 from tests.slack_checks import check_message, check_view

@@ -19,7 +19,7 @@ from bot.blocks.reassign import (
 from engine.errors import BadInput
 from engine.model import Page, PageKind
 from engine.records import Booking, Participant, Role
-from services.booking import Candidate
+from services.booking_reassign import Candidate
 from tests.blocks.test_admin_blocks import check_view, fill, option
 
 NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)

@@ -13,7 +13,9 @@ from caldav.davclient import DAVClient
 from icalendar import Calendar
 from sqlalchemy import Engine, text
 
-from services.booking import BookingRequest, Customer, book, cancel, reassign, reschedule
+from services.booking import BookingRequest, Customer, book
+from services.booking_changes import cancel, reschedule
+from services.booking_reassign import reassign
 from services.calendar_sync import sync_now
 from services.calendar_writes import MAX_ATTEMPTS, deliver_calendar_writes
 from services.calendars import CALDAV, connect, disconnect

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
-from services.booking import cancel
+from services.booking_changes import cancel
 from services.links import create_link
 from services.notifications import Kind
 from storage.uow import UnitOfWork

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import Engine
 
 from cli.main import globals_first
-from services.booking import cancel
+from services.booking_changes import cancel
 from tests.cli.conftest import Run
 from tests.cli.test_booking_cli import ISO_NOW
 from tests.services.booking_world import ADMIN, NOW, WS, at, book_at, setup

@@ -15,7 +15,8 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from benchmarks.datasets import install, single_page
-from services.booking import BookingRequest, Customer, book, cancel
+from services.booking import BookingRequest, Customer, book
+from services.booking_changes import cancel
 from services.context import CommandLine
 from services.slots import offered_slots
 from services.timeoff import add_time_off

@@ -11,7 +11,7 @@ from collections import Counter
 from datetime import timedelta
 
 from benchmarks.datasets import install, single_page, small_pool
-from services.booking import reschedule
+from services.booking_changes import reschedule
 from services.context import CommandLine
 from storage.uow import UnitOfWork
 from tests.concurrency.harness import booker, overlapping_pairs, race, request, summary

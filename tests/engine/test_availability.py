@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from engine.availability import free_windows, page_is_free
+from engine.availability import FreeTime, page_is_free
 from engine.errors import NotFound
 from engine.intervals import Interval
 from tests.engine.factories import (
@@ -20,6 +20,10 @@ from tests.engine.factories import (
 )
 
 MONDAY = "2026-06-01"
+
+
+def free_windows(schedule, page_id, kind, start, end):
+    return list(FreeTime(schedule, kind, start, end).of(page_id).intervals)
 
 
 def windows(schedule, page_id="alice", day=MONDAY, tz="UTC", days=1):

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.intervals import Interval, clip, intersect, merge, subtract, to_utc
+from engine.intervals import Interval, Windows, clip, intersect, merge, subtract, to_utc
 
 BASE = datetime(2026, 6, 1, tzinfo=UTC)
 
@@ -97,3 +97,28 @@ def test_clipping_keeps_exactly_the_minutes_inside_the_range(left, start, length
     a = merge(left)
     window = span(start, start + length)
     assert clip(a, window.start, window.end) == intersect(a, [window])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(spans, min_size=1, max_size=5), st.integers(0, 240), st.integers(1, 60))
+def test_windows_of_many_pages_hold_a_meeting_exactly_when_one_window_does(pages, at, length):
+    everything = [interval for page in pages for interval in page]
+    meeting = span(at, at + length)
+    index = Windows.of(everything)
+    held = any(w.start <= meeting.start and meeting.end <= w.end for w in everything)
+    assert index.holds(meeting.start, meeting.end) == held
+    assert merge(index.intervals) == merge(everything)
+    assert len(index.intervals) <= len(everything)
+    # Indexed by parts (a page's windows each, say) and then together: the same index.
+    assert Windows.together(Windows.of(page) for page in pages) == index
+
+
+def test_windows_inside_a_longer_one_are_left_out_of_the_index():
+    index = Windows.of([span(0, 100), span(10, 20), span(10, 100), span(50, 120), span(60, 70)])
+    assert index.intervals == (span(0, 100), span(50, 120))
+    assert index.holds(*_bounds(span(55, 120)))
+    assert not index.holds(*_bounds(span(55, 121)))
+
+
+def _bounds(interval: Interval) -> tuple[datetime, datetime]:
+    return interval.start, interval.end

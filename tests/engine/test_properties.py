@@ -30,9 +30,8 @@ from engine.model import (
     Priority,
     SeatRef,
 )
-from engine.rules import SeatAssignment, assign, refill
+from engine.rules import SeatAssignment, assign, offered_slots, refill
 from engine.search import Seat, SlotSearch
-from engine.slots import offered_slots
 from tests.engine.factories import (
     at,
     dynamic,
@@ -337,7 +336,7 @@ def alone_turns(schedule_, kind, seats, tz, now, member):
 
 
 def test_the_round_robin_properties_catch_an_engine_that_checks_members_alone(monkeypatch):
-    monkeypatch.setattr("engine.rules._take_turns", alone_turns)
+    monkeypatch.setattr("engine.seats._take_turns", alone_turns)
     for master in TURN_MASTERS:
         broken = find(
             turn_worlds(),

@@ -51,7 +51,7 @@ def test_the_purity_scan_sees_every_engine_module():
     assert {path.name for path in SOURCES} >= {
         "intervals.py",
         "availability.py",
-        "slots.py",
+        "seats.py",
         "distribution.py",
         "rules.py",
     }

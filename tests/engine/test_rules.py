@@ -7,16 +7,8 @@ import pytest
 
 from engine.errors import BadInput, NotFound, SlotUnavailable
 from engine.model import Method, PoolMember, Priority, SeatRef, StaticMethod
-from engine.rules import (
-    Assignment,
-    Involved,
-    SeatAssignment,
-    assign,
-    free_pages,
-    involved_pages,
-    needs_headcount,
-)
-from engine.slots import offered_slots
+from engine.rules import Assignment, SeatAssignment, assign, free_pages, offered_slots
+from engine.seats import Involved, involved_pages, needs_headcount
 from tests.engine.factories import (
     at,
     booking,

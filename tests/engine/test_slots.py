@@ -6,7 +6,8 @@ import pytest
 
 from engine.errors import BadInput, NotFound
 from engine.model import MasterMode, Method, SeatRef
-from engine.slots import Slot, offered_slots
+from engine.rules import offered_slots
+from engine.search import Slot
 from tests.engine.factories import (
     at,
     booking,

@@ -44,6 +44,8 @@ class FakeSlackApi:
     """What ``apps.connections.open`` answers: a Socket Mode server's ws:// URL."""
     installs_team: str = "T0INSTALL"
     """The team ``oauth.v2.access`` installs the app into."""
+    opened_by: dict[str, str] = field(default_factory=dict)
+    """The trigger_id each view id ``views.open`` answered was opened with."""
     delays: dict[str, float] = field(default_factory=dict)
     """Seconds to wait before answering a method (a slow Slack)."""
     _failures: dict[str, deque[_Failure]] = field(default_factory=dict)
@@ -143,7 +145,11 @@ class FakeSlackApi:
         if method in ("views.open", "views.update", "views.push", "views.publish"):
             view = args.get("view")
             view = json.loads(view) if isinstance(view, str) else view
-            return {"ok": True, "view": {**(view or {}), "id": f"V{ts.replace('.', '')}"}}
+            number = ts.replace(".", "")
+            if method == "views.open":
+                with self._lock:
+                    self.opened_by[f"V{number}"] = str(args.get("trigger_id"))
+            return {"ok": True, "view": {**(view or {}), "id": f"V{number}", "hash": f"H{number}"}}
         if method == "conversations.open":
             users = str(args.get("users", ""))
             return {"ok": True, "channel": {"id": "D" + users.replace(",", "")}}

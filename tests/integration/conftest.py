@@ -23,7 +23,7 @@ from services.config import apply_config
 from services.context import Services
 from storage.db import open_database
 from tests.fakes.slack_api import FakeSlackApi
-from tests.integration.driver import SlackDriver, TrackingExecutor
+from tests.integration.driver import HeldDeadlines, SlackDriver, TrackingExecutor
 from tests.serving import served
 from tests.slack_checks import check_calls
 
@@ -86,10 +86,11 @@ def services(engine: Engine, clock: Clock) -> Services:
 @pytest.fixture
 def slack(settings: Settings, services: Services, fake: FakeSlackApi) -> Iterator[SlackDriver]:
     executor = TrackingExecutor()
-    app = build_app(settings, services, work=executor)
+    deadlines = HeldDeadlines()  # no loading view unless a test lets the deadline pass
+    app = build_app(settings, services, work=executor, deadlines=deadlines)
     with served(build_wsgi_app(app, services)) as url:
         try:
-            yield SlackDriver(url, SECRET, fake, executor)
+            yield SlackDriver(url, SECRET, fake, executor, deadlines=deadlines)
             check_calls(fake.calls)
         finally:
             executor.shutdown(wait=True)

@@ -19,6 +19,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import date
@@ -56,6 +57,42 @@ class TrackingExecutor(ThreadPoolExecutor):
             assert not not_done, "listeners still running"
 
 
+class HeldDeadlines:
+    """``bot.handlers.modals.Deadlines`` that come only when the test says (``fire``): a
+    modal opens directly unless the test lets its loading view's deadline pass first."""
+
+    def __init__(self) -> None:
+        self._due: list[Callable[[], None]] = []
+        self._lock = threading.Lock()
+        self.armed = 0
+        """How many deadlines were ever set."""
+
+    def __call__(self, at: float, call: Callable[[], None]) -> Callable[[], None]:
+        with self._lock:
+            self._due.append(call)
+            self.armed += 1
+
+        def cancel() -> None:
+            with self._lock:
+                if call in self._due:
+                    self._due.remove(call)
+
+        return cancel
+
+    @property
+    def pending(self) -> int:
+        with self._lock:
+            return len(self._due)
+
+    def fire(self) -> int:
+        """Let every pending deadline pass, in the caller's thread; how many there were."""
+        with self._lock:
+            due, self._due = self._due, []
+        for call in due:
+            call()
+        return len(due)
+
+
 def sign(secret: str, timestamp: str, body: str) -> str:
     base = f"v0:{timestamp}:{body}".encode()
     return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
@@ -79,6 +116,7 @@ class SlackDriver:
     team: str = TEAM
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     timestamp_shift: int = 0
+    deadlines: HeldDeadlines = field(default_factory=HeldDeadlines)
 
     # --- raw requests --------------------------------------------------------------------
 

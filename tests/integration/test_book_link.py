@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from services.booking import upcoming_bookings
+from services.booking_reads import upcoming_bookings
 from services.context import SlackUser
 from services.links import revoke_link
 from storage.tables import LinkRow

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from services.booking import BookingRequest, Customer, book, upcoming_bookings
+from services.booking import BookingRequest, Customer, book
+from services.booking_reads import upcoming_bookings
 from services.context import SlackUser
 from tests.integration.conftest import CUSTOMER, NOW
 from tests.integration.driver import texts

@@ -13,7 +13,7 @@ import yaml
 from sqlalchemy import select
 
 from bot import ids
-from services.booking import upcoming_bookings
+from services.booking_reads import upcoming_bookings
 from services.config import apply_config
 from storage.tables import LinkRow, PageRow
 from tests.integration.conftest import ADMIN, CUSTOMER, GUEST, MANAGER, NOW

@@ -10,7 +10,8 @@ from typing import Any
 
 from bot import ids
 from engine.model import Method, Pool, PoolMember, by_id
-from services.booking import BookingRequest, Customer, book, get_booking
+from services.booking import BookingRequest, Customer, book
+from services.booking_reads import get_booking
 from services.config import load_config
 from services.context import SlackUser
 from storage.uow import UnitOfWork

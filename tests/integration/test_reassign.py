@@ -10,7 +10,8 @@ from bot import ids
 from bot.blocks.notifications import build_manager_notice
 from bot.blocks.outbox import booking_facts
 from engine.records import Booking
-from services.booking import BookingRequest, Customer, book, get_booking
+from services.booking import BookingRequest, Customer, book
+from services.booking_reads import get_booking
 from services.config import load_config
 from services.context import SlackUser
 from storage.uow import UnitOfWork

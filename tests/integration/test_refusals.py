@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from services.booking import cancel, upcoming_bookings
+from services.booking_changes import cancel
+from services.booking_reads import upcoming_bookings
 from services.config import apply_config
 from services.context import SlackUser
 from tests.integration.conftest import CUSTOMER, NOW

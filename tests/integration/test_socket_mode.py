@@ -24,7 +24,7 @@ from urllib.parse import parse_qsl
 import pytest
 
 from bot import ids
-from services.booking import upcoming_bookings
+from services.booking_reads import upcoming_bookings
 from services.config import apply_config
 from storage.db import open_database
 from tests.fakes.slack_api import FakeSlackApi

@@ -11,15 +11,10 @@ from sqlalchemy import Engine
 
 from engine.errors import BadInput, SlotUnavailable
 from engine.model import BookingStatus
-from services.booking import (
-    Candidate,
-    Customer,
-    book,
-    cancel,
-    reassign,
-    reassign_candidates,
-    upcoming_bookings,
-)
+from services.booking import Customer, book
+from services.booking_changes import cancel
+from services.booking_reads import my_upcoming, upcoming_bookings
+from services.booking_reassign import Candidate, reassign, reassign_candidates
 from services.context import Actor, SlackUser
 from services.errors import (
     Forbidden,
@@ -31,7 +26,7 @@ from services.errors import (
 )
 from services.links import create_link, resolve_link, revoke_link
 from services.reporting import pool_report
-from services.slots import bookable, offered_slots
+from services.slots import Choice, bookable, offered_slots, plan_link
 from storage import config_cache
 from storage.uow import UnitOfWork
 from tests.services.booking_world import (
@@ -199,6 +194,32 @@ def test_upcoming_bookings_are_those_of_the_customer_and_of_the_host(world: Engi
     assert [b.id for b in upcoming_bookings(world, WS, "U0ALICE", now=NOW)] == [mine.id, other.id]
     assert [b.id for b in upcoming_bookings(world, WS, "U0CUST", now=NOW)] == [mine.id]
     assert upcoming_bookings(world, WS, "U0CUST", now=at(1, 9, 30)) == []
+
+
+def test_my_upcoming_marks_the_bookings_i_may_still_move(world: Engine) -> None:
+    started = book_at(world, "demo", "chat", at(1, 9))  # alice hosts, U0CUST books
+    later = book_at(world, "demo", "chat", at(1, 10))  # bob hosts
+    hosted = book_at(world, "demo", "chat", at(1, 11), customer=Customer("U0ALICE"))
+
+    mine = my_upcoming(world, WS, actor=SlackUser("U0CUST"), now=at(1, 9, 10))
+    assert [b.id for b in mine.bookings] == [started.id, later.id]
+    assert mine.reschedulable == {later.id}, "a booking that has started stays put"
+    alice = my_upcoming(world, WS, actor=SlackUser("U0ALICE"), now=at(1, 9, 10))
+    assert [b.id for b in alice.bookings] == [started.id, hosted.id]
+    assert alice.reschedulable == {hosted.id}
+
+
+def test_plan_link_opens_the_master_page_named_or_the_only_one(world: Engine) -> None:
+    several = plan_link(world, WS, None, actor=ADMIN, now=NOW)
+    assert several.master_page is None
+    assert [choice.id for choice in several.linkable] == ["demo", "desk", "prio", "panel", "guest"]
+
+    named = plan_link(world, WS, " GUEST ", actor=ADMIN, now=NOW)
+    assert named.master_page == Choice("guest", "Guest")
+    assert named.members is None, "the sales pool is not flexible: the link names nobody"
+    assert plan_link(world, WS, "bytime", actor=ADMIN, now=NOW).master_page is None
+    with pytest.raises(Forbidden):
+        plan_link(world, WS, "guest", actor=STRANGER, now=NOW)
 
 
 def test_find_member_by_time_books_the_picked_free_page(world: Engine) -> None:

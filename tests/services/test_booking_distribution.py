@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import Engine
 
 from engine.model import LedgerEntry, LedgerKind
-from services.booking import cancel
+from services.booking_changes import cancel
 from services.context import SlackUser
 from services.errors import Forbidden
 from services.reporting import pool_report, pool_reports

@@ -11,9 +11,10 @@ import pytest
 from sqlalchemy import Engine
 
 from engine.errors import BadInput, SlotUnavailable
-from services.booking import cancel, reassign, reassign_candidates, reschedule, reschedule_slots
+from services.booking_changes import cancel, reschedule, reschedule_slots
+from services.booking_reassign import reassign, reassign_candidates
 from services.links import create_link
-from services.slots import catalogue, link_members, offered_slots
+from services.slots import catalogue, link_members, offered_slots, plan_link
 from storage.uow import UnitOfWork
 from tests.services.booking_world import (
     ADMIN,
@@ -101,6 +102,7 @@ def test_a_flexible_link_books_the_member_it_names_and_counts_it_received(
     setup(db_engine, tmp_path, _with(sales={"flexible": True}))
     members = link_members(db_engine, WS, "guest", actor=BOSS, now=NOW)
     assert members is not None
+    assert plan_link(db_engine, WS, "guest", actor=BOSS, now=NOW).members == members
     assert [choice.id for choice in members.choices] == ["alice", "bob", "carol"]
     assert members.next_in_line == "alice"
     link = create_link(

@@ -10,7 +10,8 @@ from icalendar import Calendar
 from sqlalchemy import Engine, text
 
 from engine.errors import BadInput, NotFound
-from services.booking import Customer, cancel
+from services.booking import Customer
+from services.booking_changes import cancel
 from services.context import Actor, SlackUser
 from services.errors import Forbidden
 from services.feeds import feed_calendar, feed_url

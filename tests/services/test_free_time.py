@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
 
+import pytest
 from sqlalchemy import event
 
 from benchmarks.datasets import install, small_pool
-from engine.slots import offered_slots as engine_offered_slots
+from engine.rules import offered_slots as engine_offered_slots
+from services import free_time
 from services.booking import BookingRequest, Customer, book
 from services.context import CommandLine
 from services.slots import offered_slots
@@ -22,7 +24,7 @@ FIRST = SCENARIO.now.date()
 LAST = FIRST + timedelta(days=3)
 
 
-def asked(engine):
+def asked(engine, tz=None):
     return [
         slot.start
         for slot in offered_slots(
@@ -32,7 +34,7 @@ def asked(engine):
             SCENARIO.event_type,
             FIRST,
             LAST,
-            tz=None,
+            tz=tz,
             now=SCENARIO.now,
             actor=CommandLine(),
         )
@@ -86,9 +88,13 @@ def test_a_question_asked_again_reads_no_bookings_and_a_change_reads_them_again(
         event.remove(db_engine, "before_cursor_execute", reads)
 
 
+@pytest.mark.parametrize("group", [2, free_time.GROUP])
 def test_answers_from_kept_windows_equal_answers_from_a_whole_read_as_bookings_fill_a_time(
-    db_engine,
+    db_engine, monkeypatch, group
 ):
+    # In groups of two the pool's windows together are kept as two groups, and each booking
+    # makes one of them computed again while the other is taken as kept.
+    monkeypatch.setattr(free_time, "GROUP", group)
     install(db_engine, SCENARIO)
     start = asked(db_engine)[2]
     for n in range(3):  # the pool's three members all take the same time, one by one

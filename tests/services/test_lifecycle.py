@@ -19,15 +19,9 @@ from engine.errors import (
 )
 from engine.model import BookingStatus, LedgerKind
 from engine.records import OutboxStatus
-from services.booking import (
-    BookingFilter,
-    Customer,
-    cancel,
-    list_bookings,
-    mark_no_show,
-    reschedule,
-    reschedule_slots,
-)
+from services.booking import Customer
+from services.booking_changes import cancel, mark_no_show, reschedule, reschedule_slots
+from services.booking_reads import BookingFilter, list_bookings
 from services.context import Actor, CommandLine, Guest, SlackUser
 from services.errors import Forbidden
 from services.reporting import pool_report

@@ -16,11 +16,12 @@ import yaml
 from sqlalchemy import Engine
 
 from bot.blocks.admin import block_id, build_event_type_modal, build_page_modal, parse_admin_form
-from bot.blocks.booking import Names, build_booked_view
+from bot.blocks.booking import build_booked_view
+from bot.blocks.my_bookings import Names
 from bot.blocks.outbox import render
 from engine.model import PageKind
 from services.admin import AdminInvalid, FieldProblem, save_entity
-from services.booking import reassign
+from services.booking_reassign import reassign
 from services.config import export_config, load_config
 from services.config_file import parse_config
 from services.config_problems import ConfigInvalid

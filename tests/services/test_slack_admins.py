@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from services.booking import cancel, mark_no_show, reassign, reschedule
+from services.booking_changes import cancel, mark_no_show, reschedule
+from services.booking_reassign import reassign
 from services.context import LINK_GUEST, Guest, SlackUser
 from services.errors import Forbidden
 from services.reporting import pool_report

@@ -14,7 +14,10 @@ from services.context import Services
 from tests.serving import served
 from tests.web.conftest import SECRET, MakeLink
 from web.app import GuestApp
-from web.logs import REDACTED, redact
+from web.logs import redact
+
+REDACTED = "/l/[link]"
+"""What a one-time link's path reads as in the logs."""
 
 
 def test_redact_replaces_the_token_of_every_link_path() -> None:

@@ -10,14 +10,8 @@ import pytest
 from werkzeug.test import Client, TestResponse
 
 from engine.records import Booking
-from services.booking import (
-    BookingFilter,
-    BookingRequest,
-    Customer,
-    book,
-    get_booking,
-    list_bookings,
-)
+from services.booking import BookingRequest, Customer, book
+from services.booking_reads import BookingFilter, get_booking, list_bookings
 from services.context import CommandLine, Services
 from services.manage_links import manage_token
 from tests.web.conftest import NOW, PUBLIC_URL, SECRET, SECRET_NAMES, MakeLink

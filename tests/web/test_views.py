@@ -9,7 +9,7 @@ import pytest
 from icalendar import Calendar
 from werkzeug.test import Client, TestResponse
 
-from services.booking import upcoming_bookings
+from services.booking_reads import upcoming_bookings
 from services.context import Services
 from tests.web.conftest import NOW, SECRET_NAMES, MakeLink
 from tests.web.pages import Page

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from icalendar import Calendar
 from playwright.sync_api import Page, expect
 
-from services.booking import upcoming_bookings
+from services.booking_reads import upcoming_bookings
 from services.context import Services
 from tests.web.conftest import NOW, MakeLink
 from tests.web.e2e.conftest import PHONE, NewContext

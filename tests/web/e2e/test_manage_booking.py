@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 from playwright.sync_api import Page, expect
 
-from services.booking import BookingFilter, list_bookings
+from services.booking_reads import BookingFilter, list_bookings
 from services.context import CommandLine, Services
 from tests.web.conftest import PUBLIC_URL, MakeLink
 from tests.web.e2e.conftest import PHONE, NewContext
