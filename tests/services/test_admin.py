@@ -115,7 +115,7 @@ def test_an_admin_saves_a_pool_with_members_managers_and_a_channel(engine: Engin
     save_entity(engine, WS, Section.POOLS, data, replaces="sales", actor=ADMIN)
 
     setup = load_setup(engine, WS, actor=ADMIN)
-    pool = next(p for p in entities(setup, Section.POOLS) if p.id == "sales")
+    pool = entities(setup, Section.POOLS)["sales"]
     assert isinstance(pool, Pool)
     assert pool.method is Method.POOLED_PRIORITY
     assert [(m.page, m.priority, m.active) for m in pool.members] == [
