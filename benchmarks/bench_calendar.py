@@ -162,7 +162,7 @@ def main() -> None:
         seed_bookings(engine, scenario, 40_000 * args.pages // 200)
         before = slots_engine_seconds(engine, scenario)
         size = 0
-        for page in scenario.config.pages:
+        for page in scenario.config.pages.values():
             body = feed(rng, page.timezone, args.events)
             size += len(body)
             address = feeds.serve(f"/{page.id}/private-{rng.getrandbits(64):x}/basic.ics", body)

@@ -40,6 +40,8 @@ from engine.model import (
     SeatRef,
     StaticMethod,
     Workspace,
+    WorkspaceConfig,
+    by_id,
 )
 from engine.rules import offered_slots
 
@@ -94,11 +96,13 @@ def schedule_of(
     pages: list[Page], kind: EventType, pools: list[Pool], master: MasterPage, occupancy
 ) -> Schedule:
     return Schedule(
-        workspace=Workspace("T1", "Europe/London"),
-        pages={page.id: page for page in pages},
-        event_types={kind.id: kind},
-        pools={pool.id: pool for pool in pools},
-        master_pages={master.id: master},
+        WorkspaceConfig(
+            Workspace("T1", "Europe/London"),
+            pages=by_id(pages),
+            event_types=by_id([kind]),
+            pools=by_id(pools),
+            master_pages=by_id([master]),
+        ),
         occupancy=occupancy,
     )
 

@@ -30,7 +30,7 @@ from benchmarks.datasets import NOW, _pool, big_pool, install, seed_bookings  # 
 from bot import ids  # noqa: E402
 from bot.blocks.common import MAX_VIEW_BLOCKS  # noqa: E402
 from bot.blocks.home import build_home  # noqa: E402
-from engine.model import Method  # noqa: E402
+from engine.model import Method, by_id  # noqa: E402
 from services.admin import home_overview  # noqa: E402
 from services.context import CommandLine  # noqa: E402
 from storage.db import make_engine, upgrade  # noqa: E402
@@ -43,13 +43,13 @@ def measure(pools: int) -> tuple[float, float, int, int, int]:
     """Best and worst of 3 seconds of the admin's Home with ``pools`` pools; its reports, its
     pages of pools and the most blocks of a page."""
     scenario = big_pool(200)
-    pages = [page.id for page in scenario.config.pages]
+    pages = list(scenario.config.pages)
     extra = tuple(
         _pool(f"p{n}", Method.POOLED, [pages[(n * 10 + i) % len(pages)] for i in range(10)])
         for n in range(1, pools)
     )
     scenario = replace(
-        scenario, config=replace(scenario.config, pools=scenario.config.pools + extra)
+        scenario, config=replace(scenario.config, pools={**scenario.config.pools, **by_id(extra)})
     )
     with tempfile.TemporaryDirectory() as folder:
         engine = make_engine(f"sqlite:///{folder}/home.db")

@@ -39,6 +39,7 @@ from engine.model import (
     SeatRef,
     Workspace,
     WorkspaceConfig,
+    by_id,
 )
 from storage.tables import (
     BookingRow,
@@ -76,12 +77,11 @@ class Scenario:
 
     @property
     def kind(self) -> EventType:
-        return next(e for e in self.config.event_types if e.id == self.event_type)
+        return self.config.event_type(self.event_type)
 
     def members(self, pool: str) -> tuple[str, ...]:
         """Return the page ids of a pool's members."""
-        found = next(p for p in self.config.pools if p.id == pool)
-        return tuple(member.page for member in found.members)
+        return tuple(member.page for member in self.config.pool(pool).members)
 
 
 def week(*ranges: tuple[int, int], weekend: bool = False) -> tuple[tuple[LocalRange, ...], ...]:
@@ -125,9 +125,9 @@ def single_page(*, workspace: str = WORKSPACE, max_per_day: int | None = None) -
     call = EventType("call", "Call", timedelta(minutes=30), max_days_ahead=30)
     config = WorkspaceConfig(
         workspace=Workspace(workspace, "UTC"),
-        pages=(page,),
-        event_types=(call,),
-        master_pages=(_dynamic("solo", "call", SeatRef(page="solo")),),
+        pages=by_id((page,)),
+        event_types=by_id((call,)),
+        master_pages=by_id((_dynamic("solo", "call", SeatRef(page="solo")),)),
     )
     return Scenario(config, "solo", "call")
 
@@ -143,10 +143,10 @@ def small_pool(
     call = EventType("call", "Call", timedelta(minutes=30), max_days_ahead=30)
     config = WorkspaceConfig(
         workspace=Workspace(workspace, "UTC"),
-        pages=pages,
-        event_types=(call,),
-        pools=(_pool("team", method, [p.id for p in pages]),),
-        master_pages=(_dynamic("team", "call", SeatRef(pool="team")),),
+        pages=by_id(pages),
+        event_types=by_id((call,)),
+        pools=by_id((_pool("team", method, [p.id for p in pages]),)),
+        master_pages=by_id((_dynamic("team", "call", SeatRef(pool="team")),)),
     )
     return Scenario(config, "team", "call")
 
@@ -161,10 +161,12 @@ def many_pages(count: int = 8, *, workspace: str = WORKSPACE) -> Scenario:
     call = EventType("call", "Call", timedelta(minutes=30), max_days_ahead=30)
     config = WorkspaceConfig(
         workspace=Workspace(workspace, "UTC"),
-        pages=pages,
-        event_types=(call,),
-        master_pages=tuple(
-            _dynamic(f"page-{i}", "call", SeatRef(page=page.id)) for i, page in enumerate(pages)
+        pages=by_id(pages),
+        event_types=by_id((call,)),
+        master_pages=by_id(
+            tuple(
+                _dynamic(f"page-{i}", "call", SeatRef(page=page.id)) for i, page in enumerate(pages)
+            )
         ),
     )
     return Scenario(config, "page-0", "call")
@@ -189,17 +191,21 @@ def crossing_pages(*, workspace: str = WORKSPACE) -> Scenario:
     )
     config = WorkspaceConfig(
         workspace=Workspace(workspace, "UTC"),
-        pages=pages,
-        event_types=(meet,),
-        pools=(
-            _pool("left", Method.POOLED, ["p0", "p1", "p2"]),
-            _pool("right", Method.POOLED_PRIORITY, ["p1", "p2", "p3"]),
+        pages=by_id(pages),
+        event_types=by_id((meet,)),
+        pools=by_id(
+            (
+                _pool("left", Method.POOLED, ["p0", "p1", "p2"]),
+                _pool("right", Method.POOLED_PRIORITY, ["p1", "p2", "p3"]),
+            )
         ),
-        master_pages=(
-            _dynamic("left", "meet", SeatRef(pool="left")),
-            _dynamic("right", "meet", SeatRef(pool="right")),
-            _dynamic("panel", "meet", SeatRef(page="p3"), SeatRef(pool="left")),
-            _dynamic("solo", "meet", SeatRef(page="p2")),
+        master_pages=by_id(
+            (
+                _dynamic("left", "meet", SeatRef(pool="left")),
+                _dynamic("right", "meet", SeatRef(pool="right")),
+                _dynamic("panel", "meet", SeatRef(page="p3"), SeatRef(pool="left")),
+                _dynamic("solo", "meet", SeatRef(page="p2")),
+            )
         ),
     )
     return Scenario(config, "left", "meet")
@@ -230,10 +236,10 @@ def big_pool(
     )
     config = WorkspaceConfig(
         workspace=Workspace(workspace, "America/Chicago"),
-        pages=pages,
-        event_types=(demo,),
-        pools=(_pool("sales", Method.POOLED, [p.id for p in pages]),),
-        master_pages=(_dynamic("book", "demo", SeatRef(pool="sales")),),
+        pages=by_id(pages),
+        event_types=by_id((demo,)),
+        pools=by_id((_pool("sales", Method.POOLED, [p.id for p in pages]),)),
+        master_pages=by_id((_dynamic("book", "demo", SeatRef(pool="sales")),)),
     )
     return Scenario(config, "book", "demo")
 
@@ -257,7 +263,7 @@ def _spread(
     """Yield ``count`` distinct quarter hours of the pages from ``first`` on, local weekdays
     08:00–18:00."""
     rng = random.Random(seed)
-    pages = scenario.config.pages
+    pages = tuple(scenario.config.pages.values())
     zones = {page.id: ZoneInfo(page.timezone) for page in pages}
     quarters = days * 96
     capacity = len(pages) * quarters * 5 * 40 // (7 * 96)
@@ -297,7 +303,7 @@ def seed_bookings(
     """
     rng = random.Random(seed + 1)
     workspace = scenario.workspace_id
-    pool_of = {m.page: pool.id for pool in scenario.config.pools for m in pool.members}
+    pool_of = {m.page: pool.id for pool in scenario.config.pools.values() for m in pool.members}
     with engine.begin() as conn:
         ws = conn.execute(select(WorkspaceRow.id).where(WorkspaceRow.team_id == workspace)).one()[0]
 

@@ -251,17 +251,21 @@ class MailRenderer:
 
 
 def _confirmation(booking: Booking, cfg: WorkspaceConfig) -> Confirmation:
-    pages = {page.id: page.name for page in cfg.pages}
-    kinds = {kind.id: kind.name for kind in cfg.event_types}
-    masters = {master.id: master.name for master in cfg.master_pages}
+    pages = cfg.pages
+    kind, master = (
+        cfg.event_types.get(booking.event_type),
+        cfg.master_pages.get(booking.master_page),
+    )
     return Confirmation(
         booking_id=booking.id,
-        title=kinds.get(booking.event_type, booking.event_type),
-        master_page_name=masters.get(booking.master_page, booking.master_page),
+        title=booking.event_type if kind is None else kind.name,
+        master_page_name=booking.master_page if master is None else master.name,
         start=booking.start,
         end=booking.end,
         timezone=booking.customer_timezone or cfg.workspace.timezone,
-        hosts=tuple(pages.get(p.page, p.page) for p in booking.participants),
+        hosts=tuple(
+            pages[p.page].name if p.page in pages else p.page for p in booking.participants
+        ),
         guest_name=booking.customer_name or "",
         guest_email=booking.customer_email or "",
         location=booking.location,

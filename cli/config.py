@@ -110,21 +110,21 @@ def describe(config: WorkspaceConfig) -> str:
     admins = f", admins {', '.join(workspace.admins)}" if workspace.admins else ""
     pages = [
         [page.id, page.kind.value, page.timezone, page.name + _notes(_capacity(page))]
-        for page in config.pages
+        for page in config.pages.values()
     ]
     event_types = [
         [event_type.id, format_duration(event_type.duration), event_type.name, _pages(event_type)]
-        for event_type in config.event_types
+        for event_type in config.event_types.values()
     ]
     return "\n\n".join(
         [
             f"Workspace {workspace.id} ({workspace.timezone}){admins}",
             _table(Section.BOOKING_PAGES.heading, pages),
             _table(Section.EVENT_TYPES.heading, event_types),
-            _table(Section.POOLS.heading, [_pool_row(pool) for pool in config.pools]),
+            _table(Section.POOLS.heading, [_pool_row(pool) for pool in config.pools.values()]),
             _table(
                 Section.MASTER_PAGES.heading,
-                [_master_page_row(master) for master in config.master_pages],
+                [_master_page_row(master) for master in config.master_pages.values()],
             ),
             f"Busy blocks: {len(config.busy)}",
         ]

@@ -26,7 +26,6 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from engine.intervals import Interval, Windows, clip, merge, subtract, to_utc
-from engine.lookup import find
 from engine.model import MINUTES_PER_DAY, EventType, LocalRange, Occupancy, Page, Schedule
 from engine.zones import local_to_utc, zone
 
@@ -63,7 +62,7 @@ class FreeTime:
         """
         windows = self._windows.get(page_id)
         if windows is None:
-            windows = Windows.normal(self._compute(find(self.schedule.pages, page_id, "page")))
+            windows = Windows.normal(self._compute(self.schedule.page(page_id)))
             self._windows[page_id] = windows
         return windows
 
@@ -187,7 +186,7 @@ def page_is_free(
     Raises:
         NotFound: no such page or event type.
     """
-    kind = find(schedule.event_types, event_type, "event type")
+    kind = schedule.event_type(event_type)
     start = to_utc(start)
     end = start + kind.duration
     return (

@@ -207,7 +207,8 @@ def _idle_key(member: PoolMember, stats: MemberStats) -> tuple[datetime, int, in
 
 
 def _members(pool: Pool) -> list[PoolMember]:
-    return sorted(pool.members, key=lambda member: (member.joined, member.page))
+    """The pool's members, former ones included (inactive), in join order."""
+    return sorted((*pool.members, *pool.former), key=lambda member: (member.joined, member.page))
 
 
 def _ordered(

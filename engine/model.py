@@ -7,14 +7,25 @@ stable across ``config apply``. Instants are timezone-aware UTC ``datetime`` val
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from typing import Protocol, TypeVar
 
+from engine.errors import NotFound
 from engine.intervals import Interval, Windows
 
 MINUTES_PER_DAY = 24 * 60
+
+
+class _Identified(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+T = TypeVar("T")
+IdentifiedT = TypeVar("IdentifiedT", bound=_Identified)
 
 
 class PageKind(StrEnum):
@@ -185,6 +196,10 @@ class Pool:
     ``lookahead`` bounds how far ahead a round-robin member must have a bookable start to
     keep its turn (None: the event type's horizon); ``flexible`` lets whoever creates a
     one-time link name the round-robin member instead of the next in line.
+
+    ``former`` are the members dropped from the configuration (inactive) whose distribution
+    history still counts in reports: storage loads them, no configuration file names them,
+    and they are no part of the pool's value (equality leaves them out).
     """
 
     id: str
@@ -197,6 +212,7 @@ class Pool:
     channel: str | None = None
     lookahead: timedelta | None = None
     flexible: bool = False
+    former: tuple[PoolMember, ...] = field(default=(), compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,16 +285,70 @@ class BusyBlock:
     end: datetime
 
 
-@dataclass(frozen=True, slots=True)
+def by_id(items: Iterable[IdentifiedT]) -> dict[str, IdentifiedT]:
+    """Return ``items`` keyed by their ids, in their order.
+
+    Raises:
+        ValueError: two items share an id.
+    """
+    listed = list(items)
+    found = {item.id: item for item in listed}
+    if len(found) < len(listed):
+        raise ValueError("two items share an id")
+    return found
+
+
+@dataclass(frozen=True, slots=True, eq=False)
 class WorkspaceConfig:
-    """The whole configuration of one workspace, as in a configuration file."""
+    """The whole configuration of one workspace, as in a configuration file.
+
+    Each section maps ids to entities in file order (the order the file, the setup modals
+    and the App Home list them in); ``page``, ``event_type``, ``pool`` and ``master_page``
+    look one up or raise ``NotFound``. Two configurations are equal when they hold the same
+    entities in the same order. ``busy`` are the blocks the file lists. Build the sections
+    with ``by_id``; nobody may change them once built (cached values are shared by threads).
+    """
 
     workspace: Workspace
-    pages: tuple[Page, ...] = ()
-    event_types: tuple[EventType, ...] = ()
-    pools: tuple[Pool, ...] = ()
-    master_pages: tuple[MasterPage, ...] = ()
+    pages: Mapping[str, Page] = field(default_factory=dict)
+    event_types: Mapping[str, EventType] = field(default_factory=dict)
+    pools: Mapping[str, Pool] = field(default_factory=dict)
+    master_pages: Mapping[str, MasterPage] = field(default_factory=dict)
     busy: tuple[BusyBlock, ...] = ()
+
+    def page(self, page_id: str) -> Page:
+        """Return a page. Raises ``NotFound``: no such page."""
+        return _find(self.pages, page_id, "page")
+
+    def event_type(self, event_type_id: str) -> EventType:
+        """Return an event type. Raises ``NotFound``: no such event type."""
+        return _find(self.event_types, event_type_id, "event type")
+
+    def pool(self, pool_id: str) -> Pool:
+        """Return a pool. Raises ``NotFound``: no such pool."""
+        return _find(self.pools, pool_id, "pool")
+
+    def master_page(self, master_page_id: str) -> MasterPage:
+        """Return a master page. Raises ``NotFound``: no such master page."""
+        return _find(self.master_pages, master_page_id, "master page")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, WorkspaceConfig):
+            return NotImplemented
+        return self._ordered() == other._ordered()
+
+    __hash__ = None  # type: ignore[assignment]  # equal by value, holds mappings
+
+    def _ordered(self) -> tuple[object, ...]:
+        sections = (self.pages, self.event_types, self.pools, self.master_pages)
+        return (self.workspace, *(tuple(items.items()) for items in sections), self.busy)
+
+
+def _find(items: Mapping[str, T], key: str, kind: str) -> T:
+    try:
+        return items[key]
+    except KeyError:
+        raise NotFound(f"unknown {kind} '{key}'", field=kind.replace(" ", "_")) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -344,6 +414,9 @@ class KnownCover:
 class Schedule:
     """Everything the engine needs to answer one question, loaded in bulk by storage.
 
+    ``config`` is the workspace's configuration, which the schedule reads like
+    (``schedule.pages``, ``schedule.page(id)`` are its configuration's); the rest is what
+    happens on it.
     ``occupancy`` and ``busy`` are keyed by page id and cover at least the pages the
     question involves (``engine.seats.involved_pages``), over the question's range from
     ``now`` on, widened by the buffers that reach into it (the longest buffer of any stored
@@ -362,11 +435,7 @@ class Schedule:
     their windows together (``KnownCover``), for a seat those pages fill.
     """
 
-    workspace: Workspace
-    pages: Mapping[str, Page]
-    event_types: Mapping[str, EventType]
-    pools: Mapping[str, Pool]
-    master_pages: Mapping[str, MasterPage]
+    config: WorkspaceConfig
     occupancy: Mapping[str, tuple[Occupancy, ...]] = field(default_factory=dict)
     busy: Mapping[str, tuple[BusyBlock, ...]] = field(default_factory=dict)
     ledger: Mapping[str, tuple[LedgerEntry, ...]] = field(default_factory=dict)
@@ -374,13 +443,36 @@ class Schedule:
     free: Mapping[str, KnownFree] = field(default_factory=dict)
     covers: Mapping[frozenset[str], KnownCover] = field(default_factory=dict)
 
-    @classmethod
-    def of(cls, config: WorkspaceConfig) -> Schedule:
-        """Return the configuration of ``config`` as a schedule without bookings or ledger."""
-        return cls(
-            workspace=config.workspace,
-            pages={page.id: page for page in config.pages},
-            event_types={kind.id: kind for kind in config.event_types},
-            pools={pool.id: pool for pool in config.pools},
-            master_pages={master.id: master for master in config.master_pages},
-        )
+    # The configuration's parts and look-ups, read through the schedule.
+
+    @property
+    def workspace(self) -> Workspace:
+        return self.config.workspace
+
+    @property
+    def pages(self) -> Mapping[str, Page]:
+        return self.config.pages
+
+    @property
+    def event_types(self) -> Mapping[str, EventType]:
+        return self.config.event_types
+
+    @property
+    def pools(self) -> Mapping[str, Pool]:
+        return self.config.pools
+
+    @property
+    def master_pages(self) -> Mapping[str, MasterPage]:
+        return self.config.master_pages
+
+    def page(self, page_id: str) -> Page:
+        return self.config.page(page_id)
+
+    def event_type(self, event_type_id: str) -> EventType:
+        return self.config.event_type(event_type_id)
+
+    def pool(self, pool_id: str) -> Pool:
+        return self.config.pool(pool_id)
+
+    def master_page(self, master_page_id: str) -> MasterPage:
+        return self.config.master_page(master_page_id)

@@ -35,7 +35,6 @@ from engine.availability import FreeTime
 from engine.distribution import NEVER, preference_order, round_robin_line
 from engine.errors import BadInput
 from engine.intervals import to_utc
-from engine.lookup import find
 from engine.model import (
     EventType,
     MasterMode,
@@ -216,9 +215,7 @@ def seat_candidates(
             raise BadInput(f"pool '{refs[0].pool}' is both primary and additional")
         seats = tuple(_dynamic_seat(schedule, ref, now, attendees) for ref in refs)
         return _take_turns(schedule, kind, seats, tz, now, member)
-    pages = tuple(
-        page for page in kind.pages if _fits(find(schedule.pages, page, "page"), attendees)
-    )
+    pages = tuple(page for page in kind.pages if _fits(schedule.page(page), attendees))
     if master.mode is MasterMode.STATIC and master.method in STATIC_POOLED:
         _refuse_pick(pick)
         if master.method is StaticMethod.POOLED_PRIORITY:
@@ -234,13 +231,13 @@ def seat_candidates(
 def master_and_kind(
     schedule: Schedule, master_page: str, event_type: str
 ) -> tuple[MasterPage, EventType]:
-    master = find(schedule.master_pages, master_page, "master page")
+    master = schedule.master_page(master_page)
     if event_type not in master.offered_event_types():
         raise BadInput(
             f"master page '{master_page}' does not offer event type '{event_type}'",
             field="event_type",
         )
-    return master, find(schedule.event_types, event_type, "event type")
+    return master, schedule.event_type(event_type)
 
 
 def _refs(master: MasterPage, event_type: str) -> tuple[SeatRef, ...]:
@@ -261,13 +258,13 @@ def _fits(page: Page, attendees: int) -> bool:
 def _dynamic_seat(schedule: Schedule, ref: SeatRef, now: datetime, attendees: int) -> Seat:
     """Return a seat's candidates that hold ``attendees``, a pool's in its method's order."""
     if ref.page is not None:
-        page = find(schedule.pages, ref.page, "page")
+        page = schedule.page(ref.page)
         return Seat((page.id,) if _fits(page, attendees) else ())
-    pool = find(schedule.pools, ref.pool or "", "pool")
+    pool = schedule.pool(ref.pool or "")
     order = preference_order(
         pool, schedule.ledger.get(pool.id, ()), schedule.workspace.timezone, now
     )
-    pages = [find(schedule.pages, page, "page") for page in order]
+    pages = [schedule.page(page) for page in order]
     return Seat(tuple(page.id for page in pages if _fits(page, attendees)), pool.id)
 
 

@@ -94,9 +94,9 @@ def load_setup(engine: Engine, workspace_id: str, *, actor: Actor) -> WorkspaceC
     return config
 
 
-def entities(config: WorkspaceConfig, section: Section) -> tuple[Entity, ...]:
-    """Return the live entities of one section, in file order."""
-    sections: dict[Section, tuple[Entity, ...]] = {
+def entities(config: WorkspaceConfig, section: Section) -> Mapping[str, Entity]:
+    """Return the live entities of one section by id, in file order."""
+    sections: dict[Section, Mapping[str, Entity]] = {
         Section.BOOKING_PAGES: config.pages,
         Section.EVENT_TYPES: config.event_types,
         Section.POOLS: config.pools,
@@ -142,7 +142,7 @@ def save_entity(
             raise AdminInvalid(_problems(invalid.problems, raw, section, index)) from invalid
         uow.config.save(changed, now=system_clock())
         uow.commit()
-    return entities(changed, section)[index]
+    return list(entities(changed, section).values())[index]
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,17 +180,17 @@ def home_overview(
     """
     with UnitOfWork(engine) as uow:
         config = uow.config.load(workspace_id)
-        kept = kept_pages(config.workspace, config.pages, actor)
-        zones = {page.id: zone(page.timezone) for page in config.pages}
+        kept = kept_pages(config.workspace, config.pages.values(), actor)
+        zones = {page.id: zone(page.timezone) for page in config.pages.values()}
         time_off = [
             item
             for item in (uow.time_off.list(workspace_id, kept) if kept else [])
             if item.last_day >= now.astimezone(zones[item.page]).date()
         ]
     workspace = config.workspace
-    managed = roles.managed_pools(workspace, config.pools, actor)
+    managed = roles.managed_pools(workspace, config.pools.values(), actor)
     admin = roles.is_admin(workspace, actor)
-    shown = [pool for pool in config.pools if pool.id in managed]
+    shown = [pool for pool in config.pools.values() if pool.id in managed]
     reports = pool_reports(engine, workspace_id, [pool.id for pool in shown], actor=actor, now=now)
     return HomeOverview(
         workspace=workspace,
@@ -202,8 +202,8 @@ def home_overview(
             else ()
         ),
         failed=tuple(failed_notifications(engine, workspace_id)) if admin else (),
-        pages={page.id: page for page in config.pages},
-        event_types={event_type.id: event_type for event_type in config.event_types},
+        pages=config.pages,
+        event_types=config.event_types,
         kept_pages=tuple(kept),
         time_off=tuple(time_off),
         guest_email=email_enabled(),

@@ -44,6 +44,7 @@ from engine.errors import (
 from engine.model import (
     LedgerEntry,
     LedgerKind,
+    Schedule,
 )
 from engine.records import Booking, Participant, Role
 from engine.rules import assign, booking_view
@@ -171,7 +172,7 @@ def _book(
             ws, opened.link.id, booking.id, at=now
         ):
             raise LinkUsed()
-        notifications.queue_booked(uow, ws, booking, now, known=opened.schedule)
+        notifications.queue_booked(uow, ws, booking, now, known=opened.schedule.config)
         queue_calendar_writes(uow, ws, booking.id, pages_of(booking), now)
         uow.commit()
         metrics.booking_made()  # only a booking written here: a repeat is not a new one
@@ -251,7 +252,7 @@ def _pages_to_lock(uow: UnitOfWork, request: BookingRequest) -> set[str] | None:
         return None
     try:
         involved = involved_pages(
-            known.schedule, request.master_page, request.event_type, request.pick
+            Schedule(known.config), request.master_page, request.event_type, request.pick
         )
     except RoundtableError:
         return None

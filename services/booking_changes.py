@@ -33,7 +33,6 @@ from engine.errors import (
     Overlap,
     SlotUnavailable,
 )
-from engine.lookup import find
 from engine.model import (
     BookingStatus,
     LedgerEntry,
@@ -79,8 +78,7 @@ def cancel(
         uow.begin_write()
         booking = stored(uow, workspace_id, booking_id, lock=True)
         config = uow.config.load(workspace_id)
-        pages = {page.id: page for page in config.pages}
-        roles.require_canceller(config.workspace, booking, pages, actor)
+        roles.require_canceller(config.workspace, booking, config.pages, actor)
         require_confirmed(booking)
         if isinstance(actor, Guest) and booking.start <= now:
             raise BookingStarted("the meeting has started; it can no longer be cancelled")
@@ -132,7 +130,7 @@ def reschedule(
     def write(uow: UnitOfWork, held: frozenset[str]) -> Booking:
         before = stored(uow, workspace_id, booking_id, lock=True)
         opened = _moving_request(uow, workspace_id, before, tz, now)
-        config = opened.schedule
+        config = opened.schedule.config
         roles.require_canceller(config.workspace, before, config.pages, actor, "reschedule")
         require_confirmed(before)
         if before.start <= now:
@@ -209,13 +207,13 @@ def rescheduling(
     """
     with UnitOfWork(engine) as uow:
         booking = stored(uow, workspace_id, booking_id)
-        config = uow.schedules.configuration(workspace_id).schedule
+        config = uow.config.load(workspace_id)
     roles.require_canceller(config.workspace, booking, config.pages, actor, "reschedule")
     require_confirmed(booking)
     if booking.start <= now:
         raise BookingStarted("the meeting has started; it can no longer be rescheduled")
-    master = find(config.master_pages, booking.master_page, "master page")
-    kind = find(config.event_types, booking.event_type, "event type")
+    master = config.master_page(booking.master_page)
+    kind = config.event_type(booking.event_type)
     picked = master.pick_step is PickStep.BEFORE_TIME
     owner = config.pages.get(booking.owner)
     pages = (Choice(owner.id, owner.name),) if picked and owner is not None else ()
@@ -282,7 +280,7 @@ def mark_no_show(
     with UnitOfWork(engine) as uow:
         uow.begin_write()
         booking = stored(uow, workspace_id, booking_id, lock=True)
-        config = uow.schedules.configuration(workspace_id).schedule
+        config = uow.config.load(workspace_id)
         if not roles.may_mark_no_show(
             config.workspace, booking, config.pages, config.pools.values(), actor
         ):

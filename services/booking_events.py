@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 from icalendar import Calendar, Event, vCalAddress, vDuration
 
-from engine.model import Schedule
+from engine.model import WorkspaceConfig
 from engine.records import Booking
 
 PRODUCT_ID = "-//Roundtable//Bookings//EN"
@@ -29,14 +29,14 @@ def event_uid(booking_id: str) -> str:
     return f"{booking_id}{UID_SUFFIX}"
 
 
-def booking_event(booking: Booking, schedule: Schedule, *, now: datetime) -> Event:
-    """Return ``booking`` as a VEVENT; ``schedule`` names its event type and pages."""
-    kind = schedule.event_types.get(booking.event_type)
+def booking_event(booking: Booking, config: WorkspaceConfig, *, now: datetime) -> Event:
+    """Return ``booking`` as a VEVENT; ``config`` names its event type and pages."""
+    kind = config.event_types.get(booking.event_type)
     customer = booking.customer_name or (
         f"Slack user {booking.customer_slack_user}" if booking.customer_slack_user else "a guest"
     )
     hosts = [
-        schedule.pages[p.page].name if p.page in schedule.pages else p.page
+        config.pages[p.page].name if p.page in config.pages else p.page
         for p in booking.participants
     ]
     labels = {item.id: item.label for item in kind.form} if kind else {}

@@ -10,7 +10,6 @@ from sqlalchemy import Engine
 from engine.errors import (
     NotFound,
 )
-from engine.lookup import find
 from engine.model import (
     BookingStatus,
 )
@@ -97,7 +96,7 @@ def my_upcoming(engine: Engine, workspace_id: str, *, actor: Actor, now: datetim
     wanted = BookingFilter(ends_after=now, status=BookingStatus.CONFIRMED, mine=True)
     with UnitOfWork(engine) as uow:
         found = _matching(uow, workspace_id, wanted, actor)
-        config = uow.schedules.configuration(workspace_id).schedule
+        config = uow.config.load(workspace_id)
     movable = frozenset(
         booking.id
         for booking in found
@@ -109,9 +108,9 @@ def my_upcoming(engine: Engine, workspace_id: str, *, actor: Actor, now: datetim
 def _matching(
     uow: UnitOfWork, workspace_id: str, wanted: BookingFilter, actor: Actor
 ) -> list[Booking]:
-    config = uow.schedules.configuration(workspace_id).schedule
+    config = uow.config.load(workspace_id)
     if wanted.page is not None:
-        find(config.pages, wanted.page, "page")
+        config.page(wanted.page)
     admin = roles.is_admin(config.workspace, actor)
     visible = None
     if wanted.mine or not admin:

@@ -25,7 +25,6 @@ from engine.errors import (
     Overlap,
     TargetBusy,
 )
-from engine.lookup import find
 from engine.model import (
     LedgerEntry,
     LedgerKind,
@@ -120,7 +119,7 @@ def reassign(
         uow.audit.add(workspace_id, record)
         after = stored(uow, workspace_id, before.id)
         notifications.queue_reassigned(
-            uow, workspace_id, before, after, record, tell_customer, now, known=schedule
+            uow, workspace_id, before, after, record, tell_customer, now, known=schedule.config
         )
         moved = pages_of(before) | pages_of(after)
         queue_calendar_writes(uow, workspace_id, before.id, moved, now)
@@ -164,7 +163,7 @@ def reassign_candidates(
         ledger = schedule.ledger.get(pool.id, ())
         order = preference_order(pool, ledger, schedule.workspace.timezone, now)
     else:
-        kind = find(schedule.pages, seat.page, "page").kind
+        kind = schedule.page(seat.page).kind
         same = [page for page in schedule.pages.values() if page.kind is kind]
         order = [page.id for page in sorted(same, key=lambda page: (page.name, page.id))]
     candidates = [
@@ -222,14 +221,14 @@ def _check_target(
         TargetBusy: the target is busy (unless ``force``; then the error's field is ``force``,
             so each surface names its own way to force) or booked at that time.
     """
-    target = find(schedule.pages, to_page, "page")
+    target = schedule.page(to_page)
     if any(p.page == to_page for p in booking.participants):
         raise BadInput(f"'{to_page}' already has a seat in this booking", field="to")
     if seat.pool is not None:
         pool = schedule.pools.get(seat.pool)
         if pool is None or not any(m.page == to_page and m.active for m in pool.members):
             raise NotInPool(f"'{to_page}' is not an active member of pool '{seat.pool}'")
-    elif target.kind is not find(schedule.pages, seat.page, "page").kind:
+    elif target.kind is not schedule.page(seat.page).kind:
         raise BadInput(
             f"'{seat.page}' is a {schedule.pages[seat.page].kind.value} seat; "
             f"'{to_page}' is a {target.kind.value}",

@@ -164,7 +164,7 @@ def sync_now(
 
 def horizon(cfg: WorkspaceConfig) -> timedelta:
     """Return how far ahead bookings can be made: the longest ``max_days_ahead``, plus a day."""
-    days = max((e.max_days_ahead for e in cfg.event_types), default=DEFAULT_HORIZON_DAYS)
+    days = max((e.max_days_ahead for e in cfg.event_types.values()), default=DEFAULT_HORIZON_DAYS)
     return timedelta(days=days + 1)
 
 
@@ -198,7 +198,7 @@ def _sync_one(
         busy = None
         if fetched.calendars is not None:
             spans = occurrences(fetched.calendars, read_window, limits)
-            zones = {p.id: zone(p.timezone) for p in cfg.pages if p.id in connection.pages}
+            zones = {p.id: zone(p.timezone) for p in cfg.pages.values() if p.id in connection.pages}
             busy = {
                 page: [(i.start, i.end) for i in busy_intervals(spans, tz)]
                 for page, tz in zones.items()
@@ -265,7 +265,7 @@ def _failing_notices(
     cfg: WorkspaceConfig, connection: CalendarConnection, since: datetime, now: datetime
 ) -> list[OutboxMessage]:
     """The notice that a calendar fails: to the pages' members, else to the admins."""
-    pages = [p for p in cfg.pages if p.id in connection.pages]
+    pages = [p for p in cfg.pages.values() if p.id in connection.pages]
     people = [p.slack_user for p in pages if p.kind is PageKind.MEMBER and p.slack_user]
     recipients = list(dict.fromkeys(people or cfg.workspace.admins))
     payload = {

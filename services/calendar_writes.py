@@ -195,7 +195,7 @@ def _plan(
         if not connection.write:
             return _Plan(uid, skip="the calendar is no longer written")
         booking = uow.bookings.get(team, booking_id)
-        schedule = uow.schedules.configuration(team).schedule
+        config = uow.config.load(team)
     source = Source.opened(connection, environ)
     served = set(connection.pages)
     wanted = (
@@ -205,7 +205,7 @@ def _plan(
     )
     if not wanted or booking is None:
         return _Plan(uid, source)
-    return _Plan(uid, source, calendar_file([booking_event(booking, schedule, now=now)]))
+    return _Plan(uid, source, calendar_file([booking_event(booking, config, now=now)]))
 
 
 def _mark_failed(

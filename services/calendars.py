@@ -202,19 +202,23 @@ def calendar_home(engine: Engine, workspace_id: str, *, actor: Actor) -> Calenda
     admin = roles.is_admin(cfg.workspace, actor)
     mine = managed_pages(cfg, actor)
     own = tuple(
-        p for p in cfg.pages if p.kind is PageKind.MEMBER and p.slack_user == actor.slack_user
+        p
+        for p in cfg.pages.values()
+        if p.kind is PageKind.MEMBER and p.slack_user == actor.slack_user
     )
     return CalendarHome(
         admin=admin,
         own_pages=own,
-        pages=cfg.pages if admin else own,
+        pages=tuple(cfg.pages.values()) if admin else own,
         connections=tuple(c for c in found if admin or set(c.pages) & mine),
     )
 
 
 def managed_pages(cfg: WorkspaceConfig, actor: Actor) -> set[str]:
     """Return the pages whose calendars the actor manages: all for an admin, else their own."""
-    return {page.id for page in cfg.pages if roles.may_keep_page(cfg.workspace, page, actor)}
+    return {
+        page.id for page in cfg.pages.values() if roles.may_keep_page(cfg.workspace, page, actor)
+    }
 
 
 def require_calendar_manager(cfg: WorkspaceConfig, pages: Iterable[Page], actor: Actor) -> None:
@@ -233,12 +237,11 @@ def require_calendar_manager(cfg: WorkspaceConfig, pages: Iterable[Page], actor:
 
 
 def _pages(cfg: WorkspaceConfig, keys: Iterable[str]) -> list[Page]:
-    pages = {page.id: page for page in cfg.pages}
     wanted = list(dict.fromkeys(keys))
-    missing = [key for key in wanted if key not in pages]
+    missing = [key for key in wanted if key not in cfg.pages]
     if missing:
         raise NotFound(f"unknown booking page: {', '.join(missing)}", field="page")
-    return [pages[key] for key in wanted]
+    return [cfg.pages[key] for key in wanted]
 
 
 def _source(kind: str, url: str, username: str | None, password: str | None, write: bool) -> Source:

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
 from sqlalchemy import Engine
 
@@ -159,14 +158,7 @@ def _summary(before: WorkspaceConfig | None, after: WorkspaceConfig) -> ApplySum
     )
 
 
-class _Identified(Protocol):
-    @property
-    def id(self) -> str: ...
-
-
-def _changes(old: Iterable[_Identified], new: Iterable[_Identified]) -> SectionChanges:
-    before = {item.id: item for item in old}
-    after = {item.id: item for item in new}
+def _changes(before: Mapping[str, object], after: Mapping[str, object]) -> SectionChanges:
     return SectionChanges(
         added=tuple(key for key in after if key not in before),
         changed=tuple(key for key in after if key in before and after[key] != before[key]),

@@ -192,14 +192,16 @@ def config_data(config: WorkspaceConfig) -> dict[str, Any]:
                     for day in sorted(page.overrides)
                 },
             )
-            for page in config.pages
+            for page in config.pages.values()
         ],
-        "event_types": [_data(event_type) for event_type in config.event_types],
+        "event_types": [_data(event_type) for event_type in config.event_types.values()],
         "pools": [
-            _data(pool, members=[_data(member, joined=None) for member in pool.members])
-            for pool in config.pools
+            _data(
+                pool, members=[_data(member, joined=None) for member in pool.members], former=None
+            )
+            for pool in config.pools.values()
         ],
-        "master_pages": [_data(master) for master in config.master_pages],
+        "master_pages": [_data(master) for master in config.master_pages.values()],
         "busy": [_data(block) for block in config.busy],
     }
     return {"workspace": _data(config.workspace)} | {

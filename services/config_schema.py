@@ -50,6 +50,7 @@ from engine.model import (
     StaticMethod,
     Workspace,
     WorkspaceConfig,
+    by_id,
 )
 from services.config_problems import ConfigInvalid, Loc, Problem, Problems, explain, refuse
 from services.config_values import (
@@ -437,10 +438,10 @@ class _FileModel(_Shape):
     def to_engine(self) -> WorkspaceConfig:
         return WorkspaceConfig(
             workspace=self.workspace.to_engine(),
-            pages=tuple(page.to_engine() for page in self.booking_pages),
-            event_types=tuple(event_type.to_engine() for event_type in self.event_types),
-            pools=tuple(pool.to_engine() for pool in self.pools),
-            master_pages=tuple(master.to_engine() for master in self.master_pages),
+            pages=by_id(page.to_engine() for page in self.booking_pages),
+            event_types=by_id(event_type.to_engine() for event_type in self.event_types),
+            pools=by_id(pool.to_engine() for pool in self.pools),
+            master_pages=by_id(master.to_engine() for master in self.master_pages),
             busy=tuple(block.to_engine() for block in self.busy),
         )
 

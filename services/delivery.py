@@ -351,7 +351,7 @@ def _superseded(
 ) -> bool:
     """Tell whether a smaller offset's reminder is due too (after downtime): send only that."""
     offset = timedelta(minutes=int(message.payload.get("offset_minutes", 0)))
-    event_type = next((e for e in cfg.event_types if e.id == booking.event_type), None)
+    event_type = cfg.event_types.get(booking.event_type)
     offsets = event_type.reminders if event_type is not None else DEFAULT_REMINDERS
     return any(other < offset and booking.start - other <= now for other in offsets)
 

@@ -24,7 +24,6 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine
 
 from engine.errors import BadInput
-from engine.lookup import find
 from services import roles
 from services.context import Actor
 from services.secret import SECRET_VARIABLE, app_secret
@@ -73,9 +72,9 @@ def feed_url(
         )
     with UnitOfWork(engine) as uow:
         uow.begin_write()
-        schedule = uow.schedules.configuration(workspace_id).schedule
-        found = find(schedule.pages, page, "page")
-        roles.require_page_keeper(schedule.workspace, found, actor, "see its bookings feed")
+        config = uow.config.load(workspace_id)
+        found = config.page(page)
+        roles.require_page_keeper(config.workspace, found, actor, "see its bookings feed")
         feed_id = None if rotate else uow.feeds.of_page(workspace_id, found.id)
         if feed_id is None:
             feed_id = str(uuid.uuid4())
@@ -96,7 +95,7 @@ def feed_calendar(engine: Engine, token: str, *, now: datetime) -> bytes | None:
         if found is None:
             return None
         workspace_id, page = found
-        schedule = uow.schedules.configuration(workspace_id).schedule
+        config = uow.config.load(workspace_id)
         bookings = uow.bookings.confirmed_of_page(workspace_id, page, ending_after=now - FEED_PAST)
-    events = (booking_event(booking, schedule, now=now) for booking in bookings)
-    return calendar_file(events, name=f"{schedule.pages[page].name} · Roundtable")
+    events = (booking_event(booking, config, now=now) for booking in bookings)
+    return calendar_file(events, name=f"{config.pages[page].name} · Roundtable")

@@ -34,9 +34,9 @@ from itertools import chain
 from engine.availability import FreeTime
 from engine.intervals import Windows, clip, merge
 from engine.model import EventType, KnownCover, KnownFree, Schedule
+from storage.config import Configuration
 from storage.config_cache import Lru, configuration_key
 from storage.page_changes import page_stamps
-from storage.schedule import Configuration
 from storage.uow import UnitOfWork
 
 BUDGET = 500_000
@@ -78,7 +78,7 @@ def load(
     if key is None:
         return fill(pages, ahead, until)
     stamps = page_stamps(uow.session, configuration.workspace_pk)  # before the bookings
-    pks = configuration.entities.page_pks
+    pks = configuration.keys.page_pks
     reach = now + timedelta(days=kind.max_days_ahead) + kind.duration  # the last meeting's end
     # A day past what is asked, but not past the horizon: a booking's view reaches a day
     # past its start, so a booking on the last day asked stays inside the windows the

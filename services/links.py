@@ -37,8 +37,7 @@ from sqlalchemy import Engine
 
 from engine.bounds import check_text
 from engine.errors import BadInput, NotFound
-from engine.lookup import find
-from engine.model import EventType, MasterMode, MasterPage, Schedule, WorkspaceConfig
+from engine.model import EventType, MasterMode, MasterPage, Schedule
 from engine.records import OneTimeLink
 from engine.seats import flexible_members
 from services import roles
@@ -190,9 +189,13 @@ def create_link(
     """
     with UnitOfWork(engine) as uow:
         config = uow.config.load(workspace_id)
-        master = _master_page(config, master_page)
+        master = config.master_page(master_page)
         roles.require_master_page_manager(
-            config.workspace, master, config.pools, actor, "create links to this master page"
+            config.workspace,
+            master,
+            config.pools.values(),
+            actor,
+            "create links to this master page",
         )
         if master.mode is not MasterMode.DYNAMIC:
             raise BadInput(
@@ -206,14 +209,13 @@ def create_link(
                 f"master page '{master_page}' does not offer event type '{event_type}'",
                 field="event_type",
             )
-        kinds = {kind.id: kind for kind in config.event_types}
-        forms = [kinds[kind] for kind in ([event_type] if event_type else offered)]
+        forms = [config.event_types[kind] for kind in ([event_type] if event_type else offered)]
         answers = check_form_answers(form_answers or {}, forms, complete=False)
         if expires_in is not None and expires_in <= timedelta(0):
             raise BadInput("a link must expire in the future", field="expires_in")
         booked = [event_type] if event_type else list(offered)
         if member is not None and member not in flexible_members(
-            Schedule.of(config), master.id, booked, now
+            Schedule(config), master.id, booked, now
         ):
             raise BadInput(
                 f"'{member}' is not an active member of a flexible round-robin pool of "
@@ -258,9 +260,13 @@ def revoke_link(
             raise LinkUnknown()
         if actor.slack_user is None or link.created_by != actor.slack_user:
             config = uow.config.load(workspace_id)
-            master = _master_page(config, link.master_page)
+            master = config.master_page(link.master_page)
             roles.require_master_page_manager(
-                config.workspace, master, config.pools, actor, "revoke links to this master page"
+                config.workspace,
+                master,
+                config.pools.values(),
+                actor,
+                "revoke links to this master page",
             )
         if link.used_at is not None:
             raise LinkUsed()
@@ -283,7 +289,7 @@ def resolve_link(engine: Engine, token: str, *, now: datetime) -> LinkView:
         link = check_link(uow.links.get(workspace_id, digest), now)
         config = uow.config.load(workspace_id)
     try:
-        master = _master_page(config, link.master_page)
+        master = config.master_page(link.master_page)
     except NotFound:
         # The master page was archived after the link was made: nothing left to open.
         raise LinkUnknown() from None
@@ -305,7 +311,3 @@ def link_event_types(master: MasterPage, link: OneTimeLink) -> tuple[str, ...]:
     if link.event_type is None:
         return offered
     return tuple(kind for kind in offered if kind == link.event_type)
-
-
-def _master_page(config: WorkspaceConfig, master_page: str) -> MasterPage:
-    return find({m.id: m for m in config.master_pages}, master_page, "master page")

@@ -62,15 +62,12 @@ from typing import Any
 from sqlalchemy import Engine
 
 from engine.intervals import to_utc
-from engine.model import EventType, Page, PageKind, Pool, Schedule, WorkspaceConfig
+from engine.model import EventType, Page, PageKind, Pool, WorkspaceConfig
 from engine.records import Booking, Channel, OutboxMessage, Reassignment
 from storage.uow import UnitOfWork
 
 DEFAULT_REMINDERS = EventType("", "", timedelta(0)).reminders
 """The offsets of an event type that is gone from the configuration: 24 h and 15 min."""
-
-Known = WorkspaceConfig | Schedule
-"""The configuration a caller already holds (its pages, pools and event types are read)."""
 
 
 class Kind(StrEnum):
@@ -123,7 +120,7 @@ def guest(booking: Booking) -> Recipient | None:
     return Recipient(booking.customer_email, Part.CUSTOMER, channel=Channel.EMAIL)
 
 
-def recipients(cfg: Known, booking: Booking, channel: str) -> list[Recipient]:
+def recipients(cfg: WorkspaceConfig, booking: Booking, channel: str) -> list[Recipient]:
     """Return who a booking concerns on ``channel``: ``people`` on Slack, the guest by email."""
     if channel == Channel.EMAIL:
         return [r for r in [guest(booking)] if r is not None]
@@ -136,13 +133,13 @@ def _emailed(booking: Booking) -> list[Recipient]:
     return [found] if found is not None and email_enabled() else []
 
 
-def people(cfg: Known, booking: Booking) -> list[Recipient]:
+def people(cfg: WorkspaceConfig, booking: Booking) -> list[Recipient]:
     """Return the Slack users a booking concerns: customer, owner, member participants.
 
     Each Slack user appears once, with its first part in that order; guests and resources
     (no Slack user) are left out.
     """
-    pages = _pages(cfg)
+    pages = cfg.pages
     found: dict[str, Recipient] = {}
     if booking.customer_slack_user:
         found[booking.customer_slack_user] = Recipient(booking.customer_slack_user, Part.CUSTOMER)
@@ -154,17 +151,16 @@ def people(cfg: Known, booking: Booking) -> list[Recipient]:
     return list(found.values())
 
 
-def managers(cfg: Known, booking: Booking) -> list[tuple[str, Recipient]]:
+def managers(cfg: WorkspaceConfig, booking: Booking) -> list[tuple[str, Recipient]]:
     """Return (pool id, recipient) for the manager notices: a pool's channel, else its managers.
 
     One entry per pool the booking's seats came from, in seat order; a pool with neither a
     channel nor managers has nobody to tell.
     """
-    pools = cfg.pools if isinstance(cfg, Schedule) else {pool.id: pool for pool in cfg.pools}
     found: list[tuple[str, Recipient]] = []
     seen: set[str] = set()
     for participant in booking.participants:
-        pool = pools.get(participant.pool) if participant.pool else None
+        pool = cfg.pools.get(participant.pool) if participant.pool else None
         if pool is None or pool.id in seen:
             continue
         seen.add(pool.id)
@@ -178,7 +174,7 @@ def queue_booked(
     booking: Booking,
     now: datetime,
     *,
-    known: Known | None = None,
+    known: WorkspaceConfig | None = None,
 ) -> None:
     """Queue a new booking's confirmations, manager notices and reminders.
 
@@ -195,7 +191,7 @@ def queue_booked(
         for pool, r in managers(cfg, booking)
     ]
     messages += _notices_started(cfg, booking, now)
-    messages += _reminders(_event_type(cfg, booking), booking, everyone, now)
+    messages += _reminders(cfg.event_types.get(booking.event_type), booking, everyone, now)
     uow.outbox.add(workspace_id, messages)
 
 
@@ -205,7 +201,7 @@ def queue_cancelled(
     booking: Booking,
     now: datetime,
     *,
-    known: Known | None = None,
+    known: WorkspaceConfig | None = None,
 ) -> None:
     """Skip a cancelled booking's pending messages and queue the cancellation notices.
 
@@ -230,7 +226,7 @@ def queue_rescheduled(
     after: Booking,
     now: datetime,
     *,
-    known: Known | None = None,
+    known: WorkspaceConfig | None = None,
 ) -> None:
     """Tell everyone of a move to another time and replace the pending reminders.
 
@@ -259,7 +255,9 @@ def queue_rescheduled(
         _message(Kind.RESCHEDULED, r, after, now, {**_part(r), **was}, extra=generation, due=now)
         for r in recipients
     ]
-    messages += _reminders(_event_type(cfg, after), after, everyone, now, generation=generation)
+    messages += _reminders(
+        cfg.event_types.get(after.event_type), after, everyone, now, generation=generation
+    )
     messages += _notices_started(cfg, after, now)
     uow.outbox.add(workspace_id, messages)
 
@@ -273,7 +271,7 @@ def queue_reassigned(
     tell_customer: bool,
     now: datetime,
     *,
-    known: Known | None = None,
+    known: WorkspaceConfig | None = None,
 ) -> None:
     """Tell the old and the new host of a reassignment and move the reminders to the new one.
 
@@ -286,7 +284,7 @@ def queue_reassigned(
         NotFound: the workspace has no configuration.
     """
     cfg = uow.config.load(workspace_id) if known is None else known
-    pages = _pages(cfg)
+    pages = cfg.pages
     still_involved = {r.slack_id for r in people(cfg, after)}
     moved = {"from_page": record.from_page, "to_page": record.to_page, "reason": record.reason}
     generation = record.at.isoformat()
@@ -309,7 +307,7 @@ def queue_reassigned(
         )
         if new_user not in {r.slack_id for r in people(cfg, before)}:
             messages += _reminders(
-                _event_type(cfg, after), after, [new], now, generation=generation
+                cfg.event_types.get(after.event_type), after, [new], now, generation=generation
             )
 
     if tell_customer and record.reason:
@@ -323,7 +321,7 @@ def queue_reassigned(
     uow.outbox.add(workspace_id, messages)
 
 
-def _notices_started(cfg: Known, booking: Booking, now: datetime) -> list[OutboxMessage]:
+def _notices_started(cfg: WorkspaceConfig, booking: Booking, now: datetime) -> list[OutboxMessage]:
     """Return the rows that redraw the manager notices when the meeting starts (No-show).
 
     None when it has started already: a notice sent from now on shows No-show at once.
@@ -347,10 +345,6 @@ def _notices_started(cfg: Known, booking: Booking, now: datetime) -> list[Outbox
     ]
 
 
-def _pages(cfg: Known) -> Mapping[str, Page]:
-    return cfg.pages if isinstance(cfg, Schedule) else {page.id: page for page in cfg.pages}
-
-
 def _slack_user(page: Page | None) -> str | None:
     if page is None or page.kind is not PageKind.MEMBER:
         return None
@@ -365,12 +359,6 @@ def _pool_recipients(pool: Pool) -> list[Recipient]:
     if pool.channel:
         return [Recipient(pool.channel, Part.MANAGER)]
     return [Recipient(manager, Part.MANAGER) for manager in dict.fromkeys(pool.managers)]
-
-
-def _event_type(cfg: Known, booking: Booking) -> EventType | None:
-    if isinstance(cfg, Schedule):
-        return cfg.event_types.get(booking.event_type)
-    return next((e for e in cfg.event_types if e.id == booking.event_type), None)
 
 
 def _reminders(

@@ -9,7 +9,6 @@ from sqlalchemy import Engine
 
 from engine.distribution import PoolReport
 from engine.distribution import pool_report as engine_pool_report
-from engine.lookup import find
 from services import roles
 from services.context import Actor
 from storage.uow import UnitOfWork
@@ -44,7 +43,7 @@ def pool_reports(
         schedule = uow.schedules.load(workspace_id, now, now, now=now, pages=(), pools=pools)
     reports = []
     for pool in pools:
-        found = find(schedule.pools, pool, "pool")
+        found = schedule.pool(pool)
         roles.require_pool_manager(schedule.workspace, found, actor, "see this pool's report")
         ledger = schedule.ledger.get(found.id, ())
         reports.append(engine_pool_report(found, ledger, schedule.workspace.timezone, now))

@@ -19,7 +19,6 @@ from sqlalchemy import Engine
 
 from engine.bounds import check_day
 from engine.errors import BadInput
-from engine.lookup import find
 from engine.model import (
     EventType,
     FormField,
@@ -48,9 +47,9 @@ from services.context import Actor, system_clock
 from services.errors import Forbidden
 from services.links import link_event_types, usable_link
 from services.single_flight import SingleFlight
+from storage.config import Configuration
 from storage.config_cache import configuration_key
 from storage.page_changes import page_stamps
-from storage.schedule import Configuration
 from storage.uow import UnitOfWork
 
 
@@ -132,9 +131,9 @@ def read_request(
         Forbidden: the master page is open only to holders of a one-time link.
     """
     link = None if link_token is None else usable_link(uow, workspace_id, link_token, now)
-    configuration = uow.schedules.configuration(workspace_id)
-    schedule = configuration.schedule
-    master = find(schedule.master_pages, master_page, "master page")
+    configuration = uow.config.configuration(workspace_id)
+    schedule = Schedule(configuration.config)
+    master = schedule.master_page(master_page)
     if link is not None:
         if link.master_page != master.id:
             raise BadInput(f"this link does not open master page '{master_page}'", field="link")
@@ -147,7 +146,7 @@ def read_request(
             f"master page '{master_page}' does not offer event type '{event_type}'",
             field="event_type",
         )
-    kind = find(schedule.event_types, event_type, "event type")
+    kind = schedule.event_type(event_type)
     tz = schedule.workspace.timezone if tz is None else tz
     zone(tz)
     involved = involved_pages(schedule, master.id, kind.id, pick)
@@ -366,11 +365,9 @@ def bookable(
 
 def catalogue(config: WorkspaceConfig, link: OneTimeLink | None) -> list[BookableMasterPage]:
     """Return the bookable master pages of a configuration, as seen with ``link``."""
-    pages = {page.id: page for page in config.pages}
-    kinds = {kind.id: kind for kind in config.event_types}
-    known = Schedule.of(config)
+    known = Schedule(config)
     found: list[BookableMasterPage] = []
-    for master in config.master_pages:
+    for master in config.master_pages.values():
         if link is not None:
             if master.id != link.master_page:
                 continue
@@ -386,10 +383,10 @@ def catalogue(config: WorkspaceConfig, link: OneTimeLink | None) -> list[Bookabl
                 name=kind.name,
                 duration=kind.duration,
                 form=kind.form,
-                pages=tuple(Choice(p, pages[p].name) for p in kind.pages) if picks else (),
+                pages=tuple(Choice(p, config.pages[p].name) for p in kind.pages) if picks else (),
                 headcount=needs_headcount(known, master.id, kind.id),
             )
-            for kind in (kinds[k] for k in offered if k in kinds)
+            for kind in (config.event_types[k] for k in offered if k in config.event_types)
         )
         if event_types:
             step = master.pick_step
@@ -429,9 +426,9 @@ def link_members(
         Forbidden: the actor is neither an admin nor a manager of the master page's pools.
     """
     with UnitOfWork(engine) as uow:
-        configuration = uow.schedules.configuration(workspace_id)
-        known = configuration.schedule
-        master = find(known.master_pages, master_page, "master page")
+        configuration = uow.config.configuration(workspace_id)
+        known = Schedule(configuration.config)
+        master = known.master_page(master_page)
         roles.require_master_page_manager(
             known.workspace, master, known.pools.values(), actor, "create links to this master page"
         )
@@ -439,8 +436,8 @@ def link_members(
         if not booked:
             return None
         # Not read_request: whoever makes a link may look at a page open only to links.
-        involved = involved_pages(configuration.schedule, master.id, booked[0])
-        kind = find(configuration.schedule.event_types, booked[0], "event type")
+        involved = involved_pages(known, master.id, booked[0])
+        kind = known.event_type(booked[0])
         schedule = uow.schedules.fill(
             configuration,
             now,
@@ -489,7 +486,7 @@ def plan_link(
         Forbidden: the actor may not create links to the master page asked for.
     """
     with UnitOfWork(engine) as uow:
-        masters = uow.config.load(workspace_id).master_pages
+        masters = uow.config.load(workspace_id).master_pages.values()
     linkable = tuple(Choice(m.id, m.name) for m in masters if m.mode is MasterMode.DYNAMIC)
     if asked is None:
         chosen = linkable[0] if len(linkable) == 1 else None

@@ -23,7 +23,6 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import Engine
 
 from engine.errors import BadInput, NotFound
-from engine.lookup import find
 from engine.model import Page, Workspace
 from engine.records import TimeOff
 from engine.zones import zone
@@ -106,13 +105,13 @@ def list_time_off(
         Forbidden: ``page`` is one the actor may not manage.
     """
     with UnitOfWork(engine) as uow:
-        schedule = uow.schedules.configuration(workspace_id).schedule
+        config = uow.config.load(workspace_id)
         if page is not None:
-            found = find(schedule.pages, page, "page")
-            roles.require_page_keeper(schedule.workspace, found, actor, "see its time off")
+            found = config.page(page)
+            roles.require_page_keeper(config.workspace, found, actor, "see its time off")
             pages = [found.id]
         else:
-            pages = kept_pages(schedule.workspace, schedule.pages.values(), actor)
+            pages = kept_pages(config.workspace, config.pages.values(), actor)
         return uow.time_off.list(workspace_id, pages)
 
 
@@ -128,10 +127,9 @@ def pages_kept_by(engine: Engine, workspace_id: str, actor: Actor) -> list[Page]
         NotFound: the workspace is not configured.
     """
     with UnitOfWork(engine) as uow:
-        schedule = uow.schedules.configuration(workspace_id).schedule
+        config = uow.config.load(workspace_id)
     kept = [
-        schedule.pages[page]
-        for page in kept_pages(schedule.workspace, schedule.pages.values(), actor)
+        config.pages[page] for page in kept_pages(config.workspace, config.pages.values(), actor)
     ]
     # Their own page first: the modal starts with it.
     return sorted(kept, key=lambda page: page.slack_user != actor.slack_user)
@@ -159,5 +157,5 @@ def remove_time_off(
 
 
 def _page(uow: UnitOfWork, workspace_id: str, page: str) -> tuple[Workspace, Page]:
-    schedule = uow.schedules.configuration(workspace_id).schedule
-    return schedule.workspace, find(schedule.pages, page, "page")
+    config = uow.config.load(workspace_id)
+    return config.workspace, config.page(page)

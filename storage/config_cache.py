@@ -8,7 +8,8 @@ built for that version. A save by another process bumps the version too, so a ca
 is never used by a transaction that can already see a newer configuration.
 
 Keys are the database URL, the workspace's primary key (a database recreated at the same URL
-has new keys, so it never meets old entries), the version and what was built. Values are
+has new keys, so it never meets old entries) and the version; values are what
+``ConfigRepository.configuration`` reads (``storage.config.Configuration``). Values are
 frozen dataclasses shared by threads; nobody may change them. ``last_built`` hands out the
 newest value of a workspace unchecked, for guesses verified later. A session that saved a
 configuration neither reads nor fills the cache: its version number is not committed and may
@@ -36,7 +37,7 @@ from storage.transaction import state_of
 T = TypeVar("T")
 
 _CAPACITY = 64
-"""Entries kept (least recently used go first): a few workspaces, two kinds, one version."""
+"""Entries kept (least recently used go first): a few workspaces, a version or two each."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,15 +110,12 @@ def mark_config_written(session: Session) -> None:
     state_of(session).wrote_config = True
 
 
-def cached(session: Session, state: WorkspaceState, kind: str, build: Callable[[], T]) -> T:
-    """Return what ``build`` makes of the configuration at ``state``, built once a process.
-
-    ``kind`` names what is built (one workspace version yields several values).
-    """
+def cached(session: Session, state: WorkspaceState, build: Callable[[], T]) -> T:
+    """Return what ``build`` makes of the configuration at ``state``, built once a process."""
     if state_of(session).wrote_config:
         return build()
     url = _url(session.get_bind().engine)
-    key = (url, state.pk, state.config_version, kind)
+    key = (url, state.pk, state.config_version)
     hit = _CACHE.get(key)
     if hit is not None:
         return cast(T, hit)
@@ -129,17 +127,17 @@ def cached(session: Session, state: WorkspaceState, kind: str, build: Callable[[
     ).scalar()
     if after == state.config_version:
         _CACHE.put(key, value)
-        _LATEST.put((url, state.team_id, kind), value)
+        _LATEST.put((url, state.team_id), value)
     return value
 
 
-def last_built(engine: Engine, workspace_id: str, kind: str) -> Any:
+def last_built(engine: Engine, workspace_id: str) -> Any:
     """Return the newest value this process cached of a workspace, whatever its version.
 
     Not checked against the database: only for guesses that a transaction verifies, such
     as which pages a booking should lock (``services.booking``). None when none is cached.
     """
-    return _LATEST.get((_url(engine), workspace_id, kind))
+    return _LATEST.get((_url(engine), workspace_id))
 
 
 def _url(engine: Engine) -> str:

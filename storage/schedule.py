@@ -3,10 +3,10 @@
 ``ScheduleRepository.load`` runs at most 5 statements whatever the number of pages, members
 or bookings when the configuration is cached (``storage.config_cache``): the workspace's
 version and longest booking buffer, then occupancy, busy blocks, time off and the ledger. A
-cache miss adds the workspace row, the 9 of ``load_entities`` and a second look at the
-version. It is ``configuration`` followed by ``fill`` (the last 4), so a caller can read the
-configuration, ask the engine which pages a question involves (``engine.seats.involved_pages``)
-and load only their bookings.
+cache miss adds the workspace row, the 10 of ``storage.config_read`` and a second look at
+the version. It is ``ConfigRepository.configuration`` followed by ``fill`` (the last 4), so a
+caller can read the configuration, ask the engine which pages a question involves
+(``engine.seats.involved_pages``) and load only their bookings.
 
 Time off (whole local dates of a page) becomes busy blocks from the page's local midnight to
 the midnight after its last day, in the page's zone as it is when read, so a page that
@@ -47,7 +47,7 @@ made at or before ``now``, cancelled or not (receiving it is what counts), group
 ``ix_bookings_last_received``.
 
 Ids and instants are read as the driver gives them and parsed as little as possible
-(``_Reading``): parsing tens of thousands of UUIDs to print them again was a sixth of a
+(``storage.reading``): parsing tens of thousands of UUIDs to print them again was a sixth of a
 booking's time, and SQLAlchemy's two Python-level processors per instant as much again.
 """
 
@@ -55,8 +55,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from operator import attrgetter
 from typing import Any, TypeVar
@@ -64,30 +63,22 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     ColumnElement,
-    Engine,
     Row,
     Select,
-    String,
-    Text,
     and_,
-    cast,
     func,
     null,
     or_,
-    type_coerce,
     union_all,
 )
 from sqlalchemy import select as sa_select
-from sqlalchemy.orm import Mapped
 from sqlmodel import Session, col
 
 from engine.distribution import cycle_bounds
-from engine.errors import NotFound
 from engine.model import BusyBlock, LedgerEntry, LedgerKind, Occupancy, Schedule
 from engine.zones import local_to_utc, zone
-from storage.common import find_workspace, remember_live_pks
-from storage.config import Entities, load_entities, workspace_value
-from storage.config_cache import BookingBounds, cached, last_built, workspace_state
+from storage.config import ConfigRepository, Configuration
+from storage.reading import Reading
 from storage.tables import (
     BookingRow,
     BusyBlockRow,
@@ -99,7 +90,6 @@ from storage.tables import (
 )
 
 T = TypeVar("T")
-_KIND = "schedule"  # what this module caches (storage.config_cache)
 _Span = tuple[datetime, datetime]
 
 
@@ -110,26 +100,12 @@ def _by_key(pairs: Iterable[tuple[str, T]]) -> dict[str, tuple[T, ...]]:
     return {key: tuple(values) for key, values in grouped.items()}
 
 
-@dataclass(frozen=True, slots=True)
-class Configuration:
-    """A workspace's configuration as a ``Schedule`` without bookings, busy blocks or ledger.
-
-    ``fill`` completes it; the primary keys are kept for that, and ``bookings``, the bounds
-    of the stored bookings' buffers and lengths when it was read (not configuration).
-    """
-
-    schedule: Schedule
-    workspace_pk: uuid.UUID
-    entities: Entities
-    bookings: BookingBounds = field(default_factory=BookingBounds)
-
-
 class ScheduleRepository:
     """Loads a workspace's ``Schedule`` in bulk."""
 
     def __init__(self, session: Session) -> None:
         self._session = session
-        self._reading = _Reading(postgres=session.get_bind().dialect.name == "postgresql")
+        self._reading = Reading(postgres=session.get_bind().dialect.name == "postgresql")
 
     def load(
         self,
@@ -152,49 +128,12 @@ class ScheduleRepository:
         Raises:
             NotFound: the workspace has no configuration.
         """
-        config = self.configuration(workspace_id)
-        return self.fill(config, since, until, now=now, pages=pages, ahead=ahead, pools=pools)
-
-    def configuration(self, workspace_id: str) -> Configuration:
-        """Return the configuration part of a workspace's schedule.
-
-        Raises:
-            NotFound: the workspace has no configuration.
-        """
-        state = workspace_state(self._session, workspace_id)
-        if state is None:
-            raise NotFound(f"unknown workspace '{workspace_id}'", field="workspace")
-        config = cached(self._session, state, _KIND, lambda: self._read(workspace_id))
-        remember_live_pks(self._session, state.pk, config.entities.pks)
-        return replace(config, bookings=state.bounds)
-
-    @staticmethod
-    def last_configuration(engine: Engine, workspace_id: str) -> Configuration | None:
-        """Return the configuration this process read last for a workspace, unchecked.
-
-        It may be stale: use it only to guess what a transaction then verifies against
-        ``configuration`` (say, which pages to lock). None when the process has read none.
-        """
-        found: Configuration | None = last_built(engine, workspace_id, _KIND)
-        return found
-
-    def _read(self, workspace_id: str) -> Configuration:
-        workspace = find_workspace(self._session, workspace_id)
-        if workspace is None:
-            raise NotFound(f"unknown workspace '{workspace_id}'", field="workspace")
-        entities = load_entities(self._session, workspace.id, with_retired_members=True)
-        schedule = Schedule(
-            workspace=workspace_value(workspace),
-            pages=entities.pages,
-            event_types=entities.event_types,
-            pools=entities.pools,
-            master_pages=entities.master_pages,
-        )
-        return Configuration(schedule, workspace.id, entities)
+        stored = ConfigRepository(self._session).configuration(workspace_id)
+        return self.fill(stored, since, until, now=now, pages=pages, ahead=ahead, pools=pools)
 
     def fill(
         self,
-        config: Configuration,
+        stored: Configuration,
         since: datetime,
         until: datetime,
         *,
@@ -206,7 +145,7 @@ class ScheduleRepository:
         idle: tuple[str, str] | None = None,
         without: str | None = None,
     ) -> Schedule:
-        """Complete a configuration with the bookings, busy blocks and ledger (see ``load``).
+        """Complete a stored configuration with the bookings, busy blocks and ledger (see ``load``).
 
         ``pools`` (default every pool) limits the ledger to those pools. ``idle`` names a
         (master page, event type) whose pages' last receipts to read. Without
@@ -216,32 +155,28 @@ class ScheduleRepository:
         ``without`` names a booking left out of the occupancy (one being moved), in the
         query itself, so no id needs reading.
         """
-        ws, entities = config.workspace_pk, config.entities
-        wanted = entities.pages.keys() if pages is None else pages
-        spans = _spans(config, since, until, now, wanted, wanted if ahead is None else ahead)
+        ws, keys = stored.workspace_pk, stored.keys
+        wanted = stored.config.pages.keys() if pages is None else pages
+        spans = _spans(stored, since, until, now, wanted, wanted if ahead is None else ahead)
         return Schedule(
-            workspace=config.schedule.workspace,
-            pages=entities.pages,
-            event_types=entities.event_types,
-            pools=entities.pools,
-            master_pages=entities.master_pages,
+            stored.config,
             occupancy=self._occupancy(
                 ws,
                 spans,
-                config.bookings.length,
-                entities.page_pks,
+                stored.bookings.length,
+                keys.page_pks,
                 booking_ids=booking_ids,
                 without=without,
             ),
-            busy=self._busy(ws, spans, config),
-            ledger=self._ledger(ws, config, min(since, now), now, pools),
-            last_received={} if idle is None else {idle: self._last_received(config, idle, now)},
+            busy=self._busy(ws, spans, stored),
+            ledger=self._ledger(ws, stored, min(since, now), now, pools),
+            last_received={} if idle is None else {idle: self._last_received(stored, idle, now)},
         )
 
     def _last_received(
-        self, config: Configuration, idle: tuple[str, str], now: datetime
+        self, stored: Configuration, idle: tuple[str, str], now: datetime
     ) -> dict[str, datetime]:
-        pks = config.entities.pks
+        pks = stored.keys.pks
         master, event_type = pks["master_pages"].get(idle[0]), pks["event_types"].get(idle[1])
         if master is None or event_type is None:
             return {}
@@ -252,14 +187,14 @@ class ScheduleRepository:
                 read.instant(func.max(col(BookingRow.created_at))),
             )
             .where(
-                col(BookingRow.workspace_id) == config.workspace_pk,
+                col(BookingRow.workspace_id) == stored.workspace_pk,
                 col(BookingRow.master_page_id) == master,
                 col(BookingRow.event_type_id) == event_type,
                 col(BookingRow.created_at) <= now,
             )
             .group_by(col(BookingRow.owner_page_id))
         )
-        keys, parse = read.keys(config.entities.page_pks), read.parse
+        keys, parse = read.keys(stored.keys.page_pks), read.parse
         return {keys[pk]: parse(at) for pk, at in rows if pk in keys}
 
     def _occupancy(
@@ -311,7 +246,7 @@ class ScheduleRepository:
         return {page: tuple(bookings) for page, bookings in found.items()}
 
     def _busy(
-        self, ws: uuid.UUID, spans: dict[_Span, list[uuid.UUID]], config: Configuration
+        self, ws: uuid.UUID, spans: dict[_Span, list[uuid.UUID]], stored: Configuration
     ) -> dict[str, tuple[BusyBlock, ...]]:
         """External busy blocks, and time off as blocks of whole local days in the page's zone."""
         if not spans:
@@ -324,7 +259,7 @@ class ScheduleRepository:
                 read.instant(col(BusyBlockRow.end_at)),
             ).where(col(BusyBlockRow.workspace_id) == ws, _within(BusyBlockRow, spans))
         )
-        keys, parse = read.keys(config.entities.page_pks), read.parse
+        keys, parse = read.keys(stored.keys.page_pks), read.parse
         blocks = [BusyBlock(keys[pk], parse(start), parse(end)) for pk, start, end in rows]
         # A local date lies within a day of its UTC date in every zone (offsets < 24 hours).
         days = self._rows(
@@ -346,7 +281,7 @@ class ScheduleRepository:
                 ),
             )
         )
-        pages = config.schedule.pages
+        pages = stored.config.pages
         for pk, first, last in days:
             page = keys[pk]
             tz = zone(pages[page].timezone)
@@ -356,24 +291,23 @@ class ScheduleRepository:
     def _ledger(
         self,
         ws: uuid.UUID,
-        config: Configuration,
+        stored: Configuration,
         earliest: datetime,
         now: datetime,
         wanted: Collection[str] | None,
     ) -> dict[str, tuple[LedgerEntry, ...]]:
-        entities = config.entities
         pool_keys = {
-            pk: key for pk, key in entities.pool_keys.items() if wanted is None or key in wanted
+            pk: key for pk, key in stored.keys.pool_keys.items() if wanted is None or key in wanted
         }
         if not pool_keys:
             return {}
-        tz = config.schedule.workspace.timezone
+        tz = stored.config.workspace.timezone
         # Pools by the starts of their cycles holding ``earliest`` and ``now`` (None:
         # continuous, never resets).
         by_start: defaultdict[tuple[datetime | None, datetime | None], list[uuid.UUID]]
         by_start = defaultdict(list)
         for pk, key in pool_keys.items():
-            cycle = entities.pools[key].cycle
+            cycle = stored.config.pools[key].cycle
             starts = (cycle_bounds(cycle, tz, earliest)[0], cycle_bounds(cycle, tz, now)[0])
             by_start[starts].append(pk)
         kinds = {kind.value: kind for kind in LedgerKind}
@@ -463,67 +397,8 @@ class ScheduleRepository:
         return self._session.connection().execute(statement).all()
 
 
-@dataclass(frozen=True, slots=True)
-class _Reading:
-    """How the bulk reads take ids and instants from the database at hand, parsing little.
-
-    SQLite stores a UUID as 32 hex digits and an instant as UTC text without an offset:
-    both are read as text, an id is looked up as those digits (``keys``) or dashed in SQL
-    (``text_id``), and an instant gets its ``+00:00`` in SQL and one ``fromisoformat`` in
-    Python (``parse``), instead of SQLAlchemy's two Python-level result processors. psycopg
-    returns PostgreSQL's native UUIDs as ``uuid.UUID`` and instants as aware datetimes.
-    """
-
-    postgres: bool
-
-    def raw_id(
-        self, column: Mapped[uuid.UUID] | Mapped[uuid.UUID | None] | ColumnElement[Any]
-    ) -> ColumnElement[Any]:
-        """A UUID column as the driver returns it, to look up in ``keys``."""
-        return type_coerce(column, String)
-
-    def keys(self, pks: Mapping[str, uuid.UUID]) -> dict[object, str]:
-        """Map what ``raw_id`` returns for each primary key in ``pks`` to its key."""
-        return {self.raw(pk): key for key, pk in pks.items()}
-
-    def raw(self, pk: uuid.UUID) -> object:
-        """What ``raw_id`` returns for the primary key ``pk``."""
-        return pk if self.postgres else pk.hex
-
-    def text_id(self, column: Mapped[uuid.UUID] | Mapped[uuid.UUID | None]) -> ColumnElement[str]:
-        """A UUID column as its canonical text (``str(uuid.UUID)``), parsed by nobody."""
-        if self.postgres:
-            return cast(column, Text)
-        digits = type_coerce(column, String)
-        parts = [func.substr(digits, start, length) for start, length in _UUID_GROUPS]
-        dashed: ColumnElement[str] = parts[0]
-        for part in parts[1:]:
-            dashed = dashed.concat("-").concat(part)
-        return dashed
-
-    def instant(
-        self, column: Mapped[datetime] | ColumnElement[datetime]
-    ) -> ColumnElement[Any] | Mapped[datetime]:
-        """An instant column, to be turned into an aware UTC datetime by ``parse``."""
-        if self.postgres:
-            return column
-        return type_coerce(column, String).concat("+00:00")
-
-    @property
-    def parse(self) -> Callable[[Any], datetime]:
-        return _same if self.postgres else datetime.fromisoformat
-
-
-def _same(value: datetime) -> datetime:
-    return value
-
-
-# Where each dash-separated group of a UUID's 32 hex digits starts (1-based) and its length.
-_UUID_GROUPS = ((1, 8), (9, 4), (13, 4), (17, 4), (21, 12))
-
-
 def _spans(
-    config: Configuration,
+    stored: Configuration,
     since: datetime,
     until: datetime,
     now: datetime,
@@ -531,14 +406,14 @@ def _spans(
     ahead: Collection[str],
 ) -> dict[_Span, list[uuid.UUID]]:
     """Group the primary keys of ``pages`` by the span of time their bookings are needed in."""
-    schedule = config.schedule
-    kinds = schedule.event_types.values()
+    config = stored.config
+    kinds = config.event_types.values()
     horizon = max((timedelta(days=k.max_days_ahead) + k.duration for k in kinds), default=None)
     buffers = (max(k.buffer_before, k.buffer_after) for k in kinds)
-    reach = config.bookings.buffer + max(buffers, default=timedelta(0))
+    reach = stored.bookings.buffer + max(buffers, default=timedelta(0))
     spans: defaultdict[_Span, list[uuid.UUID]] = defaultdict(list)
     for key in pages:
-        page, pk = schedule.pages.get(key), config.entities.page_pks.get(key)
+        page, pk = config.pages.get(key), stored.keys.page_pks.get(key)
         if page is None or pk is None:
             continue
         low, high = since, until

@@ -28,13 +28,13 @@ from storage.audit import AuditRepository
 from storage.bookings import BookingRepository
 from storage.calendar_writes import CalendarWriteRepository
 from storage.calendars import CalendarRepository
-from storage.config import ConfigRepository
+from storage.config import ConfigRepository, Configuration
 from storage.db import BEGIN_IMMEDIATE, conflict_of
 from storage.feeds import FeedRepository
 from storage.ledger import LedgerRepository
 from storage.links import LinkRepository
 from storage.outbox import OutboxRepository
-from storage.schedule import Configuration, ScheduleRepository
+from storage.schedule import ScheduleRepository
 from storage.tables import PageRow, WorkspaceRow
 from storage.timeoff import TimeOffRepository
 from storage.transaction import TransactionState, state_of
@@ -125,7 +125,7 @@ class UnitOfWork:
         Not checked against the database: a guess a transaction verifies (which pages a
         booking should lock). None when this process has read none.
         """
-        return ScheduleRepository.last_configuration(self._engine, workspace_id)
+        return ConfigRepository.last_configuration(self._engine, workspace_id)
 
     def begin_write(self) -> None:
         """Start the transaction as a writer: ``BEGIN IMMEDIATE`` on SQLite, plain elsewhere.

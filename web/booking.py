@@ -258,7 +258,7 @@ class LinkPages:
         link is used, and ``book`` says so.
         """
         config = load_config(self._services.engine, csrf.workspace_id)
-        kind, start, tz = self._choice(request.form, config.event_types)
+        kind, start, tz = self._choice(request.form, config.event_types.values())
         booking = book(
             self._services.engine,
             BookingRequest(
@@ -285,17 +285,14 @@ class LinkPages:
         config: WorkspaceConfig,
     ) -> Response:
         """Redirect to the confirmation, handing the browser the booking's details, signed."""
-        pages = {page.id: page.name for page in config.pages}
-        kinds = {kind.id: kind.name for kind in config.event_types}
-        masters = {master.id: master.name for master in config.master_pages}
         confirmation = Confirmation(
             booking_id=booking.id,
-            title=kinds[booking.event_type],
-            master_page_name=masters[booking.master_page],
+            title=config.event_types[booking.event_type].name,
+            master_page_name=config.master_pages[booking.master_page].name,
             start=booking.start,
             end=booking.end,
             timezone=booking.customer_timezone or config.workspace.timezone,
-            hosts=tuple(pages[participant.page] for participant in booking.participants),
+            hosts=tuple(config.pages[p.page].name for p in booking.participants),
             guest_name=booking.customer_name or "",
             guest_email=booking.customer_email or "",
             location=booking.location,
@@ -341,11 +338,11 @@ class LinkPages:
     def _open(self, token: str) -> Opened:
         view = resolve_link(self._services.engine, token, now=self._services.clock())
         config = load_config(self._services.engine, view.workspace_id)
-        kinds = {kind.id: kind for kind in config.event_types}
+        kinds = config.event_types
         allowed = tuple(kinds[kind] for kind in view.event_types if kind in kinds)
         if not allowed:
             raise LinkUnknown()  # nothing left to book behind it
-        known = Schedule.of(config)
+        known = Schedule(config)
         headcount = frozenset(
             kind.id for kind in allowed if needs_headcount(known, view.master_page, kind.id)
         )

@@ -224,15 +224,22 @@ class ManagePages:
 
 def _details(booking: Booking, config: WorkspaceConfig, tz: str) -> list[tuple[str, str]]:
     """Return what a guest sees of their booking, as (term, description) pairs."""
-    pages = {page.id: page.name for page in config.pages}
-    masters = {master.id: master.name for master in config.master_pages}
-    kind = next((k for k in config.event_types if k.id == booking.event_type), None)
+    pages = config.pages
+    kind, master = (
+        config.event_types.get(booking.event_type),
+        config.master_pages.get(booking.master_page),
+    )
     return [
         ("What", kind.name if kind else booking.event_type),
-        ("Booked on", masters.get(booking.master_page, booking.master_page)),
+        ("Booked on", booking.master_page if master is None else master.name),
         ("When", when_text(booking.start, booking.end, tz)),
         ("Time zone", tz),
-        ("With", ", ".join(pages.get(p.page, p.page) for p in booking.participants)),
+        (
+            "With",
+            ", ".join(
+                pages[p.page].name if p.page in pages else p.page for p in booking.participants
+            ),
+        ),
         ("Name", booking.customer_name or ""),
         ("Email", booking.customer_email or ""),
         ("Status", _STATUS[booking.status]),
@@ -245,7 +252,7 @@ def _event_type(config: WorkspaceConfig, booking: Booking) -> EventType:
     Raises:
         NotFound: the event type is gone from the configuration (nothing to move it to).
     """
-    for kind in config.event_types:
-        if kind.id == booking.event_type:
-            return kind
-    raise NotFound("This booking can no longer be moved.")
+    kind = config.event_types.get(booking.event_type)
+    if kind is None:
+        raise NotFound("This booking can no longer be moved.")
+    return kind

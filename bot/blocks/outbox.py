@@ -41,10 +41,9 @@ def render(
     """
     facts = booking_facts(booking, cfg)
     payload = message.payload
-    pages = {page.id: page for page in cfg.pages}
 
     def person(page_id: str | None) -> Person:
-        page = pages.get(page_id or "")
+        page = cfg.pages.get(page_id or "")
         if page is None:
             return Person(page_id or "someone")
         return Person(page.name, page.slack_user if page.kind is PageKind.MEMBER else None)
@@ -63,8 +62,9 @@ def render(
         customer = payload.get("part") == Part.CUSTOMER
         return build_booked(facts, as_customer=customer, reschedule=movable)
     if kind in (Kind.MANAGER_NOTICE, Kind.NOTICE_STARTED):
-        pool = next((p.name for p in cfg.pools if p.id == payload.get("pool")), "Pool")
-        return build_manager_notice(facts, pool=pool, started=booking.start <= now)
+        pool = cfg.pools.get(payload.get("pool") or "")
+        name = "Pool" if pool is None else pool.name
+        return build_manager_notice(facts, pool=name, started=booking.start <= now)
     if kind is Kind.REMINDER:
         minutes = -(-(booking.start - now) // timedelta(minutes=1))
         return build_reminder(facts, before=timedelta(minutes=max(minutes, 0)), reschedule=movable)
@@ -101,11 +101,10 @@ def render_calendar_failing(message: OutboxMessage) -> MessageContent:
 
 def booking_facts(booking: Booking, cfg: WorkspaceConfig) -> BookingFacts:
     """Return what notifications say about a booking, from the workspace's configuration."""
-    pages = {page.id: page for page in cfg.pages}
-    event_type = next((e.name for e in cfg.event_types if e.id == booking.event_type), None)
+    kind = cfg.event_types.get(booking.event_type)
 
     def person(page_id: str) -> Person:
-        page = pages.get(page_id)
+        page = cfg.pages.get(page_id)
         if page is None:
             return Person(page_id)
         return Person(page.name, page.slack_user if page.kind is PageKind.MEMBER else None)
@@ -120,7 +119,7 @@ def booking_facts(booking: Booking, cfg: WorkspaceConfig) -> BookingFacts:
         customer = None
     return BookingFacts(
         booking_id=booking.id,
-        event_type=event_type or booking.event_type,
+        event_type=(None if kind is None else kind.name) or booking.event_type,
         start=booking.start,
         end=booking.end,
         owner=person(booking.owner),

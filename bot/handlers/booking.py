@@ -218,9 +218,9 @@ def cancel_mine(booking_id: str, respond: Respond, caller: Caller) -> None:
 def names_of(caller: Caller) -> Names:
     config = caller.config()
     return Names(
-        pages={page.id: page.name for page in config.pages},
-        event_types={kind.id: kind.name for kind in config.event_types},
-        master_pages={master.id: master.name for master in config.master_pages},
+        pages={key: page.name for key, page in config.pages.items()},
+        event_types={key: kind.name for key, kind in config.event_types.items()},
+        master_pages={key: master.name for key, master in config.master_pages.items()},
     )
 
 

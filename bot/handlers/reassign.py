@@ -130,11 +130,11 @@ def _change_from_notice(
 def update_notice(caller: Caller, booking: Booking, channel: str, ts: str) -> None:
     """Redraw a manager notice from the booking as it is now."""
     config = caller.config()
-    pools = {pool.id: pool.name for pool in config.pools}
     pool = next((p.pool for p in booking.participants if p.pool is not None), None)
+    found = config.pools.get(pool or "")
     notice = build_manager_notice(
         booking_facts(booking, config),
-        pool=pools.get(pool or "", "Pool"),
+        pool="Pool" if found is None else found.name,
         started=booking.start <= caller.now(),
     )
     caller.client.chat_update(channel=channel, ts=ts, **notice.as_kwargs())
@@ -146,12 +146,12 @@ def _modal(
     candidates = caller.reassign_candidates(booking_id, seat_page=seat)
     booking = caller.get_booking(booking_id)
     config = caller.config()
-    event_type = next((e.name for e in config.event_types if e.id == booking.event_type), "")
+    kind = config.event_types.get(booking.event_type)
     return build_reassign_modal(
         booking,
         candidates,
-        pages={page.id: page for page in config.pages},
-        event_type=event_type or booking.event_type,
+        pages=config.pages,
+        event_type=("" if kind is None else kind.name) or booking.event_type,
         tz=caller.zone,
         seat=seat,
         channel=channel,

@@ -34,6 +34,7 @@ from engine.model import (
     PageKind,
     Pool,
     WorkspaceConfig,
+    by_id,
 )
 from services.admin import FieldProblem, entities
 from services.config_file import config_data, parse_config
@@ -114,7 +115,7 @@ def saved(config: WorkspaceConfig, form: AdminForm) -> WorkspaceConfig:
 
 
 def entity(config: WorkspaceConfig, section: Section, key: str) -> Any:
-    return next(item for item in entities(config, section) if item.id == key)
+    return entities(config, section)[key]
 
 
 @pytest.mark.parametrize(
@@ -201,7 +202,7 @@ def test_problems_without_a_field_of_their_own_go_to_the_first_input(
 ) -> None:
     edit = parse_admin_form(fill(build_entity_modal(config, Section.EVENT_TYPES, "intro")))
     create = parse_admin_form(
-        fill(build_event_type_modal(None, config.pages), **{block_id("duration"): "30m"})
+        fill(build_event_type_modal(None, config.pages.values()), **{block_id("duration"): "30m"})
     )
     problems = [FieldProblem("", "master page 'support': lists no pages"), FieldProblem("x", "y")]
 
@@ -229,7 +230,7 @@ def test_several_problems_of_one_field_share_its_block_and_are_clipped(
 def test_event_type_durations_reminders_and_form_questions_are_read(
     config: WorkspaceConfig,
 ) -> None:
-    view = build_event_type_modal(None, config.pages)
+    view = build_event_type_modal(None, config.pages.values())
     check_view(view)
     answers = {
         block_id("id"): "deep",
@@ -256,7 +257,7 @@ def test_event_type_durations_reminders_and_form_questions_are_read(
 def test_pool_members_keep_their_join_order_and_take_the_priority_of_their_select(
     config: WorkspaceConfig,
 ) -> None:
-    view = build_pool_modal(entity(config, Section.POOLS, "sales"), config.pages)
+    view = build_pool_modal(entity(config, Section.POOLS, "sales"), config.pages.values())
     check_view(view)
     answers = {
         block_id("members.highest"): [option("room-a"), option("bob")],
@@ -285,7 +286,7 @@ def test_pool_members_keep_their_join_order_and_take_the_priority_of_their_selec
 def test_a_member_listed_twice_is_refused_on_the_select_that_repeats_it(
     config: WorkspaceConfig,
 ) -> None:
-    view = build_pool_modal(entity(config, Section.POOLS, "sales"), config.pages)
+    view = build_pool_modal(entity(config, Section.POOLS, "sales"), config.pages.values())
     answers = {
         block_id("members.high"): [option("alice")],
         block_id("members.low"): [option("alice")],
@@ -379,7 +380,7 @@ def test_long_lists_switch_to_external_selects_answered_by_suggestions(
     config: WorkspaceConfig,
 ) -> None:
     pages = tuple(Page(f"p{n:03d}", PageKind.RESOURCE, f"Room {n}", "UTC") for n in range(150))
-    big = WorkspaceConfig(config.workspace, pages=pages, pools=config.pools)
+    big = WorkspaceConfig(config.workspace, pages=by_id(pages), pools=config.pools)
     view = build_entity_modal(big, Section.EVENT_TYPES, None)
     data = check_view(view)
     pages_block = next(b for b in data["blocks"] if b.get("block_id") == block_id("pages"))
@@ -434,16 +435,16 @@ def test_every_modal_title_and_text_fits_slack_limits(config: WorkspaceConfig) -
     event_type = EventType("e", long, duration=timedelta(minutes=30))
     for view in (
         build_page_modal(page, kind=PageKind.MEMBER, default_timezone="UTC"),
-        build_event_type_modal(event_type, config.pages),
+        build_event_type_modal(event_type, config.pages.values()),
         build_refusal_view(),
-        build_admin_menu(WorkspaceConfig(config.workspace, pages=(page,))),
+        build_admin_menu(WorkspaceConfig(config.workspace, pages=by_id((page,)))),
     ):
         check_view(view)
 
 
 def test_a_rich_master_page_stays_within_one_hundred_blocks(config: WorkspaceConfig) -> None:
     types = tuple(EventType(f"e{n}", f"E{n}", timedelta(minutes=30)) for n in range(60))
-    big = WorkspaceConfig(config.workspace, config.pages, types, config.pools, ())
+    big = WorkspaceConfig(config.workspace, config.pages, by_id(types), config.pools)
 
     data = check_view(build_entity_modal(big, Section.MASTER_PAGES, None))
 
@@ -453,7 +454,7 @@ def test_a_rich_master_page_stays_within_one_hundred_blocks(config: WorkspaceCon
 def test_a_pool_modal_sets_lookahead_and_flexible_and_shows_them_again(
     config: WorkspaceConfig,
 ) -> None:
-    view = build_pool_modal(entity(config, Section.POOLS, "sales"), config.pages)
+    view = build_pool_modal(entity(config, Section.POOLS, "sales"), config.pages.values())
     check_view(view)
     answers = {block_id("lookahead"): "2w", block_id("flexible"): [option("on")]}
 
@@ -462,7 +463,7 @@ def test_a_pool_modal_sets_lookahead_and_flexible_and_shows_them_again(
     )
 
     assert (pool.lookahead, pool.flexible) == (timedelta(days=14), True)
-    shown = check_view(build_pool_modal(pool, config.pages))
+    shown = check_view(build_pool_modal(pool, config.pages.values()))
     inputs = {
         block["block_id"]: block["element"] for block in shown["blocks"] if "element" in block
     }
@@ -481,7 +482,7 @@ def test_a_pool_modal_sets_lookahead_and_flexible_and_shows_them_again(
 def test_a_bad_lookahead_or_flexible_comes_back_on_its_field(
     config: WorkspaceConfig, pool_id: str, answers: dict[str, Any], field: str, message: str
 ) -> None:
-    view = build_pool_modal(entity(config, Section.POOLS, pool_id), config.pages)
+    view = build_pool_modal(entity(config, Section.POOLS, pool_id), config.pages.values())
     form = parse_admin_form(fill(view, **{block_id(k): v for k, v in answers.items()}))
 
     with pytest.raises(ConfigInvalid) as error:

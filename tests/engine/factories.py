@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -26,6 +27,8 @@ from engine.model import (
     SeatRef,
     StaticMethod,
     Workspace,
+    WorkspaceConfig,
+    by_id,
 )
 from engine.search import Slot
 
@@ -182,15 +185,22 @@ def schedule(
     for entry in ledger:
         entries[entry.pool].append(entry)
     return Schedule(
-        workspace=Workspace("T1", workspace_tz),
-        pages={p.id: p for p in pages},
-        event_types={e.id: e for e in event_types},
-        pools={p.id: p for p in pools},
-        master_pages={m.id: m for m in masters},
+        WorkspaceConfig(
+            Workspace("T1", workspace_tz),
+            pages=by_id(pages),
+            event_types=by_id(event_types),
+            pools=by_id(pools),
+            master_pages=by_id(masters),
+        ),
         occupancy={key: tuple(value) for key, value in occupancy.items()},
         busy={key: tuple(value) for key, value in external.items()},
         ledger={key: tuple(value) for key, value in entries.items()},
     )
+
+
+def with_config(found: Schedule, **changes: object) -> Schedule:
+    """``found`` with parts of its configuration replaced (``pages=``, ``master_pages=``, …)."""
+    return replace(found, config=replace(found.config, **changes))  # type: ignore[arg-type]
 
 
 def one_page(target: Page, kind: EventType, **extra: object) -> Schedule:

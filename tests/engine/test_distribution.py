@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from dataclasses import replace
+
 from engine.distribution import (
     MemberStats,
     cycle_bounds,
@@ -94,6 +96,23 @@ def test_the_pool_report_averages_net_over_active_members():
     )
     assert [(m.page, m.net) for m in report.members] == [("alice", 2), ("bob", 1), ("carol", 3)]
     assert report.average == 1.5
+
+
+def test_a_former_member_reports_its_history_as_inactive_and_never_gets_a_turn():
+    sales = replace(
+        pool("sales", members=(PoolMember("alice"), PoolMember("bob", joined=2))),
+        former=(PoolMember("carol", active=False, joined=1),),
+    )
+    entries = [received("sales", "carol", "2026-06-02T10:00Z")]
+
+    report = pool_report(sales, entries, "UTC", NOW)
+
+    assert [(m.page, m.received, m.active) for m in report.members] == [
+        ("alice", 0, True),
+        ("carol", 1, False),
+        ("bob", 0, True),
+    ]
+    assert round_robin_line(sales, entries, "UTC", NOW) == ["alice", "bob"]
 
 
 def test_round_robin_puts_the_lowest_score_first():

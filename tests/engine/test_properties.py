@@ -32,7 +32,17 @@ from engine.model import (
 )
 from engine.rules import SeatAssignment, assign, offered_slots, refill
 from engine.search import Seat, SlotSearch
-from tests.engine.factories import at, dynamic, page, pool, room, schedule, static, weekly
+from tests.engine.factories import (
+    at,
+    dynamic,
+    page,
+    pool,
+    room,
+    schedule,
+    static,
+    weekly,
+    with_config,
+)
 
 DAY = at("2026-06-01T00:00Z")
 START, END = DAY, DAY + timedelta(days=2)
@@ -238,7 +248,7 @@ def turn_worlds(draw):
 
 
 def bookable_with(world, refs, until):
-    variant = replace(world, master_pages={"variant": dynamic("variant", "meet", *refs)})
+    variant = with_config(world, master_pages={"variant": dynamic("variant", "meet", *refs)})
     found = offered_slots(
         variant, "variant", "meet", TURN_NOW, until + timedelta(hours=1), "UTC", TURN_NOW
     )
@@ -295,7 +305,7 @@ def turn_violations(world, lookahead, master):
     fixed = [
         SeatRef(page=turns[i]) if i in turns else ref for i, ref in enumerate(TURN_MASTERS[master])
     ]
-    variant = replace(world, master_pages={"variant": dynamic("variant", "meet", *fixed)})
+    variant = with_config(world, master_pages={"variant": dynamic("variant", "meet", *fixed)})
     if slots != offered_slots(variant, "variant", "meet", START, END, "UTC", TURN_NOW):
         problems.append(f"{master}: offers other times than its turns' members")
     return problems

@@ -23,6 +23,7 @@ from tests.engine.factories import (
     selection,
     static,
     weekly,
+    with_config,
 )
 
 NOW = at("2026-05-25T00:00Z")
@@ -399,7 +400,7 @@ def test_two_seats_of_one_round_robin_pool_take_the_first_two_members_who_can_si
     # who can be booked with him: Ann never overlaps Ben, Cat neither; nobody is left.
     found = sales_and_rooms()
     assert offered_slots(found, "duo", "meet", NOW, NOW + timedelta(days=14), "UTC", NOW) == []
-    wider = replace(
+    wider = with_config(
         found,
         pages={
             **found.pages,
@@ -470,7 +471,7 @@ def test_a_rule_with_a_room_asks_for_the_headcount_and_one_without_does_not():
     found = sales_and_rooms()
     assert needs_headcount(found, "demo", "meet")
     assert not needs_headcount(
-        replace(found, master_pages={"solo": dynamic("solo", "meet", SeatRef(page="ben"))}),
+        with_config(found, master_pages={"solo": dynamic("solo", "meet", SeatRef(page="ben"))}),
         "solo",
         "meet",
     )

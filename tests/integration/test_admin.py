@@ -106,7 +106,7 @@ def test_an_admin_creates_a_person_from_the_menu(slack, fake, engine):
 
     assert response.status == 200
     assert not response.body.strip()
-    dave = next(p for p in load_config(engine, WS).pages if p.id == "dave")
+    dave = load_config(engine, WS).pages["dave"]
     assert dave.slack_user == "U0DAVE"
     assert len(dave.hours[0]) == 2
     menu = as_dict(fake.calls_to("views.update")[-1].args["view"])
@@ -147,7 +147,7 @@ def test_an_edit_keeps_the_id_and_changes_the_pool(slack, fake, engine):
         **{block_id("method"): option("pooled"), block_id("members.high"): [option("carol")]},
     )
 
-    sales = next(p for p in load_config(engine, WS).pools if p.id == "sales")
+    sales = load_config(engine, WS).pools["sales"]
     assert sales.method.value == "pooled"
     assert [m.page for m in sales.members] == ["alice", "bob", "carol"]
 

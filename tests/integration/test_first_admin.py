@@ -82,7 +82,7 @@ def test_a_new_workspace_starts_empty_and_its_slack_admin_sets_it_up(slack, fake
 
     assert _menu_opened_for(slack, fake, SLACK_ADMIN)
     started = load_config(engine, NEW_TEAM)
-    assert started.pages == ()
+    assert started.pages == {}
     assert started.workspace.admins == ()
     assert started.workspace.slack_admins is True
     assert started.workspace.timezone == "UTC"
@@ -100,7 +100,7 @@ def test_a_new_workspace_starts_empty_and_its_slack_admin_sets_it_up(slack, fake
 
     assert response.status == 200
     assert response.json() is None  # plain ack: saved
-    [page] = load_config(engine, NEW_TEAM).pages
+    [page] = load_config(engine, NEW_TEAM).pages.values()
     assert (page.id, page.slack_user) == ("sam", SLACK_ADMIN)
 
 
@@ -108,7 +108,7 @@ def test_a_new_workspace_refuses_its_plain_members_the_setup(slack, fake, engine
     slack.team = NEW_TEAM
 
     assert not _menu_opened_for(slack, fake, CUSTOMER)
-    assert load_config(engine, NEW_TEAM).pages == ()
+    assert load_config(engine, NEW_TEAM).pages == {}
 
 
 def test_a_demoted_slack_admin_loses_the_role_within_a_minute(fake):

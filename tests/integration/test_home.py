@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot import ids
-from engine.model import Method, Pool, PoolMember
+from engine.model import Method, Pool, PoolMember, by_id
 from services.booking import BookingRequest, Customer, book
 from services.booking_reads import get_booking
 from services.config import load_config
@@ -155,15 +155,15 @@ def test_the_setup_button_opens_the_menu_for_an_admin(slack, fake):
 def _with_pools(engine, count: int) -> list[str]:
     """Add ``count`` pools of the workspace's members; return every pool's name in order."""
     config = load_config(engine, WS)
-    members = tuple(PoolMember(page.id) for page in config.pages if page.slack_user)
+    members = tuple(PoolMember(page.id) for page in config.pages.values() if page.slack_user)
     extra = tuple(
         Pool(f"extra{n:03d}", f"Extra {n:03d}", Method.POOLED, members=members)
         for n in range(count)
     )
     with UnitOfWork(engine) as uow:
-        uow.config.save(replace(config, pools=config.pools + extra), now=NOW)
+        uow.config.save(replace(config, pools={**config.pools, **by_id(extra)}), now=NOW)
         uow.commit()
-    return [pool.name for pool in config.pools + extra]
+    return [pool.name for pool in (*config.pools.values(), *extra)]
 
 
 def _pool_names(home: dict[str, Any]) -> list[str]:

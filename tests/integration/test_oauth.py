@@ -112,5 +112,5 @@ def test_an_install_over_oauth_records_the_workspace_empty(oauth_slack, fake, en
 
     assert fake.calls_to("oauth.v2.access")[0].args["code"] == "the-code"
     started = load_config(engine, "T0NEWCO")
-    assert started.pages == ()
+    assert started.pages == {}
     assert started.workspace.slack_admins is True

@@ -29,6 +29,7 @@ from engine.model import (
     SeatRef,
     Workspace,
     WorkspaceConfig,
+    by_id,
 )
 from engine.records import Booking, Participant, Role
 from services.notifications import queue_booked
@@ -49,46 +50,54 @@ def workspace_config(*, sales_channel: str | None = None) -> WorkspaceConfig:
     """Alice, Bob and Carol (members), Room A (a resource); pools sales and rooms."""
     return WorkspaceConfig(
         workspace=Workspace(TEAM, "Europe/London", admins=("U0ADMIN",)),
-        pages=(
-            page("alice", "U0ALICE"),
-            page("bob", "U0BOB"),
-            page("carol", "U0CAROL"),
-            page("room-a", None, PageKind.RESOURCE),
+        pages=by_id(
+            (
+                page("alice", "U0ALICE"),
+                page("bob", "U0BOB"),
+                page("carol", "U0CAROL"),
+                page("room-a", None, PageKind.RESOURCE),
+            )
         ),
-        event_types=(
-            EventType("intro", "Intro call", timedelta(minutes=30)),
-            EventType(
-                "quick", "Quick chat", timedelta(minutes=15), reminders=(timedelta(hours=1),)
-            ),
-        ),
-        pools=(
-            Pool(
-                "sales",
-                "Sales",
-                Method.ROUND_ROBIN,
-                members=(PoolMember("alice"), PoolMember("bob", joined=1)),
-                managers=("U0BOSS", "U0DEPUTY"),
-                channel=sales_channel,
-            ),
-            Pool(
-                "rooms",
-                "Rooms",
-                Method.POOLED,
-                members=(PoolMember("room-a"),),
-                managers=("U0FACILITIES",),
-                channel="C0ROOMS",
-            ),
-        ),
-        master_pages=(
-            MasterPage(
-                "demo",
-                "Book a demo",
-                MasterMode.DYNAMIC,
-                rules=(
-                    DynamicRule("intro", SeatRef(pool="sales"), (SeatRef(pool="rooms"),)),
-                    DynamicRule("quick", SeatRef(page="carol")),
+        event_types=by_id(
+            (
+                EventType("intro", "Intro call", timedelta(minutes=30)),
+                EventType(
+                    "quick", "Quick chat", timedelta(minutes=15), reminders=(timedelta(hours=1),)
                 ),
-            ),
+            )
+        ),
+        pools=by_id(
+            (
+                Pool(
+                    "sales",
+                    "Sales",
+                    Method.ROUND_ROBIN,
+                    members=(PoolMember("alice"), PoolMember("bob", joined=1)),
+                    managers=("U0BOSS", "U0DEPUTY"),
+                    channel=sales_channel,
+                ),
+                Pool(
+                    "rooms",
+                    "Rooms",
+                    Method.POOLED,
+                    members=(PoolMember("room-a"),),
+                    managers=("U0FACILITIES",),
+                    channel="C0ROOMS",
+                ),
+            )
+        ),
+        master_pages=by_id(
+            (
+                MasterPage(
+                    "demo",
+                    "Book a demo",
+                    MasterMode.DYNAMIC,
+                    rules=(
+                        DynamicRule("intro", SeatRef(pool="sales"), (SeatRef(pool="rooms"),)),
+                        DynamicRule("quick", SeatRef(page="carol")),
+                    ),
+                ),
+            )
         ),
     )
 

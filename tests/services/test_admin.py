@@ -58,7 +58,7 @@ def _problems(error: pytest.ExceptionInfo[AdminInvalid]) -> list[FieldProblem]:
 def test_an_admin_creates_a_booking_page_with_hours_and_overrides(engine: Engine) -> None:
     page = save_entity(engine, WS, Section.BOOKING_PAGES, _carol(), replaces=None, actor=ADMIN)
 
-    stored = next(p for p in load_config(engine, WS).pages if p.id == "carol")
+    stored = load_config(engine, WS).pages["carol"]
     assert stored == page
     assert page.hours[0] == (LocalRange(540, 720), LocalRange(780, 1020))
     assert page.hours[4] == (LocalRange(540, 720),)
@@ -78,10 +78,10 @@ def test_an_admin_edits_a_booking_page_in_place_keeping_its_position(engine: Eng
     save_entity(engine, WS, Section.BOOKING_PAGES, data, replaces="room-a", actor=ADMIN)
 
     pages = load_config(engine, WS).pages
-    assert [p.id for p in pages] == ["alice", "bob", "room-a"]
-    assert pages[2].name == "Room A (big)"
-    assert pages[2].capacity == 12
-    assert pages[2].kind is PageKind.RESOURCE
+    assert list(pages) == ["alice", "bob", "room-a"]
+    assert pages["room-a"].name == "Room A (big)"
+    assert pages["room-a"].capacity == 12
+    assert pages["room-a"].kind is PageKind.RESOURCE
 
 
 def test_an_admin_saves_an_event_type(engine: Engine) -> None:
@@ -97,7 +97,7 @@ def test_an_admin_saves_an_event_type(engine: Engine) -> None:
     saved = save_entity(engine, WS, Section.EVENT_TYPES, data, replaces=None, actor=ADMIN)
 
     assert saved.id == "deep-dive"
-    assert load_config(engine, WS).event_types[1] == saved
+    assert list(load_config(engine, WS).event_types.values())[1] == saved
     assert saved.duration == timedelta(hours=1)
 
 
@@ -115,7 +115,7 @@ def test_an_admin_saves_a_pool_with_members_managers_and_a_channel(engine: Engin
     save_entity(engine, WS, Section.POOLS, data, replaces="sales", actor=ADMIN)
 
     setup = load_setup(engine, WS, actor=ADMIN)
-    pool = next(p for p in entities(setup, Section.POOLS) if p.id == "sales")
+    pool = entities(setup, Section.POOLS)["sales"]
     assert isinstance(pool, Pool)
     assert pool.method is Method.POOLED_PRIORITY
     assert [(m.page, m.priority, m.active) for m in pool.members] == [
@@ -139,7 +139,7 @@ def test_an_admin_saves_a_master_page_with_its_rules(engine: Engine) -> None:
 
     assert master.rules[0].primary == SeatRef(page="alice")
     assert master.rules[0].additional == (SeatRef(page="bob"),)
-    assert [m.id for m in load_config(engine, WS).master_pages] == ["demo", "support", "panel"]
+    assert list(load_config(engine, WS).master_pages) == ["demo", "support", "panel"]
 
 
 def test_bad_hours_are_refused_naming_the_weekday_and_nothing_is_written(engine: Engine) -> None:

@@ -368,7 +368,9 @@ def test_offered_slots_load_in_the_same_few_statements_whatever_the_pool_size(
         book_at(sqlite_engine, "desk", "chat", at(1, 9 + i % 8))
     cold, warm = cold_and_warm()
     assert (cold, warm) == small
-    assert warm < cold <= 20, "a cached configuration costs one small query"
+    # Cold: the configuration's rows, then the question's (stamps, bookings, busy blocks,
+    # the ledger's counts and each member's latest receipt, ...).
+    assert warm < cold <= 21, "a cached configuration costs one small query"
 
 
 def test_a_long_buffer_booked_before_the_event_type_was_shortened_still_blocks(

@@ -32,19 +32,19 @@ def test_the_example_company_exports_to_text_that_reads_back_the_same() -> None:
 def test_the_example_company_has_pools_rooms_and_several_time_zones() -> None:
     config = read_config(ACME)
 
-    assert {pool.method.value for pool in config.pools} == {
+    assert {pool.method.value for pool in config.pools.values()} == {
         "round_robin",
         "pooled",
         "pooled_priority",
     }
-    assert sum(page.kind.value == "resource" for page in config.pages) == 4
-    assert len({page.timezone for page in config.pages}) >= 3
-    assert {master.mode.value for master in config.master_pages} == {
+    assert sum(page.kind.value == "resource" for page in config.pages.values()) == 4
+    assert len({page.timezone for page in config.pages.values()}) >= 3
+    assert {master.mode.value for master in config.master_pages.values()} == {
         "dynamic",
         "static",
         "pages_first",
     }
-    assert any(master.one_time_links_only for master in config.master_pages)
+    assert any(master.one_time_links_only for master in config.master_pages.values())
 
 
 def test_a_day_range_may_wrap_past_sunday() -> None:
@@ -56,7 +56,7 @@ def test_a_day_range_may_wrap_past_sunday() -> None:
     )
 
     nine_to_five = (LocalRange(540, 1020),)
-    assert config.pages[0].hours == (
+    assert config.pages["alice"].hours == (
         nine_to_five,
         (),
         (),
@@ -72,7 +72,7 @@ def test_a_range_may_end_at_midnight_but_not_start_there() -> None:
         small_config_text(lambda c: c["booking_pages"][0].update(hours={"sat": ["20:00-24:00"]})),
         "acme.yml",
     )
-    assert config.pages[0].hours[5] == (LocalRange(1200, 1440),)
+    assert config.pages["alice"].hours[5] == (LocalRange(1200, 1440),)
 
     problems = _problems(
         small_config_text(lambda c: c["booking_pages"][0].update(hours={"sat": ["24:00-24:00"]}))
@@ -86,12 +86,12 @@ def test_a_range_may_end_at_midnight_but_not_start_there() -> None:
 def test_omitted_values_take_the_defaults_of_the_model() -> None:
     config = parse_config(small_config_text(), "acme.yml")
 
-    assert config.event_types[0] == EventType(
+    assert config.event_types["intro"] == EventType(
         id="intro", name="Intro call", duration=timedelta(minutes=30), pages=("alice", "bob")
     )
-    bob = config.pools[0].members[1]
+    bob = config.pools["sales"].members[1]
     assert (bob.priority, bob.active, bob.joined) == (Priority.MEDIUM, True, 1)
-    assert config.pages[0].overrides == {date(2026, 12, 24): ()}
+    assert config.pages["alice"].overrides == {date(2026, 12, 24): ()}
 
 
 def test_unquoted_yaml_dates_and_times_are_read_and_offsets_become_utc() -> None:
@@ -104,7 +104,7 @@ def test_unquoted_yaml_dates_and_times_are_read_and_offsets_become_utc() -> None
 
     config = parse_config(text, "acme.yml")
 
-    assert config.pages[0].overrides == {date(2026, 12, 24): ()}
+    assert config.pages["alice"].overrides == {date(2026, 12, 24): ()}
     assert config.busy[0].end == datetime(2026, 12, 1, 15, tzinfo=UTC)
 
 
@@ -186,7 +186,7 @@ def test_a_round_robin_pool_reads_and_exports_its_lookahead_and_flexible() -> No
 
     config = parse_config(small_config_text(turns), "acme.yml")
 
-    sales = config.pools[0]
+    sales = config.pools["sales"]
     assert (sales.lookahead, sales.flexible) == (timedelta(days=3), True)
     text = dump_config(config)
     assert "lookahead: 3d" in text

@@ -87,8 +87,8 @@ def test_a_booking_keeps_its_location_when_reassigned_and_when_the_setup_changes
 
 def test_locations_apply_and_export_back_the_same(world: Engine) -> None:
     config = load_config(world, WS)
-    assert {p.id: p.location for p in config.pages}["alice"] == VIDEO
-    assert {e.id: e.location for e in config.event_types}["chat"] == ROOM
+    assert config.pages["alice"].location == VIDEO
+    assert config.event_types["chat"].location == ROOM
 
     exported = export_config(world, WS)
     pages = {p["id"]: p for p in yaml.safe_load(exported)["booking_pages"]}
@@ -123,7 +123,7 @@ def test_a_bad_location_is_refused_naming_the_field(value: object, problem: str)
 
 def test_the_admin_modals_show_and_save_the_location(world: Engine) -> None:
     config = load_config(world, WS)
-    alice = next(p for p in config.pages if p.id == "alice")
+    alice = config.pages["alice"]
     view = build_page_modal(alice, kind=PageKind.MEMBER, default_timezone="Europe/London")
     data = check_view(view)
     (location,) = [b for b in data["blocks"] if b.get("block_id") == block_id("location")]
@@ -132,24 +132,27 @@ def test_the_admin_modals_show_and_save_the_location(world: Engine) -> None:
 
     form = parse_admin_form(fill(view, **{block_id("location"): "  Room 9  "}))
     save_entity(world, WS, form.section, form.data, replaces=form.replaces, actor=ADMIN)
-    assert {p.id: p.location for p in load_config(world, WS).pages}["alice"] == "Room 9"
+    assert load_config(world, WS).pages["alice"].location == "Room 9"
 
-    chat = next(e for e in config.event_types if e.id == "chat")
+    chat = config.event_types["chat"]
     assert (
-        parse_admin_form(fill(build_event_type_modal(chat, config.pages))).data["location"] == ROOM
+        parse_admin_form(fill(build_event_type_modal(chat, config.pages.values()))).data["location"]
+        == ROOM
     )
     cleared = parse_admin_form(
-        fill(build_event_type_modal(chat, config.pages), **{block_id("location"): ""})
+        fill(build_event_type_modal(chat, config.pages.values()), **{block_id("location"): ""})
     )
     save_entity(world, WS, cleared.section, cleared.data, replaces="chat", actor=ADMIN)
-    assert {e.id: e.location for e in load_config(world, WS).event_types}["chat"] is None
+    assert load_config(world, WS).event_types["chat"].location is None
 
 
 def test_a_bad_location_in_a_modal_comes_back_on_its_field(world: Engine) -> None:
     before = load_config(world, WS)
-    chat = next(e for e in before.event_types if e.id == "chat")
+    chat = before.event_types["chat"]
     form = parse_admin_form(
-        fill(build_event_type_modal(chat, before.pages), **{block_id("location"): "y" * 501})
+        fill(
+            build_event_type_modal(chat, before.pages.values()), **{block_id("location"): "y" * 501}
+        )
     )
     with pytest.raises(AdminInvalid) as error:
         save_entity(world, WS, Section.EVENT_TYPES, form.data, replaces="chat", actor=ADMIN)

@@ -29,6 +29,7 @@ from engine.model import (
     StaticMethod,
     Workspace,
     WorkspaceConfig,
+    by_id,
 )
 from engine.records import Booking, Participant, Role
 from storage.uow import UnitOfWork
@@ -40,89 +41,97 @@ def sample_config(team: str = "T0001") -> WorkspaceConfig:
     """Return a configuration using every feature of the configuration file."""
     return WorkspaceConfig(
         workspace=Workspace(id=team, timezone="Europe/London", admins=("U0ADMIN",)),
-        pages=(
-            Page(
-                id="alice",
-                kind=PageKind.MEMBER,
-                name="Alice",
-                timezone="America/New_York",
-                hours=WEEKDAYS_9_TO_5,
-                overrides={date(2026, 12, 27): (LocalRange(600, 840),), date(2026, 12, 24): ()},
-                slack_user="U0ALICE",
-                max_per_day=6,
-                max_per_week=20,
-            ),
-            Page(id="bob", kind=PageKind.MEMBER, name="Bob", timezone="Europe/London"),
-            Page(
-                id="room-a",
-                kind=PageKind.RESOURCE,
-                name="Room A",
-                timezone="Europe/London",
-                hours=((LocalRange(480, 1440),),) * 7,
-                capacity=8,
-            ),
-        ),
-        event_types=(
-            EventType(
-                id="intro",
-                name="Intro call",
-                duration=timedelta(minutes=30),
-                step=timedelta(minutes=30),
-                buffer_after=timedelta(minutes=10),
-                min_notice=timedelta(hours=2),
-                max_days_ahead=30,
-                pages=("alice", "bob"),
-                form=(FormField("topic", "Topic", required=True),),
-            ),
-            EventType(id="demo", name="Demo", duration=timedelta(hours=1), reminders=()),
-        ),
-        pools=(
-            Pool(
-                id="sales",
-                name="Sales",
-                method=Method.ROUND_ROBIN,
-                managers=("U0BOSS",),
-                channel="C0SALES",
-                members=(
-                    PoolMember("alice", Priority.HIGH, joined=0),
-                    PoolMember("bob", joined=1),
+        pages=by_id(
+            (
+                Page(
+                    id="alice",
+                    kind=PageKind.MEMBER,
+                    name="Alice",
+                    timezone="America/New_York",
+                    hours=WEEKDAYS_9_TO_5,
+                    overrides={date(2026, 12, 27): (LocalRange(600, 840),), date(2026, 12, 24): ()},
+                    slack_user="U0ALICE",
+                    max_per_day=6,
+                    max_per_week=20,
                 ),
-            ),
-            Pool(
-                id="rooms",
-                name="Rooms",
-                method=Method.POOLED,
-                cycle=Cycle.CONTINUOUS,
-                automatic_correction=False,
-                members=(PoolMember("room-a"),),
-            ),
+                Page(id="bob", kind=PageKind.MEMBER, name="Bob", timezone="Europe/London"),
+                Page(
+                    id="room-a",
+                    kind=PageKind.RESOURCE,
+                    name="Room A",
+                    timezone="Europe/London",
+                    hours=((LocalRange(480, 1440),),) * 7,
+                    capacity=8,
+                ),
+            )
         ),
-        master_pages=(
-            MasterPage(
-                id="demo",
-                name="Book a demo",
-                mode=MasterMode.DYNAMIC,
-                rules=(
-                    DynamicRule(
-                        "intro", SeatRef(pool="sales"), (SeatRef(pool="rooms"), SeatRef("bob"))
+        event_types=by_id(
+            (
+                EventType(
+                    id="intro",
+                    name="Intro call",
+                    duration=timedelta(minutes=30),
+                    step=timedelta(minutes=30),
+                    buffer_after=timedelta(minutes=10),
+                    min_notice=timedelta(hours=2),
+                    max_days_ahead=30,
+                    pages=("alice", "bob"),
+                    form=(FormField("topic", "Topic", required=True),),
+                ),
+                EventType(id="demo", name="Demo", duration=timedelta(hours=1), reminders=()),
+            )
+        ),
+        pools=by_id(
+            (
+                Pool(
+                    id="sales",
+                    name="Sales",
+                    method=Method.ROUND_ROBIN,
+                    managers=("U0BOSS",),
+                    channel="C0SALES",
+                    members=(
+                        PoolMember("alice", Priority.HIGH, joined=0),
+                        PoolMember("bob", joined=1),
                     ),
-                    DynamicRule("demo", SeatRef(page="alice")),
                 ),
-                one_time_links_only=True,
-            ),
-            MasterPage(
-                id="support",
-                name="Support",
-                mode=MasterMode.STATIC,
-                method=StaticMethod.POOLED,
-                event_types=("intro",),
-            ),
-            MasterPage(
-                id="people",
-                name="Pick a person",
-                mode=MasterMode.PAGES_FIRST,
-                event_types=("demo", "intro"),
-            ),
+                Pool(
+                    id="rooms",
+                    name="Rooms",
+                    method=Method.POOLED,
+                    cycle=Cycle.CONTINUOUS,
+                    automatic_correction=False,
+                    members=(PoolMember("room-a"),),
+                ),
+            )
+        ),
+        master_pages=by_id(
+            (
+                MasterPage(
+                    id="demo",
+                    name="Book a demo",
+                    mode=MasterMode.DYNAMIC,
+                    rules=(
+                        DynamicRule(
+                            "intro", SeatRef(pool="sales"), (SeatRef(pool="rooms"), SeatRef("bob"))
+                        ),
+                        DynamicRule("demo", SeatRef(page="alice")),
+                    ),
+                    one_time_links_only=True,
+                ),
+                MasterPage(
+                    id="support",
+                    name="Support",
+                    mode=MasterMode.STATIC,
+                    method=StaticMethod.POOLED,
+                    event_types=("intro",),
+                ),
+                MasterPage(
+                    id="people",
+                    name="Pick a person",
+                    mode=MasterMode.PAGES_FIRST,
+                    event_types=("demo", "intro"),
+                ),
+            )
         ),
         busy=(
             BusyBlock(

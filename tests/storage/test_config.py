@@ -15,6 +15,7 @@ from engine.model import (
     PageKind,
     SeatRef,
     WorkspaceConfig,
+    by_id,
 )
 from storage.db import make_engine
 from storage.tables import PageRow, PoolMemberRow, WorkspaceRow
@@ -34,23 +35,25 @@ def load(engine, workspace_id: str = "T0001") -> WorkspaceConfig:
 
 
 def without_bob(cfg: WorkspaceConfig) -> WorkspaceConfig:
-    intro, demo_type = cfg.event_types
-    sales, rooms = cfg.pools
-    demo, *others = cfg.master_pages
+    intro, demo_type = cfg.event_types.values()
+    sales, rooms = cfg.pools.values()
+    demo, *others = cfg.master_pages.values()
     return replace(
         cfg,
-        pages=tuple(p for p in cfg.pages if p.id != "bob"),
-        event_types=(replace(intro, pages=("alice",)), demo_type),
-        pools=(replace(sales, members=sales.members[:1]), rooms),
-        master_pages=(
-            replace(
-                demo,
-                rules=(
-                    DynamicRule("intro", SeatRef(pool="sales"), (SeatRef(pool="rooms"),)),
-                    *demo.rules[1:],
+        pages=by_id(p for p in cfg.pages.values() if p.id != "bob"),
+        event_types=by_id((replace(intro, pages=("alice",)), demo_type)),
+        pools=by_id((replace(sales, members=sales.members[:1]), rooms)),
+        master_pages=by_id(
+            (
+                replace(
+                    demo,
+                    rules=(
+                        DynamicRule("intro", SeatRef(pool="sales"), (SeatRef(pool="rooms"),)),
+                        *demo.rules[1:],
+                    ),
                 ),
-            ),
-            *others,
+                *others,
+            )
         ),
     )
 
@@ -77,8 +80,9 @@ def test_a_removed_page_is_archived_and_revived_with_the_same_id(db_engine):
         bob_id = uow.session.exec(select(PageRow.id).where(PageRow.key == "bob")).one()
 
     save(db_engine, without_bob(sample_config()))
-    assert [p.id for p in load(db_engine).pages] == ["alice", "room-a"]
-    assert load(db_engine).pools[0].members == sample_config().pools[0].members[:1]
+    assert list(load(db_engine).pages) == ["alice", "room-a"]
+    assert load(db_engine).pools["sales"].members == sample_config().pools["sales"].members[:1]
+    assert load(db_engine).pools["sales"].former == (), "an archived page leaves no history"
 
     save(db_engine, sample_config())
     assert load(db_engine) == sample_config()
@@ -100,16 +104,19 @@ def test_a_member_dropped_from_a_pool_keeps_its_row_as_archived(db_engine):
 def test_reordering_the_file_reorders_what_loads(db_engine):
     cfg = sample_config()
     save(db_engine, cfg)
+    intro, demo = cfg.event_types.values()
     reordered = replace(
         cfg,
-        pages=tuple(reversed(cfg.pages)),
-        master_pages=tuple(reversed(cfg.master_pages)),
-        event_types=(replace(cfg.event_types[0], pages=("bob", "alice")), cfg.event_types[1]),
+        pages=by_id(reversed(cfg.pages.values())),
+        master_pages=by_id(reversed(cfg.master_pages.values())),
+        event_types=by_id((replace(intro, pages=("bob", "alice")), demo)),
     )
 
     save(db_engine, reordered)
 
     assert load(db_engine) == reordered
+    assert list(load(db_engine).pages) == ["room-a", "bob", "alice"]
+    assert load(db_engine) != cfg, "the same entities in another order are another configuration"
 
 
 def test_busy_blocks_of_the_file_replace_the_previous_ones(db_engine):
@@ -128,10 +135,10 @@ def test_workspaces_with_the_same_ids_never_see_each_others_configuration(db_eng
     first = sample_config("T0001")
     second = replace(
         sample_config("T0002"),
-        pages=(Page(id="alice", kind=PageKind.RESOURCE, name="Other", timezone="UTC"),),
-        event_types=(),
-        pools=(),
-        master_pages=(),
+        pages=by_id([Page(id="alice", kind=PageKind.RESOURCE, name="Other", timezone="UTC")]),
+        event_types={},
+        pools={},
+        master_pages={},
         busy=(),
     )
     save(db_engine, first)
@@ -158,10 +165,13 @@ def test_leaving_the_unit_of_work_without_commit_saves_nothing(db_engine):
 
 def test_rules_and_seats_can_shrink_and_grow_again(db_engine):
     cfg = sample_config()
-    demo, *others = cfg.master_pages
-    shrunk = replace(cfg, master_pages=(replace(demo, rules=demo.rules[1:]), *others))
+    demo, *others = cfg.master_pages.values()
+    shrunk = replace(cfg, master_pages=by_id((replace(demo, rules=demo.rules[1:]), *others)))
     static = replace(
-        cfg, master_pages=(replace(demo, mode=MasterMode.STATIC, rules=(), event_types=("intro",)),)
+        cfg,
+        master_pages=by_id(
+            [replace(demo, mode=MasterMode.STATIC, rules=(), event_types=("intro",))]
+        ),
     )
 
     for step in (cfg, shrunk, static, cfg):

@@ -3,7 +3,16 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from engine.model import BusyBlock, LedgerEntry, LedgerKind, Occupancy, Page, PageKind, PoolMember
+from engine.model import (
+    BusyBlock,
+    LedgerEntry,
+    LedgerKind,
+    Occupancy,
+    Page,
+    PageKind,
+    PoolMember,
+    by_id,
+)
 from storage.uow import UnitOfWork
 from tests.storage.conftest import T0, make_booking, sample_config
 
@@ -31,11 +40,8 @@ def test_a_schedule_holds_the_configuration_and_the_confirmed_occupancy(configur
     schedule = load(configured)
 
     cfg = sample_config()
+    assert schedule.config == cfg
     assert schedule.workspace == cfg.workspace
-    assert list(schedule.pages.values()) == list(cfg.pages)
-    assert list(schedule.event_types.values()) == list(cfg.event_types)
-    assert list(schedule.pools.values()) == list(cfg.pools)
-    assert list(schedule.master_pages.values()) == list(cfg.master_pages)
     occupied = Occupancy(
         "alice",
         booking.start,
@@ -76,16 +82,16 @@ def test_a_schedule_of_some_pages_holds_only_the_bookings_their_answer_depends_o
 
 def test_a_member_dropped_from_a_pool_stays_in_the_schedule_as_inactive(configured):
     cfg = sample_config()
-    sales = cfg.pools[0]
+    sales = cfg.pools["sales"]
+    dropped = replace(sales, members=sales.members[:1])
     with UnitOfWork(configured) as uow:
-        uow.config.save(
-            replace(cfg, pools=(replace(sales, members=sales.members[:1]), cfg.pools[1])), now=T0
-        )
+        uow.config.save(replace(cfg, pools={**cfg.pools, "sales": dropped}), now=T0)
         uow.commit()
 
-    members = load(configured).pools["sales"].members
+    found = load(configured).pools["sales"]
 
-    assert members == (sales.members[0], PoolMember("bob", active=False, joined=1))
+    assert found.members == (sales.members[0],)
+    assert found.former == (PoolMember("bob", active=False, joined=1),)
 
 
 def test_the_ledger_holds_the_current_cycle_and_each_members_latest_received(configured):
@@ -140,7 +146,7 @@ def test_the_ledger_holds_only_the_pools_asked_about(configured, sql_log):
 
     def ledger(pools):
         with UnitOfWork(configured) as uow:
-            config = uow.schedules.configuration("T0001")
+            config = uow.config.configuration("T0001")
             sql_log.clear()
             found = uow.schedules.fill(config, SINCE, UNTIL, now=T0, pools=pools).ledger
             return found, len(sql_log.statements)
@@ -159,15 +165,19 @@ def test_loading_a_schedule_takes_the_same_statements_for_any_team_size(db_engin
             Page(id=f"p{i}", kind=PageKind.MEMBER, name=f"P{i}", timezone="UTC")
             for i in range(size)
         )
-        sales = replace(
-            cfg.pools[0], members=cfg.pools[0].members + tuple(PoolMember(p.id) for p in extra)
-        )
+        sales = cfg.pools["sales"]
+        sales = replace(sales, members=sales.members + tuple(PoolMember(p.id) for p in extra))
         busy = tuple(
             BusyBlock(p.id, T0 + timedelta(hours=1), T0 + timedelta(hours=2)) for p in extra
         )
         with UnitOfWork(db_engine) as uow:
             uow.config.save(
-                replace(cfg, pages=cfg.pages + extra, pools=(sales, cfg.pools[1]), busy=busy),
+                replace(
+                    cfg,
+                    pages={**cfg.pages, **by_id(extra)},
+                    pools={**cfg.pools, "sales": sales},
+                    busy=busy,
+                ),
                 now=T0,
             )
             for i, page in enumerate(extra):

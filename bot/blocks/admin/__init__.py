@@ -71,11 +71,16 @@ def build_entity_modal(
         kind_of_page = page.kind if page else page_kind(kind)
         return build_page_modal(page, kind=kind_of_page, default_timezone=config.workspace.timezone)
     if part is Section.EVENT_TYPES:
-        return build_event_type_modal(find(config.event_types, entity_id, part), config.pages)
+        return build_event_type_modal(
+            find(config.event_types, entity_id, part), config.pages.values()
+        )
     if part is Section.POOLS:
-        return build_pool_modal(find(config.pools, entity_id, part), config.pages)
+        return build_pool_modal(find(config.pools, entity_id, part), config.pages.values())
     return build_master_page_modal(
-        find(config.master_pages, entity_id, part), config.event_types, config.pages, config.pools
+        find(config.master_pages, entity_id, part),
+        config.event_types.values(),
+        config.pages.values(),
+        config.pools.values(),
     )
 
 

@@ -6,7 +6,7 @@ question a line (``topic | Topic | required``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable
 from typing import Any
 
 from slack_sdk.models.blocks import Block
@@ -32,7 +32,7 @@ from engine.model import EventType, Page
 from services.sections import Section
 
 
-def build_event_type_modal(event_type: EventType | None, pages: Sequence[Page]) -> View:
+def build_event_type_modal(event_type: EventType | None, pages: Iterable[Page]) -> View:
     """Create or edit an event type: durations, limits, reminders, pages and booking form."""
     et = event_type
     blocks: list[Block] = [*identity(et, "event type")]

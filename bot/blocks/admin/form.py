@@ -198,13 +198,13 @@ def off(text: str) -> bool:
 # --- building a modal ------------------------------------------------------------------
 
 
-def find(items: Sequence[EntityT], entity_id: str | None, part: Section) -> EntityT | None:
+def find(items: Mapping[str, EntityT], entity_id: str | None, part: Section) -> EntityT | None:
     if entity_id is None:
         return None
-    for item in items:
-        if item.id == entity_id:
-            return item
-    raise BadInput(f"unknown {part.noun} '{entity_id}'", field="id")
+    found = items.get(entity_id)
+    if found is None:
+        raise BadInput(f"unknown {part.noun} '{entity_id}'", field="id")
+    return found
 
 
 def page_kind(kind: str) -> PageKind:

@@ -7,7 +7,7 @@ pool) are written ``page:ID`` and ``pool:ID``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable
 from typing import Any
 
 from slack_sdk.models.blocks import Block, DividerBlock, Option
@@ -39,9 +39,9 @@ _NO_RULE = "-"
 
 def build_master_page_modal(
     master: MasterPage | None,
-    event_types: Sequence[EventType],
-    pages: Sequence[Page],
-    pools: Sequence[Pool],
+    event_types: Iterable[EventType],
+    pages: Iterable[Page],
+    pools: Iterable[Pool],
 ) -> View:
     """Create or edit a master page: its mode, and its rules or event types."""
     blocks: list[Block] = [*identity(master, "master page")]
@@ -201,7 +201,7 @@ def _seat_value(seat: SeatRef) -> str:
     return f"page:{seat.page}" if seat.page is not None else f"pool:{seat.pool}"
 
 
-def seat_options(pages: Sequence[Page], pools: Sequence[Pool]) -> list[Option]:
+def seat_options(pages: Iterable[Page], pools: Iterable[Pool]) -> list[Option]:
     """Pools, then pages, as the seats of a rule."""
     return [option(f"Pool: {p.name} ({p.id})", f"pool:{p.id}") for p in pools] + [
         option(f"Page: {p.name} ({p.id})", f"page:{p.id}") for p in pages

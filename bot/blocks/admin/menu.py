@@ -53,7 +53,7 @@ def build_admin_menu(config: WorkspaceConfig, *, notice: str | None = None) -> V
             )
             for kind, label in _NEW[part]
         ]
-        options = [entity_option(item, f"{part.value}/{item.id}") for item in items]
+        options = [entity_option(item, f"{part.value}/{item.id}") for item in items.values()]
         if options:
             elements.append(
                 single_select(ids.ADMIN_PICK + part.value, options, None, f"Edit a {part.noun}…")
@@ -103,11 +103,11 @@ def build_suggestions(config: WorkspaceConfig, action_id: str, query: str) -> li
     if action_id.startswith(ids.ADMIN_PICK):
         part, _ = parse_menu_value(action_id.removeprefix(ids.ADMIN_PICK) + "/")
         items = entities(config, part)
-        return matching(entity_option(i, f"{part.value}/{i.id}") for i in items)
+        return matching(entity_option(i, f"{part.value}/{i.id}") for i in items.values())
     if _SEATS_FIELD.fullmatch(name):
-        return matching(seat_options(config.pages, config.pools))
+        return matching(seat_options(config.pages.values(), config.pools.values()))
     if _EVENT_TYPES_FIELD.fullmatch(name):
-        return matching(entity_option(e, e.id) for e in config.event_types)
+        return matching(entity_option(e, e.id) for e in config.event_types.values())
     if _PAGES_FIELD.fullmatch(name):
-        return matching(entity_option(p, p.id) for p in config.pages)
+        return matching(entity_option(p, p.id) for p in config.pages.values())
     return []

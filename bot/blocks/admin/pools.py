@@ -6,7 +6,7 @@ in its metadata), so that an unchanged pool saves unchanged.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -40,7 +40,7 @@ from services.sections import Section
 PRIORITIES = tuple(Priority)
 
 
-def build_pool_modal(pool: Pool | None, pages: Sequence[Page]) -> View:
+def build_pool_modal(pool: Pool | None, pages: Iterable[Page]) -> View:
     """Create or edit a pool: method, cycle, correction, members by priority, managers."""
     blocks: list[Block] = [*identity(pool, "pool")]
     methods = [option(label, method.value) for method, label in METHOD_LABELS.items()]
