@@ -20,7 +20,8 @@ from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import Self
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, String, any_, bindparam
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
 
@@ -167,7 +168,9 @@ class UnitOfWork:
             select(PageRow.key)
             .where(
                 col(PageRow.workspace_id) == workspace.scalar_subquery(),
-                col(PageRow.key).in_(keys),
+                # One array parameter: an IN list of 2,000 keys cost three times as much
+                # to send and plan as the locks themselves.
+                col(PageRow.key) == any_(bindparam("keys", keys, type_=ARRAY(String))),
                 col(PageRow.archived_at).is_(None),
             )
             .order_by(col(PageRow.key))
