@@ -364,6 +364,18 @@ class ScheduleRepository:
                 cycle_starts.update((read.raw(pk), since) for pk in pks)
         rows: list[Any] = list(self._rows(union_all(*branches)))  # type: ignore[arg-type]
         parse = read.parse
+        # Only members with no receipt since their pool's cycle began can have their latest
+        # one before it: in a busy pool, none, and the probes are skipped.
+        received_since = {
+            (pool_id, member) for pool_id, member, kind, *_ in rows if kind == received
+        }
+        for pk, key in pool_keys.items():
+            pool = stored.config.pools[key]
+            if all(
+                (read.raw(pk), member.page) in received_since
+                for member in (*pool.members, *pool.former)
+            ):
+                cycle_starts.pop(read.raw(pk), None)
         if cycle_starts:
             members = (
                 sa_select(read.raw_id(col(PoolMemberRow.pool_id)), page, read.instant(newest))
