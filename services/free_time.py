@@ -43,7 +43,7 @@ BUDGET = 500_000
 """Windows kept in all (a 30-day question of 2,000 busy members holds about 480,000)."""
 
 COVERS = 8
-"""Sets of pages' windows together kept (a few master pages' questions at a time)."""
+"""Sets of pages whose groups of windows are kept (a few master pages' questions at a time)."""
 
 GROUP = 64
 """Pages whose windows together are kept as one (``_covers``)."""

@@ -93,15 +93,34 @@ def _sqlite_engine(directory: Path, template: Path | None = None) -> Iterator[En
         engine.dispose()
 
 
-@contextmanager
-def _postgres_engine(admin: Engine) -> Iterator[Engine]:
+def _schema_url(admin: Engine, schema: str) -> str:
+    """The URL of ``schema`` on ``admin``'s server, under a name of its own (a URL no
+    process-wide cache has seen)."""
+    url = admin.url.update_query_dict(
+        {"options": f"-csearch_path={schema},public", "application_name": uuid.uuid4().hex}
+    )
+    return url.render_as_string(hide_password=False)
+
+
+def _migrated_schema(admin: Engine) -> str:
+    """Create a schema and migrate it to the newest revision; return its name."""
     schema = f"t_{uuid.uuid4().hex[:16]}"
     with admin.begin() as connection:
         connection.execute(text(f"CREATE SCHEMA {schema}"))
-    url = admin.url.update_query_dict({"options": f"-csearch_path={schema},public"})
-    engine = make_engine(url.render_as_string(hide_password=False))
+    engine = make_engine(_schema_url(admin, schema))
     try:
         upgrade(engine)
+    finally:
+        engine.dispose()
+    return schema
+
+
+@contextmanager
+def _postgres_engine(admin: Engine) -> Iterator[Engine]:
+    """An engine on a fresh migrated schema, dropped afterwards (the benchmarks')."""
+    schema = _migrated_schema(admin)
+    engine = make_engine(_schema_url(admin, schema))
+    try:
         yield engine
     finally:
         engine.dispose()
@@ -147,23 +166,6 @@ class PostgresSchemas:
         self._shape: str | None = None
         self._head: str | None = None
 
-    def _migrated(self) -> str:
-        schema = f"t_{uuid.uuid4().hex[:16]}"
-        with self._admin.begin() as connection:
-            connection.execute(text(f"CREATE SCHEMA {schema}"))
-        engine = make_engine(self._url(schema))
-        try:
-            upgrade(engine)
-        finally:
-            engine.dispose()
-        return schema
-
-    def _url(self, schema: str) -> str:
-        url = self._admin.url.update_query_dict(
-            {"options": f"-csearch_path={schema},public", "application_name": uuid.uuid4().hex}
-        )
-        return url.render_as_string(hide_password=False)
-
     def _state(self, schema: str) -> tuple[str, str | None]:
         with self._admin.connect() as connection:
             shape = connection.execute(self._SHAPE, {"schema": schema}).scalar_one()
@@ -175,10 +177,10 @@ class PostgresSchemas:
     @contextmanager
     def engine(self) -> Iterator[Engine]:
         """Yield an engine on an empty schema at the newest revision, for one test."""
-        schema = self._free.pop() if self._free else self._migrated()
+        schema = self._free.pop() if self._free else _migrated_schema(self._admin)
         if self._shape is None:
             self._shape, self._head = self._state(schema)
-        engine = make_engine(self._url(schema))
+        engine = make_engine(_schema_url(self._admin, schema))
         try:
             yield engine
         finally:
